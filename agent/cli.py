@@ -1,0 +1,143 @@
+"""`tongchou agent` (also `tongchou-agent`): flags, one-shot output, and the daemon's main."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+from google.protobuf import json_format
+
+from agent.config import AgentConfig, ConfigError, build
+from agent.report import ReportBuilder
+from tongchou import __version__
+
+log = logging.getLogger("tongchou.agent")
+SHUTDOWN_TIMEOUT = 5.0
+
+_FLAGS = {
+    "hub": "hub address, host:port (default 127.0.0.1:7470)",
+    "node": "node name (default: the host name)",
+    "division": "GB/T 2260 code of the node's division, e.g. 440106",
+    "level": "government level; derived from --division when omitted",
+    "site": "site name",
+    "cluster": "cluster name",
+    "provider": "cloud vendor, or on-prem",
+    "mlps_level": "等保 (MLPS) level of the cluster, 1 to 4",
+    "interval": "report interval, e.g. 10s (the hub may stretch it)",
+    "metrics_listen": "host:port for /metrics (default 0.0.0.0:9471; empty to disable)",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, help="YAML config file (e.g. /etc/tongchou/agent.yaml)"
+    )
+    for name, text in _FLAGS.items():
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, help=text)
+    parser.add_argument(
+        "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label (repeatable)"
+    )
+    parser.add_argument("--once", action="store_true", help="print one report and exit")
+    parser.add_argument("-o", "--output", choices=("json", "yaml"), default="json")
+    parser.add_argument(
+        "--log-level", default="info", choices=("debug", "info", "warning", "error")
+    )
+
+
+def config_from(args: argparse.Namespace) -> AgentConfig:
+    flags: dict[str, tuple[object, str]] = {}
+    for name in _FLAGS:
+        value = getattr(args, name)
+        if value is not None:
+            flags[name] = (value, "flag --" + name.replace("_", "-"))
+    if args.label:
+        flags["labels"] = (",".join(args.label), "flag --label")
+    return build(config_file=args.config, flags=flags)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs the agent as the parsed flags say; returns the exit code."""
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        config = config_from(args)
+        if not args.once:
+            config.require_identity()
+    except ConfigError as err:
+        print(f"tongchou agent: {err}", file=sys.stderr)
+        return 2
+    from agent.collect import Collector
+
+    builder = ReportBuilder(config, Collector())
+    if args.once:
+        return _print_once(builder, args.output)
+    return asyncio.run(_serve(config, builder))
+
+
+def _print_once(builder: ReportBuilder, output: str) -> int:
+    data = json_format.MessageToDict(builder.next())
+    if output == "yaml":
+        print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), end="")
+    else:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    return 0
+
+
+async def _serve(config: AgentConfig, builder: ReportBuilder) -> int:
+    from agent.daemon import Agent
+    from agent.metrics import AgentMetrics, NodeCollector
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    metrics = AgentMetrics()
+    agent = Agent(config, builder, metrics=metrics, stop=stop)
+    metrics.registry.register(NodeCollector(lambda: agent.latest))
+    if config.metrics_listen:
+        try:
+            metrics.serve(config.metrics_listen)
+        except OSError as err:
+            where = config.where.get("metrics_listen", "default --metrics-listen")
+            print(
+                f"tongchou agent: {where}: cannot listen on {config.metrics_listen}: {err}",
+                file=sys.stderr,
+            )
+            return 2
+    log.info(
+        "tongchou agent %s: node %s (%s, %s/%s) reporting to %s every %.0fs",
+        __version__,
+        config.node,
+        config.division,
+        config.site,
+        config.cluster,
+        config.hub,
+        config.interval,
+    )
+    task = asyncio.create_task(agent.run(), name="agent-report-loop")
+    await stop.wait()
+    log.info("stopping")
+    try:
+        await asyncio.wait_for(task, SHUTDOWN_TIMEOUT)
+    except TimeoutError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    log.info("stopped")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of `tongchou-agent`."""
+    parser = argparse.ArgumentParser(prog="tongchou-agent", description="Tongchou node agent")
+    add_arguments(parser)
+    sys.exit(run(parser.parse_args(argv)))

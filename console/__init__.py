@@ -1,0 +1,1 @@
+"""The Tongchou hub, its inventory store, the document loader, the simulator and the console."""

@@ -1,0 +1,64 @@
+"""A small async client of the hub's read API, for the demo, the console and the tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import grpc
+
+from tongchou.v1 import common_pb2, inventory_pb2, inventory_pb2_grpc
+
+
+class HubClient:
+    """Talks to one hub over one channel. Use as an async context manager."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self._channel = grpc.aio.insecure_channel(address)
+        self._inventory = inventory_pb2_grpc.InventoryServiceStub(self._channel)
+
+    async def __aenter__(self) -> HubClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def wait_ready(self, timeout: float) -> None:
+        """Waits until the hub's channel is connected, or raises TimeoutError."""
+        await asyncio.wait_for(self._channel.channel_ready(), timeout)
+
+    async def fleet_summary(self, timeout: float = 10.0) -> inventory_pb2.FleetSummary:
+        return await self._inventory.GetFleetSummary(
+            inventory_pb2.GetFleetSummaryRequest(), timeout=timeout
+        )
+
+    async def node(self, name: str, timeout: float = 10.0) -> inventory_pb2.Node:
+        return await self._inventory.GetNode(inventory_pb2.GetNodeRequest(node=name), timeout=timeout)
+
+    async def nodes(
+        self,
+        *,
+        division: str = "",
+        state: common_pb2.NodeState.ValueType = common_pb2.NODE_STATE_UNSPECIFIED,
+        page_size: int = 1000,
+        timeout: float = 30.0,
+    ) -> AsyncIterator[inventory_pb2.Node]:
+        """Every node matching the filters, page by page."""
+        token = ""
+        while True:
+            page = await self._inventory.ListNodes(
+                inventory_pb2.ListNodesRequest(
+                    page_size=page_size, page_token=token, division=division, state=state
+                ),
+                timeout=timeout,
+            )
+            for node in page.nodes:
+                yield node
+            token = page.next_page_token
+            if not token:
+                return
+

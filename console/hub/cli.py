@@ -1,0 +1,107 @@
+"""`tongchou hub`: flags, start-up checks, signals, and the hub's main."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from console.hub.server import Hub, HubConfig
+from console.model.fleet import Fleet
+from console.store import SqliteStore, StoreError
+from tongchou.durations import parse_duration
+
+log = logging.getLogger("tongchou.hub")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--listen", default="0.0.0.0:7470", help="gRPC host:port (default 0.0.0.0:7470)"
+    )
+    parser.add_argument(
+        "--metrics-listen", default="0.0.0.0:9470", help="/metrics host:port; empty to disable"
+    )
+    parser.add_argument(
+        "--store", type=Path, default=Path("tongchou-hub.db"), help="SQLite inventory file"
+    )
+    parser.add_argument(
+        "--fleet", type=Path, action="append", default=[], help="fleet documents (file or folder)"
+    )
+    parser.add_argument("--report-interval", default="10s", help="base report interval (10s)")
+    parser.add_argument(
+        "--max-report-rate",
+        type=float,
+        default=2000.0,
+        help="fleet-wide reports/s ceiling; the interval stretches to stay under it",
+    )
+    parser.add_argument("--lost-after", default="120s", help="silence after which a node is lost")
+    parser.add_argument("--flush-interval", default="1s", help="how often the store is written")
+    parser.add_argument(
+        "--ready-file", type=Path, help="write the bound ports here as JSON once serving"
+    )
+    parser.add_argument(
+        "--log-level", default="info", choices=("debug", "info", "warning", "error")
+    )
+
+
+def config_from(args: argparse.Namespace) -> HubConfig:
+    if args.max_report_rate <= 0:
+        raise ValueError(f"--max-report-rate must be positive, got {args.max_report_rate}")
+    return HubConfig(
+        listen=args.listen,
+        metrics_listen=args.metrics_listen,
+        report_interval=parse_duration(args.report_interval, "--report-interval"),
+        max_report_rate=args.max_report_rate,
+        lost_after=parse_duration(args.lost_after, "--lost-after"),
+        flush_interval=parse_duration(args.flush_interval, "--flush-interval"),
+        ready_file=args.ready_file,
+    )
+
+
+def load_fleet(paths: list[Path]) -> Fleet:
+    if not paths:
+        return Fleet()
+    from console.documents import load_fleet as load
+
+    return load(paths)
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    from console.documents import LoadError
+
+    try:
+        config = config_from(args)
+        fleet = load_fleet(args.fleet)
+    except ValueError as err:
+        print(f"tongchou hub: {err}", file=sys.stderr)
+        return 2
+    except LoadError as err:
+        print(f"tongchou hub: the fleet documents are invalid:\n{err}", file=sys.stderr)
+        return 2
+    try:
+        store = SqliteStore(args.store)
+    except StoreError as err:
+        print(f"tongchou hub: {err}", file=sys.stderr)
+        return 2
+    return asyncio.run(_main(config, store, fleet))
+
+
+async def _main(config: HubConfig, store: SqliteStore, fleet: Fleet) -> int:
+    hub = Hub(config, store)
+    hub.load_fleet(fleet)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, hub.stop.set)
+    try:
+        await hub.start()
+    except (OSError, RuntimeError) as err:
+        print(f"tongchou hub: {err}", file=sys.stderr)
+        return 2
+    await hub.serve()
+    return 0

@@ -1,0 +1,78 @@
+"""Writes the inventory to its store in batched transactions, and says when a write is durable."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from console.hub.inventory import Inventory
+from console.hub.metrics import HubMetrics
+from console.store.base import InventoryStore
+
+log = logging.getLogger("tongchou.hub.store")
+COALESCE = 0.02
+
+
+class Flusher:
+    """Flushes every `interval`, or sooner when a registration waits to be made durable."""
+
+    def __init__(
+        self, inventory: Inventory, store: InventoryStore, metrics: HubMetrics, interval: float
+    ) -> None:
+        self.inventory = inventory
+        self.store = store
+        self.metrics = metrics
+        self.interval = interval
+        self._waiters: list[asyncio.Future[None]] = []
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    def durable(self) -> asyncio.Future[None]:
+        """A future that completes once everything accepted so far is committed."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(future)
+        self._wake.set()
+        return future
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+                await asyncio.sleep(COALESCE)
+            except TimeoutError:
+                pass
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Writes what changed since the last flush, in one transaction."""
+        async with self._lock:
+            self._wake.clear()
+            waiters, self._waiters = self._waiters, []
+            rows, events = self.inventory.take_dirty()
+            if not rows and not events:
+                _resolve(waiters, None)
+                return
+            started = time.perf_counter()
+            try:
+                await asyncio.to_thread(self.store.write_batch, rows, events)
+            except Exception as err:  # the store failed: keep the changes for the next flush
+                log.error("store write failed, will retry: %s", err)
+                self.metrics.store_errors.inc()
+                self.inventory.dirty.update(row.name for row in rows)
+                self.inventory.pending_events[:0] = events
+                _resolve(waiters, err)
+                return
+            self.metrics.flush_seconds.observe(time.perf_counter() - started)
+            self.metrics.flushed_nodes.inc(len(rows))
+            _resolve(waiters, None)
+
+
+def _resolve(waiters: list[asyncio.Future[None]], error: Exception | None) -> None:
+    for future in waiters:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)

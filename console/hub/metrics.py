@@ -1,0 +1,131 @@
+"""The hub's Prometheus metrics: ingest counters and histograms, and fleet gauges at scrape time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from console.hub.inventory import Inventory
+from console.hub.validate import REASONS
+from console.model.inventory import NodeState
+from tongchou import __version__
+from tongchou.v1 import common_pb2
+
+_LEVEL_NAMES = {
+    value: name.removeprefix("LEVEL_").lower() for name, value in common_pb2.Level.items()
+}
+_CLUSTER_LABELS = ("cluster", "site", "division", "level")
+
+
+class HubMetrics:
+    """Counters, gauges and histograms of the hub, in a registry of their own."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.reports = Counter(
+            "tongchou_hub_reports_received", "Agent reports received.", registry=r
+        )
+        self.rejected = Counter(
+            "tongchou_hub_reports_rejected",
+            "Agent reports rejected, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        for reason in REASONS:
+            self.rejected.labels(reason)
+        self.superseded = Counter(
+            "tongchou_hub_streams_superseded",
+            "Agent streams closed because the same node connected on a newer stream.",
+            registry=r,
+        )
+        self.ingest_seconds = Histogram(
+            "tongchou_hub_ingest_duration_seconds",
+            "Time from receiving a report to answering it.",
+            buckets=(
+                0.0001,
+                0.00025,
+                0.0005,
+                0.001,
+                0.0025,
+                0.005,
+                0.01,
+                0.025,
+                0.05,
+                0.1,
+                0.25,
+                0.5,
+                1.0,
+                2.5,
+            ),
+            registry=r,
+        )
+        self.streams = Gauge("tongchou_hub_agent_streams", "Open agent streams.", registry=r)
+        self.interval = Gauge(
+            "tongchou_hub_report_interval_seconds",
+            "The report interval the hub asks of agents.",
+            registry=r,
+        )
+        self.flush_seconds = Histogram(
+            "tongchou_hub_store_flush_duration_seconds",
+            "Time to write one batch to the store.",
+            registry=r,
+        )
+        self.flushed_nodes = Counter(
+            "tongchou_hub_store_node_writes", "Node rows written to the store.", registry=r
+        )
+        self.store_errors = Counter(
+            "tongchou_hub_store_errors", "Failed store writes (retried).", registry=r
+        )
+        Gauge(
+            "tongchou_hub_build_info",
+            "Always 1; labels name the hub's version.",
+            ["version"],
+            registry=r,
+        ).labels(__version__).set(1)
+
+
+class FleetCollector(Collector):
+    """Nodes by state and resources per cluster, computed from the inventory at scrape time."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        self.inventory = inventory
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        entries = list(self.inventory.nodes.values())
+        nodes: dict[tuple[str, ...], int] = {}
+        key: tuple[str, ...]
+        state_key: tuple[str, ...]
+        sums: dict[tuple[str, ...], list[float]] = {}
+        for entry in entries:
+            ident = entry.report.identity
+            key = (ident.cluster, ident.site, ident.division, _LEVEL_NAMES.get(ident.level, ""))
+            state_key = (*key, entry.state.value)
+            nodes[state_key] = nodes.get(state_key, 0) + 1
+            acc = sums.setdefault(key, [0.0, 0.0, 0.0, 0.0])
+            cap, use = entry.report.capacity, entry.report.usage
+            acc[0] += cap.cpu_logical
+            acc[2] += cap.memory_bytes
+            if entry.state is not NodeState.LOST:
+                acc[1] += cap.cpu_logical * use.cpu_ratio
+                acc[3] += use.memory_used_bytes
+        family = GaugeMetricFamily(
+            "tongchou_hub_nodes", "Nodes by state.", labels=(*_CLUSTER_LABELS, "state")
+        )
+        for state_key, count in sorted(nodes.items()):
+            family.add_metric(list(state_key), count)
+        yield family
+        names = (
+            ("tongchou_hub_cluster_cpu_cores", "Logical CPUs of a cluster's nodes."),
+            ("tongchou_hub_cluster_cpu_used_cores", "CPUs in use on a cluster's live nodes."),
+            ("tongchou_hub_cluster_memory_bytes", "Memory of a cluster's nodes."),
+            ("tongchou_hub_cluster_memory_used_bytes", "Memory in use on a cluster's live nodes."),
+        )
+        for i, (name, doc) in enumerate(names):
+            gauge = GaugeMetricFamily(name, doc, labels=_CLUSTER_LABELS)
+            for key, acc in sorted(sums.items()):
+                gauge.add_metric(list(key), acc[i])
+            yield gauge

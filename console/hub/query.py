@@ -1,0 +1,135 @@
+"""InventoryService: the fleet summary and the node list, read from the live inventory."""
+
+from __future__ import annotations
+
+import time
+
+import grpc
+
+from console.hub.ingest import Pacer
+from console.hub.inventory import Inventory, NodeEntry, Totals
+from console.model.fleet import Fleet
+from console.model.inventory import NodeState
+from tongchou.divisions import DivisionCodeError, check_code
+from tongchou.v1 import common_pb2, inventory_pb2, inventory_pb2_grpc
+
+MAX_PAGE = 5000
+DEFAULT_PAGE = 500
+_STATES = {
+    common_pb2.NODE_STATE_READY: NodeState.READY,
+    common_pb2.NODE_STATE_STALE: NodeState.STALE,
+    common_pb2.NODE_STATE_LOST: NodeState.LOST,
+}
+_STATE_WIRE = {state: wire for wire, state in _STATES.items()}
+
+
+def node_message(entry: NodeEntry) -> inventory_pb2.Node:
+    report = entry.report
+    node = inventory_pb2.Node(
+        identity=report.identity,
+        state=_STATE_WIRE[entry.state],
+        capacity=report.capacity,
+        usage=report.usage,
+        last_sequence=report.sequence,
+        boot_time=report.boot_time,
+    )
+    node.first_seen.FromNanoseconds(int(entry.first_seen * 1e9))
+    node.last_seen.FromNanoseconds(int(entry.last_seen * 1e9))
+    node.report_interval.FromNanoseconds(int(entry.interval * 1e9))
+    return node
+
+
+def _totals(t: Totals) -> inventory_pb2.FleetTotals:
+    return inventory_pb2.FleetTotals(
+        nodes_ready=t.ready,
+        nodes_stale=t.stale,
+        nodes_lost=t.lost,
+        cpu_cores=t.cpu_cores,
+        cpu_used_cores=t.cpu_used_cores,
+        memory_bytes=t.memory_bytes,
+        memory_used_bytes=t.memory_used_bytes,
+    )
+
+
+class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
+    """Answers from memory; never touches the store."""
+
+    def __init__(self, inventory: Inventory, fleet: Fleet, pacer: Pacer) -> None:
+        self.inventory = inventory
+        self.fleet = fleet
+        self.pacer = pacer
+
+    async def GetFleetSummary(
+        self,
+        request: inventory_pb2.GetFleetSummaryRequest,
+        context: grpc.aio.ServicerContext[
+            inventory_pb2.GetFleetSummaryRequest, inventory_pb2.FleetSummary
+        ],
+    ) -> inventory_pb2.FleetSummary:
+        return summary(self.inventory, self.fleet, self.pacer)
+
+    async def ListNodes(
+        self,
+        request: inventory_pb2.ListNodesRequest,
+        context: grpc.aio.ServicerContext[
+            inventory_pb2.ListNodesRequest, inventory_pb2.ListNodesResponse
+        ],
+    ) -> inventory_pb2.ListNodesResponse:
+        if request.page_size > MAX_PAGE:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"page_size must be at most {MAX_PAGE}"
+            )
+        if request.division:
+            try:
+                check_code(request.division)
+            except DivisionCodeError as err:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"division: {err}")
+        state = _STATES.get(request.state) if request.state else None
+        size = request.page_size or DEFAULT_PAGE
+        response = inventory_pb2.ListNodesResponse()
+        matched = 0
+        for entry in self.inventory.select(request.division, state):
+            matched += 1
+            if entry.name > request.page_token and len(response.nodes) < size:
+                response.nodes.append(node_message(entry))
+        response.total = matched
+        if len(response.nodes) == size and response.nodes[-1].identity.node:
+            last = response.nodes[-1].identity.node
+            if any(True for _ in self.inventory.select(request.division, state, after=last)):
+                response.next_page_token = last
+        return response
+
+    async def GetNode(
+        self,
+        request: inventory_pb2.GetNodeRequest,
+        context: grpc.aio.ServicerContext[inventory_pb2.GetNodeRequest, inventory_pb2.Node],
+    ) -> inventory_pb2.Node:
+        entry = self.inventory.nodes.get(request.node)
+        if entry is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no node named {request.node!r}")
+        assert entry is not None
+        return node_message(entry)
+
+
+def summary(inventory: Inventory, fleet: Fleet, pacer: Pacer) -> inventory_pb2.FleetSummary:
+    """Totals of the fleet, by level, with the counts of divisions, sites and clusters."""
+    total, levels = inventory.totals()
+    divisions = set(fleet.divisions)
+    sites = set(fleet.sites)
+    clusters = set(fleet.clusters)
+    for entry in inventory.nodes.values():
+        ident = entry.report.identity
+        divisions.add(ident.division)
+        sites.add(ident.site)
+        clusters.add(ident.cluster)
+    out = inventory_pb2.FleetSummary(
+        totals=_totals(total),
+        divisions=len(divisions),
+        sites=len(sites),
+        clusters=len(clusters),
+        reports_per_second=pacer.rate(time.time()),
+    )
+    for level in sorted(levels):
+        out.levels.append(inventory_pb2.LevelTotals(level=level, totals=_totals(levels[level])))  # type: ignore[arg-type]
+    out.report_interval.FromNanoseconds(int(pacer.interval * 1e9))
+    return out

@@ -1,0 +1,192 @@
+"""Assembles the hub: gRPC server (ingest, inventory, health, reflection), store, and timers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass
+from wsgiref.simple_server import WSGIServer
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import start_http_server
+
+from console.hub.flusher import Flusher
+from console.hub.ingest import AgentIngest, Pacer
+from console.hub.inventory import Inventory
+from console.hub.metrics import FleetCollector, HubMetrics
+from console.hub.query import InventoryQuery
+from console.model.fleet import Fleet
+from console.store.base import InventoryStore, StoredDocument
+from tongchou.v1 import agent_pb2, inventory_pb2, inventory_pb2_grpc
+
+log = logging.getLogger("tongchou.hub")
+SERVICES = ("tongchou.v1.AgentService", "tongchou.v1.InventoryService")
+EVENTS_KEPT = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class HubConfig:
+    """How the hub runs. Durations in seconds."""
+
+    listen: str = "0.0.0.0:7470"
+    metrics_listen: str = "0.0.0.0:9470"
+    report_interval: float = 10.0
+    max_report_rate: float = 2000.0
+    lost_after: float = 120.0
+    flush_interval: float = 1.0
+    sweep_interval: float = 1.0
+    max_report_bytes: int = 64 * 1024
+    shutdown_grace: float = 5.0
+    ready_file: Path | None = None
+
+
+class Hub:
+    """The running hub. `start()` binds the ports; setting `stop` ends `serve()`."""
+
+    def __init__(
+        self,
+        config: HubConfig,
+        store: InventoryStore,
+        *,
+        fleet: Fleet | None = None,
+        stop: asyncio.Event | None = None,
+        metrics: HubMetrics | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.fleet = fleet or Fleet()
+        self.stop = stop or asyncio.Event()
+        self.metrics = metrics or HubMetrics()
+        self.port = 0
+        self.metrics_port = 0
+        self.inventory = Inventory(lost_after=config.lost_after)
+        self.pacer = Pacer(config.report_interval, config.max_report_rate)
+        self.flusher = Flusher(self.inventory, store, self.metrics, config.flush_interval)
+        self.ingest = AgentIngest(
+            self.inventory,
+            self.flusher,
+            self.metrics,
+            self.pacer,
+            max_report_bytes=config.max_report_bytes,
+        )
+        self.health = health.aio.HealthServicer()
+        self._server: grpc.aio.Server | None = None
+        self._httpd: WSGIServer | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Loads the store, binds the ports, and starts the timers."""
+        self.inventory.load(self.store.load_nodes())
+        log.info("loaded %d nodes from the store", len(self.inventory.nodes))
+        server = grpc.aio.server(
+            options=[
+                ("grpc.max_receive_message_length", 4 * 1024 * 1024),
+                ("grpc.keepalive_permit_without_calls", 1),
+                ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+                ("grpc.http2.max_ping_strikes", 0),
+                ("grpc.so_reuseport", 0),
+            ]
+        )
+        server.add_generic_rpc_handlers((self.ingest.handler(),))
+        inventory_pb2_grpc.add_InventoryServiceServicer_to_server(
+            InventoryQuery(self.inventory, self.fleet, self.pacer), server
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        reflection.enable_server_reflection(
+            (
+                agent_pb2.DESCRIPTOR.services_by_name["AgentService"].full_name,
+                inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name,
+                health.SERVICE_NAME,
+                reflection.SERVICE_NAME,
+            ),
+            server,
+        )
+        self.port = server.add_insecure_port(self.config.listen)
+        if self.port == 0:
+            raise OSError(f"cannot listen on {self.config.listen}")
+        await server.start()
+        self._server = server
+        for name in ("", *SERVICES):
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self.metrics.registry.register(FleetCollector(self.inventory))
+        if self.config.metrics_listen:
+            host, _, port = self.config.metrics_listen.rpartition(":")
+            httpd, _thread = start_http_server(
+                int(port), addr=host.strip("[]") or "0.0.0.0", registry=self.metrics.registry
+            )
+            self.metrics_port = int(httpd.server_port)
+            self._httpd = httpd
+        self._tasks = [
+            asyncio.create_task(self.flusher.run(self.stop), name="hub-store-flusher"),
+            asyncio.create_task(self._sweep(), name="hub-liveness-sweeper"),
+        ]
+        host = self.config.listen.rpartition(":")[0]
+        log.info("hub listening on %s:%d, metrics on :%d", host, self.port, self.metrics_port)
+        if self.config.ready_file is not None:
+            _write_atomically(
+                self.config.ready_file,
+                json.dumps(
+                    {"grpc_port": self.port, "metrics_port": self.metrics_port, "pid": os.getpid()}
+                ),
+            )
+
+    def load_fleet(self, fleet: Fleet) -> None:
+        """Takes the fleet documents the hub was started with, and stores them."""
+        self.fleet = fleet
+        docs = [
+            StoredDocument("Division", d.code, json.dumps(asdict(d), ensure_ascii=False))
+            for d in fleet.divisions.values()
+        ]
+        docs += [
+            StoredDocument("Site", s.name, json.dumps(asdict(s), ensure_ascii=False))
+            for s in fleet.sites.values()
+        ]
+        docs += [
+            StoredDocument("Cluster", c.name, json.dumps(asdict(c), ensure_ascii=False))
+            for c in fleet.clusters.values()
+        ]
+        self.store.replace_documents(docs)
+
+    async def _sweep(self) -> None:
+        while not self.stop.is_set():
+            now = time.time()
+            self.inventory.sweep(now)
+            interval = self.pacer.adjust(self.inventory.count_live())
+            self.metrics.interval.set(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), self.config.sweep_interval)
+
+    async def serve(self) -> None:
+        """Runs until `stop` is set, then drains and flushes."""
+        await self.stop.wait()
+        await self.shutdown()
+
+    async def shutdown(self) -> None:
+        self.stop.set()
+        self.ingest.draining = True
+        for name in ("", *SERVICES):
+            await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        if self._server is not None:
+            await self._server.stop(self.config.shutdown_grace)
+        for task in self._tasks:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(task, self.config.shutdown_grace)
+        await self.flusher.flush()
+        await asyncio.to_thread(self.store.prune_events, EVENTS_KEPT)
+        if self._httpd is not None:
+            self._httpd.shutdown()
+        self.store.close()
+        log.info("hub stopped; inventory flushed")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,5 @@
+"""`python -m tongchou` runs the `tongchou` command."""
+
+from tongchou.cli import main
+
+main()

@@ -1,0 +1,59 @@
+"""The `tongchou` command: one entry point, a subcommand per job, imported only when used."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from tongchou import __version__
+
+# Subcommand → (help, module holding add_arguments(parser) and run(args) -> int).
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": (
+        "hub + simulated province + this machine's agent, with a live summary",
+        "console.demo",
+    ),
+    "hub": ("the central server: agent ingest, inventory, /metrics", "console.hub.cli"),
+    "agent": ("the node daemon", "agent.cli"),
+    "simulate": ("run every node of a fleet file as a simulated agent", "console.simulate.cli"),
+    "validate": (
+        "check document files (fleet, and later workloads, plans)",
+        "console.documents.cli",
+    ),
+}
+
+
+def _load(module: str) -> tuple[Callable[[argparse.ArgumentParser], None], Callable[..., int]]:
+    try:
+        mod = __import__(module, fromlist=["run"])
+    except ImportError as err:
+        if module.startswith("console") and err.name and not err.name.startswith("console"):
+            print(
+                f"tongchou: this command needs the console extra ({err.name} is missing): "
+                "pip install 'tongchou[console]'",
+                file=sys.stderr,
+            )
+            sys.exit(1)
+        raise
+    return mod.add_arguments, mod.run
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parses the subcommand, then hands the rest to its module."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(
+        prog="tongchou", description="Tongchou (统筹): unified planning for government clouds"
+    )
+    parser.add_argument("--version", action="version", version=f"tongchou {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (text, _module) in _COMMANDS.items():
+        sub.add_parser(name, help=text, add_help=False)
+    if not args or args[0] not in _COMMANDS:
+        parser.parse_args(args)  # prints usage or version, exits
+        return
+    name = args[0]
+    add_arguments, run = _load(_COMMANDS[name][1])
+    command = argparse.ArgumentParser(prog=f"tongchou {name}", description=_COMMANDS[name][0])
+    add_arguments(command)
+    sys.exit(run(command.parse_args(args[1:])))

@@ -114,7 +114,7 @@ async def _serve(config: AgentConfig, builder: ReportBuilder) -> int:
             )
             return 2
     log.info(
-        "tongchou agent %s: node %s (%s, %s/%s) reporting to %s every %.0fs",
+        "tongchou agent %s: node %s (%s, %s/%s) reporting to %s every %gs",
         __version__,
         config.node,
         config.division,

@@ -86,6 +86,10 @@ class Agent:
             try:
                 await self._session()
                 delay = self.backoff.next()
+                if not self.stop.is_set():
+                    log.warning(
+                        "hub %s closed the stream; reconnecting in %.1fs", self.config.hub, delay
+                    )
             except _Reconnect as asked:
                 delay = asked.delay * self.rng.uniform(1.0, 1.0 + JITTER) if asked.delay else 0.0
                 log.info("hub asked to reconnect in %.1fs", delay)

@@ -37,7 +37,9 @@ class HubClient:
         )
 
     async def node(self, name: str, timeout: float = 10.0) -> inventory_pb2.Node:
-        return await self._inventory.GetNode(inventory_pb2.GetNodeRequest(node=name), timeout=timeout)
+        return await self._inventory.GetNode(
+            inventory_pb2.GetNodeRequest(node=name), timeout=timeout
+        )
 
     async def nodes(
         self,
@@ -61,4 +63,3 @@ class HubClient:
             token = page.next_page_token
             if not token:
                 return
-

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 
 from console.hub.inventory import Inventory
 from console.hub.metrics import HubMetrics
-from console.store.base import InventoryStore
+from console.store.base import InventoryStore, StoredNode
 
 log = logging.getLogger("tongchou.hub.store")
 COALESCE = 0.02
@@ -25,13 +26,15 @@ class Flusher:
         self.metrics = metrics
         self.interval = interval
         self._waiters: list[asyncio.Future[None]] = []
+        self._rows: list[StoredNode] = []
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
 
-    def durable(self) -> asyncio.Future[None]:
-        """A future that completes once everything accepted so far is committed."""
+    def durable(self, rows: Sequence[StoredNode] = ()) -> asyncio.Future[None]:
+        """A future that completes once `rows`, and everything accepted so far, are committed."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(future)
+        self._rows.extend(rows)
         self._wake.set()
         return future
 
@@ -50,6 +53,8 @@ class Flusher:
             self._wake.clear()
             waiters, self._waiters = self._waiters, []
             rows, events = self.inventory.take_dirty()
+            rows += self._rows  # registrations last: they are the newest word on their nodes
+            self._rows = []
             if not rows and not events:
                 _resolve(waiters, None)
                 return
@@ -59,7 +64,9 @@ class Flusher:
             except Exception as err:  # the store failed: keep the changes for the next flush
                 log.error("store write failed, will retry: %s", err)
                 self.metrics.store_errors.inc()
-                self.inventory.dirty.update(row.name for row in rows)
+                self.inventory.dirty.update(
+                    row.name for row in rows if row.name in self.inventory.nodes
+                )
                 self.inventory.pending_events[:0] = events
                 _resolve(waiters, err)
                 return

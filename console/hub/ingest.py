@@ -14,9 +14,10 @@ from google.protobuf.message import DecodeError
 
 from console.hub import validate
 from console.hub.flusher import Flusher
-from console.hub.inventory import Inventory
+from console.hub.inventory import Inventory, NodeEntry
 from console.hub.metrics import HubMetrics
 from console.hub.validate import ReportRejected
+from console.model.inventory import NodeState
 from tongchou.v1 import agent_pb2
 
 log = logging.getLogger("tongchou.hub.ingest")
@@ -36,7 +37,7 @@ class Pacer:
     def _set(self, interval: float) -> None:
         self.interval = interval
         ack = agent_pb2.ReportAck(accepted=True)
-        ack.report_interval.FromNanoseconds(int(interval * 1e9))
+        ack.report_interval.FromNanoseconds(round(interval * 1e9))
         self._ack_tail = ack.SerializeToString()
 
     def adjust(self, live_nodes: int) -> float:
@@ -123,17 +124,21 @@ class AgentIngest:
                         f"node {report.identity.node} now reports on a newer stream",
                     )
                     return
-                _entry, registered = self.inventory.accept(
-                    report, stream, time.time(), self.pacer.interval
-                )
-                if registered:
+                now = time.time()
+                if owner is None or owner.report.identity != report.identity:
+                    # A new or relabelled node is acknowledged only once it is on disk.
+                    row = NodeEntry(report.identity.node, report, NodeState.READY, now, now, 0.0)
+                    if owner is not None:
+                        row.first_seen = owner.first_seen
+                    row.interval = self.pacer.interval
                     try:
-                        await self.flusher.durable()
+                        await self.flusher.durable([row.stored()])
                     except Exception:
                         await context.abort(
                             grpc.StatusCode.UNAVAILABLE, "the hub cannot store the registration"
                         )
                         return
+                self.inventory.accept(report, stream, now, self.pacer.interval)
                 commands: list[agent_pb2.Command] = []
                 if self.draining:
                     reconnect = agent_pb2.Command(kind=agent_pb2.Command.KIND_RECONNECT)

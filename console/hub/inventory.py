@@ -157,10 +157,10 @@ class Inventory:
         changed = 0
         for entry in self.nodes.values():
             silent = now - entry.last_seen
-            if entry.state is NodeState.READY and silent > STALE_AFTER_INTERVALS * entry.interval:
-                entry.state = NodeState.STALE
-            elif entry.state is not NodeState.LOST and silent > self.lost_after:
+            if entry.state is not NodeState.LOST and silent > self.lost_after:
                 entry.state = NodeState.LOST
+            elif entry.state is NodeState.READY and silent > STALE_AFTER_INTERVALS * entry.interval:
+                entry.state = NodeState.STALE
             else:
                 continue
             self.dirty.add(entry.name)

@@ -9,8 +9,8 @@ import logging
 import os
 import time
 from dataclasses import asdict, dataclass
-from wsgiref.simple_server import WSGIServer
 from pathlib import Path
+from wsgiref.simple_server import WSGIServer
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc

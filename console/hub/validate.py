@@ -24,6 +24,7 @@ REASONS = (
 
 MAX_REPORT_BYTES = 64 * 1024
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$")
+_LABEL_KEY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$")
 _ARCH = re.compile(r"^[a-z0-9_]{1,32}$")
 _LEVELS = {
     "province": common_pb2.LEVEL_PROVINCE,
@@ -93,8 +94,10 @@ def check_identity(ident: common_pb2.NodeIdentity) -> None:
     if len(ident.labels) > LIMITS["labels"]:
         raise _fail("absurd_value", f"identity.labels has {len(ident.labels)} entries (max 64)")
     for key, value in ident.labels.items():
-        if not key or len(key) > 63 or len(value) > 253:
-            raise _fail("invalid_label", f"identity.labels[{key[:64]!r}] is too long or empty")
+        if not _LABEL_KEY.match(key):
+            raise _fail("invalid_label", f"identity.labels key {key[:64]!r} is not a valid key")
+        if len(value) > 253:
+            raise _fail("invalid_label", f"identity.labels[{key!r}] is longer than 253 characters")
 
 
 def check_capacity(cap: common_pb2.Capacity) -> None:

@@ -18,21 +18,29 @@ from tongchou.durations import DurationError, parse_duration
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--fleet", type=Path, action="append", required=True, help="fleet file or folder")
+    parser.add_argument(
+        "--fleet", type=Path, action="append", required=True, help="fleet file or folder"
+    )
     parser.add_argument("--hub", default="127.0.0.1:7470", help="hub address (127.0.0.1:7470)")
     parser.add_argument("--limit", type=int, default=0, help="simulate only the first N nodes")
     parser.add_argument("--interval", help="report interval; default: what the hub asks")
     parser.add_argument("--duration", help="stop after this long (default: until interrupted)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the usage curves")
-    parser.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
+    parser.add_argument(
+        "--log-level", default="warning", choices=("debug", "info", "warning", "error")
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         fleet = load_fleet(args.fleet)
         interval = parse_duration(args.interval, "--interval") if args.interval else None
-        duration = parse_duration(args.duration, "--duration", high=10**7) if args.duration else None
+        duration = (
+            parse_duration(args.duration, "--duration", high=10**7) if args.duration else None
+        )
     except LoadError as err:
         print(f"tongchou simulate: the fleet documents are invalid:\n{err}", file=sys.stderr)
         return 2

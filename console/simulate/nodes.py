@@ -29,8 +29,20 @@ _CPU_MODELS = {
 }
 _OS = {
     "kunpeng": ("openEuler", "openEuler", "22.03", "openEuler 22.03 (LTS-SP3)", "openeuler"),
-    "phytium": ("kylin", "Kylin Linux Advanced Server", "V10", "Kylin Linux Advanced Server V10 (Lance)", "kylin"),
-    "loongson": ("kylin", "Kylin Linux Advanced Server", "V10", "Kylin Linux Advanced Server V10 (Lance)", "kylin"),
+    "phytium": (
+        "kylin",
+        "Kylin Linux Advanced Server",
+        "V10",
+        "Kylin Linux Advanced Server V10 (Lance)",
+        "kylin",
+    ),
+    "loongson": (
+        "kylin",
+        "Kylin Linux Advanced Server",
+        "V10",
+        "Kylin Linux Advanced Server V10 (Lance)",
+        "kylin",
+    ),
     "hygon": ("uos", "UOS Server", "20", "UOS Server 20", "uos"),
     "zhaoxin": ("uos", "UOS Server", "20", "UOS Server 20", "uos"),
     "intel": ("debian", "Debian GNU/Linux", "12", "Debian GNU/Linux 12 (bookworm)", "debian"),

@@ -103,6 +103,8 @@ class Simulator:
                     log.warning("hub rejected %s: %s", node.name, err.details())
                 else:
                     self.stats.failures += 1
+            except asyncio.InvalidStateError:  # the stream ended under a write
+                self.stats.failures += 1
             await self._sleep(self.rng.uniform(0.5, backoff))
             backoff = min(60.0, backoff * 2)
 

@@ -40,7 +40,14 @@ class UsageModel:
             profile, cpu, memory = Profile.IDLE, rng.uniform(0.02, 0.06), rng.uniform(0.08, 0.2)
         else:
             profile, cpu, memory = Profile.NORMAL, rng.uniform(0.15, 0.45), rng.uniform(0.3, 0.65)
-        return cls(profile, cpu, memory, rng.uniform(-0.5, 0.5), rng.uniform(0.01, 0.04), rng.randrange(2**31))
+        return cls(
+            profile,
+            cpu,
+            memory,
+            rng.uniform(-0.5, 0.5),
+            rng.uniform(0.01, 0.04),
+            rng.randrange(2**31),
+        )
 
     def daily(self, now: float) -> float:
         """1.0 at the office-hours peak (about 15:00 Beijing time), about 0.35 at night."""

@@ -1,0 +1,273 @@
+"""Collects a node's facts, capacity and usage (psutil and /proc) for the agent's reports.
+
+The collector runs every few seconds on thousands of nodes, so it reads what never changes
+(chip, OS) once, keeps the list of real mounts and refreshes it only now and then, and never
+raises because an optional source (os-release, the NVIDIA driver) is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import psutil
+
+from agent.hostinfo import detect_chip, parse_nvidia_gpu, parse_os_release
+from tongchou.v1 import common_pb2
+
+__all__ = ["REAL_FSTYPES", "Collector", "HostFacts", "Mount", "select_mounts"]
+
+# File systems that sit on real storage. Everything else (tmpfs, devtmpfs, proc, nsfs,
+# squashfs snaps, fuse, network mounts) is left out; overlay counts only as a container's root.
+REAL_FSTYPES = frozenset(
+    {
+        "ext2",
+        "ext3",
+        "ext4",
+        "xfs",
+        "btrfs",
+        "zfs",
+        "f2fs",
+        "vfat",
+        "exfat",
+        "ntfs",
+        "ntfs3",
+        "jfs",
+        "reiserfs",
+    }
+)
+_LOOPBACK = "lo"
+_MBIT = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class HostFacts:
+    """What a host is; fixed while the agent runs. Treat ``os`` as read-only (copy it out)."""
+
+    arch: str
+    chip: str
+    cpu_model: str
+    os: common_pb2.OsRelease
+    hostname: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    """A mounted file system with real storage behind it."""
+
+    mount: str
+    device: str
+    fstype: str
+
+
+class Partition(Protocol):
+    """The fields of ``psutil.disk_partitions()`` entries that :func:`select_mounts` reads."""
+
+    @property
+    def device(self) -> str: ...
+    @property
+    def mountpoint(self) -> str: ...
+    @property
+    def fstype(self) -> str: ...
+
+
+def select_mounts(
+    partitions: Iterable[Partition], is_dir: Callable[[str], bool] = os.path.isdir
+) -> list[Mount]:
+    """Keep the mounts worth reporting, one per device, sorted by mount point.
+
+    Kept: file systems in :data:`REAL_FSTYPES`, and ``overlay`` only when mounted at ``/``
+    (a container's root). Dropped: everything else, loop devices (snaps, images) except at
+    ``/``, and mount points that are not directories (the single-file bind mounts a container
+    runtime puts on /etc/hosts). A device mounted several times (bind mounts, btrfs subvolumes)
+    is kept once, at its shortest mount point.
+    """
+    candidates: list[Mount] = []
+    for part in partitions:
+        mount, device, fstype = part.mountpoint, part.device, part.fstype
+        if fstype == "overlay":
+            if mount != "/":
+                continue
+        elif fstype not in REAL_FSTYPES:
+            continue
+        if device.startswith("/dev/loop") and mount != "/":
+            continue
+        if not is_dir(mount):
+            continue
+        candidates.append(Mount(mount=mount, device=device or fstype, fstype=fstype))
+    chosen: dict[str, Mount] = {}
+    for m in sorted(candidates, key=lambda m: (len(m.mount), m.mount)):
+        chosen.setdefault(m.device, m)
+    return sorted(chosen.values(), key=lambda m: m.mount)
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+class Collector:
+    """Reads one node's facts, capacity and usage.
+
+    Every source is a constructor argument with the real machine's default, so tests hand in
+    canned files. ``os_release_fallback`` is read only when ``os_release_path`` is missing
+    (os-release(5): /etc/os-release, then /usr/lib/os-release); pass None to disable it.
+    The mount list is refreshed on every :meth:`capacity` call and every ``mount_refresh_every``
+    :meth:`usage` calls.
+    """
+
+    def __init__(
+        self,
+        *,
+        cpuinfo_path: Path = Path("/proc/cpuinfo"),
+        os_release_path: Path = Path("/etc/os-release"),
+        os_release_fallback: Path | None = Path("/usr/lib/os-release"),
+        nvidia_gpus_dir: Path = Path("/proc/driver/nvidia/gpus"),
+        arch: str | None = None,
+        mount_refresh_every: int = 30,
+    ) -> None:
+        self._cpuinfo_path = cpuinfo_path
+        self._os_release_paths = [os_release_path]
+        if os_release_fallback is not None:
+            self._os_release_paths.append(os_release_fallback)
+        self._nvidia_gpus_dir = nvidia_gpus_dir
+        self._arch = arch if arch is not None else platform.machine()
+        self._mount_refresh_every = max(1, mount_refresh_every)
+        self._host: HostFacts | None = None
+        self._mounts: list[Mount] | None = None
+        self._usage_since_scan = 0
+        # The first call only primes psutil's counter; prime it now so the first report
+        # covers the time since construction rather than reading 0.
+        psutil.cpu_percent(interval=None)
+
+    # -- facts ---------------------------------------------------------------------------
+
+    def host(self) -> HostFacts:
+        """Arch, chip, CPU model, OS and host name; read once, then cached."""
+        if self._host is None:
+            chip, cpu_model = detect_chip(_read_text(self._cpuinfo_path) or "", self._arch)
+            self._host = HostFacts(
+                arch=self._arch,
+                chip=chip,
+                cpu_model=cpu_model,
+                os=parse_os_release(self._read_os_release(), kernel=platform.release()),
+                hostname=socket.gethostname(),
+            )
+        return self._host
+
+    def _read_os_release(self) -> str:
+        for path in self._os_release_paths:
+            text = _read_text(path)
+            if text is not None:
+                return text
+        return ""
+
+    def boot_time(self) -> float:
+        """When the host booted, in seconds since the epoch."""
+        return psutil.boot_time()
+
+    # -- capacity ------------------------------------------------------------------------
+
+    def mounts(self) -> list[Mount]:
+        """The mounts reported in capacity and usage (cached; see the class docstring)."""
+        if self._mounts is None:
+            try:
+                # all=True: psutil's all=False drops every "nodev" type, overlay roots included.
+                partitions = psutil.disk_partitions(all=True)
+            except OSError:
+                partitions = []
+            self._mounts = select_mounts(partitions)
+            self._usage_since_scan = 0
+        return list(self._mounts)
+
+    def capacity(self) -> common_pb2.Capacity:
+        """What the node has: CPUs, memory, swap, disks, NICs (not ``lo``) and NVIDIA GPUs."""
+        self._mounts = None  # capacity is asked for rarely: always rescan
+        logical = psutil.cpu_count(logical=True) or os.cpu_count() or 1
+        physical = psutil.cpu_count(logical=False) or logical
+        cap = common_pb2.Capacity(
+            cpu_logical=logical,
+            cpu_physical=physical,
+            memory_bytes=psutil.virtual_memory().total,
+            swap_bytes=psutil.swap_memory().total,
+        )
+        for m in self.mounts():
+            try:
+                total = psutil.disk_usage(m.mount).total
+            except OSError:  # PermissionError included: a mount we may not stat
+                continue
+            cap.disks.add(mount=m.mount, device=m.device, fstype=m.fstype, total_bytes=total)
+        for name, stats in sorted(psutil.net_if_stats().items()):
+            if name == _LOOPBACK:
+                continue
+            cap.nics.add(name=name, speed_bps=max(stats.speed, 0) * _MBIT, mtu=max(stats.mtu, 0))
+        cap.gpus.extend(self._gpus())
+        return cap
+
+    def _gpus(self) -> list[common_pb2.Gpu]:
+        try:
+            files = sorted(self._nvidia_gpus_dir.glob("*/information"))
+        except OSError:
+            return []
+        gpus = []
+        for path in files:
+            gpu = parse_nvidia_gpu(_read_text(path) or "")
+            if gpu is not None:
+                gpus.append(gpu)
+        return gpus
+
+    # -- usage ---------------------------------------------------------------------------
+
+    def usage(self) -> common_pb2.Usage:
+        """What the node uses now. CPU is the busy share since the previous call, 0 to 1.
+
+        ``memory_used_bytes`` is total − available (what applications cannot get back), so
+        used + available = total.
+        """
+        if self._usage_since_scan >= self._mount_refresh_every:
+            self._mounts = None
+        mounts = self.mounts()
+        self._usage_since_scan += 1
+        cpu = psutil.cpu_percent(interval=None) / 100.0
+        try:
+            load1, load5, load15 = psutil.getloadavg()
+        except OSError:
+            load1 = load5 = load15 = 0.0
+        vm = psutil.virtual_memory()
+        used = common_pb2.Usage(
+            cpu_ratio=min(max(cpu, 0.0), 1.0),
+            load1=load1,
+            load5=load5,
+            load15=load15,
+            memory_used_bytes=max(vm.total - vm.available, 0),
+            memory_available_bytes=vm.available,
+            swap_used_bytes=psutil.swap_memory().used,
+        )
+        for m in mounts:
+            try:
+                disk = psutil.disk_usage(m.mount)
+            except OSError:
+                continue
+            used.disks.add(mount=m.mount, used_bytes=disk.used)
+        for name, c in sorted(psutil.net_io_counters(pernic=True).items()):
+            if name == _LOOPBACK:
+                continue
+            used.nets.add(
+                name=name,
+                bytes_sent=c.bytes_sent,
+                bytes_recv=c.bytes_recv,
+                packets_sent=c.packets_sent,
+                packets_recv=c.packets_recv,
+                errors_in=c.errin,
+                errors_out=c.errout,
+                drops_in=c.dropin,
+                drops_out=c.dropout,
+            )
+        return used

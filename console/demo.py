@@ -1,0 +1,181 @@
+"""`tongchou demo`: a hub, the sample province simulated over gRPC, this machine's agent, live."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from console.client import HubClient
+from console.documents import LoadError, load_fleet
+from console.hub.server import Hub, HubConfig
+from console.model.fleet import Fleet
+from console.model.quantity import format_bytes
+from console.simulate.nodes import sim_node
+from console.simulate.runner import Simulator
+from console.store import SqliteStore, StoreError
+from tongchou.divisions import Level, level_of
+from tongchou.durations import DurationError, parse_duration
+from tongchou.v1 import common_pb2, inventory_pb2
+
+log = logging.getLogger("tongchou.demo")
+SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "guangdong"
+
+
+def _state_home() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "tongchou" / "demo"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fleet", type=Path, action="append", help=f"fleet files (default {SAMPLE})"
+    )
+    parser.add_argument(
+        "--state-dir", type=Path, default=_state_home(), help="where the store lives"
+    )
+    parser.add_argument("--listen", default="127.0.0.1:7470", help="hub gRPC address")
+    parser.add_argument("--metrics-listen", default="127.0.0.1:9470", help="hub /metrics address")
+    parser.add_argument("--limit", type=int, default=0, help="simulate only the first N nodes")
+    parser.add_argument("--every", default="5s", help="how often to print the summary (5s)")
+    parser.add_argument("--duration", help="stop after this long (default: until Ctrl-C)")
+    parser.add_argument(
+        "--no-local-agent", action="store_true", help="do not run this machine's agent"
+    )
+    parser.add_argument(
+        "--headless", action="store_true", help="print the fleet summary (the only mode for now)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        fleet = load_fleet(args.fleet or [SAMPLE])
+        every = parse_duration(args.every, "--every")
+        duration = (
+            parse_duration(args.duration, "--duration", high=10**7) if args.duration else None
+        )
+        store = SqliteStore(args.state_dir / "hub.db")
+    except LoadError as err:
+        print(f"tongchou demo: the fleet documents are invalid:\n{err}", file=sys.stderr)
+        return 2
+    except (DurationError, StoreError) as err:
+        print(f"tongchou demo: {err}", file=sys.stderr)
+        return 2
+    config = HubConfig(listen=args.listen, metrics_listen=args.metrics_listen)
+    return asyncio.run(_demo(config, store, fleet, args, every, duration))
+
+
+def local_cluster(fleet: Fleet) -> str:
+    """The cluster this machine's agent joins: the first shared province-level cluster."""
+    ranked = sorted(
+        fleet.clusters.values(),
+        key=lambda c: (level_of(fleet.sites[c.site].division).rank, not c.shared, c.name),
+    )
+    if not ranked:
+        raise ValueError("the fleet has no clusters")
+    return ranked[0].name
+
+
+async def _demo(
+    config: HubConfig,
+    store: SqliteStore,
+    fleet: Fleet,
+    args: argparse.Namespace,
+    every: float,
+    duration: float | None,
+) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    hub = Hub(config, store)
+    hub.load_fleet(fleet)
+    try:
+        await hub.start()
+    except (OSError, RuntimeError) as err:
+        print(f"tongchou demo: cannot start the hub on {config.listen}: {err}", file=sys.stderr)
+        return 1
+    address = f"127.0.0.1:{hub.port}"
+    names = sorted(fleet.nodes)[: args.limit or None]
+    sim = Simulator(address, [sim_node(fleet, fleet.nodes[n]) for n in names], stop=stop)
+    tasks = [asyncio.create_task(sim.run(), name="demo-simulator")]
+    agent = None if args.no_local_agent else await _start_agent(address, fleet)
+    print(
+        f"Tongchou demo: hub on {address} (metrics :{hub.metrics_port}), store {store.path}, "
+        f"{len(names)} simulated nodes" + ("" if agent is None else " + this machine's agent"),
+        flush=True,
+    )
+    started = time.monotonic()
+    async with HubClient(address) as client:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+            print(
+                format_summary(await client.fleet_summary(), time.monotonic() - started), flush=True
+            )
+            if duration is not None and time.monotonic() - started >= duration:
+                stop.set()
+    if agent is not None:
+        agent.terminate()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(agent.wait(), 5)
+    await asyncio.gather(*tasks)
+    await hub.shutdown()
+    print("demo stopped; the store keeps the inventory for next time", flush=True)
+    return 0
+
+
+async def _start_agent(hub: str, fleet: Fleet) -> asyncio.subprocess.Process:
+    cluster = fleet.clusters[local_cluster(fleet)]
+    site = fleet.sites[cluster.site]
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tongchou", "agent",
+        "--hub", hub,
+        "--division", site.division,
+        "--site", site.name,
+        "--cluster", cluster.name,
+        "--provider", site.provider,
+        "--mlps-level", str(cluster.mlps_level),
+        "--metrics-listen", "127.0.0.1:0",
+        "--label", "demo=local",
+        "--log-level", "warning",
+    )  # fmt: skip
+
+
+def _bar(used: float, total: float, width: int = 10) -> str:
+    share = used / total if total else 0.0
+    filled = round(share * width)
+    return "█" * filled + "░" * (width - filled) + f" {share:4.0%}"
+
+
+def format_summary(summary: inventory_pb2.FleetSummary, elapsed: float) -> str:
+    """The fleet summary as a small table, one row per level."""
+    t = summary.totals
+    lines = [
+        f"\n[{elapsed:5.0f}s] {t.nodes_ready + t.nodes_stale + t.nodes_lost:,} nodes in "
+        f"{summary.clusters} clusters, {summary.sites} sites, {summary.divisions} divisions · "
+        f"{summary.reports_per_second:,.0f} reports/s · interval "
+        f"{summary.report_interval.ToTimedelta().total_seconds():.0f}s",
+        f"{'level':<9} {'ready':>6} {'stale':>6} {'lost':>5}  {'cpu used/cores':>17} "
+        f"{'':15} {'memory used/total':>19} {'':15}",
+    ]
+    rows = [(common_pb2.Level.Name(lv.level), lv.totals) for lv in summary.levels]
+    rows.append(("TOTAL", t))
+    for name, row in rows:
+        label = name.removeprefix("LEVEL_").lower()
+        if label in {lvl.value for lvl in Level} or label == "total":
+            lines.append(
+                f"{label:<9} {row.nodes_ready:>6,} {row.nodes_stale:>6,} {row.nodes_lost:>5,}  "
+                f"{row.cpu_used_cores:>8,.0f}/{row.cpu_cores:<8,.0f} "
+                f"{_bar(row.cpu_used_cores, row.cpu_cores)} "
+                f"{format_bytes(row.memory_used_bytes):>9}/{format_bytes(row.memory_bytes):<9} "
+                f"{_bar(row.memory_used_bytes, row.memory_bytes)}"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,63 @@
+"""Input documents: YAML files of Kubernetes-style documents, validated into domain objects.
+
+`load_fleet(paths)` reads divisions, sites, clusters, nodes and node pools into a Fleet;
+`load_documents(paths)` returns the validated documents of every registered kind. Both
+raise LoadError, whose `errors` name file, document, field and line. A new kind is a
+spec model (a SpecModel subclass) and a converter, registered with `register(Kind(...))`.
+"""
+
+from __future__ import annotations
+
+from console.documents.errors import MAX_ERRORS, DocumentError, LoadError
+from console.documents.fleet import POOL_LABEL, build_fleet
+from console.documents.kinds import (
+    API_VERSION,
+    Document,
+    Kind,
+    Ref,
+    SpecModel,
+    StatusModel,
+    known_kinds,
+    lookup,
+    register,
+    unregister,
+)
+from console.documents.loader import load_documents, load_fleet
+from console.documents.specs import (
+    ARCHS,
+    COMPUTE_HUBS,
+    ClusterSpec,
+    DivisionSpec,
+    NodePoolSpec,
+    NodeSpec,
+    NodeStatus,
+    SiteSpec,
+)
+
+__all__ = [
+    "API_VERSION",
+    "ARCHS",
+    "COMPUTE_HUBS",
+    "MAX_ERRORS",
+    "POOL_LABEL",
+    "ClusterSpec",
+    "DivisionSpec",
+    "Document",
+    "DocumentError",
+    "Kind",
+    "LoadError",
+    "NodePoolSpec",
+    "NodeSpec",
+    "NodeStatus",
+    "Ref",
+    "SiteSpec",
+    "SpecModel",
+    "StatusModel",
+    "build_fleet",
+    "known_kinds",
+    "load_documents",
+    "load_fleet",
+    "lookup",
+    "register",
+    "unregister",
+]

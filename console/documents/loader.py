@@ -1,0 +1,34 @@
+"""Loads document files and directories: read, validate each document, then link them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from console.documents.errors import ErrorSink
+from console.documents.fleet import build_fleet
+from console.documents.kinds import Document
+from console.documents.link import link
+from console.documents.source import expand_paths, read_documents
+from console.documents.validate import Checked, check_document
+from console.model.fleet import Fleet
+
+
+def load_documents(paths: Sequence[Path]) -> list[Document]:
+    """Every document of `paths`, validated and linked, in input order.
+
+    A path is a file or a directory (its *.yaml and *.yml files, sorted, not recursive).
+    Raises LoadError listing every problem found (up to MAX_ERRORS).
+    """
+    sink = ErrorSink()
+    checked: list[Checked] = []
+    for file in expand_paths([Path(p) for p in paths], sink):
+        checked.extend(check_document(raw, sink) for raw in read_documents(file, sink))
+    link(checked, sink)
+    sink.raise_if_any()
+    return [item.document for item in checked if item.document is not None]
+
+
+def load_fleet(paths: Sequence[Path]) -> Fleet:
+    """The fleet (divisions, sites, clusters, nodes) declared by the documents of `paths`."""
+    return build_fleet(load_documents(paths))

@@ -23,7 +23,9 @@ def test_generated_stubs_are_fresh(tmp_path: Path) -> None:
     pytest.importorskip("grpc_tools")
     gen = _generator()
     gen.generate(tmp_path)  # type: ignore[attr-defined]
-    fresh = {p.name: p.read_bytes() for p in (tmp_path / "tongchou" / "v1").iterdir() if p.is_file()}
+    fresh = {
+        p.name: p.read_bytes() for p in (tmp_path / "tongchou" / "v1").iterdir() if p.is_file()
+    }
     committed = {p.name: p.read_bytes() for p in STUBS.iterdir() if p.is_file()}
     assert sorted(fresh) == sorted(committed), "stub files differ: run make protos"
     stale = [name for name in fresh if fresh[name] != committed[name]]

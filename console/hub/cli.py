@@ -38,7 +38,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="fleet-wide reports/s ceiling; the interval stretches to stay under it",
     )
     parser.add_argument("--lost-after", default="120s", help="silence after which a node is lost")
-    parser.add_argument("--flush-interval", default="1s", help="how often the store is written")
+    parser.add_argument(
+        "--flush-interval", default="1s", help="how often changes (new nodes, states) are written"
+    )
+    parser.add_argument(
+        "--heartbeat-every",
+        default="30s",
+        help="how often each node's newest usage and last-seen time are written (30s)",
+    )
     parser.add_argument(
         "--ready-file", type=Path, help="write the bound ports here as JSON once serving"
     )
@@ -57,6 +64,7 @@ def config_from(args: argparse.Namespace) -> HubConfig:
         max_report_rate=args.max_report_rate,
         lost_after=parse_duration(args.lost_after, "--lost-after"),
         flush_interval=parse_duration(args.flush_interval, "--flush-interval"),
+        heartbeat_every=parse_duration(args.heartbeat_every, "--heartbeat-every"),
         ready_file=args.ready_file,
     )
 

@@ -19,12 +19,19 @@ class Flusher:
     """Flushes every `interval`, or sooner when a registration waits to be made durable."""
 
     def __init__(
-        self, inventory: Inventory, store: InventoryStore, metrics: HubMetrics, interval: float
+        self,
+        inventory: Inventory,
+        store: InventoryStore,
+        metrics: HubMetrics,
+        interval: float,
+        heartbeat_every: float = 30.0,
     ) -> None:
         self.inventory = inventory
         self.store = store
         self.metrics = metrics
         self.interval = interval
+        self.heartbeat_every = heartbeat_every
+        self._last_full = time.monotonic()
         self._waiters: list[asyncio.Future[None]] = []
         self._rows: list[StoredNode] = []
         self._wake = asyncio.Event()
@@ -47,12 +54,17 @@ class Flusher:
                 pass
             await self.flush()
 
-    async def flush(self) -> None:
-        """Writes what changed since the last flush, in one transaction."""
+    async def flush(self, *, full: bool | None = None) -> None:
+        """Writes what changed since the last flush, in one transaction. Heartbeats (a node that
+        only reported again) go in a full flush, every `heartbeat_every` seconds or when asked."""
         async with self._lock:
             self._wake.clear()
             waiters, self._waiters = self._waiters, []
-            rows, events = self.inventory.take_dirty()
+            if full is None:
+                full = time.monotonic() - self._last_full >= self.heartbeat_every
+            if full:
+                self._last_full = time.monotonic()
+            rows, events = self.inventory.take_dirty(full=full)
             rows += self._rows  # registrations last: they are the newest word on their nodes
             self._rows = []
             if not rows and not events:

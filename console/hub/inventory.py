@@ -106,7 +106,10 @@ class Inventory:
     nodes: dict[str, NodeEntry] = field(default_factory=dict)
     events: deque[Event] = field(default_factory=lambda: deque(maxlen=1000))
     pending_events: list[Event] = field(default_factory=list)
+    # Nodes whose registration, labels or state changed: written at the next flush.
     dirty: set[str] = field(default_factory=set)
+    # Nodes that only reported again: written at the next full flush (heartbeats are cheap to lose).
+    touched: set[str] = field(default_factory=set)
     _names: list[str] = field(default_factory=list)
 
     def load(self, rows: Iterable[StoredNode]) -> None:
@@ -137,6 +140,7 @@ class Inventory:
             )
             return entry, True
         registered = entry.report.identity != report.identity
+        changed = registered or entry.state is not NodeState.READY
         if registered:
             old = entry.report.identity
             self.record(
@@ -149,7 +153,7 @@ class Inventory:
         entry.last_seen = now
         entry.interval = interval
         entry.stream = stream
-        self.dirty.add(name)
+        (self.dirty if changed else self.touched).add(name)
         return entry, registered
 
     def sweep(self, now: float) -> int:
@@ -168,10 +172,16 @@ class Inventory:
             self.record(Event(now, entry.state.value, entry.name, f"no report for {silent:.0f}s"))
         return changed
 
-    def take_dirty(self) -> tuple[list[StoredNode], list[Event]]:
-        """The rows and events not yet written; marks them written."""
-        rows = [self.nodes[name].stored() for name in sorted(self.dirty)]
+    def take_dirty(self, *, full: bool = True) -> tuple[list[StoredNode], list[Event]]:
+        """The rows and events not yet written; marks them written. Without `full`, nodes that
+        only reported again wait for a later full flush."""
+        names = self.dirty | self.touched if full else self.dirty
+        rows = [self.nodes[name].stored() for name in sorted(names)]
         self.dirty.clear()
+        if full:
+            self.touched.clear()
+        else:
+            self.touched -= names
         events, self.pending_events = self.pending_events, []
         return rows, events
 

@@ -41,6 +41,7 @@ class HubConfig:
     max_report_rate: float = 2000.0
     lost_after: float = 120.0
     flush_interval: float = 1.0
+    heartbeat_every: float = 30.0
     sweep_interval: float = 1.0
     max_report_bytes: int = 64 * 1024
     shutdown_grace: float = 5.0
@@ -68,7 +69,9 @@ class Hub:
         self.metrics_port = 0
         self.inventory = Inventory(lost_after=config.lost_after)
         self.pacer = Pacer(config.report_interval, config.max_report_rate)
-        self.flusher = Flusher(self.inventory, store, self.metrics, config.flush_interval)
+        self.flusher = Flusher(
+            self.inventory, store, self.metrics, config.flush_interval, config.heartbeat_every
+        )
         self.ingest = AgentIngest(
             self.inventory,
             self.flusher,
@@ -178,7 +181,7 @@ class Hub:
         for task in self._tasks:
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, self.config.shutdown_grace)
-        await self.flusher.flush()
+        await self.flusher.flush(full=True)
         await asyncio.to_thread(self.store.prune_events, EVENTS_KEPT)
         if self._httpd is not None:
             self._httpd.shutdown()

@@ -66,8 +66,13 @@ def test_same_identity_is_not_a_registration() -> None:
     assert entry.last_seen == T0 + 10
     assert entry.first_seen == T0
     assert entry.report.sequence == 2
-    assert inv.dirty == {"n1"}
+    assert inv.dirty == set()
+    assert inv.touched == {"n1"}
     assert inv.pending_events == []
+    assert inv.take_dirty(full=False) == ([], [])
+    rows, _events = inv.take_dirty(full=True)
+    assert [(r.name, r.sequence) for r in rows] == [("n1", 2)]
+    assert inv.touched == set()
 
 
 def test_changed_identity_is_relabelled() -> None:

@@ -13,7 +13,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import machine, start_hub  # noqa: E402
+from bench.common import machine, start_hub
 
 
 def main() -> None:
@@ -49,7 +49,7 @@ def main() -> None:
             "127.0.0.1:0",
             "--log-level",
             "warning",
-        ],  # fmt: skip
+        ],
         stdout=subprocess.DEVNULL,
         stderr=(workdir / "agent.log").open("wb"),
     )

@@ -104,7 +104,7 @@ def start_hub(*extra: str, workdir: Path | None = None) -> HubUnderTest:
             "--log-level",
             "warning",
             *extra,
-        ],  # fmt: skip
+        ],
         stdout=subprocess.DEVNULL,
         stderr=(workdir / "hub.log").open("wb"),
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (  # noqa: E402
+from bench.common import (
     ROOT,
     HubUnderTest,
     histogram_quantile,
@@ -19,10 +19,10 @@ from bench.common import (  # noqa: E402
     quantile,
     start_hub,
 )
-from console.documents import load_fleet  # noqa: E402
-from console.model.fleet import Fleet  # noqa: E402
-from console.simulate.nodes import SimNode, sim_node  # noqa: E402
-from console.simulate.runner import Simulator  # noqa: E402
+from console.documents import load_fleet
+from console.model.fleet import Fleet
+from console.simulate.nodes import SimNode, sim_node
+from console.simulate.runner import Simulator
 
 
 def fleet_nodes(count: int) -> list[SimNode]:

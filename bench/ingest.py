@@ -90,7 +90,7 @@ def main() -> None:
     print(machine())
     print("hub and simulator share this machine; the simulator runs in this process")
     for agents in args.agents:
-        interval = args.interval or max(1.0, agents / 2500)
+        interval = args.interval or max(1.0, agents / 1000)
         hub = start_hub("--report-interval", f"{interval}s", "--max-report-rate", "1000000")
         try:
             print(asyncio.run(drive(hub, agents, interval, args.warmup, args.window)), flush=True)

@@ -144,9 +144,10 @@ class AgentIngest:
                     reconnect = agent_pb2.Command(kind=agent_pb2.Command.KIND_RECONNECT)
                     reconnect.delay.FromSeconds(5)
                     commands.append(reconnect)
-                yield self.pacer.ack(report.sequence, commands)
-                self.pacer.count(time.time())
+                ack = self.pacer.ack(report.sequence, commands)
+                self.pacer.count(now)
                 self.metrics.ingest_seconds.observe(time.perf_counter() - started)
+                yield ack
         finally:
             self.metrics.streams.dec()
 

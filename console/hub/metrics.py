@@ -44,7 +44,8 @@ class HubMetrics:
         )
         self.ingest_seconds = Histogram(
             "tongchou_hub_ingest_duration_seconds",
-            "Time from receiving a report to answering it.",
+            "Time from receiving a report to having its answer ready (a registration waits for"
+            " its store write).",
             buckets=(
                 0.0001,
                 0.00025,

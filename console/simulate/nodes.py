@@ -47,6 +47,13 @@ _OS = {
     "zhaoxin": ("uos", "UOS Server", "20", "UOS Server 20", "uos"),
     "intel": ("debian", "Debian GNU/Linux", "12", "Debian GNU/Linux 12 (bookworm)", "debian"),
 }
+_OS_BY_LABEL = {
+    "kylin-v10": _OS["phytium"],
+    "uos-v20": _OS["hygon"],
+    "openeuler-22.03": _OS["kunpeng"],
+    "debian-12": _OS["intel"],
+}
+OS_LABEL = "tongchou.io/os"
 _DEFAULT_DISK = 960 * 2**30
 
 
@@ -104,7 +111,9 @@ def identity_of(fleet: Fleet, node: Node) -> common_pb2.NodeIdentity:
     cluster = fleet.clusters[node.cluster]
     site = fleet.sites[cluster.site]
     family = _family(node.chip)
-    os_id, os_name, version, pretty, os_family = _OS.get(family, _OS["intel"])
+    os_id, os_name, version, pretty, os_family = _OS_BY_LABEL.get(
+        node.labels.get(OS_LABEL, ""), _OS.get(family, _OS["intel"])
+    )
     ident = common_pb2.NodeIdentity(
         node=node.name,
         division=site.division,

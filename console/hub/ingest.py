@@ -33,6 +33,7 @@ class Pacer:
         self._ack_tail = b""
         self._set(base)
         self._seconds: deque[tuple[int, int]] = deque(maxlen=61)
+        self._started = 0
 
     def _set(self, interval: float) -> None:
         self.interval = interval
@@ -55,16 +56,21 @@ class Pacer:
 
     def count(self, now: float) -> None:
         second = int(now)
+        if not self._started:
+            self._started = second
         if self._seconds and self._seconds[-1][0] == second:
             self._seconds[-1] = (second, self._seconds[-1][1] + 1)
         else:
             self._seconds.append((second, 1))
 
     def rate(self, now: float) -> float:
-        """Reports per second over the last full minute."""
+        """Reports per second over the last full minute (or since the first report, if sooner)."""
         newest = int(now) - 1
-        total = sum(n for s, n in self._seconds if newest - 60 < s <= newest)
-        return total / 60.0
+        window = [(s, n) for s, n in self._seconds if newest - 60 < s <= newest]
+        if not window:
+            return 0.0
+        span = min(60, newest - self._started + 1) if self._started else 60
+        return sum(n for _s, n in window) / max(1, span)
 
 
 class AgentIngest:

@@ -1,0 +1,54 @@
+"""`tongchou demo --headless`: hub, simulated province and this machine's agent, then a clean stop."""
+
+from __future__ import annotations
+
+import re
+import socket
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Launcher
+
+pytestmark = pytest.mark.slow
+
+
+def test_headless_demo_prints_the_live_fleet_and_stops_cleanly(
+    launch: Launcher, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    demo = launch.spawn(
+        "demo", "demo", "--headless", "--duration", "10s", "--every", "5s", "--limit", "150",
+        "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--state-dir", str(state),
+    )  # fmt: skip
+    assert demo.popen.wait(60) == 0, demo.text()
+    out = demo.text()
+    assert "150 simulated nodes + this machine's agent" in out
+    totals = re.findall(r"^total\s+([\d,]+)\s+(\d+)\s+(\d+)", out, re.MULTILINE)
+    assert totals, out
+    ready = int(totals[-1][0].replace(",", ""))
+    assert ready == 151, out
+    for level in ("province", "city", "county"):
+        assert re.search(rf"^{level}\s+\d", out, re.MULTILINE), f"no {level} row:\n{out}"
+    assert "demo stopped" in out
+    with sqlite3.connect(state / "hub.db") as db:
+        (stored,) = db.execute("SELECT COUNT(*) FROM nodes").fetchone()
+        local = db.execute("SELECT cluster FROM nodes WHERE name = ?", (socket.gethostname(),))
+        row = local.fetchone()
+    assert stored == 151
+    assert row is not None, "this machine's own agent registered"
+
+
+def test_demo_with_a_broken_fleet_file_says_where_and_exits_2(
+    launch: Launcher, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: tongchou.io/v1\nkind: Cluster\nmetadata: {name: x}\n"
+        "spec: {site: nowhere, mlpsLevel: 3}\n",
+        encoding="utf-8",
+    )
+    demo = launch.spawn("demo", "demo", "--headless", "--fleet", str(bad))
+    assert demo.popen.wait(30) == 2
+    assert f"{bad}:4: document 1 (Cluster x): spec.site" in demo.text()

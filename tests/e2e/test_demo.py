@@ -1,4 +1,4 @@
-"""`tongchou demo --headless`: hub, simulated province and this machine's agent, then a clean stop."""
+"""`tongchou demo --headless`: hub, simulated province and this machine's agent, clean stop."""
 
 from __future__ import annotations
 

@@ -103,9 +103,10 @@ async def _serve(config: AgentConfig, builder: ReportBuilder) -> int:
     metrics = AgentMetrics()
     agent = Agent(config, builder, metrics=metrics, stop=stop)
     metrics.registry.register(NodeCollector(lambda: agent.latest))
+    metrics_port = 0
     if config.metrics_listen:
         try:
-            metrics.serve(config.metrics_listen)
+            metrics_port = metrics.serve(config.metrics_listen)
         except OSError as err:
             where = config.where.get("metrics_listen", "default --metrics-listen")
             print(
@@ -114,7 +115,7 @@ async def _serve(config: AgentConfig, builder: ReportBuilder) -> int:
             )
             return 2
     log.info(
-        "tongchou agent %s: node %s (%s, %s/%s) reporting to %s every %gs",
+        "tongchou agent %s: node %s (%s, %s/%s) reporting to %s every %gs; metrics %s",
         __version__,
         config.node,
         config.division,
@@ -122,6 +123,7 @@ async def _serve(config: AgentConfig, builder: ReportBuilder) -> int:
         config.cluster,
         config.hub,
         config.interval,
+        f"on :{metrics_port}/metrics" if metrics_port else "off",
     )
     task = asyncio.create_task(agent.run(), name="agent-report-loop")
     await stop.wait()

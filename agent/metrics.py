@@ -107,7 +107,10 @@ class AgentMetrics:
         )
         self.build_info.labels(__version__).set(1)
 
-    def serve(self, listen: str) -> None:
-        """Serves /metrics over HTTP on host:port in a background thread."""
+    def serve(self, listen: str) -> int:
+        """Serves /metrics over HTTP on host:port in a background thread; returns the port."""
         host, _, port = listen.rpartition(":")
-        start_http_server(int(port), addr=host.strip("[]") or "0.0.0.0", registry=self.registry)
+        server, _thread = start_http_server(
+            int(port), addr=host.strip("[]") or "0.0.0.0", registry=self.registry
+        )
+        return int(server.server_port)

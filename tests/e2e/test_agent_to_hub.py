@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import platform
 import signal
 import urllib.request
@@ -133,4 +132,3 @@ async def test_silent_node_turns_stale_then_lost(launch: Launcher) -> None:
 
         await eventually(lambda: in_state(common_pb2.NODE_STATE_STALE), what="stale")
         await eventually(lambda: in_state(common_pb2.NODE_STATE_LOST), what="lost")
-        await asyncio.sleep(0)

@@ -12,7 +12,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
 from google.protobuf import json_format
 
 from agent.config import AgentConfig, ConfigError, build
@@ -86,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
 def _print_once(builder: ReportBuilder, output: str) -> int:
     data = json_format.MessageToDict(builder.next())
     if output == "yaml":
+        import yaml
+
         print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), end="")
     else:
         print(json.dumps(data, ensure_ascii=False, indent=2))

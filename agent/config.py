@@ -10,8 +10,6 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tongchou import durations
 from tongchou.divisions import DivisionCodeError, Level, level_of
 
@@ -127,6 +125,8 @@ def _coerce(name: str, value: object, where: str) -> Any:
 
 def read_file(path: Path) -> dict[str, tuple[object, str]]:
     """Settings from a YAML config file, each with where it came from."""
+    import yaml  # only when a config file is used: keeps the agent's resident memory down
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as err:

@@ -8,8 +8,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_serv
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from tongchou import __version__
-from tongchou.v1 import agent_pb2, common_pb2
+from tongchou import __version__, levels
+from tongchou.v1 import agent_pb2
 
 _NODE_LABELS = ("node", "cluster", "site", "division", "level")
 
@@ -25,7 +25,7 @@ class NodeCollector(Collector):
         if report is None:
             return
         ident = report.identity
-        level = common_pb2.Level.Name(ident.level).removeprefix("LEVEL_").lower()
+        level = levels.name(ident.level)
         values = [ident.node, ident.cluster, ident.site, ident.division, level]
         cap, use = report.capacity, report.usage
 

@@ -7,16 +7,8 @@ import uuid
 from typing import Protocol
 
 from agent.config import AgentConfig
-from tongchou import __version__
+from tongchou import __version__, levels
 from tongchou.v1 import agent_pb2, common_pb2
-
-_LEVELS = {
-    "national": common_pb2.LEVEL_NATIONAL,
-    "province": common_pb2.LEVEL_PROVINCE,
-    "city": common_pb2.LEVEL_CITY,
-    "county": common_pb2.LEVEL_COUNTY,
-    "township": common_pb2.LEVEL_TOWNSHIP,
-}
 
 
 class HostLike(Protocol):
@@ -44,7 +36,7 @@ def identity(config: AgentConfig, host: HostLike) -> common_pb2.NodeIdentity:
     ident = common_pb2.NodeIdentity(
         node=config.node,
         division=config.division,
-        level=_LEVELS.get(config.level, common_pb2.LEVEL_UNSPECIFIED),
+        level=levels.to_wire(config.level),
         site=config.site,
         cluster=config.cluster,
         provider=config.provider,

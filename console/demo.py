@@ -20,9 +20,10 @@ from console.model.quantity import format_bytes
 from console.simulate.nodes import sim_node
 from console.simulate.runner import Simulator
 from console.store import SqliteStore, StoreError
-from tongchou.divisions import Level, level_of
+from tongchou import levels
+from tongchou.divisions import level_of
 from tongchou.durations import DurationError, parse_duration
-from tongchou.v1 import common_pb2, inventory_pb2
+from tongchou.v1 import inventory_pb2
 
 log = logging.getLogger("tongchou.demo")
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "guangdong"
@@ -166,11 +167,10 @@ def format_summary(summary: inventory_pb2.FleetSummary, elapsed: float) -> str:
         f"{'level':<9} {'ready':>6} {'stale':>6} {'lost':>5}  {'cpu used/cores':>17} "
         f"{'':15} {'memory used/total':>19} {'':15}",
     ]
-    rows = [(common_pb2.Level.Name(lv.level), lv.totals) for lv in summary.levels]
-    rows.append(("TOTAL", t))
-    for name, row in rows:
-        label = name.removeprefix("LEVEL_").lower()
-        if label in {lvl.value for lvl in Level} or label == "total":
+    rows = [(levels.name(lv.level), lv.totals) for lv in summary.levels]
+    rows.append(("total", t))
+    for label, row in rows:
+        if label:
             lines.append(
                 f"{label:<9} {row.nodes_ready:>6,} {row.nodes_stale:>6,} {row.nodes_lost:>5,}  "
                 f"{row.cpu_used_cores:>8,.0f}/{row.cpu_cores:<8,.0f} "

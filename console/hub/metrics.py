@@ -11,12 +11,8 @@ from prometheus_client.registry import Collector
 from console.hub.inventory import Inventory
 from console.hub.validate import REASONS
 from console.model.inventory import NodeState
-from tongchou import __version__
-from tongchou.v1 import common_pb2
+from tongchou import __version__, levels
 
-_LEVEL_NAMES = {
-    value: name.removeprefix("LEVEL_").lower() for name, value in common_pb2.Level.items()
-}
 _CLUSTER_LABELS = ("cluster", "site", "division", "level")
 
 
@@ -103,7 +99,7 @@ class FleetCollector(Collector):
         sums: dict[tuple[str, ...], list[float]] = {}
         for entry in entries:
             ident = entry.report.identity
-            key = (ident.cluster, ident.site, ident.division, _LEVEL_NAMES.get(ident.level, ""))
+            key = (ident.cluster, ident.site, ident.division, levels.name(ident.level))
             state_key = (*key, entry.state.value)
             nodes[state_key] = nodes.get(state_key, 0) + 1
             acc = sums.setdefault(key, [0.0, 0.0, 0.0, 0.0])

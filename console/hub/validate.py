@@ -6,7 +6,8 @@ import math
 import re
 import time
 
-from tongchou.divisions import DivisionCodeError, level_of
+from tongchou import levels
+from tongchou.divisions import DivisionCodeError, Level, level_of
 from tongchou.v1 import agent_pb2, common_pb2
 
 # Reasons a report is rejected: the values of the `reason` label of the rejection counter.
@@ -26,12 +27,6 @@ MAX_REPORT_BYTES = 64 * 1024
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$")
 _LABEL_KEY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$")
 _ARCH = re.compile(r"^[a-z0-9_]{1,32}$")
-_LEVELS = {
-    "province": common_pb2.LEVEL_PROVINCE,
-    "city": common_pb2.LEVEL_CITY,
-    "county": common_pb2.LEVEL_COUNTY,
-    "township": common_pb2.LEVEL_TOWNSHIP,
-}
 _TiB = 2**40
 LIMITS = {
     "cpu_logical": 16_384,
@@ -68,15 +63,11 @@ def check_identity(ident: common_pb2.NodeIdentity) -> None:
         level = level_of(ident.division)
     except DivisionCodeError as err:
         raise _fail("invalid_label", f"identity.division: {err}") from None
-    expected = _LEVELS.get(level.value)
-    if expected is None:
+    if level.rank < Level.PROVINCE.rank:
         raise _fail("invalid_label", f"identity.division {ident.division} is not a local division")
-    if ident.level != expected:
-        given = (
-            common_pb2.Level.Name(ident.level)
-            if ident.level in common_pb2.Level.values()
-            else ident.level
-        )
+    if ident.level != levels.to_wire(level):
+        known = ident.level in common_pb2.Level.values()
+        given = common_pb2.Level.Name(ident.level) if known else f"value {ident.level}"
         raise _fail(
             "invalid_label",
             f"identity.level {given} does not match division {ident.division} ({level.value})",

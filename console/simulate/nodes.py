@@ -9,16 +9,10 @@ from dataclasses import dataclass
 
 from console.model.fleet import Fleet, Node
 from console.simulate.usage import UsageModel
-from tongchou import __version__
+from tongchou import __version__, levels
 from tongchou.divisions import level_of
 from tongchou.v1 import agent_pb2, common_pb2
 
-_LEVELS = {
-    "province": common_pb2.LEVEL_PROVINCE,
-    "city": common_pb2.LEVEL_CITY,
-    "county": common_pb2.LEVEL_COUNTY,
-    "township": common_pb2.LEVEL_TOWNSHIP,
-}
 _CPU_MODELS = {
     "kunpeng": "Kunpeng-920 (HiSilicon)",
     "phytium": "Phytium S2500/64",
@@ -117,7 +111,7 @@ def identity_of(fleet: Fleet, node: Node) -> common_pb2.NodeIdentity:
     ident = common_pb2.NodeIdentity(
         node=node.name,
         division=site.division,
-        level=_LEVELS[level_of(site.division).value],
+        level=levels.to_wire(level_of(site.division)),
         site=site.name,
         cluster=cluster.name,
         provider=site.provider,

@@ -17,6 +17,8 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "hub": ("the central server: agent ingest, inventory, /metrics", "console.hub.cli"),
     "agent": ("the node daemon", "agent.cli"),
     "simulate": ("run every node of a fleet file as a simulated agent", "console.simulate.cli"),
+    "schedule": ("place workloads on a fleet under policies, offline", "console.scheduler.cli"),
+    "policy": ("policy tools: check", "console.scheduler.policy_cli"),
     "validate": (
         "check document files (fleet, and later workloads, plans)",
         "console.documents.cli",

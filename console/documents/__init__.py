@@ -23,6 +23,12 @@ from console.documents.kinds import (
     unregister,
 )
 from console.documents.loader import load_documents, load_fleet
+from console.documents.placement import (
+    PlacementPolicySpec,
+    WorkloadSpec,
+    policies_of,
+    workloads_of,
+)
 from console.documents.specs import (
     ARCHS,
     COMPUTE_HUBS,
@@ -49,15 +55,19 @@ __all__ = [
     "NodePoolSpec",
     "NodeSpec",
     "NodeStatus",
+    "PlacementPolicySpec",
     "Ref",
     "SiteSpec",
     "SpecModel",
     "StatusModel",
+    "WorkloadSpec",
     "build_fleet",
     "known_kinds",
     "load_documents",
     "load_fleet",
     "lookup",
+    "policies_of",
     "register",
     "unregister",
+    "workloads_of",
 ]

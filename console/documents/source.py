@@ -119,7 +119,10 @@ def expand_paths(paths: Sequence[Path], sink: ErrorSink) -> list[Path]:
             files.append(path)
         else:
             sink.add(_file_error(path, "no such file or directory"))
-    return files
+    unique: dict[Path, Path] = {}
+    for file in files:  # a file named twice (as itself and through its folder) is read once
+        unique.setdefault(file.resolve(), file)
+    return list(unique.values())
 
 
 def read_documents(file: Path, sink: ErrorSink) -> Iterator[RawDocument]:

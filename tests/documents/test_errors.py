@@ -70,11 +70,11 @@ CASES = [
     ),
     Case(
         "unknown-kind",
-        (CLUSTER % 3).replace("kind: Cluster", "kind: Workload"),
-        "kind: Workload",
+        (CLUSTER % 3).replace("kind: Cluster", "kind: Wrokload"),
+        "kind: Wrokload",
         "kind",
-        'unknown kind "Workload"',
-        kind="Workload",
+        'unknown kind "Wrokload"',
+        kind="Wrokload",
     ),
     Case(
         "kind-typo",

@@ -1,0 +1,15 @@
+"""The placement engine: filter → fit estimate → score → divide, with explanations."""
+
+from console.scheduler.divide import divide
+from console.scheduler.result import ClusterVerdict, Placement
+from console.scheduler.scheduler import Scheduler, compile_policies
+from console.scheduler.snapshot import Snapshot
+
+__all__ = [
+    "ClusterVerdict",
+    "Placement",
+    "Scheduler",
+    "Snapshot",
+    "compile_policies",
+    "divide",
+]

@@ -1,0 +1,100 @@
+"""`tongchou schedule`: offline placement of workloads on a fleet under policies."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from console.documents import LoadError, build_fleet, load_documents, policies_of, workloads_of
+from console.scheduler.result import Placement
+from console.scheduler.scheduler import Scheduler
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fleet", type=Path, action="append", required=True, help="fleet files or folders"
+    )
+    parser.add_argument(
+        "--workloads", type=Path, action="append", required=True, help="Workload files"
+    )
+    parser.add_argument(
+        "--policies",
+        type=Path,
+        action="append",
+        default=[],
+        help="PlacementPolicy files or folders",
+    )
+    parser.add_argument("--explain", action="store_true", help="show every cluster's verdict")
+    parser.add_argument("-o", "--output", choices=("table", "json", "yaml"), default="table")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        documents = load_documents([*args.fleet, *args.workloads, *args.policies])
+    except LoadError as err:
+        print(err, file=sys.stderr)
+        return 2
+    workloads = workloads_of(documents)
+    if not workloads:
+        print("tongchou schedule: no Workload documents in --workloads", file=sys.stderr)
+        return 2
+    scheduler = Scheduler(build_fleet(documents), policies_of(documents))
+    placements = scheduler.schedule(workloads, explain=args.explain)
+    if args.output == "table":
+        print(render(placements, explain=args.explain))
+    else:
+        data = {
+            "apiVersion": "tongchou.io/v1",
+            "kind": "PlacementList",
+            "placements": [p.to_dict() for p in placements],
+        }
+        if args.output == "json":
+            print(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            import yaml
+
+            print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), end="")
+    return 0
+
+
+def render(placements: list[Placement], *, explain: bool = False) -> str:
+    """Placements as a table; with `explain`, every cluster's verdict under each workload."""
+    width = max([len(p.workload) for p in placements] + [8])
+    lines = [f"{'WORKLOAD':<{width}}  {'WANT':>4}  {'PLACED':>6}  {'PENDING':>7}  WHERE / WHY"]
+    for p in placements:
+        where = ", ".join(f"{c}×{n}" for c, n in sorted(p.placed.items()))
+        if p.pending:
+            where = (where + "; " if where else "") + p.reason
+        lines.append(
+            f"{p.workload:<{width}}  {p.replicas:>4}  {p.placed_total:>6}  {p.pending:>7}  {where}"
+        )
+        if explain and p.verdicts is not None:
+            lines.extend(_explain(p))
+    placed = sum(p.placed_total for p in placements)
+    wanted = sum(p.replicas for p in placements)
+    stuck = sum(1 for p in placements if p.pending)
+    lines.append(
+        f"{len(placements)} workloads: {placed} of {wanted} replicas placed, "
+        f"{stuck} workloads with pending replicas"
+    )
+    return "\n".join(lines)
+
+
+def _explain(p: Placement) -> list[str]:
+    assert p.verdicts is not None
+    out = [f"    {p.summary}" if p.summary else "    every cluster is a candidate"]
+    out.append(
+        f"    {'CLUSTER':<24} {'FIT':>5} {'CAP':>5} {'SCORE':>7} {'REPL':>4}  TERMS / REMOVED BY"
+    )
+    ranked = sorted(p.verdicts, key=lambda v: (v.removed_by != "", -v.score, v.cluster))
+    for v in ranked:
+        if v.removed_by:
+            detail = f"removed by {v.removed_by}: {v.reason}"
+            out.append(f"    {v.cluster:<24} {v.fit:>5} {'':>5} {'':>7} {'':>4}  {detail}")
+        else:
+            terms = " ".join(f"{k}={t:.1f}" for k, t in v.terms.items())
+            row = f"{v.cluster:<24} {v.fit:>5} {v.cap:>5} {v.score:>7.1f} {v.replicas:>4}"
+            out.append(f"    {row}  {terms}")
+    return out

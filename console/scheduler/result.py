@@ -1,0 +1,64 @@
+"""What the scheduler decided for a workload, and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class ClusterVerdict:
+    """One cluster, for one workload: what removed it, or its fit, cap and score terms."""
+
+    cluster: str
+    site: str
+    removed_by: str = ""  # policy name, or "fit"
+    reason: str = ""  # the policy's message, or "insufficient cpu" / "insufficient memory"
+    fit: int = 0
+    cap: int = 0
+    terms: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+    replicas: int = 0
+
+
+@dataclass(slots=True)
+class Placement:
+    """Replicas by cluster, those pending with the reason, and (when asked) every verdict."""
+
+    workload: str
+    replicas: int
+    placed: dict[str, int]
+    pending: int
+    reason: str = ""
+    summary: str = ""
+    verdicts: list[ClusterVerdict] | None = None
+
+    @property
+    def placed_total(self) -> int:
+        return sum(self.placed.values())
+
+    def to_dict(self) -> dict[str, object]:
+        """The stable machine form (see docs/scheduling.md)."""
+        out: dict[str, object] = {
+            "workload": self.workload,
+            "replicas": self.replicas,
+            "placed": dict(sorted(self.placed.items())),
+            "pending": self.pending,
+            "reason": self.reason,
+            "summary": self.summary,
+        }
+        if self.verdicts is not None:
+            out["clusters"] = [
+                {
+                    "cluster": v.cluster,
+                    "site": v.site,
+                    "removedBy": v.removed_by,
+                    "reason": v.reason,
+                    "fit": v.fit,
+                    "cap": v.cap,
+                    "terms": {k: round(t, 4) for k, t in v.terms.items()},
+                    "score": round(v.score, 4),
+                    "replicas": v.replicas,
+                }
+                for v in self.verdicts
+            ]
+        return out

@@ -1,0 +1,329 @@
+"""The scheduler: filter → fit estimate → score → divide, one workload at a time.
+
+Speed comes from what each policy reads (console.policy.refs): a policy that reads only
+some workload fields and static cluster fields is evaluated once per distinct value of
+those fields, for every cluster, and reused; one that reads allocation is re-evaluated
+only for clusters whose allocation changed; only a policy that reads `fit` runs per
+workload. Fit is one vectorised pass over every node.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from console.model.fleet import Fleet
+from console.model.workload import PlacementPolicy, PolicyForm, Workload
+from console.policy import Compiled, compile_expression
+from console.scheduler.divide import Candidate, divide
+from console.scheduler.result import ClusterVerdict, Placement
+from console.scheduler.snapshot import Snapshot
+from tongchou.divisions import ancestors, level_of
+from tongchou.v1 import policy_pb2
+
+BALANCE = "balance"
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPolicy:
+    policy: PlacementPolicy
+    match: Compiled
+    expression: Compiled
+    position: int
+
+
+def compile_policies(policies: Iterable[PlacementPolicy]) -> list[CompiledPolicy]:
+    """Compiles every policy (errors were reported when the documents were loaded)."""
+    return [
+        CompiledPolicy(p, compile_expression(p.match), compile_expression(p.expression), i)
+        for i, p in enumerate(policies)
+    ]
+
+
+def workload_message(w: Workload) -> policy_pb2.PolicyWorkload:
+    """The CEL `workload` variable of a workload."""
+    message = policy_pb2.PolicyWorkload(
+        name=w.name,
+        owner=w.owner,
+        ownerLevel=level_of(w.owner).value,
+        ownerAncestors=list(ancestors(w.owner)),
+        replicas=w.replicas,
+        cpu=w.cpu_milli / 1000,
+        memory=w.memory_bytes,
+        image=w.image,
+        mlpsLevel=w.mlps_level,
+        archs=list(w.archs),
+        chips=list(w.chips),
+        residency=w.residency or "",
+        priority=w.priority,
+        dataClass=w.data_class.value,
+    )
+    message.spread.minSites = w.min_sites
+    message.labels.update(w.labels)
+    return message
+
+
+def _key_value(message: policy_pb2.PolicyWorkload, field: str) -> object:
+    value = getattr(message, field)
+    if field == "labels":
+        return tuple(sorted(value.items()))
+    if field == "spread":
+        return value.minSites
+    if isinstance(value, str | int | float | bool):
+        return value
+    return tuple(value)
+
+
+class Scheduler:
+    """Places workloads on a snapshot of the fleet under compiled policies."""
+
+    def __init__(self, fleet: Fleet, policies: Sequence[PlacementPolicy]) -> None:
+        self.snapshot = Snapshot(fleet)
+        self.policies = compile_policies(policies)
+        self._vectors: dict[tuple[int, object], tuple[FloatArray, npt.NDArray[np.int64]]] = {}
+        self._scalars: dict[tuple[int, str, object], object] = {}
+        self.evaluations = 0
+
+    # -- policy evaluation -------------------------------------------------------------
+
+    def _key(self, compiled: Compiled, w: policy_pb2.PolicyWorkload) -> object:
+        fields = compiled.refs.workload_fields
+        if fields is None:
+            return w.SerializeToString(deterministic=True)
+        return tuple(_key_value(w, f) for f in sorted(fields))
+
+    def _scalar(
+        self, p: CompiledPolicy, which: str, compiled: Compiled, w: policy_pb2.PolicyWorkload
+    ) -> object:
+        key = (p.position, which, self._key(compiled, w))
+        if key not in self._scalars:
+            self.evaluations += 1
+            try:
+                self._scalars[key] = compiled.evaluate(
+                    self.snapshot.activation(0, w) if self.snapshot.clusters else None
+                )
+            except ValueError:
+                self._scalars[key] = None
+        return self._scalars[key]
+
+    def _vector(
+        self, p: CompiledPolicy, w: policy_pb2.PolicyWorkload, fit: npt.NDArray[np.int64]
+    ) -> FloatArray:
+        """The policy's value on every cluster; NaN where evaluation failed."""
+        snap = self.snapshot
+        count = len(snap.clusters)
+        compiled = p.expression
+        if compiled.refs.fit:
+            return self._evaluate(p, w, range(count), fit, np.full(count, np.nan))
+        key = (p.position, self._key(compiled, w))
+        cached = self._vectors.get(key)
+        if cached is None:
+            values = self._evaluate(p, w, range(count), fit, np.full(count, np.nan))
+            self._vectors[key] = (values, snap.version.copy())
+            return values
+        values, versions = cached
+        if compiled.refs.dynamic:
+            stale = np.flatnonzero(versions != snap.version)
+            if stale.size:
+                self._evaluate(p, w, stale.tolist(), fit, values)
+                versions[stale] = snap.version[stale]
+        return values
+
+    def _evaluate(
+        self, p: CompiledPolicy, w: policy_pb2.PolicyWorkload, clusters: Iterable[int],
+        fit: npt.NDArray[np.int64], out: FloatArray,
+    ) -> FloatArray:  # fmt: skip
+        for i in clusters:
+            self.evaluations += 1
+            try:
+                value = p.expression.evaluate(self.snapshot.activation(i, w, int(fit[i])))
+            except ValueError:
+                value = math.nan
+            out[i] = float(value) if isinstance(value, int | float) else math.nan
+        return out
+
+    # -- one workload ------------------------------------------------------------------
+
+    def place(self, workload: Workload, *, explain: bool = False) -> Placement:
+        snap = self.snapshot
+        count = len(snap.clusters)
+        w = workload_message(workload)
+        mask = snap.node_mask(workload.archs, workload.chips)
+        per_node, by_cpu, by_memory = snap.per_node_fit(
+            workload.cpu_milli, workload.memory_bytes, mask
+        )
+        fit = snap.sum_by_cluster(per_node)
+        alive = np.ones(count, np.bool_)
+        removed_by = np.full(count, -1, np.int64)  # policy position, -2 for fit, -3 for limit
+        cap = fit.copy()
+        limit_by = np.full(count, -1, np.int64)
+        terms: dict[str, FloatArray] = {}
+        min_sites = max(1, workload.min_sites)
+        active = [p for p in self.policies if self._scalar(p, "match", p.match, w) is True]
+        for p in active:
+            form = p.policy.form
+            if form is PolicyForm.REQUIRE:
+                ok = self._vector(p, w, fit) == 1.0
+                newly = alive & ~ok
+                removed_by[newly] = p.position
+                alive &= ok
+            elif form is PolicyForm.SPREAD:
+                value = self._scalar(p, "spread", p.expression, w)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    min_sites = max(min_sites, int(value))
+        no_fit = alive & (fit <= 0)
+        removed_by[no_fit] = -2
+        alive &= fit > 0
+        for p in active:
+            if p.policy.form is PolicyForm.LIMIT:
+                limit = self._vector(p, w, fit)
+                bounded = np.where(np.isnan(limit), 0, np.floor(np.maximum(limit, 0))).astype(
+                    np.int64
+                )
+                lower = bounded < cap
+                limit_by[lower] = p.position
+                cap = np.minimum(cap, bounded)
+        capped = alive & (cap <= 0)
+        removed_by[capped] = -3
+        alive &= cap > 0
+        candidates = np.flatnonzero(alive)
+        score = np.ones(count)
+        if candidates.size:
+            for p in active:
+                if p.policy.form is PolicyForm.PREFER:
+                    raw = self._vector(p, w, fit)[candidates]
+                    raw = np.where(
+                        np.isnan(raw), np.nanmin(raw) if not np.all(np.isnan(raw)) else 0, raw
+                    )
+                    lo, hi = float(raw.min()), float(raw.max())
+                    norm = (raw - lo) / (hi - lo) * 100 if hi > lo else np.full(raw.shape, 100.0)
+                    term = np.zeros(count)
+                    term[candidates] = norm * p.policy.weight
+                    terms[p.policy.name] = term
+                    score += term
+            used_cpu = (snap.allocated_cpu + workload.cpu_milli) / np.maximum(snap.capacity_cpu, 1)
+            used_memory = (snap.allocated_memory + workload.memory_bytes) / np.maximum(
+                snap.capacity_memory, 1
+            )
+            balance = np.clip(100 * (1 - np.maximum(used_cpu, used_memory)), 0, 100)
+            terms[BALANCE] = balance
+            score += balance
+        division = divide(
+            workload.replicas,
+            [
+                Candidate(snap.clusters[i], snap.sites[i], float(score[i]), int(cap[i]))
+                for i in candidates
+            ],
+            min_sites,
+        )
+        for name, n in sorted(division.replicas.items()):
+            snap.commit(snap.index[name], n, workload.cpu_milli, workload.memory_bytes, mask)
+        placed = sum(division.replicas.values())
+        pending = workload.replicas - placed
+        summary = self._summary(removed_by, limit_by, by_cpu, by_memory, mask, count)
+        reason = ""
+        if division.spread_short:
+            reason = (
+                f"spread: needs {min_sites} sites, {len(division.spread_sites)} eligible"
+                + (f" ({', '.join(division.spread_sites)})" if division.spread_sites else "")
+                + (f"; {summary}" if summary else "")
+            )
+        elif pending and not candidates.size:
+            reason = summary
+        elif pending:
+            reason = f"only {placed} of {workload.replicas} fit; the candidates are full"
+        result = Placement(
+            workload.name, workload.replicas, division.replicas, pending, reason, summary
+        )
+        if explain:
+            result.verdicts = self._verdicts(
+                removed_by, limit_by, fit, cap, terms, score, division.replicas, by_cpu, by_memory
+            )
+        return result
+
+    def schedule(self, workloads: Iterable[Workload], *, explain: bool = False) -> list[Placement]:
+        """Places workloads by priority (highest first), then name."""
+        ordered = sorted(workloads, key=lambda w: (-w.priority, w.name))
+        return [self.place(w, explain=explain) for w in ordered]
+
+    # -- explanation -------------------------------------------------------------------
+
+    def _policy_label(self, position: int) -> tuple[str, str]:
+        policy = self.policies[position].policy
+        return policy.name, policy.message
+
+    def _fit_reason(
+        self, i: int, by_cpu: npt.NDArray[np.int64], by_memory: npt.NDArray[np.int64]
+    ) -> str:
+        snap = self.snapshot
+        lo, hi = np.searchsorted(snap.node_cluster, [i, i + 1])
+        if hi == lo:
+            return "no nodes"
+        if not by_cpu[lo:hi].any() and by_memory[lo:hi].any():
+            return "insufficient cpu"
+        if not by_memory[lo:hi].any() and by_cpu[lo:hi].any():
+            return "insufficient memory"
+        if not by_cpu[lo:hi].any():
+            return "insufficient cpu and memory"
+        return "no node has both cpu and memory"
+
+    def _summary(
+        self, removed_by: npt.NDArray[np.int64], limit_by: npt.NDArray[np.int64],
+        by_cpu: npt.NDArray[np.int64], by_memory: npt.NDArray[np.int64],
+        mask: npt.NDArray[np.bool_], count: int,
+    ) -> str:  # fmt: skip
+        reasons: Counter[str] = Counter()
+        for i in np.flatnonzero(removed_by != -1).tolist():
+            code = int(removed_by[i])
+            if code >= 0:
+                reasons[self._policy_label(code)[1]] += 1
+            elif code == -2:
+                nodes = mask[
+                    np.searchsorted(self.snapshot.node_cluster, i) : np.searchsorted(
+                        self.snapshot.node_cluster, i + 1
+                    )
+                ]
+                reasons[
+                    "no allowed node" if not nodes.any() else self._fit_reason(i, by_cpu, by_memory)
+                ] += 1
+            else:
+                position = int(limit_by[i])
+                reasons[self._policy_label(position)[1] if position >= 0 else "limit"] += 1
+        if not reasons:
+            return ""
+        left = count - sum(reasons.values())
+        parts = ", ".join(
+            f"{n} {text}" for text, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+        return f"{left}/{count} clusters: {parts}"
+
+    def _verdicts(
+        self, removed_by: npt.NDArray[np.int64], limit_by: npt.NDArray[np.int64],
+        fit: npt.NDArray[np.int64], cap: npt.NDArray[np.int64], terms: dict[str, FloatArray],
+        score: FloatArray, placed: dict[str, int],
+        by_cpu: npt.NDArray[np.int64], by_memory: npt.NDArray[np.int64],
+    ) -> list[ClusterVerdict]:  # fmt: skip
+        snap = self.snapshot
+        out = []
+        for i, name in enumerate(snap.clusters):
+            verdict = ClusterVerdict(name, snap.sites[i], fit=int(fit[i]), cap=int(max(cap[i], 0)))
+            code = int(removed_by[i])
+            if code >= 0:
+                verdict.removed_by, verdict.reason = self._policy_label(code)
+            elif code == -2:
+                verdict.removed_by, verdict.reason = "fit", self._fit_reason(i, by_cpu, by_memory)
+            elif code == -3:
+                position = int(limit_by[i])
+                verdict.removed_by, verdict.reason = self._policy_label(position)
+            else:
+                verdict.terms = {k: float(v[i]) for k, v in terms.items()}
+                verdict.score = float(score[i])
+                verdict.replicas = placed.get(name, 0)
+            out.append(verdict)
+        return out

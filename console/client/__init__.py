@@ -7,7 +7,13 @@ from collections.abc import AsyncIterator
 
 import grpc
 
-from tongchou.v1 import common_pb2, inventory_pb2, inventory_pb2_grpc
+from tongchou.v1 import (
+    common_pb2,
+    inventory_pb2,
+    inventory_pb2_grpc,
+    workloads_pb2,
+    workloads_pb2_grpc,
+)
 
 
 class HubClient:
@@ -17,6 +23,7 @@ class HubClient:
         self.address = address
         self._channel = grpc.aio.insecure_channel(address)
         self._inventory = inventory_pb2_grpc.InventoryServiceStub(self._channel)
+        self._workloads = workloads_pb2_grpc.WorkloadServiceStub(self._channel)
 
     async def __aenter__(self) -> HubClient:
         return self
@@ -63,3 +70,26 @@ class HubClient:
             token = page.next_page_token
             if not token:
                 return
+
+    async def submit_workload(
+        self, yaml_text: str, timeout: float = 30.0
+    ) -> workloads_pb2.WorkloadStatus:
+        return await self._workloads.SubmitWorkload(
+            workloads_pb2.SubmitWorkloadRequest(yaml=yaml_text), timeout=timeout
+        )
+
+    async def delete_workload(self, name: str, timeout: float = 10.0) -> None:
+        await self._workloads.DeleteWorkload(
+            workloads_pb2.DeleteWorkloadRequest(name=name), timeout=timeout
+        )
+
+    async def workloads(self, timeout: float = 10.0) -> list[workloads_pb2.WorkloadStatus]:
+        response = await self._workloads.ListWorkloads(
+            workloads_pb2.ListWorkloadsRequest(), timeout=timeout
+        )
+        return list(response.workloads)
+
+    async def explain(self, name: str, timeout: float = 30.0) -> workloads_pb2.Explanation:
+        return await self._workloads.ExplainWorkload(
+            workloads_pb2.ExplainWorkloadRequest(name=name), timeout=timeout
+        )

@@ -22,7 +22,7 @@ from console.documents.kinds import (
     register,
     unregister,
 )
-from console.documents.loader import load_documents, load_fleet
+from console.documents.loader import load_documents, load_fleet, load_text
 from console.documents.placement import (
     PlacementPolicySpec,
     WorkloadSpec,
@@ -65,6 +65,7 @@ __all__ = [
     "known_kinds",
     "load_documents",
     "load_fleet",
+    "load_text",
     "lookup",
     "policies_of",
     "register",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from console.documents.errors import DocumentError, ErrorSink
 from console.documents.kinds import SpecModel
@@ -13,8 +13,13 @@ from console.documents.validate import Checked
 _NAME: FieldPath = ("metadata", "name")
 
 
-def link(checked: Sequence[Checked], sink: ErrorSink) -> None:
+def link(
+    checked: Sequence[Checked],
+    sink: ErrorSink,
+    known: Mapping[str, Collection[str]] | None = None,
+) -> None:
     """Reports duplicate names and dangling references among `checked` into `sink`.
+    `known` names, by kind, count as declared elsewhere (a hub's live divisions).
 
     Documents that failed their own checks still declare their name, so that a reference
     to them is not reported a second time.
@@ -32,15 +37,16 @@ def link(checked: Sequence[Checked], sink: ErrorSink) -> None:
             _duplicate(item, clashes, table[clashes[0]], sink)
         for name in names:
             table.setdefault(name, item)
+    extra = known or {}
     for item in checked:
         doc = item.document
         if doc is None:
             continue
         for ref in doc.spec.references(doc.name):
-            known = declared.get(ref.target, {})
-            if ref.value not in known:
+            table = declared.get(ref.target, {})
+            if ref.value not in table and ref.value not in extra.get(ref.target, ()):
                 # Codes that look alike are not related divisions: no hint for them.
-                hint = "" if ref.target == "Division" else suggest(ref.value, known)
+                hint = "" if ref.target == "Division" else suggest(ref.value, table)
                 _report(item, ref.path, f'{ref.target} "{ref.value}" is not declared{hint}', sink)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 from console.documents.errors import ErrorSink
@@ -25,6 +25,18 @@ def load_documents(paths: Sequence[Path]) -> list[Document]:
     for file in expand_paths([Path(p) for p in paths], sink):
         checked.extend(check_document(raw, sink) for raw in read_documents(file, sink))
     link(checked, sink)
+    sink.raise_if_any()
+    return [item.document for item in checked if item.document is not None]
+
+
+def load_text(
+    text: str, origin: str, *, known: Mapping[str, Collection[str]] | None = None
+) -> list[Document]:
+    """The documents of `text` (named `origin` in messages), validated and linked; `known`
+    names by kind count as declared (e.g. the divisions a hub knows)."""
+    sink = ErrorSink()
+    checked = [check_document(raw, sink) for raw in read_documents(Path(origin), sink, text)]
+    link(checked, sink, known)
     sink.raise_if_any()
     return [item.document for item in checked if item.document is not None]
 

@@ -67,23 +67,26 @@ class LineSource:
     the file is composed again, once, the first time a line is asked for.
     """
 
-    def __init__(self, file: Path) -> None:
+    def __init__(self, file: Path, text: str | None = None) -> None:
         self.file = file
+        self.text = text  # given for documents that did not come from a file
         self._roots: list[yaml.Node] | None = None
 
     def line_of(self, index: int, path: FieldPath) -> int | None:
         """The line of `path` in document `index` (1-based), or None if the file changed."""
         if self._roots is None:
-            self._roots = _compose(self.file)
+            self._roots = _compose(self.file, self.text)
         if not 1 <= index <= len(self._roots):
             return None
         return line_in(self._roots[index - 1], path)
 
 
-def _compose(file: Path) -> list[yaml.Node]:
+def _compose(file: Path, text: str | None = None) -> list[yaml.Node]:
     roots: list[yaml.Node] = []
     try:
-        for node in yaml.compose_all(file.read_text(encoding="utf-8-sig"), Loader=_Loader):
+        if text is None:
+            text = file.read_text(encoding="utf-8-sig")
+        for node in yaml.compose_all(text, Loader=_Loader):
             roots.append(node if node is not None else yaml.ScalarNode(_NULL, ""))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         pass
@@ -125,16 +128,18 @@ def expand_paths(paths: Sequence[Path], sink: ErrorSink) -> list[Path]:
     return list(unique.values())
 
 
-def read_documents(file: Path, sink: ErrorSink) -> Iterator[RawDocument]:
-    """Every non-empty document of `file`; YAML problems go to `sink` with their line."""
+def read_documents(file: Path, sink: ErrorSink, text: str | None = None) -> Iterator[RawDocument]:
+    """Every non-empty document of `file` (or of `text`, named `file` in messages); YAML
+    problems go to `sink` with their line."""
     sink.file_seen(file)
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        sink.add(_file_error(file, f"cannot read: {err}"))
-        return
+    source = LineSource(file, text)
+    if text is None:
+        try:
+            text = file.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as err:
+            sink.add(_file_error(file, f"cannot read: {err}"))
+            return
     index = 0
-    source = LineSource(file)
     nodes = yaml.compose_all(text, Loader=_Loader)
     while True:
         try:

@@ -9,8 +9,10 @@ import signal
 import sys
 from pathlib import Path
 
+from console.documents import load_documents, policies_of
 from console.hub.server import Hub, HubConfig
 from console.model.fleet import Fleet
+from console.model.workload import PlacementPolicy
 from console.store import SqliteStore, StoreError
 from tongchou.durations import parse_duration
 
@@ -29,6 +31,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fleet", type=Path, action="append", default=[], help="fleet documents (file or folder)"
+    )
+    parser.add_argument(
+        "--policies",
+        type=Path,
+        action="append",
+        default=[],
+        help="PlacementPolicy files or folders (e.g. policies/)",
     )
     parser.add_argument("--report-interval", default="10s", help="base report interval (10s)")
     parser.add_argument(
@@ -54,6 +63,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def load_policies(paths: list[Path]) -> tuple[PlacementPolicy, ...]:
+    if not paths:
+        return ()
+    documents = load_documents(paths)
+    others = sorted({d.kind for d in documents if d.kind != "PlacementPolicy"})
+    if others:
+        raise ValueError(f"--policies holds {', '.join(others)} documents, not only policies")
+    return tuple(policies_of(documents))
+
+
 def config_from(args: argparse.Namespace) -> HubConfig:
     if args.max_report_rate <= 0:
         raise ValueError(f"--max-report-rate must be positive, got {args.max_report_rate}")
@@ -66,6 +85,7 @@ def config_from(args: argparse.Namespace) -> HubConfig:
         flush_interval=parse_duration(args.flush_interval, "--flush-interval"),
         heartbeat_every=parse_duration(args.heartbeat_every, "--heartbeat-every"),
         ready_file=args.ready_file,
+        policies=load_policies(args.policies),
     )
 
 
@@ -90,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"tongchou hub: {err}", file=sys.stderr)
         return 2
     except LoadError as err:
-        print(f"tongchou hub: the fleet documents are invalid:\n{err}", file=sys.stderr)
+        print(f"tongchou hub: the documents are invalid:\n{err}", file=sys.stderr)
         return 2
     try:
         store = SqliteStore(args.store)

@@ -108,6 +108,8 @@ class Inventory:
     pending_events: list[Event] = field(default_factory=list)
     # Nodes whose registration, labels or state changed: written at the next flush.
     dirty: set[str] = field(default_factory=set)
+    # Grows whenever a node registers, moves or changes state: the scheduler's cue to retry.
+    generation: int = 0
     # Nodes that only reported again: written at the next full flush (heartbeats are cheap to lose).
     touched: set[str] = field(default_factory=set)
     _names: list[str] = field(default_factory=list)
@@ -132,6 +134,7 @@ class Inventory:
             self.nodes[name] = entry
             bisect.insort(self._names, name)
             self.dirty.add(name)
+            self.generation += 1
             ident = report.identity
             self.record(
                 Event(
@@ -154,6 +157,8 @@ class Inventory:
         entry.interval = interval
         entry.stream = stream
         (self.dirty if changed else self.touched).add(name)
+        if changed:
+            self.generation += 1
         return entry, registered
 
     def sweep(self, now: float) -> int:
@@ -168,6 +173,7 @@ class Inventory:
             else:
                 continue
             self.dirty.add(entry.name)
+            self.generation += 1
             changed += 1
             self.record(Event(now, entry.state.value, entry.name, f"no report for {silent:.0f}s"))
         return changed

@@ -74,6 +74,11 @@ class HubMetrics:
         self.flushed_nodes = Counter(
             "tongchou_hub_store_node_writes", "Node rows written to the store.", registry=r
         )
+        self.schedule_seconds = Histogram(
+            "tongchou_hub_scheduling_duration_seconds",
+            "Time of one scheduling pass over the pending workloads.",
+            registry=r,
+        )
         self.store_errors = Counter(
             "tongchou_hub_store_errors", "Failed store writes (retried).", registry=r
         )

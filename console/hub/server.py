@@ -22,12 +22,25 @@ from console.hub.ingest import AgentIngest, Pacer
 from console.hub.inventory import Inventory
 from console.hub.metrics import FleetCollector, HubMetrics
 from console.hub.query import InventoryQuery
+from console.hub.workload_api import WorkloadApi
+from console.hub.workloads import WorkloadManager
 from console.model.fleet import Fleet
+from console.model.workload import PlacementPolicy
 from console.store.base import InventoryStore, StoredDocument
-from tongchou.v1 import agent_pb2, inventory_pb2, inventory_pb2_grpc
+from tongchou.v1 import (
+    agent_pb2,
+    inventory_pb2,
+    inventory_pb2_grpc,
+    workloads_pb2,
+    workloads_pb2_grpc,
+)
 
 log = logging.getLogger("tongchou.hub")
-SERVICES = ("tongchou.v1.AgentService", "tongchou.v1.InventoryService")
+SERVICES = (
+    "tongchou.v1.AgentService",
+    "tongchou.v1.InventoryService",
+    "tongchou.v1.WorkloadService",
+)
 EVENTS_KEPT = 100_000
 
 
@@ -46,6 +59,8 @@ class HubConfig:
     max_report_bytes: int = 64 * 1024
     shutdown_grace: float = 5.0
     ready_file: Path | None = None
+    retry_interval: float = 2.0
+    policies: tuple[PlacementPolicy, ...] = ()
 
 
 class Hub:
@@ -79,6 +94,7 @@ class Hub:
             self.pacer,
             max_report_bytes=config.max_report_bytes,
         )
+        self.workloads = WorkloadManager(store, self.inventory, self.fleet, config.policies)
         self.health = health.aio.HealthServicer()
         self._server: grpc.aio.Server | None = None
         self._httpd: WSGIServer | None = None
@@ -87,7 +103,13 @@ class Hub:
     async def start(self) -> None:
         """Loads the store, binds the ports, and starts the timers."""
         self.inventory.load(self.store.load_nodes())
-        log.info("loaded %d nodes from the store", len(self.inventory.nodes))
+        self.workloads.documents = self.fleet
+        self.workloads.load()
+        log.info(
+            "loaded %d nodes and %d workloads from the store",
+            len(self.inventory.nodes),
+            len(self.workloads.records),
+        )
         server = grpc.aio.server(
             options=[
                 ("grpc.max_receive_message_length", 4 * 1024 * 1024),
@@ -101,11 +123,15 @@ class Hub:
         inventory_pb2_grpc.add_InventoryServiceServicer_to_server(
             InventoryQuery(self.inventory, self.fleet, self.pacer), server
         )
+        workloads_pb2_grpc.add_WorkloadServiceServicer_to_server(
+            WorkloadApi(self.workloads), server
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
             (
                 agent_pb2.DESCRIPTOR.services_by_name["AgentService"].full_name,
                 inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name,
+                workloads_pb2.DESCRIPTOR.services_by_name["WorkloadService"].full_name,
                 health.SERVICE_NAME,
                 reflection.SERVICE_NAME,
             ),
@@ -129,6 +155,7 @@ class Hub:
         self._tasks = [
             asyncio.create_task(self.flusher.run(self.stop), name="hub-store-flusher"),
             asyncio.create_task(self._sweep(), name="hub-liveness-sweeper"),
+            asyncio.create_task(self._retry(), name="hub-pending-retry"),
         ]
         host = self.config.listen.rpartition(":")[0]
         log.info("hub listening on %s:%d, metrics on :%d", host, self.port, self.metrics_port)
@@ -165,6 +192,23 @@ class Hub:
             self.metrics.interval.set(interval)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), self.config.sweep_interval)
+
+    async def _retry(self) -> None:
+        """Places pending replicas again when the inventory has changed."""
+        while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), self.config.retry_interval)
+            if self.stop.is_set():
+                return
+            started = time.perf_counter()
+            try:
+                changed = self.workloads.retry_if_changed()
+            except Exception:  # one bad pass must not stop the retries
+                log.exception("scheduling pass failed")
+                continue
+            if changed:
+                self.metrics.schedule_seconds.observe(time.perf_counter() - started)
+                log.info("placed pending replicas of %d workloads", len(changed))
 
     async def serve(self) -> None:
         """Runs until `stop` is set, then drains and flushes."""

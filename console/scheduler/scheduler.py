@@ -160,11 +160,15 @@ class Scheduler:
         )
         fit = snap.sum_by_cluster(per_node)
         alive = np.ones(count, np.bool_)
-        removed_by = np.full(count, -1, np.int64)  # policy position, -2 for fit, -3 for limit
+        # the policy that removed each cluster: its position, or -2 fit, -3 limit, -4 no nodes
+        removed_by = np.full(count, -1, np.int64)
         cap = fit.copy()
         limit_by = np.full(count, -1, np.int64)
         terms: dict[str, FloatArray] = {}
         min_sites = max(1, workload.min_sites)
+        empty = snap.node_counts == 0
+        removed_by[empty] = -4
+        alive &= ~empty
         active = [p for p in self.policies if self._scalar(p, "match", p.match, w) is True]
         for p in active:
             form = p.policy.form
@@ -283,6 +287,8 @@ class Scheduler:
             code = int(removed_by[i])
             if code >= 0:
                 reasons[self._policy_label(code)[1]] += 1
+            elif code == -4:
+                reasons["no ready nodes"] += 1
             elif code == -2:
                 nodes = mask[
                     np.searchsorted(self.snapshot.node_cluster, i) : np.searchsorted(
@@ -318,6 +324,8 @@ class Scheduler:
                 verdict.removed_by, verdict.reason = self._policy_label(code)
             elif code == -2:
                 verdict.removed_by, verdict.reason = "fit", self._fit_reason(i, by_cpu, by_memory)
+            elif code == -4:
+                verdict.removed_by, verdict.reason = "fit", "no ready nodes"
             elif code == -3:
                 position = int(limit_by[i])
                 verdict.removed_by, verdict.reason = self._policy_label(position)

@@ -53,6 +53,7 @@ class Snapshot:
         self.allocated_cpu = per_cluster([n.allocated.cpu_milli for n in nodes])
         self.allocated_memory = per_cluster([n.allocated.memory_bytes for n in nodes])
         self.version: IntArray = np.zeros(count, np.int64)
+        self.node_counts: IntArray = np.bincount(self.node_cluster, minlength=count)
         self.sites = [fleet.clusters[c].site for c in self.clusters]
         self._messages = [self._cluster_message(i) for i in range(count)]
         self._site_messages = [self._site_message(s) for s in self.sites]
@@ -143,7 +144,17 @@ class Snapshot:
     def commit(
         self, cluster: int, replicas: int, cpu: int, memory: int, mask: npt.NDArray[np.bool_]
     ) -> None:
-        """Puts `replicas` on cluster's allowed nodes, first fit in name order."""
+        """Puts `replicas` on the cluster's allowed nodes; raises if they do not fit."""
+        placed = self.reserve(cluster, replicas, cpu, memory, mask)
+        if placed < replicas:
+            name = self.clusters[cluster]
+            raise ValueError(f"cluster {name} had room for {placed} replicas, not {replicas}")
+
+    def reserve(
+        self, cluster: int, replicas: int, cpu: int, memory: int, mask: npt.NDArray[np.bool_]
+    ) -> int:
+        """Puts up to `replicas` on the cluster's allowed nodes, first fit in name order;
+        returns how many found room (all of them, unless the cluster shrank)."""
         lo, hi = np.searchsorted(self.node_cluster, [cluster, cluster + 1])
         fits = np.minimum(
             self.free_cpu[lo:hi] // max(cpu, 1), self.free_memory[lo:hi] // max(memory, 1)
@@ -152,15 +163,12 @@ class Snapshot:
         before = np.cumsum(fits) - fits
         take = np.clip(replicas - before, 0, fits)
         placed = int(take.sum())
-        if placed < replicas:
-            raise ValueError(
-                f"cluster {self.clusters[cluster]} has room for {placed}, not {replicas}"
-            )
         self.free_cpu[lo:hi] -= take * cpu
         self.free_memory[lo:hi] -= take * memory
-        self.allocated_cpu[cluster] += replicas * cpu
-        self.allocated_memory[cluster] += replicas * memory
+        self.allocated_cpu[cluster] += placed * cpu
+        self.allocated_memory[cluster] += placed * memory
         self.version[cluster] += 1
         message = self._messages[cluster]
         message.cpuAllocated = self.allocated_cpu[cluster] / 1000
         message.memoryAllocated = int(self.allocated_memory[cluster])
+        return placed

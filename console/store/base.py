@@ -38,6 +38,21 @@ class StoredDocument:
     body: str
 
 
+@dataclass(frozen=True, slots=True)
+class StoredWorkload:
+    """A submitted workload (its YAML document) and its newest placement."""
+
+    name: str
+    document: str
+    submitted_at: float
+    placed: dict[str, int]
+    pending: int
+    reason: str
+    summary: str
+    generation: int
+    scheduled_at: float
+
+
 class InventoryStore(Protocol):
     """What the hub needs of a store. Writes come in batches; each batch is atomic."""
 
@@ -48,6 +63,14 @@ class InventoryStore(Protocol):
     def write_batch(self, nodes: Sequence[StoredNode], events: Sequence[Event]) -> None: ...
 
     def replace_documents(self, documents: Sequence[StoredDocument]) -> None: ...
+
+    def load_workloads(self) -> list[StoredWorkload]: ...
+
+    def save_workload(self, workload: StoredWorkload) -> None: ...
+
+    def save_placements(self, workloads: Sequence[StoredWorkload]) -> None: ...
+
+    def delete_workload(self, name: str) -> bool: ...
 
     def recent_events(self, limit: int) -> list[Event]: ...
 

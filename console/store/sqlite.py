@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from console.model.inventory import Event
-from console.store.base import StoredDocument, StoredNode
+from console.store.base import StoredDocument, StoredNode, StoredWorkload
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -37,6 +38,20 @@ CREATE TABLE IF NOT EXISTS documents (
     name TEXT NOT NULL,
     body TEXT NOT NULL,
     PRIMARY KEY (kind, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS workloads (
+    name TEXT PRIMARY KEY,
+    document TEXT NOT NULL,
+    submitted_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS placements (
+    workload TEXT PRIMARY KEY,
+    placed TEXT NOT NULL,
+    pending INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    scheduled_at REAL NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -81,6 +96,10 @@ class SqliteStore:
             raise StoreError(f"{path}: cannot open the inventory store: {err}") from None
         if row is None:
             self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif row[0] == "1":  # version 2 only added the workload tables, created above
+            self._db.execute(
+                "UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),)
+            )
         elif row[0] != str(SCHEMA_VERSION):
             raise StoreError(f"{path}: store schema {row[0]} is not the supported {SCHEMA_VERSION}")
 
@@ -151,6 +170,76 @@ class SqliteStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def load_workloads(self) -> list[StoredWorkload]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT w.name, w.document, w.submitted_at, p.placed, p.pending, p.reason,"
+                " p.summary, p.generation, p.scheduled_at FROM workloads w"
+                " LEFT JOIN placements p ON p.workload = w.name ORDER BY w.name"
+            ).fetchall()
+        out = []
+        for name, document, submitted, placed, pending, reason, summary, generation, at in rows:
+            out.append(
+                StoredWorkload(
+                    name, document, submitted, json.loads(placed) if placed else {},
+                    pending or 0, reason or "", summary or "", generation or 0, at or 0.0,
+                )
+            )  # fmt: skip
+        return out
+
+    def save_workload(self, workload: StoredWorkload) -> None:
+        """Writes a workload and its placement in one transaction."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT INTO workloads (name, document, submitted_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (name) DO UPDATE SET document = excluded.document,"
+                    " submitted_at = excluded.submitted_at",
+                    (workload.name, workload.document, workload.submitted_at),
+                )
+                self._write_placement(workload)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def save_placements(self, workloads: Sequence[StoredWorkload]) -> None:
+        """Writes the placements of several workloads in one transaction."""
+        if not workloads:
+            return
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for workload in workloads:
+                    self._write_placement(workload)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _write_placement(self, w: StoredWorkload) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO placements (workload, placed, pending, reason, summary,"
+            " generation, scheduled_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                w.name, json.dumps(w.placed, sort_keys=True), w.pending, w.reason, w.summary,
+                w.generation, w.scheduled_at,
+            ),
+        )  # fmt: skip
+
+    def delete_workload(self, name: str) -> bool:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                gone = self._db.execute("DELETE FROM workloads WHERE name = ?", (name,)).rowcount
+                self._db.execute("DELETE FROM placements WHERE workload = ?", (name,))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return gone > 0
 
     def recent_events(self, limit: int) -> list[Event]:
         with self._lock:

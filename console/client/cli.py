@@ -1,0 +1,83 @@
+"""`tongchou workload`: submit, list, explain and delete workloads in a running hub."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+import grpc
+
+from console.client import HubClient
+from tongchou.v1 import workloads_pb2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hub", default="127.0.0.1:7470", help="hub address (127.0.0.1:7470)")
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    submit = sub.add_parser("submit", help="submit Workload documents (one per document)")
+    submit.add_argument("files", type=Path, nargs="+")
+    sub.add_parser("list", help="every workload with its placement")
+    explain = sub.add_parser("explain", help="every cluster's verdict for a workload")
+    explain.add_argument("name")
+    delete = sub.add_parser("delete", help="remove a workload and its placements")
+    delete.add_argument("name")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_run(args))
+    except grpc.aio.AioRpcError as err:
+        code = err.code()
+        print(f"tongchou workload: {err.details()}", file=sys.stderr)
+        if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND):
+            return 2
+        return 1
+    except OSError as err:
+        print(f"tongchou workload: {err}", file=sys.stderr)
+        return 2
+
+
+def _documents(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    parts = [p for p in text.split("\n---") if p.strip() and "kind:" in p]
+    return parts or [text]
+
+
+def format_status(s: workloads_pb2.WorkloadStatus) -> str:
+    where = ", ".join(f"{p.cluster}×{p.replicas}" for p in s.placed)
+    placed = sum(p.replicas for p in s.placed)
+    line = f"{s.name:<28} {placed:>3}/{s.replicas:<3} gen {s.generation:<3} {where}"
+    if s.pending:
+        line += f"  [{s.pending} pending: {s.reason}]"
+    return line
+
+
+async def _run(args: argparse.Namespace) -> int:
+    async with HubClient(args.hub) as client:
+        if args.action == "submit":
+            for path in args.files:
+                for document in _documents(path):
+                    print(format_status(await client.submit_workload(document)))
+        elif args.action == "list":
+            for status in await client.workloads():
+                print(format_status(status))
+        elif args.action == "explain":
+            explanation = await client.explain(args.name)
+            print(format_status(explanation.status))
+            print(f"  now: {explanation.summary or 'every cluster is a candidate'}")
+            ranked = sorted(explanation.clusters, key=lambda v: (v.removed_by != "", -v.score))
+            for v in ranked:
+                if v.removed_by:
+                    print(f"  {v.cluster:<24} removed by {v.removed_by}: {v.reason}")
+                else:
+                    terms = " ".join(f"{k}={t:.1f}" for k, t in sorted(v.terms.items()))
+                    print(
+                        f"  {v.cluster:<24} fit {v.fit:<4} cap {v.cap:<4} score {v.score:6.1f}"
+                        f"  would take {v.replicas}  {terms}"
+                    )
+        else:
+            await client.delete_workload(args.name)
+            print(f"deleted {args.name}")
+    return 0

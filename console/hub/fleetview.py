@@ -1,0 +1,53 @@
+"""The fleet the hub schedules on: its documents, completed by what the live inventory reports."""
+
+from __future__ import annotations
+
+from console.hub.inventory import Inventory
+from console.model.fleet import Cluster, Division, Fleet, Node, Resources, Site
+from console.model.inventory import NodeState
+from tongchou.divisions import DivisionCodeError, level_of, parent_candidates
+
+
+def live_fleet(documents: Fleet, inventory: Inventory) -> Fleet:
+    """Declared divisions, sites and clusters, plus any that only agents have reported, and
+    every ready node with the capacity it reports (stale and lost nodes take no new work)."""
+    fleet = Fleet(
+        divisions=dict(documents.divisions),
+        sites=dict(documents.sites),
+        clusters=dict(documents.clusters),
+    )
+    for entry in inventory.nodes.values():
+        ident = entry.report.identity
+        _add_division(fleet, ident.division)
+        if ident.site not in fleet.sites:
+            fleet.sites[ident.site] = Site(ident.site, ident.division, ident.provider)
+        if ident.cluster not in fleet.clusters:
+            fleet.clusters[ident.cluster] = Cluster(ident.cluster, ident.site, ident.mlps_level)
+        if entry.state is not NodeState.READY:
+            continue
+        cap = entry.report.capacity
+        fleet.nodes[entry.name] = Node(
+            name=entry.name,
+            cluster=ident.cluster,
+            arch=ident.arch,
+            chip=ident.chip,
+            capacity=Resources(cap.cpu_logical * 1000, cap.memory_bytes),
+            labels=dict(ident.labels),
+        )
+    return fleet
+
+
+def _add_division(fleet: Fleet, code: str) -> None:
+    while code and code not in fleet.divisions:
+        try:
+            level = level_of(code)
+        except DivisionCodeError:
+            return
+        parents = parent_candidates(code)
+        parent = next(
+            (p for p in parents if p in fleet.divisions), parents[-1] if parents else None
+        )
+        if parent == "000000":
+            parent = None
+        fleet.divisions[code] = Division(code, code, level, parent)
+        code = parent or ""

@@ -29,13 +29,16 @@ class References:
     """The variables and fields an expression reads.
 
     `workload_fields` is None when the expression uses `workload` as a whole (then every
-    field counts); `dynamic` when it reads cluster fields that change during scheduling.
+    field counts); `cluster_fields` holds ("cluster" | "site" | "division", field) pairs, or
+    is None when one of those variables is used as a whole; `dynamic` when it reads cluster
+    fields that change during scheduling.
     """
 
     workload_fields: frozenset[str] | None
     cluster_side: bool
     fit: bool
     dynamic: bool
+    cluster_fields: frozenset[tuple[str, str]] | None = frozenset()
 
     @property
     def workload_only(self) -> bool:
@@ -50,7 +53,8 @@ def references(source: str) -> References:
         if m.lastgroup not in ("space", None)
     ]
     fields: set[str] = set()
-    whole = False
+    side_fields: set[tuple[str, str]] = set()
+    whole = side_whole = False
     cluster_side = fit = dynamic = False
     for i, (kind, text) in enumerate(tokens):
         if kind != "ident":
@@ -70,6 +74,10 @@ def references(source: str) -> References:
                 fields.add(selected)
         elif text in ("cluster", "site", "division"):
             cluster_side = True
+            if selected is None:
+                side_whole = True
+            else:
+                side_fields.add((text, selected))
             if text == "cluster" and (selected is None or selected in DYNAMIC_CLUSTER_FIELDS):
                 dynamic = True
         elif text == "fit":
@@ -79,4 +87,5 @@ def references(source: str) -> References:
         cluster_side=cluster_side,
         fit=fit,
         dynamic=dynamic,
+        cluster_fields=None if side_whole else frozenset(side_fields),
     )

@@ -113,26 +113,62 @@ class Scheduler:
         return self._scalars[key]
 
     def _vector(
-        self, p: CompiledPolicy, w: policy_pb2.PolicyWorkload, fit: npt.NDArray[np.int64]
+        self,
+        p: CompiledPolicy,
+        w: policy_pb2.PolicyWorkload,
+        fit: npt.NDArray[np.int64],
+        needed: npt.NDArray[np.bool_],
     ) -> FloatArray:
-        """The policy's value on every cluster; NaN where evaluation failed."""
+        """The policy's value on the `needed` clusters (others may be stale); NaN where
+        evaluation failed. Results are cached by the workload fields the policy reads; a
+        policy reading allocation is evaluated again only where allocation changed."""
         snap = self.snapshot
         count = len(snap.clusters)
         compiled = p.expression
+        if compiled.refs.fit and not compiled.refs.cluster_side:
+            # A function of the workload fields and `fit` alone: one evaluation per fit value.
+            out = np.full(count, np.nan)
+            wanted = np.flatnonzero(needed)
+            for value in np.unique(fit[wanted]).tolist():
+                key = (p.position, "fit", self._key(compiled, w), value)
+                if key not in self._scalars:
+                    self.evaluations += 1
+                    try:
+                        result = compiled.evaluate(snap.activation(0, w, value))
+                    except ValueError:
+                        result = math.nan
+                    self._scalars[key] = result
+                result = self._scalars[key]
+                out[wanted[fit[wanted] == value]] = (
+                    float(result) if isinstance(result, int | float) else math.nan
+                )
+            return out
         if compiled.refs.fit:
-            return self._evaluate(p, w, range(count), fit, np.full(count, np.nan))
+            out = np.full(count, np.nan)
+            return self._evaluate(p, w, np.flatnonzero(needed).tolist(), fit, out)
         key = (p.position, self._key(compiled, w))
         cached = self._vectors.get(key)
         if cached is None:
-            values = self._evaluate(p, w, range(count), fit, np.full(count, np.nan))
-            self._vectors[key] = (values, snap.version.copy())
-            return values
+            # versions: the cluster version each value was computed at; -1 not computed yet
+            cached = (np.full(count, np.nan), np.full(count, -1, np.int64))
+            self._vectors[key] = cached
         values, versions = cached
         if compiled.refs.dynamic:
-            stale = np.flatnonzero(versions != snap.version)
+            stale = np.flatnonzero(needed & (versions != snap.version))
             if stale.size:
                 self._evaluate(p, w, stale.tolist(), fit, values)
                 versions[stale] = snap.version[stale]
+            return values
+        stale_mask = needed & (versions < 0)
+        if stale_mask.any():
+            # Clusters alike in every field the policy reads share one evaluation.
+            group_of, representatives = snap.groups(compiled.refs.cluster_fields)
+            for group in np.unique(group_of[stale_mask]).tolist():
+                first = representatives[group]
+                self._evaluate(p, w, [first], fit, values)
+                members = group_of == group
+                values[members] = values[first]
+                versions[members] = 0
         return values
 
     def _evaluate(
@@ -173,7 +209,7 @@ class Scheduler:
         for p in active:
             form = p.policy.form
             if form is PolicyForm.REQUIRE:
-                ok = self._vector(p, w, fit) == 1.0
+                ok = self._vector(p, w, fit, alive) == 1.0
                 newly = alive & ~ok
                 removed_by[newly] = p.position
                 alive &= ok
@@ -186,7 +222,7 @@ class Scheduler:
         alive &= fit > 0
         for p in active:
             if p.policy.form is PolicyForm.LIMIT:
-                limit = self._vector(p, w, fit)
+                limit = self._vector(p, w, fit, alive)
                 bounded = np.where(np.isnan(limit), 0, np.floor(np.maximum(limit, 0))).astype(
                     np.int64
                 )
@@ -201,7 +237,7 @@ class Scheduler:
         if candidates.size:
             for p in active:
                 if p.policy.form is PolicyForm.PREFER:
-                    raw = self._vector(p, w, fit)[candidates]
+                    raw = self._vector(p, w, fit, alive)[candidates]
                     raw = np.where(
                         np.isnan(raw), np.nanmin(raw) if not np.all(np.isnan(raw)) else 0, raw
                     )
@@ -230,7 +266,11 @@ class Scheduler:
             snap.commit(snap.index[name], n, workload.cpu_milli, workload.memory_bytes, mask)
         placed = sum(division.replicas.values())
         pending = workload.replicas - placed
-        summary = self._summary(removed_by, limit_by, by_cpu, by_memory, mask, count)
+        summary = (
+            self._summary(removed_by, limit_by, by_cpu, by_memory, mask, count)
+            if pending or explain
+            else ""
+        )
         reason = ""
         if division.spread_short:
             reason = (
@@ -266,7 +306,7 @@ class Scheduler:
         self, i: int, by_cpu: npt.NDArray[np.int64], by_memory: npt.NDArray[np.int64]
     ) -> str:
         snap = self.snapshot
-        lo, hi = np.searchsorted(snap.node_cluster, [i, i + 1])
+        lo, hi = snap.ranges[i]
         if hi == lo:
             return "no nodes"
         if not by_cpu[lo:hi].any() and by_memory[lo:hi].any():
@@ -283,24 +323,24 @@ class Scheduler:
         mask: npt.NDArray[np.bool_], count: int,
     ) -> str:  # fmt: skip
         reasons: Counter[str] = Counter()
-        for i in np.flatnonzero(removed_by != -1).tolist():
-            code = int(removed_by[i])
+        codes, counts = np.unique(removed_by[removed_by != -1], return_counts=True)
+        for code, n in zip(codes.tolist(), counts.tolist(), strict=True):
             if code >= 0:
-                reasons[self._policy_label(code)[1]] += 1
+                reasons[self._policy_label(code)[1]] += n
             elif code == -4:
-                reasons["no ready nodes"] += 1
-            elif code == -2:
-                nodes = mask[
-                    np.searchsorted(self.snapshot.node_cluster, i) : np.searchsorted(
-                        self.snapshot.node_cluster, i + 1
-                    )
-                ]
-                reasons[
-                    "no allowed node" if not nodes.any() else self._fit_reason(i, by_cpu, by_memory)
-                ] += 1
+                reasons["no ready nodes"] += n
+            elif code == -3:
+                for i in np.flatnonzero(removed_by == -3).tolist():
+                    position = int(limit_by[i])
+                    reasons[self._policy_label(position)[1] if position >= 0 else "limit"] += 1
             else:
-                position = int(limit_by[i])
-                reasons[self._policy_label(position)[1] if position >= 0 else "limit"] += 1
+                snap = self.snapshot
+                for i in np.flatnonzero(removed_by == -2).tolist():
+                    lo, hi = snap.ranges[i]
+                    allowed = mask[lo:hi].any()
+                    reasons[
+                        self._fit_reason(i, by_cpu, by_memory) if allowed else "no allowed node"
+                    ] += 1
         if not reasons:
             return ""
         left = count - sum(reasons.values())

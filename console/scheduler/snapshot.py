@@ -54,10 +54,15 @@ class Snapshot:
         self.allocated_memory = per_cluster([n.allocated.memory_bytes for n in nodes])
         self.version: IntArray = np.zeros(count, np.int64)
         self.node_counts: IntArray = np.bincount(self.node_cluster, minlength=count)
+        ends = np.cumsum(self.node_counts).tolist()
+        self.ranges: list[tuple[int, int]] = [
+            (end - int(n), end) for end, n in zip(ends, self.node_counts.tolist(), strict=True)
+        ]
         self.sites = [fleet.clusters[c].site for c in self.clusters]
         self._messages = [self._cluster_message(i) for i in range(count)]
         self._site_messages = [self._site_message(s) for s in self.sites]
         self._division_messages = [self._division_message(s) for s in self.sites]
+        self._groups: dict[object, tuple[IntArray, list[int]]] = {}
         self._mask_cache: dict[tuple[tuple[str, ...], tuple[str, ...]], npt.NDArray[np.bool_]] = {}
 
     def _cluster_message(self, i: int) -> policy_pb2.PolicyCluster:
@@ -99,6 +104,32 @@ class Snapshot:
             parent=(division.parent or "") if division else "",
             ancestors=list(ancestors(code)),
         )
+
+    def groups(self, fields: frozenset[tuple[str, str]] | None) -> tuple[IntArray, list[int]]:
+        """Clusters alike in the given (variable, field) values: a group id per cluster, and
+        one representative cluster per group. Every cluster is its own group for None."""
+        key = fields
+        cached = self._groups.get(key)
+        if cached is not None:
+            return cached
+        count = len(self.clusters)
+        if fields is None:
+            result = (np.arange(count, dtype=np.int64), list(range(count)))
+        else:
+            ordered = sorted(fields)
+            seen: dict[tuple[object, ...], int] = {}
+            ids = np.empty(count, np.int64)
+            representatives: list[int] = []
+            for i in range(count):
+                bound = self.bindings(i)
+                signature = tuple(_plain(getattr(bound[var], name)) for var, name in ordered)
+                group = seen.setdefault(signature, len(seen))
+                if group == len(representatives):
+                    representatives.append(i)
+                ids[i] = group
+            result = (ids, representatives)
+        self._groups[key] = result
+        return result
 
     def bindings(self, i: int) -> Mapping[str, object]:
         """The cluster-side CEL variables of cluster i."""
@@ -155,13 +186,13 @@ class Snapshot:
     ) -> int:
         """Puts up to `replicas` on the cluster's allowed nodes, first fit in name order;
         returns how many found room (all of them, unless the cluster shrank)."""
-        lo, hi = np.searchsorted(self.node_cluster, [cluster, cluster + 1])
+        lo, hi = self.ranges[cluster]
         fits = np.minimum(
             self.free_cpu[lo:hi] // max(cpu, 1), self.free_memory[lo:hi] // max(memory, 1)
         )
         fits = np.where(mask[lo:hi], fits, 0)
         before = np.cumsum(fits) - fits
-        take = np.clip(replicas - before, 0, fits)
+        take = np.minimum(np.maximum(replicas - before, 0), fits)
         placed = int(take.sum())
         self.free_cpu[lo:hi] -= take * cpu
         self.free_memory[lo:hi] -= take * memory
@@ -172,3 +203,14 @@ class Snapshot:
         message.cpuAllocated = self.allocated_cpu[cluster] / 1000
         message.memoryAllocated = int(self.allocated_memory[cluster])
         return placed
+
+
+def _plain(value: object) -> object:
+    """A hashable form of a message field's value."""
+    if isinstance(value, str | int | float | bool):
+        return value
+    if hasattr(value, "items"):
+        return tuple(sorted(value.items()))  # type: ignore[union-attr]
+    if hasattr(value, "SerializeToString"):
+        return value.SerializeToString(deterministic=True)  # type: ignore[union-attr]
+    return tuple(value)  # type: ignore[call-overload]

@@ -254,15 +254,22 @@ class Search:
     chosen: dict[str, int]  # the optimum D'Hondt's tie-breaking picks
 
 
-def exhaustive(replicas: int, scores: Mapping[str, float], caps: Mapping[str, int]) -> Search:
-    """Every allocation n_c ≤ cap_c with Σ n_c = min(replicas, Σ cap), by brute force.
+def exhaustive(
+    replicas: int,
+    scores: Mapping[str, float],
+    caps: Mapping[str, int],
+    floors: Mapping[str, int] | None = None,
+) -> Search:
+    """Every allocation floor_c ≤ n_c ≤ cap_c with Σ n_c = min(replicas, Σ cap), by brute force.
 
-    Among optimal allocations, D'Hondt picks the one whose replicas, as items
-    (-score/k, name), form the smallest sorted list: the greedy takes items in that order.
+    Among optimal allocations, D'Hondt picks the one whose replicas above the floors, as
+    items (-score/k, name), form the smallest sorted list: the greedy takes items in that
+    order.
     """
+    floors = floors or {}
     names = sorted(scores)
     total = min(max(replicas, 0), sum(caps[c] for c in names))
-    ranges = [range(min(caps[c], total) + 1) for c in names]
+    ranges = [range(floors.get(c, 0), min(caps[c], total) + 1) for c in names]
     found: list[tuple[float, dict[str, int]]] = []
     for counts in itertools.product(*ranges):
         if sum(counts) != total:
@@ -274,6 +281,10 @@ def exhaustive(replicas: int, scores: Mapping[str, float], caps: Mapping[str, in
     optima = [a for v, a in found if v >= best - tolerance]
 
     def items(allocation: dict[str, int]) -> list[tuple[float, str]]:
-        return sorted((-scores[c] / k, c) for c, n in allocation.items() for k in range(1, n + 1))
+        return sorted(
+            (-scores[c] / k, c)
+            for c, n in allocation.items()
+            for k in range(floors.get(c, 0) + 1, n + 1)
+        )
 
     return Search(best, optima, min(optima, key=items))

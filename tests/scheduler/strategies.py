@@ -67,7 +67,7 @@ def fleets(draw: st.DrawFn, max_clusters: int = 8) -> Fleet:
     sites = {
         f"s{i}": Site(
             f"s{i}",
-            draw(st.sampled_from(CODES)),
+            draw(st.sampled_from(["440000", "440000", *CODES])),
             "cloud",
             power_price_cny_per_kwh=draw(st.integers(30, 90)) / 100,
             pue=draw(st.integers(110, 160)) / 100,
@@ -88,22 +88,34 @@ def fleets(draw: st.DrawFn, max_clusters: int = 8) -> Fleet:
     return Fleet(dict(DIVISIONS), sites, clusters, nodes)
 
 
+SHAPES = st.tuples(
+    st.integers(1, 32).map(lambda n: n * 500), st.integers(1, 64).map(lambda n: n * 512 * MIB)
+)
+"""(cpu_milli, memory_bytes) of one replica."""
+
+
 @st.composite
-def workloads(draw: st.DrawFn, name: str = "w", max_replicas: int = 12) -> Workload:
+def workloads(
+    draw: st.DrawFn,
+    name: str = "w",
+    max_replicas: int = 12,
+    shapes: list[tuple[int, int]] | None = None,
+) -> Workload:
+    cpu, memory = draw(st.sampled_from(shapes) if shapes else SHAPES)
     archs = draw(st.lists(st.sampled_from(sorted(CHIPS)), unique=True, max_size=2))
     chips = draw(st.sampled_from([[], [], [], *[[c] for c in ALL_CHIPS], ALL_CHIPS[:2]]))
     return Workload(
         name=name,
         owner=draw(st.sampled_from(CODES)),
         replicas=draw(st.integers(0, max_replicas)),
-        cpu_milli=draw(st.integers(1, 32)) * 500,
-        memory_bytes=draw(st.integers(1, 64)) * 512 * MIB,
+        cpu_milli=cpu,
+        memory_bytes=memory,
         image="registry.example/app:1",
-        mlps_level=draw(st.integers(1, 4)),
+        mlps_level=draw(st.sampled_from([1, 1, 2, 2, 3, 4])),
         archs=tuple(archs),
         chips=tuple(chips),
-        residency=draw(st.one_of(st.none(), st.sampled_from(CODES))),
-        min_sites=draw(st.integers(1, 3)),
+        residency=draw(st.sampled_from([None, None, None, *CODES])),
+        min_sites=draw(st.sampled_from([1, 1, 2, 3])),
         data_class=draw(st.sampled_from(list(DataClass))),
     )
 
@@ -140,12 +152,14 @@ def scenarios(
 ) -> Scenario:
     fleet = draw(fleets(max_clusters))
     count = draw(st.integers(1, max_workloads))
-    placed = [draw(workloads(f"w{i}", max_replicas)) for i in range(count)]
+    # Few shapes per scenario, so that cached policy results are reused across workloads.
+    shapes = draw(st.lists(SHAPES, min_size=1, max_size=2))
+    placed = [draw(workloads(f"w{i}", max_replicas, shapes)) for i in range(count)]
     if min_sites is not None:
         placed = [replace(w, min_sites=min_sites) for w in placed]
-    defaults = draw(st.lists(st.sampled_from(DEFAULT_NAMES), unique=True))
+    defaults = [name for name in DEFAULT_NAMES if draw(st.booleans())]
     extras = draw(st.lists(EXTRAS, max_size=2, unique_by=lambda x: x.name))
-    return Scenario(fleet, placed, sorted(defaults, key=DEFAULT_NAMES.index), extras)
+    return Scenario(fleet, placed, defaults, extras)
 
 
 def shuffled(fleet: Fleet, rng: random.Random) -> Fleet:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from console.client import HubClient
-from console.documents import LoadError, load_fleet
+from console.documents import LoadError, load_documents, load_fleet, policies_of
 from console.hub.server import Hub, HubConfig
 from console.model.fleet import Fleet
 from console.model.quantity import format_bytes
@@ -23,10 +23,12 @@ from console.store import SqliteStore, StoreError
 from tongchou import levels
 from tongchou.divisions import level_of
 from tongchou.durations import DurationError, parse_duration
-from tongchou.v1 import inventory_pb2
+from tongchou.v1 import inventory_pb2, workloads_pb2
 
 log = logging.getLogger("tongchou.demo")
-SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "guangdong"
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "examples" / "guangdong"
+POLICIES = ROOT / "policies"
 
 
 def _state_home() -> Path:
@@ -43,6 +45,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--listen", default="127.0.0.1:7470", help="hub gRPC address")
     parser.add_argument("--metrics-listen", default="127.0.0.1:9470", help="hub /metrics address")
+    parser.add_argument(
+        "--policies", type=Path, action="append", help=f"placement policies (default {POLICIES})"
+    )
+    parser.add_argument(
+        "--workloads",
+        type=Path,
+        action="append",
+        help=f"workloads to submit (default {SAMPLE / 'workloads'})",
+    )
     parser.add_argument("--limit", type=int, default=0, help="simulate only the first N nodes")
     parser.add_argument("--every", default="5s", help="how often to print the summary (5s)")
     parser.add_argument("--duration", help="stop after this long (default: until Ctrl-C)")
@@ -69,8 +80,34 @@ def run(args: argparse.Namespace) -> int:
     except (DurationError, StoreError) as err:
         print(f"tongchou demo: {err}", file=sys.stderr)
         return 2
-    config = HubConfig(listen=args.listen, metrics_listen=args.metrics_listen)
-    return asyncio.run(_demo(config, store, fleet, args, every, duration))
+    try:
+        policies = tuple(policies_of(load_documents(args.policies or [POLICIES])))
+        workloads = [_documents(path) for path in args.workloads or [SAMPLE / "workloads"]]
+    except LoadError as err:
+        print(f"tongchou demo: the policy documents are invalid:\n{err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"tongchou demo: cannot read the workloads: {err}", file=sys.stderr)
+        return 2
+    config = HubConfig(listen=args.listen, metrics_listen=args.metrics_listen, policies=policies)
+    texts = [text for group in workloads for text in group]
+    return asyncio.run(_demo(config, store, fleet, args, every, duration, texts))
+
+
+def _documents(path: Path) -> list[str]:
+    """The YAML documents of a file, or of every .yaml file of a folder, as texts."""
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    out: list[str] = []
+    for file in files:
+        chunk: list[str] = []
+        for line in [*file.read_text(encoding="utf-8").splitlines(), "---"]:
+            if line.strip() == "---":
+                if any(part.startswith("kind:") for part in chunk):
+                    out.append("\n".join(chunk) + "\n")
+                chunk = []
+            else:
+                chunk.append(line)
+    return out
 
 
 def local_cluster(fleet: Fleet) -> str:
@@ -91,6 +128,7 @@ async def _demo(
     args: argparse.Namespace,
     every: float,
     duration: float | None,
+    workloads: list[str],
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -115,12 +153,15 @@ async def _demo(
     )
     started = time.monotonic()
     async with HubClient(address) as client:
+        known = {w.name for w in await client.workloads()}
+        for text in workloads:  # placed as their capacity registers; kept from an earlier run
+            if not any(f"name: {name}" in text for name in known):
+                await client.submit_workload(text)
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), every)
-            print(
-                format_summary(await client.fleet_summary(), time.monotonic() - started), flush=True
-            )
+            summary = format_summary(await client.fleet_summary(), time.monotonic() - started)
+            print(summary + "\n" + format_workloads(await client.workloads()), flush=True)
             if duration is not None and time.monotonic() - started >= duration:
                 stop.set()
     if agent is not None:
@@ -179,3 +220,13 @@ def format_summary(summary: inventory_pb2.FleetSummary, elapsed: float) -> str:
                 f"{_bar(row.memory_used_bytes, row.memory_bytes)}"
             )
     return "\n".join(lines)
+
+
+def format_workloads(statuses: list[workloads_pb2.WorkloadStatus]) -> str:
+    """One line on the workloads: how many are placed in full, and which wait."""
+    waiting = [s for s in statuses if s.pending]
+    text = f"workloads: {len(statuses)}, {len(statuses) - len(waiting)} placed in full"
+    for s in waiting:
+        placed = sum(p.replicas for p in s.placed)
+        text += f"\n  {s.name}: {placed}/{s.replicas} placed; {s.pending} pending: {s.reason}"
+    return text

@@ -31,6 +31,7 @@ def test_headless_demo_prints_the_live_fleet_and_stops_cleanly(
     assert ready == 151, out
     for level in ("province", "city", "county"):
         assert re.search(rf"^{level}\s+\d", out, re.MULTILINE), f"no {level} row:\n{out}"
+    assert "workloads: 10, " in out
     assert "demo stopped" in out
     with sqlite3.connect(state / "hub.db") as db:
         (stored,) = db.execute("SELECT COUNT(*) FROM nodes").fetchone()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from console.model.workload import Workload
 from console.scheduler import Placement, Scheduler
 
+from .builders import C, fleet, policies, workload
 from .oracle import FleetModel, active_defaults
 from .strategies import Scenario, scenarios, shuffled
 
@@ -126,10 +128,41 @@ def test_same_inputs_in_another_dict_order_place_the_same(
         assert a.to_dict() == b.to_dict()
 
 
+def comparable(p: Placement) -> dict[str, object]:
+    """The placement's machine form without the cap of removed clusters (see the xfail)."""
+    out = p.to_dict()
+    clusters = out.get("clusters")
+    assert isinstance(clusters, list)
+    for verdict in clusters:
+        if verdict["removedBy"]:
+            verdict["cap"] = None
+    return out
+
+
 @SETTINGS
 @given(scenarios())
 def test_cached_results_equal_a_fresh_scheduler_on_todays_fleet(scenario: Scenario) -> None:
     """Policy results cached across workloads are refreshed where replicas landed."""
     for step in simulate(scenario, fresh=True):
         assert step.fresh is not None
-        assert step.placement.to_dict() == step.fresh.to_dict()
+        assert comparable(step.placement) == comparable(step.fresh)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Scheduler._vector evaluates a policy only on the clusters still `needed`; a "
+    "cluster removed earlier keeps whatever the cache held (an earlier workload's limit, or "
+    "NaN → 0), and place() still takes min(cap, limit) over every cluster, so the verdict "
+    "`cap` of a removed cluster depends on what was placed before",
+)
+def test_verdict_of_a_removed_cluster_does_not_depend_on_earlier_workloads() -> None:
+    f = fleet([C("prov", "s-prov", shared=False)])
+    chosen = policies("level-reuse", "headroom")
+    used = Scheduler(f, chosen)
+    used.place(workload("first", owner="440000", replicas=0))  # changes nothing
+    later = workload("second", owner="440100", replicas=2)
+    after = used.place(later, explain=True)
+    fresh = Scheduler(f, chosen).place(later, explain=True)
+    assert after.verdicts is not None
+    assert after.verdicts[0].removed_by == "level-reuse"
+    assert after.to_dict() == fresh.to_dict()

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, machine, quantile
 from console.documents import load_documents, load_text, policies_of
-from console.model.fleet import Cluster, Division, Fleet, Node, Resources, Site
+from console.model.fleet import Cluster, Fleet, Node, Resources, Site
 from console.model.workload import DataClass, PlacementPolicy, Workload
 from console.scheduler import Scheduler
 
@@ -72,21 +72,31 @@ def build_fleet(clusters: int, nodes_per_cluster: int, rng: random.Random) -> Fl
     for s in range(clusters // 2):
         code = codes[s % len(codes)]
         fleet.sites[f"site-{s:03d}"] = Site(
-            f"site-{s:03d}", code, rng.choice(["tianyi-cloud", "huawei-cloud", "on-prem"]),
-            power_price_cny_per_kwh=rng.uniform(0.45, 0.8), pue=rng.uniform(1.2, 1.8),
-        )  # fmt: skip
+            f"site-{s:03d}",
+            code,
+            rng.choice(["tianyi-cloud", "huawei-cloud", "on-prem"]),
+            power_price_cny_per_kwh=rng.uniform(0.45, 0.8),
+            pue=rng.uniform(1.2, 1.8),
+        )
     sites = sorted(fleet.sites)
     for c in range(clusters):
         name = f"cluster-{c:03d}"
-        fleet.clusters[name] = Cluster(name, sites[c % len(sites)], rng.choice([2, 3, 3, 3, 4]), rng.random() < 0.6)
+        fleet.clusters[name] = Cluster(
+            name, sites[c % len(sites)], rng.choice([2, 3, 3, 3, 4]), rng.random() < 0.6
+        )
         for n in range(nodes_per_cluster):
             arch, chip = ARCHS[(c + n // 20) % len(ARCHS)]
             cores = rng.choice([64, 96, 128])
             fleet.nodes[f"{name}-n{n:03d}"] = Node(
-                f"{name}-n{n:03d}", name, arch, chip,
+                f"{name}-n{n:03d}",
+                name,
+                arch,
+                chip,
                 Resources(cores * 1000, cores * 4 * 2**30),
-                allocated=Resources(int(cores * 1000 * rng.uniform(0, 0.5)), int(cores * 2**30 * rng.uniform(0, 2))),
-            )  # fmt: skip
+                allocated=Resources(
+                    int(cores * 1000 * rng.uniform(0, 0.5)), int(cores * 2**30 * rng.uniform(0, 2))
+                ),
+            )
     return fleet
 
 
@@ -98,14 +108,19 @@ def workloads(fleet: Fleet, count: int, rng: random.Random) -> list[Workload]:
         owner = rng.choice(owners)
         out.append(
             Workload(
-                name=f"w{i:04d}", owner=owner, replicas=rng.randint(1, 10),
+                name=f"w{i:04d}",
+                owner=owner,
+                replicas=rng.randint(1, 10),
                 cpu_milli=rng.choice([500, 1000, 2000, 4000, 8000]),
                 memory_bytes=rng.choice([1, 2, 4, 8, 16, 32]) * 2**30,
-                image="registry.example/app:1", mlps_level=rng.choice([2, 2, 3, 3, 3]),
-                archs=archs, residency=owner[:4] + "00" if rng.random() < 0.2 and len(owner) == 6 else None,
-                min_sites=rng.choice([1, 1, 2, 3]), priority=rng.choice([0, 100, 500, 900]),
+                image="registry.example/app:1",
+                mlps_level=rng.choice([2, 2, 3, 3, 3]),
+                archs=archs,
+                residency=owner[:4] + "00" if rng.random() < 0.2 and len(owner) == 6 else None,
+                min_sites=rng.choice([1, 1, 2, 3]),
+                priority=rng.choice([0, 100, 500, 900]),
                 data_class=rng.choice(list(DataClass)),
-            )  # fmt: skip
+            )
         )
     return out
 
@@ -123,9 +138,10 @@ def run(fleet: Fleet, policies: list[PlacementPolicy], todo: list[Workload], exp
     latencies.sort()
     placed = sum(r.placed_total for r in results)
     wanted = sum(r.replicas for r in results)
+    p50, p99 = quantile(latencies, 0.5) * 1000, quantile(latencies, 0.99) * 1000
     return (
         f"explain {'on ' if explain else 'off'}: {len(todo) / elapsed:7.0f} workloads/s, "
-        f"p50 {quantile(latencies, 0.5) * 1000:.2f} ms, p99 {quantile(latencies, 0.99) * 1000:.2f} ms, "
+        f"p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
         f"max {latencies[-1] * 1000:.2f} ms; {placed}/{wanted} replicas placed; "
         f"{scheduler.evaluations:,} CEL evaluations"
     )

@@ -87,7 +87,7 @@ class Scheduler:
         self.snapshot = Snapshot(fleet)
         self.policies = compile_policies(policies)
         self._vectors: dict[tuple[int, object], tuple[FloatArray, npt.NDArray[np.int64]]] = {}
-        self._scalars: dict[tuple[int, str, object], object] = {}
+        self._scalars: dict[tuple[object, ...], object] = {}
         self.evaluations = 0
 
     # -- policy evaluation -------------------------------------------------------------
@@ -130,15 +130,15 @@ class Scheduler:
             out = np.full(count, np.nan)
             wanted = np.flatnonzero(needed)
             for value in np.unique(fit[wanted]).tolist():
-                key = (p.position, "fit", self._key(compiled, w), value)
-                if key not in self._scalars:
+                fit_key = (p.position, "fit", self._key(compiled, w), value)
+                if fit_key not in self._scalars:
                     self.evaluations += 1
                     try:
                         result = compiled.evaluate(snap.activation(0, w, value))
                     except ValueError:
                         result = math.nan
-                    self._scalars[key] = result
-                result = self._scalars[key]
+                    self._scalars[fit_key] = result
+                result = self._scalars[fit_key]
                 out[wanted[fit[wanted] == value]] = (
                     float(result) if isinstance(result, int | float) else math.nan
                 )

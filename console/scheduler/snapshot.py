@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -205,12 +206,12 @@ class Snapshot:
         return placed
 
 
-def _plain(value: object) -> object:
+def _plain(value: Any) -> object:
     """A hashable form of a message field's value."""
     if isinstance(value, str | int | float | bool):
         return value
     if hasattr(value, "items"):
-        return tuple(sorted(value.items()))  # type: ignore[union-attr]
+        return tuple(sorted(value.items()))
     if hasattr(value, "SerializeToString"):
-        return value.SerializeToString(deterministic=True)  # type: ignore[union-attr]
-    return tuple(value)  # type: ignore[call-overload]
+        return value.SerializeToString(deterministic=True)
+    return tuple(value)

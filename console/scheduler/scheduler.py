@@ -89,6 +89,7 @@ class Scheduler:
         self._vectors: dict[tuple[int, object], tuple[FloatArray, npt.NDArray[np.int64]]] = {}
         self._scalars: dict[tuple[object, ...], object] = {}
         self.evaluations = 0
+        self._mask: npt.NDArray[np.bool_] = np.ones(0, np.bool_)
 
     # -- policy evaluation -------------------------------------------------------------
 
@@ -191,6 +192,7 @@ class Scheduler:
         count = len(snap.clusters)
         w = workload_message(workload)
         mask = snap.node_mask(workload.archs, workload.chips)
+        self._mask = mask
         per_node, by_cpu, by_memory = snap.per_node_fit(
             workload.cpu_milli, workload.memory_bytes, mask
         )
@@ -198,10 +200,9 @@ class Scheduler:
         alive = np.ones(count, np.bool_)
         # the policy that removed each cluster: its position, or -2 fit, -3 limit, -4 no nodes
         removed_by = np.full(count, -1, np.int64)
-        cap = fit.copy()
         limit_by = np.full(count, -1, np.int64)
         terms: dict[str, FloatArray] = {}
-        min_sites = max(1, workload.min_sites)
+        min_sites = 1  # raised only by `spread` policies
         empty = snap.node_counts == 0
         removed_by[empty] = -4
         alive &= ~empty
@@ -220,15 +221,16 @@ class Scheduler:
         no_fit = alive & (fit <= 0)
         removed_by[no_fit] = -2
         alive &= fit > 0
+        cap = np.where(alive, fit, 0)
         for p in active:
             if p.policy.form is PolicyForm.LIMIT:
                 limit = self._vector(p, w, fit, alive)
-                bounded = np.where(np.isnan(limit), 0, np.floor(np.maximum(limit, 0))).astype(
-                    np.int64
-                )
-                lower = bounded < cap
+                bounded = np.where(
+                    alive & ~np.isnan(limit), np.floor(np.maximum(limit, 0)), 0
+                ).astype(np.int64)
+                lower = alive & (bounded < cap)
                 limit_by[lower] = p.position
-                cap = np.minimum(cap, bounded)
+                cap = np.where(alive, np.minimum(cap, bounded), 0)
         capped = alive & (cap <= 0)
         removed_by[capped] = -3
         alive &= cap > 0
@@ -272,7 +274,12 @@ class Scheduler:
             else ""
         )
         reason = ""
-        if division.spread_short:
+        if division.spread_short and workload.replicas < min_sites:
+            reason = (
+                f"spread: needs {min_sites} sites, but the workload has only "
+                f"{workload.replicas} replicas"
+            )
+        elif division.spread_short:
             reason = (
                 f"spread: needs {min_sites} sites, {len(division.spread_sites)} eligible"
                 + (f" ({', '.join(division.spread_sites)})" if division.spread_sites else "")
@@ -281,7 +288,9 @@ class Scheduler:
         elif pending and not candidates.size:
             reason = summary
         elif pending:
-            reason = f"only {placed} of {workload.replicas} fit; the candidates are full"
+            reason = f"only {placed} of {workload.replicas} fit: " + self._held(
+                candidates, fit, cap, limit_by
+            )
         result = Placement(
             workload.name, workload.replicas, division.replicas, pending, reason, summary
         )
@@ -302,13 +311,33 @@ class Scheduler:
         policy = self.policies[position].policy
         return policy.name, policy.message
 
+    def _held(
+        self,
+        candidates: npt.NDArray[np.int64],
+        fit: npt.NDArray[np.int64],
+        cap: npt.NDArray[np.int64],
+        limit_by: npt.NDArray[np.int64],
+    ) -> str:
+        """Why the candidates took no more: full, or held by a limit policy."""
+        held: Counter[str] = Counter()
+        for i in candidates.tolist():
+            if cap[i] < fit[i] and limit_by[i] >= 0:
+                held[f"held by {self._policy_label(int(limit_by[i]))[0]}"] += 1
+            else:
+                held["full"] += 1
+        return ", ".join(
+            f"{n} {'cluster' if n == 1 else 'clusters'} {why}" for why, n in sorted(held.items())
+        )
+
     def _fit_reason(
         self, i: int, by_cpu: npt.NDArray[np.int64], by_memory: npt.NDArray[np.int64]
     ) -> str:
         snap = self.snapshot
         lo, hi = snap.ranges[i]
         if hi == lo:
-            return "no nodes"
+            return "no ready nodes"
+        if not self._mask[lo:hi].any():
+            return "no allowed node"
         if not by_cpu[lo:hi].any() and by_memory[lo:hi].any():
             return "insufficient cpu"
         if not by_memory[lo:hi].any() and by_cpu[lo:hi].any():

@@ -112,15 +112,9 @@ def test_fit_of_a_mixed_cluster_counts_only_its_allowed_nodes() -> None:
     assert verdict(p, "mixed").fit == 4
     assert p.placed == {"mixed": 4}
     assert p.pending == 5
-    assert p.reason == "only 4 of 9 fit; the candidates are full"
+    assert p.reason == "only 4 of 9 fit: 1 cluster full"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Scheduler._fit_reason ignores the node mask: a cluster with no node of an "
-    "allowed arch gets the verdict reason 'insufficient cpu and memory' while the summary "
-    "says 'no allowed node'",
-)
 def test_fit_verdict_of_a_cluster_without_allowed_nodes_says_so() -> None:
     f = fleet([C("x", "s-x"), C("y", "s-y", nodes=(KUNPENG,))])
     p = place(f, [], workload(archs=("aarch64",), replicas=3))
@@ -212,7 +206,7 @@ def test_headroom_keeps_a_cluster_at_80_percent_under_85() -> None:
     assert (v.fit, v.cap, v.removed_by) == (20, 5, "")
     assert with_.placed == {"hot": 5}
     assert with_.pending == 5
-    assert with_.reason == "only 5 of 10 fit; the candidates are full"
+    assert with_.reason == "only 5 of 10 fit: 1 cluster held by headroom"
     assert place(f, [], w).placed == {"hot": 10}
 
 
@@ -328,12 +322,6 @@ def test_a_spread_policy_can_ask_for_more_sites_than_the_workload() -> None:
     assert place(SPREAD_FLEET, policies("mlps"), w).placed == {"a1": 2, "a2": 2}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Scheduler.place starts from min_sites = max(1, workload.min_sites) whatever the "
-    "policies say, so the default spread policy (spread: workload.spread.minSites) changes "
-    "nothing and cannot be removed or narrowed by its match",
-)
 def test_the_default_spread_policy_is_what_enforces_min_sites() -> None:
     w = workload(mlps=3, min_sites=2, replicas=4)
     with_ = place(SPREAD_FLEET, policies("mlps", "spread"), w)

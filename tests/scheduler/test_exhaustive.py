@@ -12,7 +12,9 @@ from console.scheduler.divide import Candidate
 from .oracle import exhaustive, objective
 from .strategies import Scenario, scenarios
 
-SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def assert_matches_search(

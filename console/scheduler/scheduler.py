@@ -89,6 +89,8 @@ class Scheduler:
         self._vectors: dict[tuple[int, object], tuple[FloatArray, npt.NDArray[np.int64]]] = {}
         self._scalars: dict[tuple[object, ...], object] = {}
         self.evaluations = 0
+        self._ordered_fields: dict[frozenset[str], tuple[str, ...]] = {}
+        self._complete: set[tuple[int, object]] = set()
         self._mask: npt.NDArray[np.bool_] = np.ones(0, np.bool_)
 
     # -- policy evaluation -------------------------------------------------------------
@@ -97,7 +99,10 @@ class Scheduler:
         fields = compiled.refs.workload_fields
         if fields is None:
             return w.SerializeToString(deterministic=True)
-        return tuple(_key_value(w, f) for f in sorted(fields))
+        ordered = self._ordered_fields.get(fields)
+        if ordered is None:
+            ordered = self._ordered_fields[fields] = tuple(sorted(fields))
+        return tuple(_key_value(w, f) for f in ordered)
 
     def _scalar(
         self, p: CompiledPolicy, which: str, compiled: Compiled, w: policy_pb2.PolicyWorkload
@@ -160,6 +165,8 @@ class Scheduler:
                 self._evaluate(p, w, stale.tolist(), fit, values)
                 versions[stale] = snap.version[stale]
             return values
+        if key in self._complete:
+            return values
         stale_mask = needed & (versions < 0)
         if stale_mask.any():
             # Clusters alike in every field the policy reads share one evaluation.
@@ -170,6 +177,8 @@ class Scheduler:
                 members = group_of == group
                 values[members] = values[first]
                 versions[members] = 0
+            if (versions >= 0).all():
+                self._complete.add(key)
         return values
 
     def _evaluate(

@@ -18,6 +18,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "agent": ("the node daemon", "agent.cli"),
     "simulate": ("run every node of a fleet file as a simulated agent", "console.simulate.cli"),
     "schedule": ("place workloads on a fleet under policies, offline", "console.scheduler.cli"),
+    "plan": ("the unified plan: reuse or build, servers to buy, savings", "console.planner.cli"),
     "workload": ("submit, list, explain or delete workloads in a hub", "console.client.cli"),
     "policy": ("policy tools: check", "console.scheduler.policy_cli"),
     "validate": (

@@ -1,7 +1,8 @@
 """Input documents: YAML files of Kubernetes-style documents, validated into domain objects.
 
 `load_fleet(paths)` reads divisions, sites, clusters, nodes and node pools into a Fleet;
-`load_documents(paths)` returns the validated documents of every registered kind. Both
+`load_documents(paths)` returns the validated documents of every registered kind;
+`planning_input(documents)` turns the planner's kinds into a PlanningInput. The loaders
 raise LoadError, whose `errors` name file, document, field and line. A new kind is a
 spec model (a SpecModel subclass) and a converter, registered with `register(Kind(...))`.
 """
@@ -29,6 +30,14 @@ from console.documents.placement import (
     policies_of,
     workloads_of,
 )
+from console.documents.planning import (
+    DemandSpec,
+    PlanningInputError,
+    PlanningPolicySpec,
+    PlatformSpec,
+    ServerSkuSpec,
+    planning_input,
+)
 from console.documents.specs import (
     ARCHS,
     COMPUTE_HUBS,
@@ -47,6 +56,7 @@ __all__ = [
     "MAX_ERRORS",
     "POOL_LABEL",
     "ClusterSpec",
+    "DemandSpec",
     "DivisionSpec",
     "Document",
     "DocumentError",
@@ -56,7 +66,11 @@ __all__ = [
     "NodeSpec",
     "NodeStatus",
     "PlacementPolicySpec",
+    "PlanningInputError",
+    "PlanningPolicySpec",
+    "PlatformSpec",
     "Ref",
+    "ServerSkuSpec",
     "SiteSpec",
     "SpecModel",
     "StatusModel",
@@ -67,6 +81,7 @@ __all__ = [
     "load_fleet",
     "load_text",
     "lookup",
+    "planning_input",
     "policies_of",
     "register",
     "unregister",

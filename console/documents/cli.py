@@ -11,6 +11,7 @@ from pathlib import Path
 from console.documents.errors import LoadError
 from console.documents.fleet import build_fleet
 from console.documents.loader import load_documents
+from console.documents.planning import PlanningInputError, planning_input
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +23,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         documents = load_documents(args.paths)
         fleet = build_fleet(documents)
-    except LoadError as err:
+        planning_input(documents)  # cross-document rules of the planning kinds
+    except (LoadError, PlanningInputError) as err:
         print(err, file=sys.stderr)
         return 2
     kinds = Counter(doc.kind for doc in documents)

@@ -102,7 +102,7 @@ def test_empty_documents_are_skipped_but_counted(write: Writer) -> None:
 
 def test_all_errors_are_reported_in_file_order(write: Writer) -> None:
     first = write("a.yaml", with_base(CLUSTER % ("c2", 7) + "---\n" + CLUSTER % ("C3", '"2"')))
-    second = write("b.yaml", CLUSTER % ("c4", 0) + "---\nkind: Platform\n")
+    second = write("b.yaml", CLUSTER % ("c4", 0) + "---\nkind: Plann\n")
     with pytest.raises(LoadError) as caught:
         load_documents([first, second])
     found = [(e.file.name, e.index, e.field) for e in caught.value.errors]

@@ -1,0 +1,1 @@
+"""The unified planner: reuse-or-build for every demand, and the servers to buy, as a MILP."""

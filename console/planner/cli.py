@@ -1,0 +1,162 @@
+"""`tongchou plan`: the unified plan, offline — reuse or build, what to buy, what it saves."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from console.documents import LoadError, build_fleet, load_documents
+from console.documents.planning import PlanningInputError, planning_input
+from console.planner.greedy import greedy
+from console.planner.milp import Progress, solve
+from console.planner.problem import build_problem
+from console.planner.report import Plan, make_plan, money
+from tongchou.durations import DurationError, parse_duration
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fleet", type=Path, action="append", required=True, help="fleet files or folders"
+    )
+    parser.add_argument(
+        "--planning",
+        type=Path,
+        action="append",
+        required=True,
+        help="Platform, Demand, ServerSku and PlanningPolicy files or folders",
+    )
+    parser.add_argument("--time-limit", default="30s", help="solver time limit (30s)")
+    parser.add_argument(
+        "--gap", type=float, default=0.001, help="stop at this relative gap (0.001)"
+    )
+    parser.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        time_limit = parse_duration(args.time_limit, "--time-limit", high=86_400)
+        if not 0 <= args.gap < 1:
+            raise DurationError(f"--gap must be between 0 and 1, got {args.gap}")
+        documents = load_documents([*args.fleet, *args.planning])
+        planning = planning_input(documents)
+    except (LoadError, PlanningInputError, DurationError) as err:
+        print(err, file=sys.stderr)
+        return 2
+    problem = build_problem(build_fleet(documents), planning)
+    baseline = greedy(problem)
+    show = None if args.quiet else _progress_printer()
+    outcome = solve(problem, baseline, time_limit=time_limit, gap=args.gap, progress=show)
+    if show is not None:
+        print(file=sys.stderr)
+    plan = make_plan(problem, outcome, baseline)
+    if args.output == "json":
+        print(json.dumps(to_json(plan), ensure_ascii=False, indent=2))
+    else:
+        print(render(plan))
+    return 0
+
+
+def _progress_printer() -> object:
+    tty = sys.stderr.isatty()
+
+    def show(p: Progress) -> None:
+        gap = f"{p.gap:.2%}" if p.gap == p.gap and p.gap < 10 else "—"
+        line = (
+            f"solving: {p.elapsed:5.1f}s  best {money(p.incumbent)}  bound {money(p.bound)}  "
+            f"gap {gap}"
+        )
+        print(("\r" + line) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+
+    return show
+
+
+def to_json(plan: Plan) -> dict[str, object]:
+    """The stable machine form (docs/planning.md)."""
+    return {
+        "apiVersion": "tongchou.io/v1",
+        "kind": "Plan",
+        "decisions": [
+            {
+                "demand": d.demand, "division": d.division, "platform": d.platform,
+                "action": d.action, "instance": d.instance, "site": d.site,
+                "latencyMs": d.latency_ms, "reason": d.reason,
+                "costCny": round(d.cost_cny, 2), "aloneCny": round(d.alone_cny, 2),
+                "savesCny": round(d.saves_cny, 2),
+            }
+            for d in plan.decisions
+        ],
+        "purchases": [
+            {"site": s, "sku": k, "servers": n, "costCny": round(c, 2)}
+            for s, k, n, c in plan.purchases
+        ],
+        "cost": {
+            "serversCny": round(plan.cost.servers, 2), "energyCny": round(plan.cost.energy, 2),
+            "buildsCny": round(plan.cost.builds, 2), "totalCny": round(plan.cost.total, 2),
+        },
+        "baselineCny": round(plan.baseline.total, 2),
+        "everyoneBuildsCny": round(plan.counterfactual, 2),
+        "savingsCny": round(plan.savings, 2),
+        "utilization": {
+            level: {"before": round(b, 4), "after": round(a, 4)}
+            for level, (b, a) in plan.utilization.items()
+        },
+        "solver": {
+            "name": "HiGHS", "status": plan.solver.status,
+            "provenOptimal": plan.solver.proven,
+            "objectiveCny": _finite(plan.solver.objective),
+            "lowerBoundCny": _finite(plan.solver.bound),
+            "gap": _finite(plan.solver.gap), "seconds": round(plan.solver.seconds, 3),
+        },
+    }  # fmt: skip
+
+
+def _finite(value: float) -> float | None:
+    return round(value, 6) if math.isfinite(value) else None
+
+
+def render(plan: Plan) -> str:
+    actions = {
+        a: sum(1 for d in plan.decisions if d.action == a)
+        for a in ("reuse", "build", "infeasible", "unserved")
+    }
+    lines = [
+        f"{len(plan.decisions)} demands: {actions['reuse']} reuse, {actions['build']} build, "
+        f"{actions['infeasible']} infeasible, {actions['unserved']} unserved",
+        "",
+        f"{'DEMAND':<34} {'DIVISION':<9} DECISION",
+    ]
+    for d in plan.decisions:
+        if d.action in ("reuse", "build"):
+            what = f"{d.action} {d.instance}: {d.reason}, saves {money(d.saves_cny)}"
+        else:
+            what = f"{d.action}: {d.reason}"
+        lines.append(f"{d.demand:<34} {d.division:<9} {what}")
+    lines += ["", "PURCHASES"]
+    if not plan.purchases:
+        lines.append("  none: existing free capacity covers the plan")
+    for site, sku, n, c in plan.purchases:
+        lines.append(f"  {site:<24} {sku:<22} {n:>4} servers  {money(c)} (with energy)")
+    c = plan.cost
+    lines += [
+        "",
+        f"COST       servers {money(c.servers)} + energy {money(c.energy)} + new instances "
+        f"{money(c.builds)} = {money(c.total)}",
+        f"BASELINE   greedy first-fit-decreasing plan: {money(plan.baseline.total)}",
+        f"ALONE      every locality building its own: {money(plan.counterfactual)}; "
+        f"this plan saves {money(plan.savings)}"
+        + (f" ({plan.savings / plan.counterfactual:.0%})" if plan.counterfactual else ""),
+        "UTILISATION (CPU allocated ÷ capacity) "
+        + ", ".join(f"{lv} {b:.0%} → {a:.0%}" for lv, (b, a) in plan.utilization.items()),
+    ]
+    s = plan.solver
+    proven = "proven optimal" if s.proven else "not proven optimal"
+    gap_text = f"{s.gap:.2%}" if s.gap == s.gap else "unknown"
+    lines.append(
+        f"SOLVER     HiGHS: {s.status} ({proven}); objective {money(s.objective)}, "
+        f"lower bound {money(s.bound)}, gap {gap_text}, {s.seconds:.1f}s"
+    )
+    return "\n".join(lines)

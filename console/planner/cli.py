@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from console.documents import LoadError, build_fleet, load_documents
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_printer() -> object:
+def _progress_printer() -> Callable[[Progress], None]:
     tty = sys.stderr.isatty()
 
     def show(p: Progress) -> None:
@@ -138,8 +139,8 @@ def render(plan: Plan) -> str:
     lines += ["", "PURCHASES"]
     if not plan.purchases:
         lines.append("  none: existing free capacity covers the plan")
-    for site, sku, n, c in plan.purchases:
-        lines.append(f"  {site:<24} {sku:<22} {n:>4} servers  {money(c)} (with energy)")
+    for site, sku, n, spent in plan.purchases:
+        lines.append(f"  {site:<24} {sku:<22} {n:>4} servers  {money(spent)} (with energy)")
     c = plan.cost
     lines += [
         "",

@@ -91,14 +91,39 @@ def solve(
     progress: Callable[[Progress], None] | None = None,
     threads: int = 1,
 ) -> Outcome:
-    """The best plan HiGHS finds within the limits, with its proven bound and gap."""
+    """The best plan HiGHS finds within the limits, with its proven bound and gap.
+
+    First every demand that has an option must be served; only if that is infeasible (not
+    enough capacity and slots for all of them) may demands stay unserved, at a prohibitive
+    cost, and then the bound and gap include that cost."""
+    started = time.monotonic()
+    complete = all(o >= 0 for d, o in enumerate(start.assign) if problem.options[d])
+    strict = _solve(problem, start if complete else None, time_limit, gap, progress, threads, False)
+    if strict is not None:
+        return strict
+    left = max(time_limit - (time.monotonic() - started), 1.0)
+    relaxed = _solve(problem, start, left, gap, progress, threads, True)
+    assert relaxed is not None
+    return relaxed
+
+
+def _solve(
+    problem: Problem,
+    start: Solution | None,
+    time_limit: float,
+    gap: float,
+    progress: Callable[[Progress], None] | None,
+    threads: int,
+    allow_unserved: bool,
+) -> Outcome | None:
     inf = highspy.kHighsInf
     cols, rows = _Columns(), _Rows()
     x: list[list[int]] = []
     z: list[int | None] = []
     for options in problem.options:
         x.append([cols.add(0.0, 0, 1, True) for _ in options])
-        z.append(cols.add(UNSERVED_COST, 0, 1, False) if options else None)
+        upper = 1 if allow_unserved else 0
+        z.append(cols.add(UNSERVED_COST, 0, upper, False) if options else None)
     y = [cols.add(b.cost, 0, 1, True) for b in problem.builds]
     n: dict[tuple[int, int], int] = {}
     w: dict[tuple[int, int], int] = {}
@@ -156,18 +181,27 @@ def solve(
     if domestic and problem.domestic_share > 0:
         rows.add(domestic, 0, inf)
 
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.silent()
     h.setOptionValue("time_limit", float(time_limit))
-    h.setOptionValue("mip_rel_gap", float(gap))
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("random_seed", 0)
     _pass(h, cols, rows)
-    warm = _warm_start(problem, start, cols, x, z, y, n, w)
-    solution = highspy.HighsSolution()
-    solution.col_value = warm
-    solution.value_valid = True
-    h.setSolution(solution)
+    # Leaving a demand unserved costs UNSERVED_COST, which would dwarf a relative gap: the
+    # gap asked for is applied to the plan's real cost, as an absolute gap.
+    warm = _warm_start(problem, start, cols, x, z, y, n, w) if start is not None else None
+    real = 0.0
+    if start is not None and warm is not None:
+        unserved_start = sum(1 for d, o in enumerate(start.assign) if o < 0 and problem.options[d])
+        real = float(np.dot(cols.cost, warm)) - UNSERVED_COST * unserved_start
+        h.setOptionValue("mip_rel_gap", 0.0)
+        h.setOptionValue("mip_abs_gap", max(float(gap) * max(real, 1.0), 1e-6))
+        solution = highspy.HighsSolution()
+        solution.col_value = warm
+        solution.value_valid = True
+        h.setSolution(solution)
+    else:
+        h.setOptionValue("mip_rel_gap", float(gap))
     started = time.monotonic()
     last = [0.0]
     lock = threading.Lock()
@@ -183,7 +217,11 @@ def solve(
             last[0] = now
         objective = float(data.objective_function_value)
         bound = float(data.mip_dual_bound)
-        progress(Progress(now, objective, bound, float(data.mip_gap)))
+        # progress shows the real cost: unserved demands' penalties taken out of both
+        penalty = UNSERVED_COST * round(max(objective - real, 0.0) / UNSERVED_COST)
+        shown = objective - penalty
+        gap_now = (objective - bound) / shown if shown > 0 else float("nan")
+        progress(Progress(now, shown, bound - penalty, gap_now))
 
     h.cbMipImprovingSolution.subscribe(report)
     h.cbMipInterrupt.subscribe(report)
@@ -191,20 +229,26 @@ def solve(
     seconds = time.monotonic() - started
     status = h.modelStatusToString(h.getModelStatus()).lower()
     info = h.getInfo()
+    if "infeasible" in status:
+        return None
     values = list(h.getSolution().col_value)
     if not values or info.primal_solution_status != highspy.kSolutionStatusFeasible:
+        if warm is None:
+            return None
         values = warm
     result = _extract(problem, values, x, y, n)
-    objective = (
-        float(info.objective_function_value)
-        if values is not warm
-        else float(np.dot(cols.cost, warm))
-    )
+    objective = float(np.dot(cols.cost, values))
     bound = float(info.mip_dual_bound)
-    if not math.isfinite(bound):
-        bound = float("nan")
-    gap_value = float(info.mip_gap) if math.isfinite(info.mip_gap) else float("nan")
-    return Outcome(result, _status(status), objective, bound, gap_value, seconds)
+    unserved = sum(1 for d, o in enumerate(result.assign) if o < 0 and problem.options[d])
+    penalty = UNSERVED_COST * unserved
+    real_cost = objective - penalty
+    if math.isfinite(bound):
+        # The gap on the plan's real cost: the same absolute distance to the bound.
+        gap_value = max(objective - bound, 0.0) / real_cost if real_cost > 0 else 0.0
+        bound -= penalty
+    else:
+        bound = gap_value = float("nan")
+    return Outcome(result, _status(status), real_cost, bound, gap_value, seconds)
 
 
 def _status(text: str) -> str:

@@ -170,11 +170,15 @@ def utilization(problem: Problem, solution: Solution) -> dict[str, tuple[float, 
         row[2] += site.allocated_cpu + cpu[s] * problem.target  # load actually in use
         bought = sum(problem.sku_cpu(k) * n for (ss, k), n in solution.purchases.items() if ss == s)
         row[3] += site.capacity_cpu + bought
-    return {
-        level.value: (row[0] / row[1] if row[1] else 0.0, row[2] / row[3] if row[3] else 0.0)
-        for level in Level
-        if (row := out.get(level.value)) is not None
-    }
+    shares: dict[str, tuple[float, float]] = {}
+    for level in Level:
+        got = out.get(level.value)
+        if got is not None:
+            shares[level.value] = (
+                got[0] / got[1] if got[1] else 0.0,
+                got[2] / got[3] if got[3] else 0.0,
+            )
+    return shares
 
 
 def money(value: float) -> str:

@@ -17,10 +17,10 @@ from console.model.fleet import Cluster, Fleet, Node, Resources, Site
 from console.model.planning import (
     Amount,
     Demand,
-    Platform,
-    PlatformInstance,
     PlanningInput,
     PlanningPolicy,
+    Platform,
+    PlatformInstance,
     ServerSku,
 )
 from console.planner.greedy import greedy
@@ -55,7 +55,8 @@ def instance(demands: int, sites: int, rng: random.Random) -> tuple[Fleet, Plann
             free_server_slots=rng.choice([0, 10, 20, 40, 80]),
         )
         fleet.clusters[name] = Cluster(name, name, 3)
-        nodes = 40 if level_of(code) is Level.PROVINCE else rng.randint(2, 16)
+        scale = max(1.0, demands / 250)  # more demands, a bigger province
+        nodes = int((40 if level_of(code) is Level.PROVINCE else rng.randint(2, 16)) * scale)
         for n in range(nodes):
             fleet.nodes[f"{name}-{n}"] = Node(
                 f"{name}-{n}",

@@ -11,6 +11,8 @@ from tongchou.v1 import (
     common_pb2,
     inventory_pb2,
     inventory_pb2_grpc,
+    plans_pb2,
+    plans_pb2_grpc,
     workloads_pb2,
     workloads_pb2_grpc,
 )
@@ -24,6 +26,7 @@ class HubClient:
         self._channel = grpc.aio.insecure_channel(address)
         self._inventory = inventory_pb2_grpc.InventoryServiceStub(self._channel)
         self._workloads = workloads_pb2_grpc.WorkloadServiceStub(self._channel)
+        self._plans = plans_pb2_grpc.PlanServiceStub(self._channel)
 
     async def __aenter__(self) -> HubClient:
         return self
@@ -93,3 +96,14 @@ class HubClient:
         return await self._workloads.ExplainWorkload(
             workloads_pb2.ExplainWorkloadRequest(name=name), timeout=timeout
         )
+
+    async def run_plan(
+        self, yaml_text: str, *, time_limit: float = 30.0, gap: float = 0.001
+    ) -> AsyncIterator[plans_pb2.PlanEvent]:
+        """Progress events while the hub solves, then the plan."""
+        call = self._plans.RunPlan(
+            plans_pb2.RunPlanRequest(yaml=yaml_text, time_limit_seconds=time_limit, gap=gap),
+            timeout=time_limit + 120,
+        )
+        async for event in call:
+            yield event

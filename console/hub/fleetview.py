@@ -8,9 +8,12 @@ from console.model.inventory import NodeState
 from tongchou.divisions import DivisionCodeError, level_of, parent_candidates
 
 
-def live_fleet(documents: Fleet, inventory: Inventory) -> Fleet:
+def live_fleet(
+    documents: Fleet, inventory: Inventory, *, usage_as_allocated: bool = False
+) -> Fleet:
     """Declared divisions, sites and clusters, plus any that only agents have reported, and
-    every ready node with the capacity it reports (stale and lost nodes take no new work)."""
+    every ready node with the capacity it reports (stale and lost nodes take no new work).
+    With `usage_as_allocated`, what a node uses counts as allocated (for the planner)."""
     fleet = Fleet(
         divisions=dict(documents.divisions),
         sites=dict(documents.sites),
@@ -25,13 +28,19 @@ def live_fleet(documents: Fleet, inventory: Inventory) -> Fleet:
             fleet.clusters[ident.cluster] = Cluster(ident.cluster, ident.site, ident.mlps_level)
         if entry.state is not NodeState.READY:
             continue
-        cap = entry.report.capacity
+        cap, use = entry.report.capacity, entry.report.usage
+        allocated = (
+            Resources(int(cap.cpu_logical * 1000 * use.cpu_ratio), use.memory_used_bytes)
+            if usage_as_allocated
+            else Resources()
+        )
         fleet.nodes[entry.name] = Node(
             name=entry.name,
             cluster=ident.cluster,
             arch=ident.arch,
             chip=ident.chip,
             capacity=Resources(cap.cpu_logical * 1000, cap.memory_bytes),
+            allocated=allocated,
             labels=dict(ident.labels),
         )
     return fleet

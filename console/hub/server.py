@@ -21,6 +21,7 @@ from console.hub.flusher import Flusher
 from console.hub.ingest import AgentIngest, Pacer
 from console.hub.inventory import Inventory
 from console.hub.metrics import FleetCollector, HubMetrics
+from console.hub.plan_api import PlanApi
 from console.hub.query import InventoryQuery
 from console.hub.workload_api import WorkloadApi
 from console.hub.workloads import WorkloadManager
@@ -31,6 +32,8 @@ from tongchou.v1 import (
     agent_pb2,
     inventory_pb2,
     inventory_pb2_grpc,
+    plans_pb2,
+    plans_pb2_grpc,
     workloads_pb2,
     workloads_pb2_grpc,
 )
@@ -40,6 +43,7 @@ SERVICES = (
     "tongchou.v1.AgentService",
     "tongchou.v1.InventoryService",
     "tongchou.v1.WorkloadService",
+    "tongchou.v1.PlanService",
 )
 EVENTS_KEPT = 100_000
 
@@ -126,12 +130,14 @@ class Hub:
         workloads_pb2_grpc.add_WorkloadServiceServicer_to_server(
             WorkloadApi(self.workloads), server
         )
+        plans_pb2_grpc.add_PlanServiceServicer_to_server(PlanApi(self.workloads), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
             (
                 agent_pb2.DESCRIPTOR.services_by_name["AgentService"].full_name,
                 inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name,
                 workloads_pb2.DESCRIPTOR.services_by_name["WorkloadService"].full_name,
+                plans_pb2.DESCRIPTOR.services_by_name["PlanService"].full_name,
                 health.SERVICE_NAME,
                 reflection.SERVICE_NAME,
             ),

@@ -1,0 +1,83 @@
+"""PlanService: the unified plan against the live inventory, with progress as it solves."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import grpc
+
+from console.documents import LoadError, load_text
+from console.documents.planning import PlanningInputError, planning_input
+from console.hub.fleetview import live_fleet
+from console.hub.workloads import WorkloadManager
+from console.planner.cli import render, to_json
+from console.planner.greedy import greedy
+from console.planner.milp import Progress, solve
+from console.planner.problem import build_problem
+from console.planner.report import make_plan
+from tongchou.v1 import plans_pb2, plans_pb2_grpc
+
+MAX_TIME_LIMIT = 600.0
+MAX_DOCUMENT = 4 * 1024 * 1024
+
+
+class PlanApi(plans_pb2_grpc.PlanServiceServicer):
+    """Runs the solver on a worker thread; the event loop keeps serving meanwhile."""
+
+    def __init__(self, workloads: WorkloadManager) -> None:
+        self.workloads = workloads  # for the fleet documents and the live inventory
+
+    async def RunPlan(
+        self,
+        request: plans_pb2.RunPlanRequest,
+        context: grpc.aio.ServicerContext[plans_pb2.RunPlanRequest, plans_pb2.PlanEvent],
+    ) -> AsyncIterator[plans_pb2.PlanEvent]:
+        limit = request.time_limit_seconds or 30.0
+        gap = request.gap or 0.001
+        if not 0 < limit <= MAX_TIME_LIMIT:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"time_limit_seconds must be between 0 and {MAX_TIME_LIMIT:g}",
+            )
+        if not 0 < gap < 1:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "gap must be between 0 and 1")
+        if len(request.yaml.encode()) > MAX_DOCUMENT:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the documents are too large")
+        fleet = live_fleet(
+            self.workloads.documents, self.workloads.inventory, usage_as_allocated=True
+        )
+        known = {"Division": set(fleet.divisions), "Site": set(fleet.sites)}
+        try:
+            planning = planning_input(load_text(request.yaml, "submitted documents", known=known))
+        except (LoadError, PlanningInputError) as err:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
+            return
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue[plans_pb2.PlanEvent | None] = asyncio.Queue()
+
+        def progress(p: Progress) -> None:
+            event = plans_pb2.PlanEvent(
+                progress=plans_pb2.PlanProgress(
+                    elapsed_seconds=p.elapsed, best_cny=p.incumbent, bound_cny=p.bound, gap=p.gap
+                )
+            )
+            loop.call_soon_threadsafe(events.put_nowait, event)
+
+        def work() -> plans_pb2.PlanEvent:
+            problem = build_problem(fleet, planning)
+            baseline = greedy(problem)
+            outcome = solve(problem, baseline, time_limit=limit, gap=gap, progress=progress)
+            plan = make_plan(problem, outcome, baseline)
+            return plans_pb2.PlanEvent(
+                result=plans_pb2.PlanResult(
+                    json=json.dumps(to_json(plan), ensure_ascii=False), table=render(plan)
+                )
+            )
+
+        task = asyncio.create_task(asyncio.to_thread(work), name="hub-plan-solver")
+        task.add_done_callback(lambda _t: loop.call_soon(events.put_nowait, None))
+        while (event := await events.get()) is not None:
+            yield event
+        yield await task

@@ -1,0 +1,308 @@
+"""The MILP against brute force on tiny instances.
+
+Every assignment of options to demands, the builds it implies, and at every site every
+purchase of one SKU (0 to its free slots) is tried; feasibility is decided twice, by
+`solution.violations` (the oracle the planner uses) and by an independent re-implementation
+from the raw fleet and planning input, and the two must agree. The cheapest feasible plan
+by `cost(...).total` must be what the MILP finds, proven optimal.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+from console.model.planning import PlanningInput
+from console.planner.greedy import greedy
+from console.planner.milp import UNSERVED_COST, solve
+from console.planner.problem import HOURS_PER_YEAR, Problem, build_problem
+from console.planner.solution import Solution, cost, violations
+
+from .instances import TINY, Instance, instances
+
+SETTINGS = settings(
+    max_examples=50,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+MAX_OPTIONS = 4
+NEAR = 1e-6  # plans this close to a capacity or share limit: the two checks may differ
+
+Choice = tuple[int, int] | None  # (sku, servers) bought at a site, or nothing
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """Loads and capacities recomputed from the raw input, not from the Problem."""
+
+    demand: list[tuple[float, float]]  # per demand: cpu, memory where it is served
+    base: dict[str, tuple[float, float]]  # per platform: a new instance's footprint
+    free: list[tuple[float, float]]  # per problem site
+    server: list[tuple[float, float, float]]  # per problem sku: ref. cores, bytes, raw cores
+    energy: list[list[float]]  # [site][sku] over the horizon
+
+
+def sizes(instance: Instance, problem: Problem) -> Sizes:
+    planning: PlanningInput = instance.planning
+    policy = planning.policy
+    growth = (1 + policy.growth_per_year) ** policy.horizon_years
+    t = policy.target_utilization
+    demand = []
+    for d in problem.demands:
+        per = planning.platforms[d.platform].per_unit
+        demand.append(
+            (d.units * per.cpu_milli / 1000 * growth / t, d.units * per.memory_bytes * growth / t)
+        )
+    base = {
+        p.name: (p.base.cpu_milli / 1000 / t, p.base.memory_bytes / t)
+        for p in planning.platforms.values()
+    }
+    free = instance.free()
+    server = [
+        (
+            k.capacity.cpu_milli / 1000 * k.cpu_performance,
+            float(k.capacity.memory_bytes),
+            k.capacity.cpu_milli / 1000,
+        )
+        for k in problem.skus
+    ]
+    hours = HOURS_PER_YEAR * policy.horizon_years
+    energy = []
+    for s in problem.sites:
+        site = instance.fleet.sites[s.name]
+        energy.append(
+            [
+                k.power_w / 1000 * hours * site.pue * site.power_price_cny_per_kwh
+                for k in problem.skus
+            ]
+        )
+    return Sizes(demand, base, [free[s.name] for s in problem.sites], server, energy)
+
+
+def _fits(need: float, have: float, slack: float) -> tuple[bool, float]:
+    """Whether `need` fits in `have`, and how far from the limit (relative)."""
+    return need <= have * (1 + 1e-9) + slack, (have - need) / max(1.0, abs(have))
+
+
+@dataclass(slots=True)
+class Verdict:
+    feasible: bool
+    margin: float  # distance to the nearest capacity or share limit; inf for slots only
+    reasons: list[str] = field(default_factory=list)
+
+
+def independent_check(
+    problem: Problem,
+    sz: Sizes,
+    assign: list[int],
+    builds: set[int],
+    purchases: Mapping[tuple[int, int], int],
+) -> Verdict:
+    """Feasibility from first principles: builds, one SKU, slots, capacity with N+1, share."""
+    verdict = Verdict(True, math.inf)
+
+    def fail(reason: str) -> None:
+        verdict.feasible = False
+        verdict.reasons.append(reason)
+
+    cpu = [0.0] * len(problem.sites)
+    memory = [0.0] * len(problem.sites)
+    needed: set[int] = set()
+    for d, o in enumerate(assign):
+        if o < 0:
+            continue
+        option = problem.options[d][o]
+        cpu[option.site] += sz.demand[d][0]
+        memory[option.site] += sz.demand[d][1]
+        if option.build >= 0:
+            needed.add(option.build)
+            assert problem.builds[option.build].site == option.site
+            assert problem.builds[option.build].platform == problem.demands[d].platform
+    if not needed <= builds:
+        fail("missing build")
+    for b in needed:
+        build = problem.builds[b]
+        cpu[build.site] += sz.base[build.platform][0]
+        memory[build.site] += sz.base[build.platform][1]
+    domestic = total = 0.0
+    for s, site in enumerate(problem.sites):
+        bought = [(key[1], n) for key, n in purchases.items() if key[0] == s and n > 0]
+        if len(bought) > 1:
+            fail(f"site {s}: two SKUs")
+        if sum(n for _k, n in bought) > site.slots:
+            fail(f"site {s}: slots")
+        have_cpu, have_memory = sz.free[s]
+        for k, n in bought:
+            working = n - (1 if problem.spare else 0)
+            have_cpu += working * sz.server[k][0]
+            have_memory += working * sz.server[k][1]
+            total += n * sz.server[k][2]
+            if problem.skus[k].domestic:
+                domestic += n * sz.server[k][2]
+        ok_cpu, m_cpu = _fits(cpu[s], have_cpu, 1e-6)
+        ok_memory, m_memory = _fits(memory[s], have_memory, 1.0)
+        verdict.margin = min(verdict.margin, abs(m_cpu), abs(m_memory))
+        if not ok_cpu:
+            fail(f"site {s}: cpu")
+        if not ok_memory:
+            fail(f"site {s}: memory")
+    if total > 0:
+        slack = domestic - problem.domestic_share * total
+        verdict.margin = min(verdict.margin, abs(slack) / total)
+        if slack < -1e-6:
+            fail("share")
+    return verdict
+
+
+def expected_cost(
+    problem: Problem, sz: Sizes, builds: set[int], purchases: Mapping[tuple[int, int], int]
+) -> float:
+    total = sum(problem.builds[b].cost for b in builds)
+    for key, n in purchases.items():
+        s, k = key
+        total += n * (problem.skus[k].price_cny + sz.energy[s][k])
+    return total
+
+
+@dataclass(slots=True)
+class Search:
+    best: float = math.inf
+    best_plan: Solution | None = None
+    compared: int = 0  # plans on which both checks were asked and had to agree
+
+
+def site_choices(problem: Problem, s: int) -> list[Choice]:
+    slots = problem.sites[s].slots
+    return [None] + [(k, n) for k in range(len(problem.skus)) for n in range(1, slots + 1)]
+
+
+def search(problem: Problem, sz: Sizes, assignments: list[list[int]]) -> Search:
+    """The cheapest feasible plan over these assignments, every purchase tried."""
+    found = Search()
+    choices = [site_choices(problem, s) for s in range(len(problem.sites))]
+    for assign in assignments:
+        builds = {
+            problem.options[d][o].build
+            for d, o in enumerate(assign)
+            if o >= 0 and problem.options[d][o].build >= 0
+        }
+        for combo in itertools.product(*choices):
+            purchases = {(s, c[0]): c[1] for s, c in enumerate(combo) if c is not None}
+            plan = Solution(list(assign), set(builds), purchases)
+            mine = independent_check(problem, sz, assign, builds, purchases)
+            oracle = violations(problem, plan)
+            if mine.margin > NEAR:
+                found.compared += 1
+                assert mine.feasible == (not oracle), (assign, purchases, mine.reasons, oracle)
+            if oracle:
+                continue
+            total = cost(problem, plan).total
+            assert total == pytest.approx(expected_cost(problem, sz, builds, purchases), rel=1e-9)
+            if total < found.best - 1e-9 * max(1.0, total):
+                found.best, found.best_plan = total, plan
+    return found
+
+
+def assignments(problem: Problem, unserved: int) -> list[list[int]]:
+    """Every assignment of an option to each demand that has options, with exactly
+    `unserved` of them left unserved (-1); demands without options stay -1."""
+    ranges = []
+    for options in problem.options:
+        ranges.append(range(-1, len(options)) if options else range(-1, 0))
+    servable = sum(1 for options in problem.options if options)
+    out = []
+    for assign in itertools.product(*ranges):
+        left = sum(1 for d, o in enumerate(assign) if o < 0 and problem.options[d])
+        if left == unserved:
+            out.append(list(assign))
+    assert out or unserved > servable
+    return out
+
+
+def tiny_problem(instance: Instance) -> Problem:
+    problem = build_problem(instance.fleet, instance.planning)
+    assume(all(len(options) <= MAX_OPTIONS for options in problem.options))
+    assert len(problem.sites) <= 3 and len(problem.skus) <= 3
+    assert all(s.slots <= 4 for s in problem.sites)
+    return problem
+
+
+def empty_model(problem: Problem) -> bool:
+    """No demand has an option and no site can buy: the MILP has no variable at all."""
+    return not any(problem.options) and all(s.slots <= 0 for s in problem.sites)
+
+
+def check_oracle_catches(problem: Problem, sz: Sizes, plan: Solution) -> None:
+    """Broken variants of a feasible plan: the oracle and the re-implementation see each."""
+    needed = {
+        problem.options[d][o].build
+        for d, o in enumerate(plan.assign)
+        if o >= 0 and problem.options[d][o].build >= 0
+    }
+    for b in needed:
+        broken = Solution(plan.assign, plan.builds - {b}, plan.purchases)
+        assert any("not built" in v for v in violations(problem, broken))
+        assert not independent_check(problem, sz, plan.assign, broken.builds, {}).feasible
+    for s, site in enumerate(problem.sites):
+        others = {key: n for key, n in plan.purchases.items() if key[0] != s}
+        two = {**others, (s, 0): 1, (s, 1): 1}
+        broken = Solution(plan.assign, plan.builds, two)
+        assert any("buys 2 SKUs" in v for v in violations(problem, broken)), two
+        assert not independent_check(problem, sz, plan.assign, plan.builds, two).feasible
+        over = {**others, (s, 0): site.slots + 1}
+        broken = Solution(plan.assign, plan.builds, over)
+        assert any("slots" in v for v in violations(problem, broken)), over
+        assert not independent_check(problem, sz, plan.assign, plan.builds, over).feasible
+
+
+@SETTINGS
+@given(instances(TINY))
+def test_milp_matches_exhaustive_search(instance: Instance) -> None:
+    problem = tiny_problem(instance)
+    sz = sizes(instance, problem)
+    for d, options in enumerate(problem.options):
+        for option in options:  # the Problem's sizing agrees with the raw input
+            assert option.cpu == pytest.approx(sz.demand[d][0], rel=1e-12)
+            assert option.memory == pytest.approx(sz.demand[d][1], rel=1e-12)
+    servable = sum(1 for options in problem.options if options)
+    found = Search()
+    unserved = 0
+    while unserved <= servable:
+        found = search(problem, sz, assignments(problem, unserved))
+        if found.best_plan is not None:
+            break
+        unserved += 1
+    assert found.best_plan is not None  # leaving every demand unserved, nothing bought, fits
+    check_oracle_catches(problem, sz, found.best_plan)
+
+    baseline = greedy(problem)
+    outcome = solve(problem, baseline, time_limit=20, gap=0)
+    plan = outcome.solution
+    if not empty_model(problem):  # an empty model: test_empty_model_is_reported_optimal
+        assert outcome.status == "optimal", outcome
+    assert violations(problem, plan) == []
+    assert independent_check(problem, sz, plan.assign, plan.builds, plan.purchases).feasible
+    left = sum(1 for d, o in enumerate(plan.assign) if o < 0 and problem.options[d])
+    assert left == unserved, (plan, found.best_plan)
+    if unserved:  # nothing serves every demand: the MILP leaves some unserved
+        assert any(o < 0 for d, o in enumerate(plan.assign) if problem.options[d])
+    total = cost(problem, plan).total
+    assert total == pytest.approx(found.best, rel=1e-6, abs=1e-3), (plan, found.best_plan)
+    # the objective is the plan's cost (with the unserved penalty or without it)
+    penalised = total + UNSERVED_COST * unserved
+    assert outcome.objective == pytest.approx(total, rel=1e-6, abs=1e-3) or (
+        outcome.objective == pytest.approx(penalised, rel=1e-6, abs=1e-3)
+    )
+    assert outcome.bound == pytest.approx(outcome.objective, rel=1e-6, abs=1e-3)
+    # the greedy baseline is feasible, never better than the optimum
+    assert violations(problem, baseline) == []
+    greedy_left = sum(1 for d, o in enumerate(baseline.assign) if o < 0 and problem.options[d])
+    assert greedy_left >= unserved
+    if greedy_left == 0:
+        assert cost(problem, baseline).total >= found.best - 1e-6 * max(1.0, found.best)

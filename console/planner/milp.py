@@ -98,7 +98,11 @@ def solve(
     cost, and then the bound and gap include that cost."""
     started = time.monotonic()
     complete = all(o >= 0 for d, o in enumerate(start.assign) if problem.options[d])
-    strict = _solve(problem, start if complete else None, time_limit, gap, progress, threads, False)
+    # Without a complete start, proving that all cannot be served may take long: leave half
+    # the time for the plan that serves what it can.
+    strict_limit = time_limit if complete else time_limit / 2
+    first = start if complete else None
+    strict = _solve(problem, first, strict_limit, gap, progress, threads, False)
     if strict is not None:
         return strict
     left = max(time_limit - (time.monotonic() - started), 1.0)

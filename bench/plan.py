@@ -52,7 +52,7 @@ def instance(demands: int, sites: int, rng: random.Random) -> tuple[Fleet, Plann
             "on-prem",
             power_price_cny_per_kwh=rng.uniform(0.45, 0.8),
             pue=rng.uniform(1.2, 1.8),
-            free_server_slots=rng.choice([0, 10, 20, 40, 80]),
+            free_server_slots=int(rng.choice([4, 10, 20, 40, 80]) * max(1.0, demands / 250)),
         )
         fleet.clusters[name] = Cluster(name, name, 3)
         scale = max(1.0, demands / 250)  # more demands, a bigger province
@@ -77,7 +77,7 @@ def instance(demands: int, sites: int, rng: random.Random) -> tuple[Fleet, Plann
             name,
             name,
             Amount(rng.choice([32, 64, 96]) * 1000, rng.choice([128, 256]) * GI),
-            Amount(rng.choice([100, 250, 500]), rng.choice([1, 2]) * GI // 2),
+            Amount(rng.choice([100, 250, 500]), rng.choice([1, 2]) * GI // 4),
             rng.uniform(1e6, 5e6),
             Level.CITY if j % 3 else Level.PROVINCE,
             (PlatformInstance(province_sites[j % len(province_sites)]),),
@@ -106,7 +106,7 @@ def instance(demands: int, sites: int, rng: random.Random) -> tuple[Fleet, Plann
             platform,
             rng.uniform(2, 40),
             residency=code[:4] + "00" if rng.random() < 0.1 else None,
-            latency_max_ms=rng.choice([None, None, None, 5.0, 8.0]),
+            latency_max_ms=rng.choice([None] * 8 + [5.0, 8.0]),
         )
     policy = PlanningPolicy("bench", 0.7, 0.5, 5, 0.2, "n+1")
     return fleet, PlanningInput(platforms, wanted, skus, policy)

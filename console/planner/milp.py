@@ -25,6 +25,10 @@ from console.planner.solution import Solution
 
 UNSERVED_COST = 1e9
 """The cost of leaving a demand unserved: more than any plan here could cost."""
+LATENCY_TIE_CNY = 0.01
+"""Cost per millisecond of an assignment: among equally cheap plans, the nearer site wins."""
+GIB = float(2**30)
+"""Memory goes to the solver in GiB: bytes next to cores make the model badly scaled."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +129,8 @@ def _solve(
     x: list[list[int]] = []
     z: list[int | None] = []
     for options in problem.options:
-        x.append([cols.add(0.0, 0, 1, True) for _ in options])
+        # A negligible cost per millisecond breaks ties toward the nearer site.
+        x.append([cols.add(LATENCY_TIE_CNY * o.latency_ms, 0, 1, True) for o in options])
         upper = 1 if allow_unserved else 0
         z.append(cols.add(UNSERVED_COST, 0, upper, False) if options else None)
     y = [cols.add(b.cost, 0, 1, True) for b in problem.builds]
@@ -154,22 +159,22 @@ def _solve(
             for o, option in enumerate(options):
                 if option.site == s:
                     cpu.append((x[d][o], option.cpu))
-                    memory.append((x[d][o], option.memory))
+                    memory.append((x[d][o], option.memory / GIB))
         for b, build in enumerate(problem.builds):
             if build.site == s:
                 cpu.append((y[b], build.cpu))
-                memory.append((y[b], build.memory))
+                memory.append((y[b], build.memory / GIB))
         if not cpu:
             continue
         for k in range(len(problem.skus)):
             if (s, k) in n:
                 cpu += [(n[s, k], -problem.sku_cpu(k)), (w[s, k], spare * problem.sku_cpu(k))]
                 memory += [
-                    (n[s, k], -problem.sku_memory(k)),
-                    (w[s, k], spare * problem.sku_memory(k)),
+                    (n[s, k], -problem.sku_memory(k) / GIB),
+                    (w[s, k], spare * problem.sku_memory(k) / GIB),
                 ]
         rows.add(cpu, -inf, site.free_cpu)
-        rows.add(memory, -inf, site.free_memory)
+        rows.add(memory, -inf, site.free_memory / GIB)
     domestic: list[tuple[int, float]] = []
     for s, site in enumerate(problem.sites):
         if site.slots <= 0:
@@ -244,7 +249,12 @@ def _solve(
     objective = float(np.dot(cols.cost, values))
     bound = float(info.mip_dual_bound)
     unserved = sum(1 for d, o in enumerate(result.assign) if o < 0 and problem.options[d])
-    penalty = UNSERVED_COST * unserved
+    ties = sum(
+        LATENCY_TIE_CNY * problem.options[d][o].latency_ms
+        for d, o in enumerate(result.assign)
+        if o >= 0
+    )
+    penalty = UNSERVED_COST * unserved + ties
     real_cost = objective - penalty
     if math.isfinite(bound):
         # The gap on the plan's real cost: the same absolute distance to the bound.
@@ -256,7 +266,7 @@ def _solve(
 
 
 def _status(text: str) -> str:
-    if text == "optimal":
+    if text in ("optimal", "empty"):  # an empty model (nothing to decide) is solved
         return "optimal"
     if "time limit" in text:
         return "time limit"

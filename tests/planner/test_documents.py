@@ -151,7 +151,7 @@ def test_sample_platforms_have_instances_at_province_sites(sample: PlanningInput
     identity = sample.platforms["unified-identity"]
     assert identity.display_name == "统一身份认证"
     assert identity.base == Amount(64_000, 256 * GIB)
-    assert identity.per_unit == Amount(200, 512 * 2**20)
+    assert identity.per_unit == Amount(800, 2 * 2**30)
     assert "440000" in identity.instances[0].tenants
 
 
@@ -186,8 +186,8 @@ def test_sample_skus_and_policy(sample: PlanningInput) -> None:
     assert sample.policy.name == "guangdong"
     assert sample.policy.target_utilization == 0.7
     assert sample.policy.domestic_share_min == 0.5
-    assert sample.policy.horizon_years == 3
-    assert sample.policy.growth_per_year == 0.15
+    assert sample.policy.horizon_years == 5
+    assert sample.policy.growth_per_year == 0.2
     assert sample.policy.redundancy == "n+1"
 
 

@@ -76,14 +76,6 @@ def test_dabu_video_conference_stays_within_5_ms(sample: Sample) -> None:
     assert "no existing instance within 5 ms" in decision.reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ties are broken arbitrarily: dabu-dc (441422, 1 ms), huliao-room (2 ms), mz-tianyi "
-    "(441400, 3 ms) and the neighbouring counties' meixian-dc/meijiang-dc/xingning-dc (5 ms) "
-    "all host the new MCU from free capacity at the same ¥1.2M build cost, and the objective "
-    "has no term for latency or locality, so HiGHS picks meixian-dc (梅县区 441403), 5 ms away, "
-    "not the local instance docs/planning.md promises (video-conference@dabu-dc, 1 ms)",
-)
 def test_dabu_video_conference_is_local_or_city_level(sample: Sample) -> None:
     decision = sample.decision(DABU)
     assert sample.site_division(decision.site) in ("441422", "441400"), decision

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     problem = build_problem(build_fleet(documents), planning)
     baseline = greedy(problem)
-    show = None if args.quiet else _progress_printer()
+    show = None if args.quiet else _progress_printer(time_limit)
     outcome = solve(problem, baseline, time_limit=time_limit, gap=args.gap, progress=show)
     if show is not None:
         print(file=sys.stderr)
@@ -61,14 +61,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_printer() -> Callable[[Progress], None]:
+def _progress_printer(time_limit: float) -> Callable[[Progress], None]:
+    """A one-line bar on standard error: time used of the limit, best plan, bound and gap."""
     tty = sys.stderr.isatty()
 
     def show(p: Progress) -> None:
-        gap = f"{p.gap:.2%}" if p.gap == p.gap and p.gap < 10 else "—"
+        done = min(1.0, p.elapsed / time_limit) if time_limit else 1.0
+        bar = "█" * round(done * 20) + "░" * (20 - round(done * 20))
+        gap = f"{p.gap:.2%}" if math.isfinite(p.gap) and p.gap < 10 else "—"
         line = (
-            f"solving: {p.elapsed:5.1f}s  best {money(p.incumbent)}  bound {money(p.bound)}  "
-            f"gap {gap}"
+            f"solving {bar} {p.elapsed:5.1f}/{time_limit:g}s  best {money(p.incumbent)}  "
+            f"bound {money(p.bound)}  gap {gap}"
         )
         print(("\r" + line) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
 

@@ -107,3 +107,8 @@ class HubClient:
         )
         async for event in call:
             yield event
+
+    async def watch(self, division: str = "") -> AsyncIterator[inventory_pb2.InventoryDelta]:
+        """A snapshot of the nodes, then what changes, as long as the caller reads."""
+        async for delta in self._inventory.Watch(inventory_pb2.WatchRequest(division=division)):
+            yield delta

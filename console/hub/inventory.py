@@ -106,6 +106,9 @@ class Inventory:
     nodes: dict[str, NodeEntry] = field(default_factory=dict)
     events: deque[Event] = field(default_factory=lambda: deque(maxlen=1000))
     pending_events: list[Event] = field(default_factory=list)
+    # Nodes changed since watchers last looked, and how many events were ever recorded.
+    changed: set[str] = field(default_factory=set)
+    event_count: int = 0
     # Nodes whose registration, labels or state changed: written at the next flush.
     dirty: set[str] = field(default_factory=set)
     # Grows whenever a node registers, moves or changes state: the scheduler's cue to retry.
@@ -122,6 +125,7 @@ class Inventory:
     def record(self, event: Event) -> None:
         self.events.append(event)
         self.pending_events.append(event)
+        self.event_count += 1
 
     def accept(
         self, report: agent_pb2.NodeReport, stream: int, now: float, interval: float
@@ -134,6 +138,7 @@ class Inventory:
             self.nodes[name] = entry
             bisect.insort(self._names, name)
             self.dirty.add(name)
+            self.changed.add(name)
             self.generation += 1
             ident = report.identity
             self.record(
@@ -157,6 +162,7 @@ class Inventory:
         entry.interval = interval
         entry.stream = stream
         (self.dirty if changed else self.touched).add(name)
+        self.changed.add(name)
         if changed:
             self.generation += 1
         return entry, registered
@@ -173,6 +179,7 @@ class Inventory:
             else:
                 continue
             self.dirty.add(entry.name)
+            self.changed.add(entry.name)
             self.generation += 1
             changed += 1
             self.record(Event(now, entry.state.value, entry.name, f"no report for {silent:.0f}s"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import grpc
 
@@ -12,6 +14,9 @@ from console.model.fleet import Fleet
 from console.model.inventory import NodeState
 from tongchou.divisions import DivisionCodeError, check_code
 from tongchou.v1 import common_pb2, inventory_pb2, inventory_pb2_grpc
+
+if TYPE_CHECKING:
+    from console.hub.watch import Watchers
 
 MAX_PAGE = 5000
 DEFAULT_PAGE = 500
@@ -58,6 +63,35 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
         self.inventory = inventory
         self.fleet = fleet
         self.pacer = pacer
+        self.watchers: Watchers | None = None
+
+    async def Watch(
+        self,
+        request: inventory_pb2.WatchRequest,
+        context: grpc.aio.ServicerContext[inventory_pb2.WatchRequest, inventory_pb2.InventoryDelta],
+    ) -> AsyncIterator[inventory_pb2.InventoryDelta]:
+        if request.division:
+            try:
+                check_code(request.division)
+            except DivisionCodeError as err:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"division: {err}")
+        watchers = self.watchers
+        if watchers is None:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the hub is starting")
+            return
+        watcher = watchers.subscribe(request.division)
+        try:
+            for delta in watchers.snapshot(watcher):
+                yield delta
+            while True:
+                news = await watcher.queue.get()
+                if news is None:  # fell behind: start over from a snapshot
+                    for again in watchers.snapshot(watcher):
+                        yield again
+                else:
+                    yield news
+        finally:
+            watchers.unsubscribe(watcher)
 
     async def GetFleetSummary(
         self,

@@ -17,12 +17,14 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
+from console.hub import watch
 from console.hub.flusher import Flusher
 from console.hub.ingest import AgentIngest, Pacer
 from console.hub.inventory import Inventory
 from console.hub.metrics import FleetCollector, HubMetrics
 from console.hub.plan_api import PlanApi
-from console.hub.query import InventoryQuery
+from console.hub.query import InventoryQuery, summary
+from console.hub.watch import Watchers
 from console.hub.workload_api import WorkloadApi
 from console.hub.workloads import WorkloadManager
 from console.model.fleet import Fleet
@@ -99,6 +101,9 @@ class Hub:
             max_report_bytes=config.max_report_bytes,
         )
         self.workloads = WorkloadManager(store, self.inventory, self.fleet, config.policies)
+        self.watchers = Watchers(
+            self.inventory, lambda: summary(self.inventory, self.fleet, self.pacer)
+        )
         self.health = health.aio.HealthServicer()
         self._server: grpc.aio.Server | None = None
         self._httpd: WSGIServer | None = None
@@ -124,9 +129,9 @@ class Hub:
             ]
         )
         server.add_generic_rpc_handlers((self.ingest.handler(),))
-        inventory_pb2_grpc.add_InventoryServiceServicer_to_server(
-            InventoryQuery(self.inventory, self.fleet, self.pacer), server
-        )
+        query = InventoryQuery(self.inventory, self.fleet, self.pacer)
+        query.watchers = self.watchers
+        inventory_pb2_grpc.add_InventoryServiceServicer_to_server(query, server)
         workloads_pb2_grpc.add_WorkloadServiceServicer_to_server(
             WorkloadApi(self.workloads), server
         )
@@ -162,6 +167,7 @@ class Hub:
             asyncio.create_task(self.flusher.run(self.stop), name="hub-store-flusher"),
             asyncio.create_task(self._sweep(), name="hub-liveness-sweeper"),
             asyncio.create_task(self._retry(), name="hub-pending-retry"),
+            asyncio.create_task(watch.run(self.watchers, self.stop), name="hub-watchers"),
         ]
         host = self.config.listen.rpartition(":")[0]
         log.info("hub listening on %s:%d, metrics on :%d", host, self.port, self.metrics_port)

@@ -27,29 +27,35 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from tongchou.v1 import common_pb2 as tongchou_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1btongchou/v1/inventory.proto\x12\x0btongchou.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18tongchou/v1/common.proto\"\xff\x02\n\x04Node\x12+\n\x08identity\x18\x01 \x01(\x0b\x32\x19.tongchou.v1.NodeIdentity\x12%\n\x05state\x18\x02 \x01(\x0e\x32\x16.tongchou.v1.NodeState\x12\'\n\x08\x63\x61pacity\x18\x03 \x01(\x0b\x32\x15.tongchou.v1.Capacity\x12!\n\x05usage\x18\x04 \x01(\x0b\x32\x12.tongchou.v1.Usage\x12.\n\nfirst_seen\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tlast_seen\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rlast_sequence\x18\x07 \x01(\x04\x12\x32\n\x0freport_interval\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12-\n\tboot_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x18\n\x16GetFleetSummaryRequest\"\xa7\x01\n\x0b\x46leetTotals\x12\x13\n\x0bnodes_ready\x18\x01 \x01(\r\x12\x13\n\x0bnodes_stale\x18\x02 \x01(\r\x12\x12\n\nnodes_lost\x18\x03 \x01(\r\x12\x11\n\tcpu_cores\x18\x04 \x01(\x01\x12\x16\n\x0e\x63pu_used_cores\x18\x05 \x01(\x01\x12\x14\n\x0cmemory_bytes\x18\x06 \x01(\x04\x12\x19\n\x11memory_used_bytes\x18\x07 \x01(\x04\"Z\n\x0bLevelTotals\x12!\n\x05level\x18\x01 \x01(\x0e\x32\x12.tongchou.v1.Level\x12(\n\x06totals\x18\x02 \x01(\x0b\x32\x18.tongchou.v1.FleetTotals\"\xe6\x01\n\x0c\x46leetSummary\x12(\n\x06totals\x18\x01 \x01(\x0b\x32\x18.tongchou.v1.FleetTotals\x12(\n\x06levels\x18\x02 \x03(\x0b\x32\x18.tongchou.v1.LevelTotals\x12\x11\n\tdivisions\x18\x03 \x01(\r\x12\r\n\x05sites\x18\x04 \x01(\r\x12\x10\n\x08\x63lusters\x18\x05 \x01(\r\x12\x32\n\x0freport_interval\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1a\n\x12reports_per_second\x18\x07 \x01(\x01\"r\n\x10ListNodesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08\x64ivision\x18\x03 \x01(\t\x12%\n\x05state\x18\x04 \x01(\x0e\x32\x16.tongchou.v1.NodeState\"]\n\x11ListNodesResponse\x12 \n\x05nodes\x18\x01 \x03(\x0b\x32\x11.tongchou.v1.Node\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\r\"\x1e\n\x0eGetNodeRequest\x12\x0c\n\x04node\x18\x01 \x01(\t2\xec\x01\n\x10InventoryService\x12Q\n\x0fGetFleetSummary\x12#.tongchou.v1.GetFleetSummaryRequest\x1a\x19.tongchou.v1.FleetSummary\x12J\n\tListNodes\x12\x1d.tongchou.v1.ListNodesRequest\x1a\x1e.tongchou.v1.ListNodesResponse\x12\x39\n\x07GetNode\x12\x1b.tongchou.v1.GetNodeRequest\x1a\x11.tongchou.v1.Nodeb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1btongchou/v1/inventory.proto\x12\x0btongchou.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18tongchou/v1/common.proto\" \n\x0cWatchRequest\x12\x10\n\x08\x64ivision\x18\x01 \x01(\t\"_\n\x05\x45vent\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\"\xbf\x01\n\x0eInventoryDelta\x12#\n\x08upserted\x18\x01 \x03(\x0b\x32\x11.tongchou.v1.Node\x12\x0f\n\x07removed\x18\x02 \x03(\t\x12*\n\x07summary\x18\x03 \x01(\x0b\x32\x19.tongchou.v1.FleetSummary\x12\x10\n\x08snapshot\x18\x04 \x01(\x08\x12\x15\n\rsnapshot_done\x18\x05 \x01(\x08\x12\"\n\x06\x65vents\x18\x06 \x03(\x0b\x32\x12.tongchou.v1.Event\"\xff\x02\n\x04Node\x12+\n\x08identity\x18\x01 \x01(\x0b\x32\x19.tongchou.v1.NodeIdentity\x12%\n\x05state\x18\x02 \x01(\x0e\x32\x16.tongchou.v1.NodeState\x12\'\n\x08\x63\x61pacity\x18\x03 \x01(\x0b\x32\x15.tongchou.v1.Capacity\x12!\n\x05usage\x18\x04 \x01(\x0b\x32\x12.tongchou.v1.Usage\x12.\n\nfirst_seen\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tlast_seen\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rlast_sequence\x18\x07 \x01(\x04\x12\x32\n\x0freport_interval\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12-\n\tboot_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x18\n\x16GetFleetSummaryRequest\"\xa7\x01\n\x0b\x46leetTotals\x12\x13\n\x0bnodes_ready\x18\x01 \x01(\r\x12\x13\n\x0bnodes_stale\x18\x02 \x01(\r\x12\x12\n\nnodes_lost\x18\x03 \x01(\r\x12\x11\n\tcpu_cores\x18\x04 \x01(\x01\x12\x16\n\x0e\x63pu_used_cores\x18\x05 \x01(\x01\x12\x14\n\x0cmemory_bytes\x18\x06 \x01(\x04\x12\x19\n\x11memory_used_bytes\x18\x07 \x01(\x04\"Z\n\x0bLevelTotals\x12!\n\x05level\x18\x01 \x01(\x0e\x32\x12.tongchou.v1.Level\x12(\n\x06totals\x18\x02 \x01(\x0b\x32\x18.tongchou.v1.FleetTotals\"\xe6\x01\n\x0c\x46leetSummary\x12(\n\x06totals\x18\x01 \x01(\x0b\x32\x18.tongchou.v1.FleetTotals\x12(\n\x06levels\x18\x02 \x03(\x0b\x32\x18.tongchou.v1.LevelTotals\x12\x11\n\tdivisions\x18\x03 \x01(\r\x12\r\n\x05sites\x18\x04 \x01(\r\x12\x10\n\x08\x63lusters\x18\x05 \x01(\r\x12\x32\n\x0freport_interval\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1a\n\x12reports_per_second\x18\x07 \x01(\x01\"r\n\x10ListNodesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08\x64ivision\x18\x03 \x01(\t\x12%\n\x05state\x18\x04 \x01(\x0e\x32\x16.tongchou.v1.NodeState\"]\n\x11ListNodesResponse\x12 \n\x05nodes\x18\x01 \x03(\x0b\x32\x11.tongchou.v1.Node\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\r\"\x1e\n\x0eGetNodeRequest\x12\x0c\n\x04node\x18\x01 \x01(\t2\xaf\x02\n\x10InventoryService\x12Q\n\x0fGetFleetSummary\x12#.tongchou.v1.GetFleetSummaryRequest\x1a\x19.tongchou.v1.FleetSummary\x12J\n\tListNodes\x12\x1d.tongchou.v1.ListNodesRequest\x1a\x1e.tongchou.v1.ListNodesResponse\x12\x39\n\x07GetNode\x12\x1b.tongchou.v1.GetNodeRequest\x1a\x11.tongchou.v1.Node\x12\x41\n\x05Watch\x12\x19.tongchou.v1.WatchRequest\x1a\x1b.tongchou.v1.InventoryDelta0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tongchou.v1.inventory_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NODE']._serialized_start=136
-  _globals['_NODE']._serialized_end=519
-  _globals['_GETFLEETSUMMARYREQUEST']._serialized_start=521
-  _globals['_GETFLEETSUMMARYREQUEST']._serialized_end=545
-  _globals['_FLEETTOTALS']._serialized_start=548
-  _globals['_FLEETTOTALS']._serialized_end=715
-  _globals['_LEVELTOTALS']._serialized_start=717
-  _globals['_LEVELTOTALS']._serialized_end=807
-  _globals['_FLEETSUMMARY']._serialized_start=810
-  _globals['_FLEETSUMMARY']._serialized_end=1040
-  _globals['_LISTNODESREQUEST']._serialized_start=1042
-  _globals['_LISTNODESREQUEST']._serialized_end=1156
-  _globals['_LISTNODESRESPONSE']._serialized_start=1158
-  _globals['_LISTNODESRESPONSE']._serialized_end=1251
-  _globals['_GETNODEREQUEST']._serialized_start=1253
-  _globals['_GETNODEREQUEST']._serialized_end=1283
-  _globals['_INVENTORYSERVICE']._serialized_start=1286
-  _globals['_INVENTORYSERVICE']._serialized_end=1522
+  _globals['_WATCHREQUEST']._serialized_start=135
+  _globals['_WATCHREQUEST']._serialized_end=167
+  _globals['_EVENT']._serialized_start=169
+  _globals['_EVENT']._serialized_end=264
+  _globals['_INVENTORYDELTA']._serialized_start=267
+  _globals['_INVENTORYDELTA']._serialized_end=458
+  _globals['_NODE']._serialized_start=461
+  _globals['_NODE']._serialized_end=844
+  _globals['_GETFLEETSUMMARYREQUEST']._serialized_start=846
+  _globals['_GETFLEETSUMMARYREQUEST']._serialized_end=870
+  _globals['_FLEETTOTALS']._serialized_start=873
+  _globals['_FLEETTOTALS']._serialized_end=1040
+  _globals['_LEVELTOTALS']._serialized_start=1042
+  _globals['_LEVELTOTALS']._serialized_end=1132
+  _globals['_FLEETSUMMARY']._serialized_start=1135
+  _globals['_FLEETSUMMARY']._serialized_end=1365
+  _globals['_LISTNODESREQUEST']._serialized_start=1367
+  _globals['_LISTNODESREQUEST']._serialized_end=1481
+  _globals['_LISTNODESRESPONSE']._serialized_start=1483
+  _globals['_LISTNODESRESPONSE']._serialized_end=1576
+  _globals['_GETNODEREQUEST']._serialized_start=1578
+  _globals['_GETNODEREQUEST']._serialized_end=1608
+  _globals['_INVENTORYSERVICE']._serialized_start=1611
+  _globals['_INVENTORYSERVICE']._serialized_end=1914
 # @@protoc_insertion_point(module_scope)

@@ -49,6 +49,11 @@ class InventoryServiceStub:
                 request_serializer=tongchou_dot_v1_dot_inventory__pb2.GetNodeRequest.SerializeToString,
                 response_deserializer=tongchou_dot_v1_dot_inventory__pb2.Node.FromString,
                 _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/tongchou.v1.InventoryService/Watch',
+                request_serializer=tongchou_dot_v1_dot_inventory__pb2.WatchRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_inventory__pb2.InventoryDelta.FromString,
+                _registered_method=True)
 
 
 class InventoryServiceServicer:
@@ -74,6 +79,15 @@ class InventoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Watch(self, request, context):
+        """The nodes (first as a snapshot, in pages), then every second what changed: nodes that
+        reported or changed state, new events, and the fleet totals. A watcher that falls behind
+        is sent a fresh snapshot instead of a backlog.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InventoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -91,6 +105,11 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.GetNode,
                     request_deserializer=tongchou_dot_v1_dot_inventory__pb2.GetNodeRequest.FromString,
                     response_serializer=tongchou_dot_v1_dot_inventory__pb2.Node.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=tongchou_dot_v1_dot_inventory__pb2.WatchRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_inventory__pb2.InventoryDelta.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -174,6 +193,33 @@ class InventoryService:
             '/tongchou.v1.InventoryService/GetNode',
             tongchou_dot_v1_dot_inventory__pb2.GetNodeRequest.SerializeToString,
             tongchou_dot_v1_dot_inventory__pb2.Node.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tongchou.v1.InventoryService/Watch',
+            tongchou_dot_v1_dot_inventory__pb2.WatchRequest.SerializeToString,
+            tongchou_dot_v1_dot_inventory__pb2.InventoryDelta.FromString,
             options,
             channel_credentials,
             insecure,

@@ -36,6 +36,11 @@ class InventoryServiceStub:
     ListNodes: _grpc.UnaryUnaryMultiCallable[_inventory_pb2.ListNodesRequest, _inventory_pb2.ListNodesResponse]
     """Nodes in name order, a page at a time."""
     GetNode: _grpc.UnaryUnaryMultiCallable[_inventory_pb2.GetNodeRequest, _inventory_pb2.Node]
+    Watch: _grpc.UnaryStreamMultiCallable[_inventory_pb2.WatchRequest, _inventory_pb2.InventoryDelta]
+    """The nodes (first as a snapshot, in pages), then every second what changed: nodes that
+    reported or changed state, new events, and the fleet totals. A watcher that falls behind
+    is sent a fresh snapshot instead of a backlog.
+    """
 
 @_typing.type_check_only
 class InventoryServiceAsyncStub(InventoryServiceStub):
@@ -45,6 +50,11 @@ class InventoryServiceAsyncStub(InventoryServiceStub):
     ListNodes: _aio.UnaryUnaryMultiCallable[_inventory_pb2.ListNodesRequest, _inventory_pb2.ListNodesResponse]  # type: ignore[assignment]
     """Nodes in name order, a page at a time."""
     GetNode: _aio.UnaryUnaryMultiCallable[_inventory_pb2.GetNodeRequest, _inventory_pb2.Node]  # type: ignore[assignment]
+    Watch: _aio.UnaryStreamMultiCallable[_inventory_pb2.WatchRequest, _inventory_pb2.InventoryDelta]  # type: ignore[assignment]
+    """The nodes (first as a snapshot, in pages), then every second what changed: nodes that
+    reported or changed state, new events, and the fleet totals. A watcher that falls behind
+    is sent a fresh snapshot instead of a backlog.
+    """
 
 class InventoryServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -69,5 +79,16 @@ class InventoryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _inventory_pb2.GetNodeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_inventory_pb2.Node, _abc.Awaitable[_inventory_pb2.Node]]: ...
+
+    @_abc_1.abstractmethod
+    def Watch(
+        self,
+        request: _inventory_pb2.WatchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_inventory_pb2.InventoryDelta], _abc.AsyncIterator[_inventory_pb2.InventoryDelta]]:
+        """The nodes (first as a snapshot, in pages), then every second what changed: nodes that
+        reported or changed state, new events, and the fleet totals. A watcher that falls behind
+        is sent a fresh snapshot instead of a backlog.
+        """
 
 def add_InventoryServiceServicer_to_server(servicer: InventoryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -14,6 +14,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "hub + simulated province + this machine's agent, with a live summary",
         "console.demo",
     ),
+    "console": ("the operator console (Textual), attached to a hub", "console.tui.cli"),
     "hub": ("the central server: agent ingest, inventory, /metrics", "console.hub.cli"),
     "agent": ("the node daemon", "agent.cli"),
     "simulate": ("run every node of a fleet file as a simulated agent", "console.simulate.cli"),

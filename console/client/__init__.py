@@ -1,4 +1,4 @@
-"""A small async client of the hub's read API, for the demo, the console and the tests."""
+"""A small async client of the hub's API, for the demo, the console and the tests."""
 
 from __future__ import annotations
 
@@ -19,14 +19,30 @@ from tongchou.v1 import (
 
 
 class HubClient:
-    """Talks to one hub over one channel. Use as an async context manager."""
+    """Talks to one hub over one channel, opened on first use (inside the event loop that
+    uses it, as grpc.aio requires). Use as an async context manager."""
 
     def __init__(self, address: str) -> None:
         self.address = address
-        self._channel = grpc.aio.insecure_channel(address)
-        self._inventory = inventory_pb2_grpc.InventoryServiceStub(self._channel)
-        self._workloads = workloads_pb2_grpc.WorkloadServiceStub(self._channel)
-        self._plans = plans_pb2_grpc.PlanServiceStub(self._channel)
+        self._open: grpc.aio.Channel | None = None
+
+    @property
+    def _channel(self) -> grpc.aio.Channel:
+        if self._open is None:
+            self._open = grpc.aio.insecure_channel(self.address)
+        return self._open
+
+    @property
+    def _inventory(self) -> inventory_pb2_grpc.InventoryServiceAsyncStub:
+        return inventory_pb2_grpc.InventoryServiceStub(self._channel)
+
+    @property
+    def _workloads(self) -> workloads_pb2_grpc.WorkloadServiceAsyncStub:
+        return workloads_pb2_grpc.WorkloadServiceStub(self._channel)
+
+    @property
+    def _plans(self) -> plans_pb2_grpc.PlanServiceAsyncStub:
+        return plans_pb2_grpc.PlanServiceStub(self._channel)
 
     async def __aenter__(self) -> HubClient:
         return self
@@ -35,7 +51,9 @@ class HubClient:
         await self.close()
 
     async def close(self) -> None:
-        await self._channel.close()
+        if self._open is not None:
+            await self._open.close()
+            self._open = None
 
     async def wait_ready(self, timeout: float) -> None:
         """Waits until the hub's channel is connected, or raises TimeoutError."""

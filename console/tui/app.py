@@ -1,0 +1,180 @@
+"""The Tongchou console: a thin App wiring the hub's watch stream to its views."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from pathlib import Path
+from typing import ClassVar
+
+import grpc
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedContent, TabPane
+
+from console.client.fleet_view import FleetView
+from console.tui.hub import Hub
+from console.tui.i18n import text
+from console.tui.screens.events import Events
+from console.tui.screens.nodes import Nodes
+from console.tui.screens.overview import Overview
+from console.tui.screens.workloads import Workloads
+
+TABS = ("overview", "nodes", "workloads", "events")
+
+
+class FleetChanged(Message):
+    """The fleet view changed; many of these merge into one while the app is busy."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FleetChanged)
+
+
+class HubStatus(Message):
+    def __init__(self, connected: bool) -> None:
+        super().__init__()
+        self.connected = connected
+
+
+class TongchouApp(App[None]):
+    CSS_PATH = Path(__file__).with_name("tongchou.tcss")
+    TITLE = "Tongchou 统筹"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "tab('overview')", "Overview"),
+        Binding("n", "tab('nodes')", "Nodes"),
+        Binding("w", "tab('workloads')", "Workloads"),
+        Binding("e", "tab('events')", "Events"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("s", "submit", "Submit"),
+        Binding("x", "explain", "Explain"),
+        Binding("l", "language", "中文/English"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, hub: Hub, *, lang: str = "en", refresh_every: float = 5.0) -> None:
+        super().__init__()
+        self.hub = hub
+        self.lang = lang
+        self.refresh_every = refresh_every
+        self.view = FleetView()
+        self._changed: set[str] = set()
+        self._events_shown = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=True)
+        yield Static(text(self.lang, "disconnected", address=self.hub.address), id="banner")
+        yield LoadingIndicator(id="loading")
+        with TabbedContent(id="tabs"):
+            for tab in TABS:
+                with TabPane(text(self.lang, tab), id=f"tab-{tab}"):
+                    yield {"overview": Overview, "nodes": Nodes, "workloads": Workloads,
+                           "events": Events}[tab](self.lang)  # fmt: skip
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.hub.address
+        self.query_one("#banner").display = False
+        self.query_one("#tabs").display = False
+        self.follow()
+        self.poll_workloads()
+
+    # -- the hub ----------------------------------------------------------------------
+
+    @work(exclusive=True, group="watch")
+    async def follow(self) -> None:
+        """Applies the watch stream; reconnects with backoff when the hub goes away."""
+        delay = 0.5
+        while True:
+            try:
+                async for delta in self.hub.watch():
+                    self._changed |= self.view.apply(delta)
+                    if self.view.ready:
+                        delay = 0.5
+                        self.post_message(HubStatus(True))
+                        self.post_message(FleetChanged())
+            except (grpc.aio.AioRpcError, OSError):
+                pass
+            self.post_message(HubStatus(False))
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(delay * 2, 10.0)
+
+    @work(exclusive=True, group="workloads")
+    async def poll_workloads(self) -> None:
+        while True:
+            with contextlib.suppress(grpc.aio.AioRpcError, OSError):
+                self.query_one(Workloads).show(await self.hub.workloads())
+            await asyncio.sleep(self.refresh_every)
+
+    @work(group="submit")
+    async def submit_workload(self, document: str) -> None:
+        try:
+            status = await self.hub.submit_workload(document)
+        except grpc.aio.AioRpcError as err:
+            self.notify(err.details() or str(err.code()), severity="error", timeout=15)
+            return
+        placed = sum(p.replicas for p in status.placed)
+        self.notify(f"{status.name}: {placed}/{status.replicas} placed"
+                    + (f"; {status.reason}" if status.pending else ""))  # fmt: skip
+        self.query_one(Workloads).show(await self.hub.workloads())
+
+    @work(exclusive=True, group="explain")
+    async def explain_workload(self, name: str) -> None:
+        try:
+            explanation = await self.hub.explain(name)
+        except grpc.aio.AioRpcError as err:
+            self.notify(err.details() or str(err.code()), severity="error")
+            return
+        self.query_one(Workloads).explain(explanation)
+
+    # -- messages ---------------------------------------------------------------------
+
+    @on(HubStatus)
+    def _status(self, message: HubStatus) -> None:
+        self.query_one("#banner").display = not message.connected
+
+    @on(FleetChanged)
+    def _fleet(self, _message: FleetChanged) -> None:
+        changed, self._changed = self._changed, set()
+        if self.query_one("#tabs").display is False:
+            self.query_one("#loading").display = False
+            self.query_one("#tabs").display = True
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == "tab-overview":
+            self.query_one(Overview).refresh_view(self.view)
+        self.query_one(Nodes).update(self.view, changed)
+        events = list(self.view.events)
+        fresh = events[self._events_shown - len(events) :] if self._events_shown else events
+        self.query_one(Events).add(fresh)
+        self._events_shown = len(events)
+
+    # -- actions ----------------------------------------------------------------------
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = f"tab-{tab}"
+        if tab == "overview":
+            self.query_one(Overview).refresh_view(self.view)
+
+    def action_filter(self) -> None:
+        self.action_tab("nodes")
+        self.query_one(Nodes).focus_filter()
+
+    def action_submit(self) -> None:
+        self.action_tab("workloads")
+        self.query_one(Workloads).ask_file()
+
+    def action_explain(self) -> None:
+        name = self.query_one(Workloads).selected()
+        if name is not None:
+            self.explain_workload(name)
+
+    def action_language(self) -> None:
+        self.lang = "zh" if self.lang == "en" else "en"
+        for tab in TABS:
+            self.query_one(TabbedContent).get_tab(f"tab-{tab}").label = text(self.lang, tab)
+        for pane in (self.query_one(Overview), self.query_one(Nodes)):
+            pane.lang = self.lang
+        self.query_one(Overview).refresh_view(self.view)
+        self.query_one(Nodes).rebuild(self.view)

@@ -1,0 +1,24 @@
+"""What the console needs of a hub: a small interface, so tests can hand it a fake."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from tongchou.v1 import inventory_pb2, workloads_pb2
+
+
+class Hub(Protocol):
+    """Implemented by console.client.HubClient over gRPC, and by fakes in tests."""
+
+    address: str
+
+    def watch(self, division: str = "") -> AsyncIterator[inventory_pb2.InventoryDelta]: ...
+
+    async def workloads(self, timeout: float = 10.0) -> list[workloads_pb2.WorkloadStatus]: ...
+
+    async def submit_workload(
+        self, yaml_text: str, timeout: float = 30.0
+    ) -> workloads_pb2.WorkloadStatus: ...
+
+    async def explain(self, name: str, timeout: float = 30.0) -> workloads_pb2.Explanation: ...

@@ -1,0 +1,50 @@
+"""Interface labels in English and Chinese (`--lang zh`); data such as names stays as it is."""
+
+from __future__ import annotations
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "overview": "Overview", "nodes": "Nodes", "workloads": "Workloads", "events": "Events",
+        "level": "Level", "ready": "Ready", "stale": "Stale", "lost": "Lost", "cpu": "CPU",
+        "memory": "Memory", "node": "Node", "state": "State", "division": "Division",
+        "cluster": "Cluster", "arch": "Arch", "chip": "Chip", "cores": "Cores",
+        "cpu_used": "CPU used", "filter": "filter: text, label=value or state",
+        "loading": "Loading the fleet…",
+        "disconnected": "Hub {address} unreachable — reconnecting…", "workload": "Workload",
+        "placed": "Placed", "pending": "Pending", "where": "Where / why",
+        "submit": "Workload file to submit (YAML)", "quit": "Quit", "help": "Help",
+        "language": "中文", "fleet": "{nodes} nodes · {clusters} clusters · {rate:.0f} reports/s",
+        "total": "total", "explain": "Explanation", "time": "Time", "kind": "Kind",
+        "subject": "Subject", "message": "Message",
+    },
+    "zh": {
+        "overview": "总览", "nodes": "节点", "workloads": "工作负载", "events": "事件",
+        "level": "层级", "ready": "就绪", "stale": "失联", "lost": "丢失", "cpu": "CPU",
+        "memory": "内存", "node": "节点", "state": "状态", "division": "行政区划",
+        "cluster": "集群", "arch": "架构", "chip": "芯片", "cores": "核数",
+        "cpu_used": "CPU 使用", "filter": "筛选：文本、标签=值 或 状态",
+        "loading": "正在加载资源池…",
+        "disconnected": "无法连接中枢 {address}，正在重连…", "workload": "工作负载",
+        "placed": "已部署", "pending": "待部署", "where": "位置 / 原因",
+        "submit": "要提交的工作负载文件（YAML）", "quit": "退出", "help": "帮助",
+        "language": "English",
+        "fleet": "{nodes} 个节点 · {clusters} 个集群 · 每秒 {rate:.0f} 次上报",
+        "total": "合计", "explain": "调度说明", "time": "时间", "kind": "类型",
+        "subject": "对象", "message": "内容",
+    },
+}  # fmt: skip
+
+LEVELS = {
+    "en": {"province": "province", "city": "city", "county": "county", "township": "township"},
+    "zh": {"province": "省级", "city": "市级", "county": "县级", "township": "乡镇"},
+}
+STATES = {
+    "en": {"ready": "ready", "stale": "stale", "lost": "lost"},
+    "zh": {"ready": "就绪", "stale": "失联", "lost": "丢失"},
+}
+
+
+def text(lang: str, key: str, **values: object) -> str:
+    """A label in `lang`, falling back to English."""
+    label = LABELS.get(lang, LABELS["en"]).get(key) or LABELS["en"][key]
+    return label.format(**values) if values else label

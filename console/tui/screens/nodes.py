@@ -1,0 +1,120 @@
+"""Nodes: every node in a table, filtered with `/` by text, label=value or state."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Input
+from textual.widgets.data_table import ColumnKey
+
+from console.client.fleet_view import FleetView
+from console.tui.format import STATE_NAMES, size, state_text
+from console.tui.i18n import STATES, text
+from tongchou.v1 import inventory_pb2
+
+COLUMNS = ("node", "state", "division", "cluster", "arch", "chip", "cores", "cpu_used", "memory")
+
+
+def matches(node: inventory_pb2.Node, query: str) -> bool:
+    """A filter word matches a state, a label (key=value), or any part of the identity."""
+    ident = node.identity
+    for word in query.lower().split():
+        if "=" in word:
+            key, _, value = word.partition("=")
+            if ident.labels.get(key, "").lower() != value:
+                return False
+            continue
+        if word in ("ready", "stale", "lost"):
+            if STATE_NAMES.get(node.state) != word:
+                return False
+            continue
+        haystack = " ".join(
+            (
+                ident.node,
+                ident.division,
+                ident.site,
+                ident.cluster,
+                ident.provider,
+                ident.arch,
+                ident.chip,
+            )
+        ).lower()
+        if word not in haystack:
+            return False
+    return True
+
+
+class Nodes(Vertical):
+    """The node table; rows change in place as reports arrive."""
+
+    def __init__(self, lang: str) -> None:
+        super().__init__(id="nodes")
+        self.lang = lang
+        self.query_text = ""
+        self._view: FleetView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=text(self.lang, "filter"), id="node-filter")
+        yield DataTable(id="node-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key in COLUMNS:
+            table.add_column(text(self.lang, key), key=key)
+        self.query_one(Input).display = False
+
+    def focus_filter(self) -> None:
+        box = self.query_one(Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#node-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self.query_text = event.value.strip()
+        if self._view is not None:
+            self.rebuild(self._view)
+
+    @on(Input.Submitted, "#node-filter")
+    def _done(self, event: Input.Submitted) -> None:
+        self.query_one(DataTable).focus()
+
+    def _row(self, node: inventory_pb2.Node) -> tuple[object, ...]:
+        state = STATE_NAMES.get(node.state, "lost")
+        cap, use = node.capacity, node.usage
+        return (
+            node.identity.node, state_text(node.state, STATES[self.lang][state]),
+            node.identity.division, node.identity.cluster, node.identity.arch,
+            node.identity.chip, cap.cpu_logical, f"{use.cpu_ratio:5.1%}",
+            f"{size(use.memory_used_bytes)}/{size(cap.memory_bytes)}",
+        )  # fmt: skip
+
+    def rebuild(self, view: FleetView) -> None:
+        """Fills the table anew (after a snapshot, a new filter or a new language)."""
+        self._view = view
+        table = self.query_one(DataTable)
+        for key in COLUMNS:
+            table.columns[ColumnKey(key)].label = Text(text(self.lang, key))
+        self.query_one(Input).placeholder = text(self.lang, "filter")
+        table.clear()
+        for name, node in sorted(view.nodes.items()):
+            if matches(node, self.query_text):
+                table.add_row(*self._row(node), key=name)
+
+    def update(self, view: FleetView, changed: set[str]) -> None:
+        """Updates the rows of `changed` nodes in place, adding new ones that match the filter."""
+        self._view = view
+        table = self.query_one(DataTable)
+        if len(changed) > 2000 or not table.row_count:
+            self.rebuild(view)
+            return
+        for name in sorted(changed):
+            node = view.nodes.get(name)
+            if node is None or not matches(node, self.query_text):
+                continue
+            if name not in table.rows:
+                table.add_row(*self._row(node), key=name)
+                continue
+            for column, value in zip(COLUMNS, self._row(node), strict=True):
+                table.update_cell(name, column, value)

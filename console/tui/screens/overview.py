@@ -1,0 +1,79 @@
+"""Overview: the fleet by level (nodes by state, CPU and memory bars) and the division tree."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static, Tree
+from textual.widgets.tree import TreeNode
+
+from console.client.fleet_view import FleetView
+from console.tui.format import STATE_NAMES, bar, size
+from console.tui.i18n import LEVELS, text
+from tongchou import levels
+from tongchou.divisions import ancestors
+
+
+class Overview(Vertical):
+    """Totals per level, and per division in its tree (province → city → county → township)."""
+
+    def __init__(self, lang: str) -> None:
+        super().__init__(id="overview")
+        self.lang = lang
+        self._tree_nodes: dict[str, TreeNode[None]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="levels")
+        yield Tree("—", id="divisions")
+
+    def refresh_view(self, view: FleetView) -> None:
+        summary = view.summary
+        table = Table(expand=True, box=None, header_style="bold")
+        for key in ("level", "ready", "stale", "lost", "cpu", "memory"):
+            table.add_column(
+                text(self.lang, key),
+                justify="right" if key in ("ready", "stale", "lost") else "left",
+            )
+        rows = [(levels.name(lv.level), lv.totals) for lv in summary.levels]
+        rows.append(("total", summary.totals))
+        for name, t in rows:
+            label = LEVELS[self.lang].get(name, text(self.lang, "total"))
+            table.add_row(
+                label, f"{t.nodes_ready:,}", f"{t.nodes_stale:,}", f"{t.nodes_lost:,}",
+                bar(t.cpu_used_cores, t.cpu_cores),
+                bar(t.memory_used_bytes, t.memory_bytes).append(f"  {size(t.memory_bytes)}"),
+            )  # fmt: skip
+        self.query_one("#levels", Static).update(table)
+        self._refresh_tree(view)
+
+    def _refresh_tree(self, view: FleetView) -> None:
+        counts: dict[str, Counter[str]] = {}
+        for member in view.nodes.values():
+            code = member.identity.division
+            state = STATE_NAMES.get(member.state, "lost")
+            for scope in (code, *ancestors(code)):
+                if scope != "000000":
+                    counts.setdefault(scope, Counter())[state] += 1
+        tree: Tree[None] = self.query_one("#divisions", Tree)
+        tree.root.set_label(text(self.lang, "fleet", nodes=len(view.nodes),
+                                 clusters=view.summary.clusters,
+                                 rate=view.summary.reports_per_second))  # fmt: skip
+        tree.root.expand()
+        for code in sorted(counts, key=lambda c: (len(ancestors(c)), c)):
+            parent_code = next((a for a in ancestors(code) if a in self._tree_nodes), None)
+            c = counts[code]
+            label = f"{code}  {c['ready']} {text(self.lang, 'ready')}"
+            if c["stale"]:
+                label += f" · {c['stale']} {text(self.lang, 'stale')}"
+            if c["lost"]:
+                label += f" · {c['lost']} {text(self.lang, 'lost')}"
+            existing = self._tree_nodes.get(code)
+            if existing is None:
+                parent = self._tree_nodes.get(parent_code) if parent_code else tree.root
+                province = len(code) == 6 and code.endswith("0000")
+                self._tree_nodes[code] = (parent or tree.root).add(label, expand=province)
+            else:
+                existing.set_label(label)

@@ -1,0 +1,112 @@
+"""A hub for console tests: a seeded fleet served as a watch stream, workloads in memory."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+from collections.abc import AsyncIterator
+
+import grpc
+
+from tongchou import levels
+from tongchou.divisions import level_of
+from tongchou.v1 import common_pb2, inventory_pb2, workloads_pb2
+
+DIVISIONS = ("440000", "440106", "440305", "441422")
+CHIPS = (("x86_64", "hygon-7380"), ("aarch64", "kunpeng-920"), ("loongarch64", "loongson-3c5000"))
+
+
+def node(
+    i: int, state: common_pb2.NodeState.ValueType = common_pb2.NODE_STATE_READY
+) -> inventory_pb2.Node:
+    rng = random.Random(i)
+    division = DIVISIONS[i % len(DIVISIONS)]
+    arch, chip = CHIPS[i % len(CHIPS)]
+    out = inventory_pb2.Node(state=state, last_sequence=1)
+    out.identity.CopyFrom(
+        common_pb2.NodeIdentity(
+            node=f"node-{i:03d}", division=division, level=levels.to_wire(level_of(division)),
+            site=f"site-{division}", cluster=f"cluster-{division}", provider="on-prem",
+            mlps_level=3, arch=arch, chip=chip,
+        )
+    )  # fmt: skip
+    out.identity.labels["rack"] = f"r{i % 3}"
+    out.capacity.cpu_logical = 64
+    out.capacity.memory_bytes = 256 * 2**30
+    out.usage.cpu_ratio = rng.uniform(0.05, 0.6)
+    out.usage.memory_used_bytes = int(256 * 2**30 * rng.uniform(0.2, 0.7))
+    return out
+
+
+def snapshot(count: int) -> inventory_pb2.InventoryDelta:
+    delta = inventory_pb2.InventoryDelta(
+        upserted=[node(i) for i in range(count)], snapshot=True, snapshot_done=True
+    )
+    delta.summary.totals.nodes_ready = count
+    delta.summary.totals.cpu_cores = 64 * count
+    delta.summary.totals.cpu_used_cores = 16 * count
+    delta.summary.clusters = len(DIVISIONS)
+    delta.events.append(inventory_pb2.Event(kind="registered", subject="node-000", message="x"))
+    return delta
+
+
+class FakeHub:
+    """Serves `deltas` to the first watcher, then whatever `push` sends."""
+
+    address = "fake-hub:7470"
+
+    def __init__(self, deltas: list[inventory_pb2.InventoryDelta], *, down: bool = False) -> None:
+        self.queue: asyncio.Queue[inventory_pb2.InventoryDelta] = asyncio.Queue()
+        for delta in deltas:
+            self.queue.put_nowait(delta)
+        self.down = down
+        self.statuses: list[workloads_pb2.WorkloadStatus] = []
+        self.submitted: list[str] = []
+
+    def push(self, delta: inventory_pb2.InventoryDelta) -> None:
+        self.queue.put_nowait(delta)
+
+    async def watch(self, division: str = "") -> AsyncIterator[inventory_pb2.InventoryDelta]:
+        if self.down:
+            raise grpc.aio.AioRpcError(
+                grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(), grpc.aio.Metadata(), "down"
+            )
+        while True:
+            yield await self.queue.get()
+
+    async def workloads(self, timeout: float = 10.0) -> list[workloads_pb2.WorkloadStatus]:
+        return list(self.statuses)
+
+    async def submit_workload(
+        self, yaml_text: str, timeout: float = 30.0
+    ) -> workloads_pb2.WorkloadStatus:
+        self.submitted.append(yaml_text)
+        match = re.search(r"name: (\S+)", yaml_text)
+        name = match.group(1) if match else "unnamed"
+        status = workloads_pb2.WorkloadStatus(
+            name=name, replicas=3, generation=1,
+            placed=[workloads_pb2.ClusterReplicas(cluster="cluster-440106", replicas=3)],
+        )  # fmt: skip
+        self.statuses.append(status)
+        return status
+
+    async def explain(self, name: str, timeout: float = 30.0) -> workloads_pb2.Explanation:
+        status = next(s for s in self.statuses if s.name == name)
+        out = workloads_pb2.Explanation(status=status, summary="1/2 clusters: 1 arch not allowed")
+        out.clusters.append(
+            workloads_pb2.ClusterVerdict(
+                cluster="cluster-440106",
+                fit=12,
+                cap=12,
+                score=88.0,
+                replicas=3,
+                terms={"balance": 87.0},
+            )
+        )
+        out.clusters.append(
+            workloads_pb2.ClusterVerdict(
+                cluster="cluster-441422", removed_by="architecture", reason="arch not allowed"
+            )
+        )
+        return out

@@ -1,0 +1,101 @@
+"""The console under Textual's pilot, fed by a fake hub: every view and the main flows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static, TabbedContent, Tree
+
+from console.tui.app import TongchouApp
+from tests.tui.fake_hub import FakeHub, node, snapshot
+from tongchou.v1 import common_pb2, inventory_pb2
+
+SIZE = (140, 40)
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
+    for _ in range(100):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_overview_shows_levels_and_the_division_tree() -> None:
+    app = TongchouApp(FakeHub([snapshot(30)]))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.view.ready, "the snapshot")
+        await pilot.pause()
+        tree = app.query_one("#divisions", Tree)
+        assert str(tree.root.label).startswith("30 nodes · 4 clusters")
+        codes = {str(n.label).split()[0] for n in tree.root.children[0].children}
+        assert {"440100", "440300", "441400"} <= codes
+        assert app.query_one("#banner").display is False
+
+
+async def test_filter_nodes_by_text_label_and_state_and_see_a_node_go_stale() -> None:
+    hub = FakeHub([snapshot(30)])
+    app = TongchouApp(hub)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.view.ready, "the snapshot")
+        table = app.query_one("#node-table", DataTable)
+        await until(pilot, lambda: table.row_count == 30, "30 rows")
+        await pilot.press("slash")
+        await pilot.press(*"kunpeng")
+        assert table.row_count == 10
+        await pilot.press(*" rack=r2")
+        assert table.row_count == 0  # every kunpeng node is in rack r1
+        for _ in range(len("kunpeng rack=r2")):
+            await pilot.press("backspace")
+        await pilot.press(*"stale")
+        assert table.row_count == 0
+        stale = inventory_pb2.InventoryDelta(upserted=[node(7, common_pb2.NODE_STATE_STALE)])
+        hub.push(stale)
+        await until(pilot, lambda: table.row_count == 1, "the stale node to show")
+        assert str(table.get_row("node-007")[1]) == "stale"
+
+
+async def test_submit_a_workload_see_its_placement_and_explain_it(tmp_path: Path) -> None:
+    hub = FakeHub([snapshot(12)])
+    document = tmp_path / "portal.yaml"
+    document.write_text("apiVersion: tongchou.io/v1\nkind: Workload\nmetadata:\n  name: portal\n")
+    app = TongchouApp(hub, refresh_every=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.view.ready, "the snapshot")
+        await pilot.press("s")
+        await pilot.press(*str(document))
+        await pilot.press("enter")
+        table = app.query_one("#workload-table", DataTable)
+        await until(pilot, lambda: table.row_count == 1, "the workload's row")
+        assert hub.submitted and "name: portal" in hub.submitted[0]
+        assert table.get_row("portal")[:3] == ["portal", "3/3", 0]
+        await pilot.press("x")
+        explanation = app.query_one("#explanation", Static)
+        await until(pilot, lambda: "architecture" in str(explanation.render()), "explanation")
+        assert "fit 12" in str(explanation.render())
+
+
+async def test_switch_language_and_back() -> None:
+    app = TongchouApp(FakeHub([snapshot(6)]))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.view.ready, "the snapshot")
+        await pilot.press("n")
+        await pilot.press("l")
+        tabs = app.query_one(TabbedContent)
+        assert str(tabs.get_tab("tab-nodes").label) == "节点"
+        table = app.query_one("#node-table", DataTable)
+        assert [str(c.label) for c in table.columns.values()][:2] == ["节点", "状态"]
+        assert str(table.get_row("node-000")[1]) == "就绪"
+        await pilot.press("l")
+        assert str(tabs.get_tab("tab-nodes").label) == "Nodes"
+
+
+async def test_a_hub_that_is_away_shows_a_banner() -> None:
+    app = TongchouApp(FakeHub([], down=True))
+    async with app.run_test(size=SIZE) as pilot:
+        banner = app.query_one("#banner", Static)
+        await until(pilot, lambda: bool(banner.display), "the banner")
+        assert "fake-hub:7470" in str(banner.render())
+        assert app.query_one("#loading").display is True

@@ -61,8 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-local-agent", action="store_true", help="do not run this machine's agent"
     )
     parser.add_argument(
-        "--headless", action="store_true", help="print the fleet summary (the only mode for now)"
+        "--headless",
+        action="store_true",
+        help="no console: print the fleet summary (also when there is no terminal)",
     )
+    parser.add_argument("--lang", choices=("en", "zh"), default="en", help="console language")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -146,17 +149,24 @@ async def _demo(
     sim = Simulator(address, [sim_node(fleet, fleet.nodes[n]) for n in names], stop=stop)
     tasks = [asyncio.create_task(sim.run(), name="demo-simulator")]
     agent = None if args.no_local_agent else await _start_agent(address, fleet)
-    print(
-        f"Tongchou demo: hub on {address} (metrics :{hub.metrics_port}), store {store.path}, "
-        f"{len(names)} simulated nodes" + ("" if agent is None else " + this machine's agent"),
-        flush=True,
-    )
+    headless = args.headless or not (sys.stdin.isatty() and sys.stdout.isatty())
+    if headless:
+        print(
+            f"Tongchou demo: hub on {address} (metrics :{hub.metrics_port}), store {store.path}, "
+            f"{len(names)} simulated nodes" + ("" if agent is None else " + this machine's agent"),
+            flush=True,
+        )
     started = time.monotonic()
     async with HubClient(address) as client:
         known = {w.name for w in await client.workloads()}
         for text in workloads:  # placed as their capacity registers; kept from an earlier run
             if not any(f"name: {name}" in text for name in known):
                 await client.submit_workload(text)
+        if not headless:  # the console; leaving it stops everything the demo started
+            from console.tui.app import TongchouApp
+
+            await TongchouApp(client, lang=args.lang).run_async()
+            stop.set()
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), every)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -13,17 +15,40 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedContent, TabPane
+from textual.widget import Widget
+from textual.widgets import (
+    Footer,
+    Header,
+    Input,
+    LoadingIndicator,
+    Static,
+    TabbedContent,
+    TabPane,
+)
 
 from console.client.fleet_view import FleetView
 from console.tui.hub import Hub
 from console.tui.i18n import text
+from console.tui.screens.clusters import Clusters
 from console.tui.screens.events import Events
+from console.tui.screens.help import Help
 from console.tui.screens.nodes import Nodes
 from console.tui.screens.overview import Overview
+from console.tui.screens.plan import Plan
 from console.tui.screens.workloads import Workloads
 
-TABS = ("overview", "nodes", "workloads", "events")
+TABS = ("overview", "nodes", "clusters", "workloads", "plan", "events")
+PLAN_TIME_LIMIT = 30.0
+
+
+VIEWS: dict[str, Callable[[str], Widget]] = {
+    "overview": Overview,
+    "nodes": Nodes,
+    "clusters": Clusters,
+    "workloads": Workloads,
+    "plan": Plan,
+    "events": Events,
+}
 
 
 class FleetChanged(Message):
@@ -45,11 +70,16 @@ class TongchouApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("o", "tab('overview')", "Overview"),
         Binding("n", "tab('nodes')", "Nodes"),
+        Binding("c", "tab('clusters')", "Clusters"),
         Binding("w", "tab('workloads')", "Workloads"),
+        Binding("p", "tab('plan')", "Plan"),
         Binding("e", "tab('events')", "Events"),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "submit", "Submit"),
         Binding("x", "explain", "Explain"),
+        Binding("r", "run_plan", "Run plan"),
+        Binding("j", "export_plan", "Export plan", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("l", "language", "中文/English"),
         Binding("q", "quit", "Quit"),
     ]
@@ -70,8 +100,7 @@ class TongchouApp(App[None]):
         with TabbedContent(id="tabs"):
             for tab in TABS:
                 with TabPane(text(self.lang, tab), id=f"tab-{tab}"):
-                    yield {"overview": Overview, "nodes": Nodes, "workloads": Workloads,
-                           "events": Events}[tab](self.lang)  # fmt: skip
+                    yield VIEWS[tab](self.lang)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -142,8 +171,10 @@ class TongchouApp(App[None]):
             self.query_one("#loading").display = False
             self.query_one("#tabs").display = True
         tabs = self.query_one(TabbedContent)
-        if tabs.active == "tab-overview":
+        if tabs.active == "tab-overview":  # only the visible view is redrawn
             self.query_one(Overview).refresh_view(self.view)
+        elif tabs.active == "tab-clusters":
+            self.query_one(Clusters).refresh_view(self.view)
         self.query_one(Nodes).update(self.view, changed)
         events = list(self.view.events)
         fresh = events[self._events_shown - len(events) :] if self._events_shown else events
@@ -156,6 +187,53 @@ class TongchouApp(App[None]):
         self.query_one(TabbedContent).active = f"tab-{tab}"
         if tab == "overview":
             self.query_one(Overview).refresh_view(self.view)
+        elif tab == "clusters":
+            self.query_one(Clusters).refresh_view(self.view)
+
+    def action_help(self) -> None:
+        self.push_screen(Help(self.lang))
+
+    def action_run_plan(self) -> None:
+        self.action_tab("plan")
+        self.query_one(Plan).ask_folder()
+
+    @on(Input.Submitted, "#plan-path")
+    def _plan_folder(self, event: Input.Submitted) -> None:
+        event.input.display = False
+        folder = Path(event.value.strip()).expanduser()
+        files = sorted(folder.glob("*.yaml")) if folder.is_dir() else [folder]
+        try:
+            documents = "\n---\n".join(f.read_text(encoding="utf-8") for f in files)
+        except OSError as err:
+            self.notify(f"{folder}: {err.strerror or err}", severity="error")
+            return
+        if not files:
+            self.notify(f"{folder}: no .yaml files", severity="error")
+            return
+        self.plan(documents)
+
+    @work(exclusive=True, group="plan")
+    async def plan(self, documents: str) -> None:
+        pane = self.query_one(Plan)
+        pane.started(PLAN_TIME_LIMIT)
+        try:
+            async for event in self.hub.run_plan(documents, time_limit=PLAN_TIME_LIMIT):
+                if event.WhichOneof("event") == "progress":
+                    p = event.progress
+                    pane.progressed(p.elapsed_seconds, p.best_cny, p.bound_cny, p.gap)
+                else:
+                    pane.finished(event.result.table, event.result.json)
+        except grpc.aio.AioRpcError as err:
+            self.notify(err.details() or str(err.code()), severity="error", timeout=20)
+
+    def action_export_plan(self) -> None:
+        pane = self.query_one(Plan)
+        if not pane.result_json:
+            self.notify("no plan yet: press r to run one", severity="warning")
+            return
+        path = Path.cwd() / f"tongchou-plan-{int(time.time())}.json"
+        path.write_text(pane.result_json + "\n", encoding="utf-8")
+        self.notify(f"plan written to {path}")
 
     def action_filter(self) -> None:
         self.action_tab("nodes")
@@ -177,4 +255,5 @@ class TongchouApp(App[None]):
         for pane in (self.query_one(Overview), self.query_one(Nodes)):
             pane.lang = self.lang
         self.query_one(Overview).refresh_view(self.view)
+        self.query_one(Clusters).lang = self.lang
         self.query_one(Nodes).rebuild(self.view)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from tongchou.v1 import inventory_pb2, workloads_pb2
+from tongchou.v1 import inventory_pb2, plans_pb2, workloads_pb2
 
 
 class Hub(Protocol):
@@ -22,3 +22,7 @@ class Hub(Protocol):
     ) -> workloads_pb2.WorkloadStatus: ...
 
     async def explain(self, name: str, timeout: float = 30.0) -> workloads_pb2.Explanation: ...
+
+    def run_plan(
+        self, yaml_text: str, *, time_limit: float = 30.0, gap: float = 0.001
+    ) -> AsyncIterator[plans_pb2.PlanEvent]: ...

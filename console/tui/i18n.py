@@ -15,7 +15,10 @@ LABELS: dict[str, dict[str, str]] = {
         "submit": "Workload file to submit (YAML)", "quit": "Quit", "help": "Help",
         "language": "中文", "fleet": "{nodes} nodes · {clusters} clusters · {rate:.0f} reports/s",
         "total": "total", "explain": "Explanation", "time": "Time", "kind": "Kind",
-        "subject": "Subject", "message": "Message",
+        "subject": "Subject", "message": "Message", "clusters": "Clusters", "plan": "Plan",
+        "site": "Site", "provider": "Provider", "mlps": "MLPS", "archs": "Archs",
+        "plan_path": "Folder of Platform, Demand, ServerSku, PlanningPolicy documents",
+        "solving": "Solving…", "planned": "Planned.",
     },
     "zh": {
         "overview": "总览", "nodes": "节点", "workloads": "工作负载", "events": "事件",
@@ -30,7 +33,10 @@ LABELS: dict[str, dict[str, str]] = {
         "language": "English",
         "fleet": "{nodes} 个节点 · {clusters} 个集群 · 每秒 {rate:.0f} 次上报",
         "total": "合计", "explain": "调度说明", "time": "时间", "kind": "类型",
-        "subject": "对象", "message": "内容",
+        "subject": "对象", "message": "内容", "clusters": "集群", "plan": "统筹规划",
+        "site": "站点", "provider": "云服务商", "mlps": "等保", "archs": "架构",
+        "plan_path": "规划文件目录（平台、需求、服务器型号、规划策略）",
+        "solving": "求解中…", "planned": "规划完成。",
     },
 }  # fmt: skip
 

@@ -11,7 +11,7 @@ import grpc
 
 from tongchou import levels
 from tongchou.divisions import level_of
-from tongchou.v1 import common_pb2, inventory_pb2, workloads_pb2
+from tongchou.v1 import common_pb2, inventory_pb2, plans_pb2, workloads_pb2
 
 DIVISIONS = ("440000", "440106", "440305", "441422")
 CHIPS = (("x86_64", "hygon-7380"), ("aarch64", "kunpeng-920"), ("loongarch64", "loongson-3c5000"))
@@ -63,6 +63,7 @@ class FakeHub:
         self.down = down
         self.statuses: list[workloads_pb2.WorkloadStatus] = []
         self.submitted: list[str] = []
+        self.planned: list[str] = []
 
     def push(self, delta: inventory_pb2.InventoryDelta) -> None:
         self.queue.put_nowait(delta)
@@ -110,3 +111,18 @@ class FakeHub:
             )
         )
         return out
+
+    async def run_plan(
+        self, yaml_text: str, *, time_limit: float = 30.0, gap: float = 0.001
+    ) -> AsyncIterator[plans_pb2.PlanEvent]:
+        self.planned.append(yaml_text)
+        for second in (1.0, 2.0):
+            yield plans_pb2.PlanEvent(
+                progress=plans_pb2.PlanProgress(
+                    elapsed_seconds=second, best_cny=2.5e7, bound_cny=2.4e7, gap=0.04
+                )
+            )
+        result = plans_pb2.PlanResult(
+            json='{"kind": "Plan", "savingsCny": 1}', table="94 demands: 80 reuse, 14 build"
+        )
+        yield plans_pb2.PlanEvent(result=result)

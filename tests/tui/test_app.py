@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static, TabbedContent, Tree
 
@@ -99,3 +100,46 @@ async def test_a_hub_that_is_away_shows_a_banner() -> None:
         await until(pilot, lambda: bool(banner.display), "the banner")
         assert "fake-hub:7470" in str(banner.render())
         assert app.query_one("#loading").display is True
+
+
+async def test_clusters_view_aggregates_the_nodes() -> None:
+    app = TongchouApp(FakeHub([snapshot(20)]))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.view.ready, "the snapshot")
+        await pilot.press("c")
+        table = app.query_one("#cluster-table", DataTable)
+        await until(pilot, lambda: table.row_count == 4, "four clusters")
+        row = table.get_row("cluster-440106")
+        assert row[:3] == ["cluster-440106", "site-440106", "440106"]
+        assert row[6] == "5"  # nodes 1, 5, 9, 13, 17 are ready there
+
+
+async def test_help_screen_opens_and_closes() -> None:
+    app = TongchouApp(FakeHub([snapshot(3)]))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert "filter nodes" in str(app.screen.query_one("#help-text", Static).render())
+        await pilot.press("escape")
+        assert app.query_one("#tabs") is not None
+
+
+async def test_run_a_plan_shows_progress_and_exports_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "planning"
+    folder.mkdir()
+    (folder / "demands.yaml").write_text("kind: Demand\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    hub = FakeHub([snapshot(3)])
+    app = TongchouApp(hub)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.view.ready, "the snapshot")
+        await pilot.press("r")
+        await pilot.press(*str(folder))
+        await pilot.press("enter")
+        result = app.query_one("#plan-result", Static)
+        await until(pilot, lambda: "94 demands" in str(result.render()), "the plan")
+        assert hub.planned == ["kind: Demand\n"]
+        await pilot.press("j")
+    written = list(tmp_path.glob("tongchou-plan-*.json"))
+    assert len(written) == 1 and '"kind": "Plan"' in written[0].read_text()

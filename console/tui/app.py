@@ -14,6 +14,7 @@ import grpc
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import (
@@ -134,7 +135,11 @@ class TongchouApp(App[None]):
     async def poll_workloads(self) -> None:
         while True:
             with contextlib.suppress(grpc.aio.AioRpcError, OSError):
-                self.query_one(Workloads).show(await self.hub.workloads())
+                statuses = await self.hub.workloads()
+                try:
+                    self.query_one(Workloads).show(statuses)
+                except NoMatches:  # the app is closing
+                    return
             await asyncio.sleep(self.refresh_every)
 
     @work(group="submit")

@@ -141,5 +141,8 @@ async def test_run_a_plan_shows_progress_and_exports_json(
         await until(pilot, lambda: "94 demands" in str(result.render()), "the plan")
         assert hub.planned == ["kind: Demand\n"]
         await pilot.press("j")
-    written = list(tmp_path.glob("tongchou-plan-*.json"))
-    assert len(written) == 1 and '"kind": "Plan"' in written[0].read_text()
+    assert exported(tmp_path) == ['{"kind": "Plan", "savingsCny": 1}\n']
+
+
+def exported(folder: Path) -> list[str]:
+    return [p.read_text(encoding="utf-8") for p in folder.glob("tongchou-plan-*.json")]

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 from tongchou.v1 import inventory_pb2
 
+HISTORY = 60
+"""Reports kept per node for its sparkline: ten minutes at a 10 s interval."""
+
 
 @dataclass(slots=True)
 class FleetView:
@@ -16,7 +19,19 @@ class FleetView:
     summary: inventory_pb2.FleetSummary = field(default_factory=inventory_pb2.FleetSummary)
     events: deque[inventory_pb2.Event] = field(default_factory=lambda: deque(maxlen=500))
     ready: bool = False  # a whole snapshot has arrived
+    # The CPU share of each node's recent reports, oldest first (for sparklines).
+    history: dict[str, deque[float]] = field(default_factory=dict)
     _incoming: dict[str, inventory_pb2.Node] = field(default_factory=dict)
+    _last_sequence: dict[str, int] = field(default_factory=dict)
+
+    def _remember(self, node: inventory_pb2.Node) -> None:
+        name = node.identity.node
+        series = self.history.get(name)
+        if series is None:
+            series = self.history[name] = deque(maxlen=HISTORY)
+        if not series or node.last_sequence != self._last_sequence.get(name):
+            series.append(node.usage.cpu_ratio)
+            self._last_sequence[name] = node.last_sequence
 
     def apply(self, delta: inventory_pb2.InventoryDelta) -> set[str]:
         """Takes one delta; returns the names of the nodes it changed (all, after a snapshot)."""
@@ -26,12 +41,15 @@ class FleetView:
             if not delta.snapshot_done:
                 return set()
             self.nodes, self._incoming = self._incoming, {}
+            for node in self.nodes.values():
+                self._remember(node)
             self.ready = True
             changed = set(self.nodes)
         else:
             changed = set()
             for node in delta.upserted:
                 self.nodes[node.identity.node] = node
+                self._remember(node)
                 changed.add(node.identity.node)
             for name in delta.removed:
                 if self.nodes.pop(name, None) is not None:

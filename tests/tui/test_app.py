@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static, TabbedContent, Tree
+from textual.widgets import DataTable, Sparkline, Static, TabbedContent, Tree
 
 from console.tui.app import TongchouApp
 from tests.tui.fake_hub import FakeHub, node, snapshot
@@ -146,3 +146,25 @@ async def test_run_a_plan_shows_progress_and_exports_json(
 
 def exported(folder: Path) -> list[str]:
     return [p.read_text(encoding="utf-8") for p in folder.glob("tongchou-plan-*.json")]
+
+
+async def test_open_a_node_and_watch_its_sparkline_grow() -> None:
+    hub = FakeHub([snapshot(5)])
+    app = TongchouApp(hub)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.view.ready, "the snapshot")
+        await pilot.press("n")
+        table = app.query_one("#node-table", DataTable)
+        await until(pilot, lambda: table.row_count == 5, "five rows")
+        table.focus()
+        await pilot.press("enter")
+        facts = app.query_one("#node-facts", Static)
+        await until(pilot, lambda: "node-000" in str(facts.render()), "the detail")
+        assert "64 cores" in str(facts.render())
+        again = node(0)
+        again.last_sequence = 2
+        again.usage.cpu_ratio = 0.9
+        hub.push(inventory_pb2.InventoryDelta(upserted=[again]))
+        sparkline = app.query_one("#node-cpu", Sparkline)
+        await until(pilot, lambda: len(list(sparkline.data or [])) == 2, "a second point")
+        assert list(sparkline.data or [])[-1] == 0.9

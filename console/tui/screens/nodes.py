@@ -12,6 +12,7 @@ from textual.widgets.data_table import ColumnKey
 from console.client.fleet_view import FleetView
 from console.tui.format import STATE_NAMES, size, state_text
 from console.tui.i18n import STATES, text
+from console.tui.widgets.node_detail import NodeDetail
 from tongchou.v1 import inventory_pb2
 
 COLUMNS = ("node", "state", "division", "cluster", "arch", "chip", "cores", "cpu_used", "memory")
@@ -58,12 +59,34 @@ class Nodes(Vertical):
     def compose(self) -> ComposeResult:
         yield Input(placeholder=text(self.lang, "filter"), id="node-filter")
         yield DataTable(id="node-table", cursor_type="row", zebra_stripes=True)
+        yield NodeDetail(id="node-detail")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for key in COLUMNS:
             table.add_column(text(self.lang, key), key=key)
         self.query_one(Input).display = False
+        self.query_one(NodeDetail).display = False
+        self._shown = ""
+
+    @on(DataTable.RowSelected, "#node-table")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row opens (or closes) its detail, which then follows its reports."""
+        name = str(event.row_key.value)
+        detail = self.query_one(NodeDetail)
+        if self._shown == name and detail.display:
+            detail.display = False
+            self._shown = ""
+            return
+        self._shown = name
+        detail.display = True
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        view = self._view
+        if view is None or not self._shown or self._shown not in view.nodes:
+            return
+        self.query_one(NodeDetail).show(view.nodes[self._shown], view.history.get(self._shown, ()))
 
     def focus_filter(self) -> None:
         box = self.query_one(Input)
@@ -109,6 +132,8 @@ class Nodes(Vertical):
         if len(changed) > 2000 or not table.row_count:
             self.rebuild(view)
             return
+        if self._shown in changed:
+            self._show_detail()
         for name in sorted(changed):
             node = view.nodes.get(name)
             if node is None or not matches(node, self.query_text):

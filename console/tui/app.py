@@ -85,9 +85,12 @@ class TongchouApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, hub: Hub, *, lang: str = "en", refresh_every: float = 5.0) -> None:
+    def __init__(
+        self, hub: Hub, *, lang: str = "en", refresh_every: float = 5.0, clock: bool = True
+    ) -> None:
         super().__init__()
         self.hub = hub
+        self.clock = clock
         self.lang = lang
         self.refresh_every = refresh_every
         self.view = FleetView()
@@ -95,7 +98,7 @@ class TongchouApp(App[None]):
         self._events_shown = 0
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=True)
+        yield Header(show_clock=self.clock)
         yield Static(text(self.lang, "disconnected", address=self.hub.address), id="banner")
         yield LoadingIndicator(id="loading")
         with TabbedContent(id="tabs"):

@@ -37,7 +37,7 @@ def test_nodes_filtered(snap_compare: Compare) -> None:
     async def filtered(pilot: Pilot[Any]) -> None:
         await ready(pilot)
         await pilot.press("slash", *"hygon")
-        await pilot.pause()
+        await pilot.pause(0.4)  # the filter applies once typing pauses
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=filtered)
 

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.timer import Timer
 from textual.widgets import DataTable, Input
 from textual.widgets.data_table import ColumnKey
 
@@ -15,6 +16,8 @@ from console.tui.i18n import STATES, text
 from console.tui.widgets.node_detail import NodeDetail
 from tongchou.v1 import inventory_pb2
 
+FILTER_DELAY = 0.15
+"""Seconds of quiet typing before the table is refiltered."""
 COLUMNS = ("node", "state", "division", "cluster", "arch", "chip", "cores", "cpu_used", "memory")
 
 
@@ -68,6 +71,7 @@ class Nodes(Vertical):
         self.query_one(Input).display = False
         self.query_one(NodeDetail).display = False
         self._shown = ""
+        self._pending: Timer | None = None
 
     @on(DataTable.RowSelected, "#node-table")
     def _open(self, event: DataTable.RowSelected) -> None:
@@ -95,7 +99,14 @@ class Nodes(Vertical):
 
     @on(Input.Changed, "#node-filter")
     def _filter(self, event: Input.Changed) -> None:
+        """Refilters once typing pauses, so keystrokes stay quick on a large fleet."""
         self.query_text = event.value.strip()
+        if self._pending is not None:
+            self._pending.stop()
+        self._pending = self.set_timer(FILTER_DELAY, self._refilter)
+
+    def _refilter(self) -> None:
+        self._pending = None
         if self._view is not None:
             self.rebuild(self._view)
 

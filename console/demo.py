@@ -14,6 +14,7 @@ from pathlib import Path
 
 from console.client import HubClient
 from console.documents import LoadError, load_documents, load_fleet, policies_of
+from console.documents.texts import document_texts
 from console.hub.server import Hub, HubConfig
 from console.model.fleet import Fleet
 from console.model.quantity import format_bytes
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         policies = tuple(policies_of(load_documents(args.policies or [POLICIES])))
-        workloads = [_documents(path) for path in args.workloads or [SAMPLE / "workloads"]]
+        workloads = [document_texts(path) for path in args.workloads or [SAMPLE / "workloads"]]
     except LoadError as err:
         print(f"tongchou demo: the policy documents are invalid:\n{err}", file=sys.stderr)
         return 2
@@ -95,22 +96,6 @@ def run(args: argparse.Namespace) -> int:
     config = HubConfig(listen=args.listen, metrics_listen=args.metrics_listen, policies=policies)
     texts = [text for group in workloads for text in group]
     return asyncio.run(_demo(config, store, fleet, args, every, duration, texts))
-
-
-def _documents(path: Path) -> list[str]:
-    """The YAML documents of a file, or of every .yaml file of a folder, as texts."""
-    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
-    out: list[str] = []
-    for file in files:
-        chunk: list[str] = []
-        for line in [*file.read_text(encoding="utf-8").splitlines(), "---"]:
-            if line.strip() == "---":
-                if any(part.startswith("kind:") for part in chunk):
-                    out.append("\n".join(chunk) + "\n")
-                chunk = []
-            else:
-                chunk.append(line)
-    return out
 
 
 def local_cluster(fleet: Fleet) -> str:

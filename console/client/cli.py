@@ -10,6 +10,7 @@ from pathlib import Path
 import grpc
 
 from console.client import HubClient
+from console.documents.texts import document_texts
 from tongchou.v1 import workloads_pb2
 
 
@@ -39,12 +40,6 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
-def _documents(path: Path) -> list[str]:
-    text = path.read_text(encoding="utf-8")
-    parts = [p for p in text.split("\n---") if p.strip() and "kind:" in p]
-    return parts or [text]
-
-
 def format_status(s: workloads_pb2.WorkloadStatus) -> str:
     where = ", ".join(f"{p.cluster}×{p.replicas}" for p in s.placed)
     placed = sum(p.replicas for p in s.placed)
@@ -58,7 +53,8 @@ async def _run(args: argparse.Namespace) -> int:
     async with HubClient(args.hub) as client:
         if args.action == "submit":
             for path in args.files:
-                for document in _documents(path):
+                # a file without a `kind` goes as it is, for the hub to say what is wrong
+                for document in document_texts(path) or [path.read_text(encoding="utf-8")]:
                     print(format_status(await client.submit_workload(document)))
         elif args.action == "list":
             for status in await client.workloads():

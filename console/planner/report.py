@@ -44,7 +44,8 @@ class Plan:
         return self.counterfactual - self.cost.total
 
 
-def _money(value: float) -> str:
+def money(value: float) -> str:
+    """An amount in yuan as people read it: ¥4.29M, ¥3.07亿."""
     if abs(value) >= 1e8:
         return f"¥{value / 1e8:.2f}亿"
     if abs(value) >= 1e4:
@@ -179,7 +180,3 @@ def utilization(problem: Problem, solution: Solution) -> dict[str, tuple[float, 
                 got[2] / got[3] if got[3] else 0.0,
             )
     return shares
-
-
-def money(value: float) -> str:
-    return _money(value)

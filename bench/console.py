@@ -15,11 +15,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil
-from textual.widgets import DataTable
 
 from bench.common import ROOT, machine, quantile, start_hub
 from console.client import HubClient
 from console.tui.app import TongchouApp
+from console.tui.widgets.fleet_table import FleetTable
 
 POOL = """---
 apiVersion: tongchou.io/v1
@@ -57,7 +57,7 @@ async def measure(address: str, nodes: int) -> str:
     started = time.perf_counter()
     app = TongchouApp(HubClient(address), clock=False)
     async with app.run_test(size=(160, 50)) as pilot:
-        table = app.query_one("#node-table", DataTable)
+        table = app.query_one("#node-table", FleetTable)
         while not (app.view.ready and table.row_count >= nodes * 0.95):
             await pilot.pause(0.02)
         first_paint = time.perf_counter() - started

@@ -13,6 +13,8 @@ from tongchou.v1 import (
     inventory_pb2_grpc,
     plans_pb2,
     plans_pb2_grpc,
+    policies_pb2,
+    policies_pb2_grpc,
     workloads_pb2,
     workloads_pb2_grpc,
 )
@@ -43,6 +45,10 @@ class HubClient:
     @property
     def _plans(self) -> plans_pb2_grpc.PlanServiceAsyncStub:
         return plans_pb2_grpc.PlanServiceStub(self._channel)
+
+    @property
+    def _policies(self) -> policies_pb2_grpc.PolicyServiceAsyncStub:
+        return policies_pb2_grpc.PolicyServiceStub(self._channel)
 
     async def __aenter__(self) -> HubClient:
         return self
@@ -130,3 +136,44 @@ class HubClient:
         """A snapshot of the nodes, then what changes, as long as the caller reads."""
         async for delta in self._inventory.Watch(inventory_pb2.WatchRequest(division=division)):
             yield delta
+
+    async def divisions(
+        self, division: str = "", timeout: float = 10.0
+    ) -> list[inventory_pb2.Division]:
+        response = await self._inventory.ListDivisions(
+            inventory_pb2.ListDivisionsRequest(division=division), timeout=timeout
+        )
+        return list(response.divisions)
+
+    async def sites(self, division: str = "", timeout: float = 10.0) -> list[inventory_pb2.Site]:
+        response = await self._inventory.ListSites(
+            inventory_pb2.ListSitesRequest(division=division), timeout=timeout
+        )
+        return list(response.sites)
+
+    async def clusters(
+        self, division: str = "", timeout: float = 10.0
+    ) -> list[inventory_pb2.Cluster]:
+        response = await self._inventory.ListClusters(
+            inventory_pb2.ListClustersRequest(division=division), timeout=timeout
+        )
+        return list(response.clusters)
+
+    async def policies(self, timeout: float = 30.0) -> policies_pb2.ListPoliciesResponse:
+        return await self._policies.ListPolicies(
+            policies_pb2.ListPoliciesRequest(), timeout=timeout
+        )
+
+    async def check_policies(
+        self, yaml_text: str, timeout: float = 30.0
+    ) -> policies_pb2.ListPoliciesResponse:
+        return await self._policies.CheckPolicies(
+            policies_pb2.CheckPoliciesRequest(yaml=yaml_text), timeout=timeout
+        )
+
+    async def plans(self, timeout: float = 10.0) -> list[plans_pb2.PlanResult]:
+        response = await self._plans.ListPlans(plans_pb2.ListPlansRequest(), timeout=timeout)
+        return list(response.plans)
+
+    async def plan(self, plan_id: int, timeout: float = 10.0) -> plans_pb2.PlanResult:
+        return await self._plans.GetPlan(plans_pb2.GetPlanRequest(id=plan_id), timeout=timeout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from collections.abc import AsyncIterator
 
 import grpc
@@ -21,6 +22,8 @@ from tongchou.v1 import plans_pb2, plans_pb2_grpc
 
 MAX_TIME_LIMIT = 600.0
 MAX_DOCUMENT = 4 * 1024 * 1024
+KEPT = 50
+"""Finished plans the hub keeps for ListPlans/GetPlan (in memory: a plan can be run again)."""
 
 
 class PlanApi(plans_pb2_grpc.PlanServiceServicer):
@@ -28,6 +31,8 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
 
     def __init__(self, workloads: WorkloadManager) -> None:
         self.workloads = workloads  # for the fleet documents and the live inventory
+        self.plans: deque[plans_pb2.PlanResult] = deque(maxlen=KEPT)
+        self._next_id = 1
 
     async def RunPlan(
         self,
@@ -72,7 +77,12 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
             plan = make_plan(problem, outcome, baseline)
             return plans_pb2.PlanEvent(
                 result=plans_pb2.PlanResult(
-                    json=json.dumps(to_json(plan), ensure_ascii=False), table=render(plan)
+                    json=json.dumps(to_json(plan), ensure_ascii=False),
+                    table=render(plan),
+                    total_cost_cny=round(plan.cost.total, 2),
+                    savings_cny=round(plan.savings, 2),
+                    demands=len(plan.decisions),
+                    unserved=sum(d.action in ("unserved", "infeasible") for d in plan.decisions),
                 )
             )
 
@@ -80,4 +90,36 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
         task.add_done_callback(lambda _t: loop.call_soon(events.put_nowait, None))
         while (event := await events.get()) is not None:
             yield event
-        yield await task
+        event = await task
+        event.result.id = self._next_id
+        event.result.finished_at.GetCurrentTime()
+        self._next_id += 1
+        self.plans.appendleft(event.result)
+        yield event
+
+    async def ListPlans(
+        self,
+        request: plans_pb2.ListPlansRequest,
+        context: grpc.aio.ServicerContext[plans_pb2.ListPlansRequest, plans_pb2.ListPlansResponse],
+    ) -> plans_pb2.ListPlansResponse:
+        out = plans_pb2.ListPlansResponse()
+        for plan in self.plans:
+            brief = out.plans.add()
+            brief.CopyFrom(plan)
+            brief.ClearField("json")
+            brief.ClearField("table")
+        return out
+
+    async def GetPlan(
+        self,
+        request: plans_pb2.GetPlanRequest,
+        context: grpc.aio.ServicerContext[plans_pb2.GetPlanRequest, plans_pb2.PlanResult],
+    ) -> plans_pb2.PlanResult:
+        for plan in self.plans:
+            if plan.id == request.id:
+                return plan
+        await context.abort(
+            grpc.StatusCode.NOT_FOUND,
+            f"no plan {request.id} (the hub keeps the newest {KEPT} since it started)",
+        )
+        raise AssertionError("abort returns only by raising")

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
+from console.hub.catalog import Catalog, totals_message
 from console.hub.ingest import Pacer
-from console.hub.inventory import Inventory, NodeEntry, Totals
+from console.hub.inventory import Inventory, NodeEntry
 from console.model.fleet import Fleet
 from console.model.inventory import NodeState
-from tongchou.divisions import DivisionCodeError, check_code
+from tongchou.divisions import DivisionCodeError, check_code, contains
 from tongchou.v1 import common_pb2, inventory_pb2, inventory_pb2_grpc
 
 if TYPE_CHECKING:
     from console.hub.watch import Watchers
+    from console.hub.workloads import WorkloadManager
 
 MAX_PAGE = 5000
 DEFAULT_PAGE = 500
@@ -44,18 +46,6 @@ def node_message(entry: NodeEntry) -> inventory_pb2.Node:
     return node
 
 
-def _totals(t: Totals) -> inventory_pb2.FleetTotals:
-    return inventory_pb2.FleetTotals(
-        nodes_ready=t.ready,
-        nodes_stale=t.stale,
-        nodes_lost=t.lost,
-        cpu_cores=t.cpu_cores,
-        cpu_used_cores=t.cpu_used_cores,
-        memory_bytes=t.memory_bytes,
-        memory_used_bytes=t.memory_used_bytes,
-    )
-
-
 class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
     """Answers from memory; never touches the store."""
 
@@ -64,6 +54,11 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
         self.fleet = fleet
         self.pacer = pacer
         self.watchers: Watchers | None = None
+        self.workloads: WorkloadManager | None = None
+
+    def catalog(self) -> Catalog:
+        records = self.workloads.records.values() if self.workloads is not None else ()
+        return Catalog.build(self.fleet, self.inventory, records)
 
     async def Watch(
         self,
@@ -144,6 +139,93 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
         assert entry is not None
         return node_message(entry)
 
+    # -- divisions, sites and clusters ---------------------------------------------------
+
+    async def ListDivisions(
+        self,
+        request: inventory_pb2.ListDivisionsRequest,
+        context: grpc.aio.ServicerContext[
+            inventory_pb2.ListDivisionsRequest, inventory_pb2.ListDivisionsResponse
+        ],
+    ) -> inventory_pb2.ListDivisionsResponse:
+        scope = await _scope(request.division, context)
+        divisions = self.catalog().divisions
+        return inventory_pb2.ListDivisionsResponse(
+            divisions=[d for d in divisions if not scope or contains(scope, d.code)]
+        )
+
+    async def GetDivision(
+        self,
+        request: inventory_pb2.GetDivisionRequest,
+        context: grpc.aio.ServicerContext[inventory_pb2.GetDivisionRequest, inventory_pb2.Division],
+    ) -> inventory_pb2.Division:
+        code = await _scope(request.code, context, "code")
+        for division in self.catalog().divisions:
+            if division.code == code:
+                return division
+        await context.abort(grpc.StatusCode.NOT_FOUND, f"no division {code!r} in the fleet")
+        raise AssertionError("abort returns only by raising")
+
+    async def ListSites(
+        self,
+        request: inventory_pb2.ListSitesRequest,
+        context: grpc.aio.ServicerContext[
+            inventory_pb2.ListSitesRequest, inventory_pb2.ListSitesResponse
+        ],
+    ) -> inventory_pb2.ListSitesResponse:
+        scope = await _scope(request.division, context)
+        sites = self.catalog().sites
+        return inventory_pb2.ListSitesResponse(
+            sites=[s for s in sites if not scope or contains(scope, s.division)]
+        )
+
+    async def GetSite(
+        self,
+        request: inventory_pb2.GetSiteRequest,
+        context: grpc.aio.ServicerContext[inventory_pb2.GetSiteRequest, inventory_pb2.Site],
+    ) -> inventory_pb2.Site:
+        for site in self.catalog().sites:
+            if site.name == request.name:
+                return site
+        await context.abort(grpc.StatusCode.NOT_FOUND, f"no site named {request.name!r}")
+        raise AssertionError("abort returns only by raising")
+
+    async def ListClusters(
+        self,
+        request: inventory_pb2.ListClustersRequest,
+        context: grpc.aio.ServicerContext[
+            inventory_pb2.ListClustersRequest, inventory_pb2.ListClustersResponse
+        ],
+    ) -> inventory_pb2.ListClustersResponse:
+        scope = await _scope(request.division, context)
+        clusters = self.catalog().clusters
+        return inventory_pb2.ListClustersResponse(
+            clusters=[c for c in clusters if not scope or contains(scope, c.division)]
+        )
+
+    async def GetCluster(
+        self,
+        request: inventory_pb2.GetClusterRequest,
+        context: grpc.aio.ServicerContext[inventory_pb2.GetClusterRequest, inventory_pb2.Cluster],
+    ) -> inventory_pb2.Cluster:
+        for cluster in self.catalog().clusters:
+            if cluster.name == request.name:
+                return cluster
+        await context.abort(grpc.StatusCode.NOT_FOUND, f"no cluster named {request.name!r}")
+        raise AssertionError("abort returns only by raising")
+
+
+async def _scope(
+    code: str, context: grpc.aio.ServicerContext[Any, Any], field: str = "division"
+) -> str:
+    """A division code from a request (empty: the whole fleet); INVALID_ARGUMENT if malformed."""
+    if code:
+        try:
+            check_code(code)
+        except DivisionCodeError as err:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{field}: {err}")
+    return code
+
 
 def summary(inventory: Inventory, fleet: Fleet, pacer: Pacer) -> inventory_pb2.FleetSummary:
     """Totals of the fleet, by level, with the counts of divisions, sites and clusters."""
@@ -157,13 +239,16 @@ def summary(inventory: Inventory, fleet: Fleet, pacer: Pacer) -> inventory_pb2.F
         sites.add(ident.site)
         clusters.add(ident.cluster)
     out = inventory_pb2.FleetSummary(
-        totals=_totals(total),
+        totals=totals_message(total),
         divisions=len(divisions),
         sites=len(sites),
         clusters=len(clusters),
         reports_per_second=pacer.rate(time.time()),
     )
     for level in sorted(levels):
-        out.levels.append(inventory_pb2.LevelTotals(level=level, totals=_totals(levels[level])))  # type: ignore[arg-type]
+        wire = common_pb2.Level.ValueType(level)
+        out.levels.append(
+            inventory_pb2.LevelTotals(level=wire, totals=totals_message(levels[level]))
+        )
     out.report_interval.FromNanoseconds(int(pacer.interval * 1e9))
     return out

@@ -23,6 +23,7 @@ from console.hub.ingest import AgentIngest, Pacer
 from console.hub.inventory import Inventory
 from console.hub.metrics import FleetCollector, HubMetrics
 from console.hub.plan_api import PlanApi
+from console.hub.policy_api import PolicyApi
 from console.hub.query import InventoryQuery, summary
 from console.hub.watch import Watchers
 from console.hub.workload_api import WorkloadApi
@@ -36,6 +37,8 @@ from tongchou.v1 import (
     inventory_pb2_grpc,
     plans_pb2,
     plans_pb2_grpc,
+    policies_pb2,
+    policies_pb2_grpc,
     workloads_pb2,
     workloads_pb2_grpc,
 )
@@ -46,6 +49,7 @@ SERVICES = (
     "tongchou.v1.InventoryService",
     "tongchou.v1.WorkloadService",
     "tongchou.v1.PlanService",
+    "tongchou.v1.PolicyService",
 )
 EVENTS_KEPT = 100_000
 
@@ -131,11 +135,13 @@ class Hub:
         server.add_generic_rpc_handlers((self.ingest.handler(),))
         query = InventoryQuery(self.inventory, self.fleet, self.pacer)
         query.watchers = self.watchers
+        query.workloads = self.workloads
         inventory_pb2_grpc.add_InventoryServiceServicer_to_server(query, server)
         workloads_pb2_grpc.add_WorkloadServiceServicer_to_server(
             WorkloadApi(self.workloads), server
         )
         plans_pb2_grpc.add_PlanServiceServicer_to_server(PlanApi(self.workloads), server)
+        policies_pb2_grpc.add_PolicyServiceServicer_to_server(PolicyApi(self.workloads), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
             (
@@ -143,6 +149,7 @@ class Hub:
                 inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name,
                 workloads_pb2.DESCRIPTOR.services_by_name["WorkloadService"].full_name,
                 plans_pb2.DESCRIPTOR.services_by_name["PlanService"].full_name,
+                policies_pb2.DESCRIPTOR.services_by_name["PolicyService"].full_name,
                 health.SERVICE_NAME,
                 reflection.SERVICE_NAME,
             ),

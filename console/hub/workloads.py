@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from console.documents import LoadError, load_text, workloads_of
@@ -20,7 +20,7 @@ from console.hub.inventory import Inventory
 from console.model.fleet import Fleet
 from console.model.inventory import Event
 from console.model.workload import PlacementPolicy, Workload
-from console.scheduler import Placement, Scheduler
+from console.scheduler import Placement, PolicyEffect, Scheduler
 from console.store.base import InventoryStore, StoredWorkload
 
 log = logging.getLogger("tongchou.hub.workloads")
@@ -137,11 +137,16 @@ class WorkloadManager:
         return sorted(self.records.values(), key=lambda r: (-r.workload.priority, r.workload.name))
 
     def _scheduler(
-        self, skip: set[str], *, dry: bool = False
+        self,
+        skip: set[str],
+        *,
+        dry: bool = False,
+        policies: Sequence[PlacementPolicy] | None = None,
     ) -> tuple[Scheduler, list[WorkloadRecord]]:
         """A scheduler on the live fleet with existing placements reserved; returns the
         records whose placement shrank because their cluster did (changed unless `dry`)."""
-        scheduler = Scheduler(live_fleet(self.documents, self.inventory), self.policies)
+        fleet = live_fleet(self.documents, self.inventory)
+        scheduler = Scheduler(fleet, self.policies if policies is None else policies)
         snap = scheduler.snapshot
         shrunk = []
         for record in self._ordered():
@@ -211,6 +216,15 @@ class WorkloadManager:
         record = self.records[name]
         scheduler, _ = self._scheduler(skip={name}, dry=True)
         return scheduler.place(record.workload, explain=True)
+
+    def effects(
+        self, policies: Sequence[PlacementPolicy] | None = None
+    ) -> tuple[list[PolicyEffect], int]:
+        """What each policy (the loaded ones, or `policies`) does alone to the workloads now,
+        and on how many clusters that was counted."""
+        scheduler, _ = self._scheduler(skip=set(), dry=True, policies=policies)
+        effects = scheduler.effects([r.workload for r in self._ordered()])
+        return effects, len(scheduler.snapshot.clusters)
 
     @staticmethod
     def _remainder(record: WorkloadRecord) -> Workload:

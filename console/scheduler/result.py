@@ -62,3 +62,12 @@ class Placement:
                 for v in self.verdicts
             ]
         return out
+
+
+@dataclass(slots=True)
+class PolicyEffect:
+    """What one policy, on its own, does to the given workloads on the fleet's clusters."""
+
+    policy: str
+    workloads_matched: int = 0
+    removed: list[str] = field(default_factory=list)  # clusters, by name

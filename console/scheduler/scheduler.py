@@ -21,7 +21,7 @@ from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy, PolicyForm, Workload
 from console.policy import Compiled, compile_expression
 from console.scheduler.divide import Candidate, divide
-from console.scheduler.result import ClusterVerdict, Placement
+from console.scheduler.result import ClusterVerdict, Placement, PolicyEffect
 from console.scheduler.snapshot import Snapshot
 from tongchou.divisions import ancestors, level_of
 from tongchou.v1 import policy_pb2
@@ -308,6 +308,34 @@ class Scheduler:
                 removed_by, limit_by, fit, cap, terms, score, division.replicas, by_cpu, by_memory
             )
         return result
+
+    def effects(self, workloads: Sequence[Workload]) -> list[PolicyEffect]:
+        """For each policy, evaluated alone: the workloads it binds, and the clusters (with
+        nodes) it removes for at least one of them: `require` false, or `limit` below one."""
+        snap = self.snapshot
+        with_nodes = snap.node_counts > 0
+        messages = [(w, workload_message(w)) for w in workloads]
+        out = []
+        for p in self.policies:
+            effect = PolicyEffect(p.policy.name)
+            removed = np.zeros(len(snap.clusters), np.bool_)
+            for workload, w in messages:
+                if self._scalar(p, "match", p.match, w) is not True:
+                    continue
+                effect.workloads_matched += 1
+                form = p.policy.form
+                if form not in (PolicyForm.REQUIRE, PolicyForm.LIMIT):
+                    continue
+                mask = snap.node_mask(workload.archs, workload.chips)
+                per_node, _, _ = snap.per_node_fit(workload.cpu_milli, workload.memory_bytes, mask)
+                values = self._vector(p, w, snap.sum_by_cluster(per_node), with_nodes)
+                if form is PolicyForm.REQUIRE:
+                    removed |= with_nodes & (values != 1.0)
+                else:
+                    removed |= with_nodes & ~(np.nan_to_num(values, nan=0.0) >= 1)
+            effect.removed = sorted(snap.clusters[i] for i in np.flatnonzero(removed))
+            out.append(effect)
+        return out
 
     def schedule(self, workloads: Iterable[Workload], *, explain: bool = False) -> list[Placement]:
         """Places workloads by priority (highest first), then name."""

@@ -38,6 +38,16 @@ async def test_run_plan_streams_and_answers_with_the_plan(launch: Launcher) -> N
         assert "reuse" in actions
         assert plan["solver"]["name"] == "HiGHS"
         assert "SOLVER" in events[-1].result.table
+        result = events[-1].result
+        assert result.id == 1 and result.demands == 94
+        assert result.savings_cny == plan["savingsCny"]
+        assert result.total_cost_cny == plan["cost"]["totalCny"]
+        (listed,) = await client.plans()
+        assert (listed.id, listed.json, listed.savings_cny) == (1, "", plan["savingsCny"])
+        assert (await client.plan(1)).json == result.json
+        with pytest.raises(grpc.aio.AioRpcError) as missing:
+            await client.plan(2)
+        assert missing.value.code() == grpc.StatusCode.NOT_FOUND
 
         with pytest.raises(grpc.aio.AioRpcError) as bad:
             async for _ in client.run_plan(documents.replace("units: ", "units: -", 1)):

@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Sparkline, Static, TabbedContent, Tree
 
 from console.tui.app import TongchouApp
+from console.tui.widgets.fleet_table import FleetTable
 from tests.tui.fake_hub import FakeHub, node, snapshot
 from tongchou.v1 import common_pb2, inventory_pb2
 
@@ -41,7 +42,7 @@ async def test_filter_nodes_by_text_label_and_state_and_see_a_node_go_stale() ->
     app = TongchouApp(hub)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.view.ready, "the snapshot")
-        table = app.query_one("#node-table", DataTable)
+        table = app.query_one("#node-table", FleetTable)
         await until(pilot, lambda: table.row_count == 30, "30 rows")
         await pilot.press("slash")
         await pilot.press(*"kunpeng")
@@ -86,8 +87,8 @@ async def test_switch_language_and_back() -> None:
         await pilot.press("l")
         tabs = app.query_one(TabbedContent)
         assert str(tabs.get_tab("tab-nodes").label) == "节点"
-        table = app.query_one("#node-table", DataTable)
-        assert [str(c.label) for c in table.columns.values()][:2] == ["节点", "状态"]
+        table = app.query_one("#node-table", FleetTable)
+        assert [c.label for c in table.columns][:2] == ["节点", "状态"]
         assert str(table.get_row("node-000")[1]) == "就绪"
         await pilot.press("l")
         assert str(tabs.get_tab("tab-nodes").label) == "Nodes"
@@ -154,7 +155,7 @@ async def test_open_a_node_and_watch_its_sparkline_grow() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.view.ready, "the snapshot")
         await pilot.press("n")
-        table = app.query_one("#node-table", DataTable)
+        table = app.query_one("#node-table", FleetTable)
         await until(pilot, lambda: table.row_count == 5, "five rows")
         table.focus()
         await pilot.press("enter")

@@ -365,3 +365,358 @@ class GetNodeRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetNodeRequest: _TypeAlias = GetNodeRequest  # noqa: Y015
+
+@_typing.final
+class Division(_message.Message):
+    """An administrative division (GB/T 2260) and the nodes in its subtree."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    PARENT_FIELD_NUMBER: _builtins.int
+    TOTALS_FIELD_NUMBER: _builtins.int
+    SITES_FIELD_NUMBER: _builtins.int
+    CLUSTERS_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    name: _builtins.str
+    """Display name, e.g. 广州市; the code when the documents do not name it."""
+    level: _common_pb2.Level.ValueType
+    parent: _builtins.str
+    """Empty for a province."""
+    sites: _builtins.int
+    """Sites and clusters in its subtree."""
+    clusters: _builtins.int
+    @_builtins.property
+    def totals(self) -> Global___FleetTotals: ...
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        name: _builtins.str = ...,
+        level: _common_pb2.Level.ValueType = ...,
+        parent: _builtins.str = ...,
+        totals: Global___FleetTotals | None = ...,
+        sites: _builtins.int = ...,
+        clusters: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["totals", b"totals"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clusters", b"clusters", "code", b"code", "level", b"level", "name", b"name", "parent", b"parent", "sites", b"sites", "totals", b"totals"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Division: _TypeAlias = Division  # noqa: Y015
+
+@_typing.final
+class ListDivisionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIVISION_FIELD_NUMBER: _builtins.int
+    division: _builtins.str
+    """Only this division's subtree, when set."""
+    def __init__(
+        self,
+        *,
+        division: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["division", b"division"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDivisionsRequest: _TypeAlias = ListDivisionsRequest  # noqa: Y015
+
+@_typing.final
+class ListDivisionsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIVISIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def divisions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Division]: ...
+    def __init__(
+        self,
+        *,
+        divisions: _abc.Iterable[Global___Division] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["divisions", b"divisions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDivisionsResponse: _TypeAlias = ListDivisionsResponse  # noqa: Y015
+
+@_typing.final
+class GetDivisionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDivisionRequest: _TypeAlias = GetDivisionRequest  # noqa: Y015
+
+@_typing.final
+class Allocation(_message.Message):
+    """Resources of a site or a cluster beyond its node totals."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CPU_ALLOCATED_CORES_FIELD_NUMBER: _builtins.int
+    MEMORY_ALLOCATED_BYTES_FIELD_NUMBER: _builtins.int
+    REPLICAS_FIELD_NUMBER: _builtins.int
+    ARCHS_FIELD_NUMBER: _builtins.int
+    cpu_allocated_cores: _builtins.float
+    """What the placed workload replicas request."""
+    memory_allocated_bytes: _builtins.int
+    replicas: _builtins.int
+    """Workload replicas placed there."""
+    @_builtins.property
+    def archs(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Architectures of its nodes (x86_64, aarch64, ...), sorted."""
+
+    def __init__(
+        self,
+        *,
+        cpu_allocated_cores: _builtins.float = ...,
+        memory_allocated_bytes: _builtins.int = ...,
+        replicas: _builtins.int = ...,
+        archs: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["archs", b"archs", "cpu_allocated_cores", b"cpu_allocated_cores", "memory_allocated_bytes", b"memory_allocated_bytes", "replicas", b"replicas"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Allocation: _TypeAlias = Allocation  # noqa: Y015
+
+@_typing.final
+class Site(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DIVISION_FIELD_NUMBER: _builtins.int
+    PROVIDER_FIELD_NUMBER: _builtins.int
+    COMPUTE_HUB_FIELD_NUMBER: _builtins.int
+    POWER_PRICE_CNY_PER_KWH_FIELD_NUMBER: _builtins.int
+    PUE_FIELD_NUMBER: _builtins.int
+    FREE_SERVER_SLOTS_FIELD_NUMBER: _builtins.int
+    CLUSTERS_FIELD_NUMBER: _builtins.int
+    TOTALS_FIELD_NUMBER: _builtins.int
+    ALLOCATION_FIELD_NUMBER: _builtins.int
+    MLPS_LEVEL_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    division: _builtins.str
+    provider: _builtins.str
+    compute_hub: _builtins.str
+    """东数西算 national computing hub, when the site is in one."""
+    power_price_cny_per_kwh: _builtins.float
+    pue: _builtins.float
+    free_server_slots: _builtins.int
+    mlps_level: _builtins.int
+    """The highest 等保 level among its clusters."""
+    @_builtins.property
+    def clusters(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def totals(self) -> Global___FleetTotals: ...
+    @_builtins.property
+    def allocation(self) -> Global___Allocation: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        division: _builtins.str = ...,
+        provider: _builtins.str = ...,
+        compute_hub: _builtins.str = ...,
+        power_price_cny_per_kwh: _builtins.float = ...,
+        pue: _builtins.float = ...,
+        free_server_slots: _builtins.int = ...,
+        clusters: _abc.Iterable[_builtins.str] | None = ...,
+        totals: Global___FleetTotals | None = ...,
+        allocation: Global___Allocation | None = ...,
+        mlps_level: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "totals", b"totals"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "clusters", b"clusters", "compute_hub", b"compute_hub", "division", b"division", "free_server_slots", b"free_server_slots", "mlps_level", b"mlps_level", "name", b"name", "power_price_cny_per_kwh", b"power_price_cny_per_kwh", "provider", b"provider", "pue", b"pue", "totals", b"totals"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Site: _TypeAlias = Site  # noqa: Y015
+
+@_typing.final
+class ListSitesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIVISION_FIELD_NUMBER: _builtins.int
+    division: _builtins.str
+    """Only sites in this division's subtree, when set."""
+    def __init__(
+        self,
+        *,
+        division: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["division", b"division"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSitesRequest: _TypeAlias = ListSitesRequest  # noqa: Y015
+
+@_typing.final
+class ListSitesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SITES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def sites(self) -> _containers.RepeatedCompositeFieldContainer[Global___Site]: ...
+    def __init__(
+        self,
+        *,
+        sites: _abc.Iterable[Global___Site] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["sites", b"sites"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSitesResponse: _TypeAlias = ListSitesResponse  # noqa: Y015
+
+@_typing.final
+class GetSiteRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSiteRequest: _TypeAlias = GetSiteRequest  # noqa: Y015
+
+@_typing.final
+class Cluster(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    SITE_FIELD_NUMBER: _builtins.int
+    DIVISION_FIELD_NUMBER: _builtins.int
+    PROVIDER_FIELD_NUMBER: _builtins.int
+    MLPS_LEVEL_FIELD_NUMBER: _builtins.int
+    SHARED_FIELD_NUMBER: _builtins.int
+    KUBE_CONTEXT_FIELD_NUMBER: _builtins.int
+    TOTALS_FIELD_NUMBER: _builtins.int
+    ALLOCATION_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    site: _builtins.str
+    division: _builtins.str
+    provider: _builtins.str
+    mlps_level: _builtins.int
+    shared: _builtins.bool
+    """Offered to lower levels."""
+    kube_context: _builtins.str
+    @_builtins.property
+    def totals(self) -> Global___FleetTotals: ...
+    @_builtins.property
+    def allocation(self) -> Global___Allocation: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        site: _builtins.str = ...,
+        division: _builtins.str = ...,
+        provider: _builtins.str = ...,
+        mlps_level: _builtins.int = ...,
+        shared: _builtins.bool = ...,
+        kube_context: _builtins.str = ...,
+        totals: Global___FleetTotals | None = ...,
+        allocation: Global___Allocation | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "totals", b"totals"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "division", b"division", "kube_context", b"kube_context", "mlps_level", b"mlps_level", "name", b"name", "provider", b"provider", "shared", b"shared", "site", b"site", "totals", b"totals"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Cluster: _TypeAlias = Cluster  # noqa: Y015
+
+@_typing.final
+class ListClustersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIVISION_FIELD_NUMBER: _builtins.int
+    division: _builtins.str
+    """Only clusters in this division's subtree, when set."""
+    def __init__(
+        self,
+        *,
+        division: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["division", b"division"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClustersRequest: _TypeAlias = ListClustersRequest  # noqa: Y015
+
+@_typing.final
+class ListClustersResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLUSTERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def clusters(self) -> _containers.RepeatedCompositeFieldContainer[Global___Cluster]: ...
+    def __init__(
+        self,
+        *,
+        clusters: _abc.Iterable[Global___Cluster] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clusters", b"clusters"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClustersResponse: _TypeAlias = ListClustersResponse  # noqa: Y015
+
+@_typing.final
+class GetClusterRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetClusterRequest: _TypeAlias = GetClusterRequest  # noqa: Y015

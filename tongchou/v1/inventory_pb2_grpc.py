@@ -54,6 +54,36 @@ class InventoryServiceStub:
                 request_serializer=tongchou_dot_v1_dot_inventory__pb2.WatchRequest.SerializeToString,
                 response_deserializer=tongchou_dot_v1_dot_inventory__pb2.InventoryDelta.FromString,
                 _registered_method=True)
+        self.ListDivisions = channel.unary_unary(
+                '/tongchou.v1.InventoryService/ListDivisions',
+                request_serializer=tongchou_dot_v1_dot_inventory__pb2.ListDivisionsRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_inventory__pb2.ListDivisionsResponse.FromString,
+                _registered_method=True)
+        self.GetDivision = channel.unary_unary(
+                '/tongchou.v1.InventoryService/GetDivision',
+                request_serializer=tongchou_dot_v1_dot_inventory__pb2.GetDivisionRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_inventory__pb2.Division.FromString,
+                _registered_method=True)
+        self.ListSites = channel.unary_unary(
+                '/tongchou.v1.InventoryService/ListSites',
+                request_serializer=tongchou_dot_v1_dot_inventory__pb2.ListSitesRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_inventory__pb2.ListSitesResponse.FromString,
+                _registered_method=True)
+        self.GetSite = channel.unary_unary(
+                '/tongchou.v1.InventoryService/GetSite',
+                request_serializer=tongchou_dot_v1_dot_inventory__pb2.GetSiteRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_inventory__pb2.Site.FromString,
+                _registered_method=True)
+        self.ListClusters = channel.unary_unary(
+                '/tongchou.v1.InventoryService/ListClusters',
+                request_serializer=tongchou_dot_v1_dot_inventory__pb2.ListClustersRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_inventory__pb2.ListClustersResponse.FromString,
+                _registered_method=True)
+        self.GetCluster = channel.unary_unary(
+                '/tongchou.v1.InventoryService/GetCluster',
+                request_serializer=tongchou_dot_v1_dot_inventory__pb2.GetClusterRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_inventory__pb2.Cluster.FromString,
+                _registered_method=True)
 
 
 class InventoryServiceServicer:
@@ -88,6 +118,46 @@ class InventoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListDivisions(self, request, context):
+        """Divisions in code order: those the fleet documents declare and those agents report,
+        each with the totals of the nodes in its subtree.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDivision(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSites(self, request, context):
+        """Sites in name order, with their clusters, nodes and resources.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSite(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClusters(self, request, context):
+        """Clusters in name order, with their nodes, resources and what the workloads hold.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCluster(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InventoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -110,6 +180,36 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=tongchou_dot_v1_dot_inventory__pb2.WatchRequest.FromString,
                     response_serializer=tongchou_dot_v1_dot_inventory__pb2.InventoryDelta.SerializeToString,
+            ),
+            'ListDivisions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDivisions,
+                    request_deserializer=tongchou_dot_v1_dot_inventory__pb2.ListDivisionsRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_inventory__pb2.ListDivisionsResponse.SerializeToString,
+            ),
+            'GetDivision': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDivision,
+                    request_deserializer=tongchou_dot_v1_dot_inventory__pb2.GetDivisionRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_inventory__pb2.Division.SerializeToString,
+            ),
+            'ListSites': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSites,
+                    request_deserializer=tongchou_dot_v1_dot_inventory__pb2.ListSitesRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_inventory__pb2.ListSitesResponse.SerializeToString,
+            ),
+            'GetSite': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSite,
+                    request_deserializer=tongchou_dot_v1_dot_inventory__pb2.GetSiteRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_inventory__pb2.Site.SerializeToString,
+            ),
+            'ListClusters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClusters,
+                    request_deserializer=tongchou_dot_v1_dot_inventory__pb2.ListClustersRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_inventory__pb2.ListClustersResponse.SerializeToString,
+            ),
+            'GetCluster': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCluster,
+                    request_deserializer=tongchou_dot_v1_dot_inventory__pb2.GetClusterRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_inventory__pb2.Cluster.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -220,6 +320,168 @@ class InventoryService:
             '/tongchou.v1.InventoryService/Watch',
             tongchou_dot_v1_dot_inventory__pb2.WatchRequest.SerializeToString,
             tongchou_dot_v1_dot_inventory__pb2.InventoryDelta.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDivisions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongchou.v1.InventoryService/ListDivisions',
+            tongchou_dot_v1_dot_inventory__pb2.ListDivisionsRequest.SerializeToString,
+            tongchou_dot_v1_dot_inventory__pb2.ListDivisionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDivision(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongchou.v1.InventoryService/GetDivision',
+            tongchou_dot_v1_dot_inventory__pb2.GetDivisionRequest.SerializeToString,
+            tongchou_dot_v1_dot_inventory__pb2.Division.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSites(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongchou.v1.InventoryService/ListSites',
+            tongchou_dot_v1_dot_inventory__pb2.ListSitesRequest.SerializeToString,
+            tongchou_dot_v1_dot_inventory__pb2.ListSitesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSite(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongchou.v1.InventoryService/GetSite',
+            tongchou_dot_v1_dot_inventory__pb2.GetSiteRequest.SerializeToString,
+            tongchou_dot_v1_dot_inventory__pb2.Site.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClusters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongchou.v1.InventoryService/ListClusters',
+            tongchou_dot_v1_dot_inventory__pb2.ListClustersRequest.SerializeToString,
+            tongchou_dot_v1_dot_inventory__pb2.ListClustersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCluster(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongchou.v1.InventoryService/GetCluster',
+            tongchou_dot_v1_dot_inventory__pb2.GetClusterRequest.SerializeToString,
+            tongchou_dot_v1_dot_inventory__pb2.Cluster.FromString,
             options,
             channel_credentials,
             insecure,

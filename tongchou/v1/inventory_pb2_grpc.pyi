@@ -41,6 +41,17 @@ class InventoryServiceStub:
     reported or changed state, new events, and the fleet totals. A watcher that falls behind
     is sent a fresh snapshot instead of a backlog.
     """
+    ListDivisions: _grpc.UnaryUnaryMultiCallable[_inventory_pb2.ListDivisionsRequest, _inventory_pb2.ListDivisionsResponse]
+    """Divisions in code order: those the fleet documents declare and those agents report,
+    each with the totals of the nodes in its subtree.
+    """
+    GetDivision: _grpc.UnaryUnaryMultiCallable[_inventory_pb2.GetDivisionRequest, _inventory_pb2.Division]
+    ListSites: _grpc.UnaryUnaryMultiCallable[_inventory_pb2.ListSitesRequest, _inventory_pb2.ListSitesResponse]
+    """Sites in name order, with their clusters, nodes and resources."""
+    GetSite: _grpc.UnaryUnaryMultiCallable[_inventory_pb2.GetSiteRequest, _inventory_pb2.Site]
+    ListClusters: _grpc.UnaryUnaryMultiCallable[_inventory_pb2.ListClustersRequest, _inventory_pb2.ListClustersResponse]
+    """Clusters in name order, with their nodes, resources and what the workloads hold."""
+    GetCluster: _grpc.UnaryUnaryMultiCallable[_inventory_pb2.GetClusterRequest, _inventory_pb2.Cluster]
 
 @_typing.type_check_only
 class InventoryServiceAsyncStub(InventoryServiceStub):
@@ -55,6 +66,17 @@ class InventoryServiceAsyncStub(InventoryServiceStub):
     reported or changed state, new events, and the fleet totals. A watcher that falls behind
     is sent a fresh snapshot instead of a backlog.
     """
+    ListDivisions: _aio.UnaryUnaryMultiCallable[_inventory_pb2.ListDivisionsRequest, _inventory_pb2.ListDivisionsResponse]  # type: ignore[assignment]
+    """Divisions in code order: those the fleet documents declare and those agents report,
+    each with the totals of the nodes in its subtree.
+    """
+    GetDivision: _aio.UnaryUnaryMultiCallable[_inventory_pb2.GetDivisionRequest, _inventory_pb2.Division]  # type: ignore[assignment]
+    ListSites: _aio.UnaryUnaryMultiCallable[_inventory_pb2.ListSitesRequest, _inventory_pb2.ListSitesResponse]  # type: ignore[assignment]
+    """Sites in name order, with their clusters, nodes and resources."""
+    GetSite: _aio.UnaryUnaryMultiCallable[_inventory_pb2.GetSiteRequest, _inventory_pb2.Site]  # type: ignore[assignment]
+    ListClusters: _aio.UnaryUnaryMultiCallable[_inventory_pb2.ListClustersRequest, _inventory_pb2.ListClustersResponse]  # type: ignore[assignment]
+    """Clusters in name order, with their nodes, resources and what the workloads hold."""
+    GetCluster: _aio.UnaryUnaryMultiCallable[_inventory_pb2.GetClusterRequest, _inventory_pb2.Cluster]  # type: ignore[assignment]
 
 class InventoryServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -90,5 +112,52 @@ class InventoryServiceServicer(metaclass=_abc_1.ABCMeta):
         reported or changed state, new events, and the fleet totals. A watcher that falls behind
         is sent a fresh snapshot instead of a backlog.
         """
+
+    @_abc_1.abstractmethod
+    def ListDivisions(
+        self,
+        request: _inventory_pb2.ListDivisionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_inventory_pb2.ListDivisionsResponse, _abc.Awaitable[_inventory_pb2.ListDivisionsResponse]]:
+        """Divisions in code order: those the fleet documents declare and those agents report,
+        each with the totals of the nodes in its subtree.
+        """
+
+    @_abc_1.abstractmethod
+    def GetDivision(
+        self,
+        request: _inventory_pb2.GetDivisionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_inventory_pb2.Division, _abc.Awaitable[_inventory_pb2.Division]]: ...
+
+    @_abc_1.abstractmethod
+    def ListSites(
+        self,
+        request: _inventory_pb2.ListSitesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_inventory_pb2.ListSitesResponse, _abc.Awaitable[_inventory_pb2.ListSitesResponse]]:
+        """Sites in name order, with their clusters, nodes and resources."""
+
+    @_abc_1.abstractmethod
+    def GetSite(
+        self,
+        request: _inventory_pb2.GetSiteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_inventory_pb2.Site, _abc.Awaitable[_inventory_pb2.Site]]: ...
+
+    @_abc_1.abstractmethod
+    def ListClusters(
+        self,
+        request: _inventory_pb2.ListClustersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_inventory_pb2.ListClustersResponse, _abc.Awaitable[_inventory_pb2.ListClustersResponse]]:
+        """Clusters in name order, with their nodes, resources and what the workloads hold."""
+
+    @_abc_1.abstractmethod
+    def GetCluster(
+        self,
+        request: _inventory_pb2.GetClusterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_inventory_pb2.Cluster, _abc.Awaitable[_inventory_pb2.Cluster]]: ...
 
 def add_InventoryServiceServicer_to_server(servicer: InventoryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

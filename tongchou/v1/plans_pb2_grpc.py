@@ -39,6 +39,16 @@ class PlanServiceStub:
                 request_serializer=tongchou_dot_v1_dot_plans__pb2.RunPlanRequest.SerializeToString,
                 response_deserializer=tongchou_dot_v1_dot_plans__pb2.PlanEvent.FromString,
                 _registered_method=True)
+        self.ListPlans = channel.unary_unary(
+                '/tongchou.v1.PlanService/ListPlans',
+                request_serializer=tongchou_dot_v1_dot_plans__pb2.ListPlansRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_plans__pb2.ListPlansResponse.FromString,
+                _registered_method=True)
+        self.GetPlan = channel.unary_unary(
+                '/tongchou.v1.PlanService/GetPlan',
+                request_serializer=tongchou_dot_v1_dot_plans__pb2.GetPlanRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_plans__pb2.PlanResult.FromString,
+                _registered_method=True)
 
 
 class PlanServiceServicer:
@@ -53,6 +63,19 @@ class PlanServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPlans(self, request, context):
+        """The plans run since the hub started, newest first (the newest 50 are kept).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPlan(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PlanServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -60,6 +83,16 @@ def add_PlanServiceServicer_to_server(servicer, server):
                     servicer.RunPlan,
                     request_deserializer=tongchou_dot_v1_dot_plans__pb2.RunPlanRequest.FromString,
                     response_serializer=tongchou_dot_v1_dot_plans__pb2.PlanEvent.SerializeToString,
+            ),
+            'ListPlans': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPlans,
+                    request_deserializer=tongchou_dot_v1_dot_plans__pb2.ListPlansRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_plans__pb2.ListPlansResponse.SerializeToString,
+            ),
+            'GetPlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPlan,
+                    request_deserializer=tongchou_dot_v1_dot_plans__pb2.GetPlanRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_plans__pb2.PlanResult.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -89,6 +122,60 @@ class PlanService:
             '/tongchou.v1.PlanService/RunPlan',
             tongchou_dot_v1_dot_plans__pb2.RunPlanRequest.SerializeToString,
             tongchou_dot_v1_dot_plans__pb2.PlanEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPlans(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongchou.v1.PlanService/ListPlans',
+            tongchou_dot_v1_dot_plans__pb2.ListPlansRequest.SerializeToString,
+            tongchou_dot_v1_dot_plans__pb2.ListPlansResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongchou.v1.PlanService/GetPlan',
+            tongchou_dot_v1_dot_plans__pb2.GetPlanRequest.SerializeToString,
+            tongchou_dot_v1_dot_plans__pb2.PlanResult.FromString,
             options,
             channel_credentials,
             insecure,

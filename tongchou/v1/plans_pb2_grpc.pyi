@@ -36,6 +36,9 @@ class PlanServiceStub:
     the hub's fleet, whose free capacity is what its nodes report unused. Streams progress
     while the solver runs, then the plan. Documents with errors are INVALID_ARGUMENT.
     """
+    ListPlans: _grpc.UnaryUnaryMultiCallable[_plans_pb2.ListPlansRequest, _plans_pb2.ListPlansResponse]
+    """The plans run since the hub started, newest first (the newest 50 are kept)."""
+    GetPlan: _grpc.UnaryUnaryMultiCallable[_plans_pb2.GetPlanRequest, _plans_pb2.PlanResult]
 
 @_typing.type_check_only
 class PlanServiceAsyncStub(PlanServiceStub):
@@ -45,6 +48,9 @@ class PlanServiceAsyncStub(PlanServiceStub):
     the hub's fleet, whose free capacity is what its nodes report unused. Streams progress
     while the solver runs, then the plan. Documents with errors are INVALID_ARGUMENT.
     """
+    ListPlans: _aio.UnaryUnaryMultiCallable[_plans_pb2.ListPlansRequest, _plans_pb2.ListPlansResponse]  # type: ignore[assignment]
+    """The plans run since the hub started, newest first (the newest 50 are kept)."""
+    GetPlan: _aio.UnaryUnaryMultiCallable[_plans_pb2.GetPlanRequest, _plans_pb2.PlanResult]  # type: ignore[assignment]
 
 class PlanServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -57,5 +63,20 @@ class PlanServiceServicer(metaclass=_abc_1.ABCMeta):
         the hub's fleet, whose free capacity is what its nodes report unused. Streams progress
         while the solver runs, then the plan. Documents with errors are INVALID_ARGUMENT.
         """
+
+    @_abc_1.abstractmethod
+    def ListPlans(
+        self,
+        request: _plans_pb2.ListPlansRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plans_pb2.ListPlansResponse, _abc.Awaitable[_plans_pb2.ListPlansResponse]]:
+        """The plans run since the hub started, newest first (the newest 50 are kept)."""
+
+    @_abc_1.abstractmethod
+    def GetPlan(
+        self,
+        request: _plans_pb2.GetPlanRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plans_pb2.PlanResult, _abc.Awaitable[_plans_pb2.PlanResult]]: ...
 
 def add_PlanServiceServicer_to_server(servicer: PlanServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

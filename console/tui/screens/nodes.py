@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import DataTable, Input
-from textual.widgets.data_table import ColumnKey
+from textual.widgets import Input
 
 from console.client.fleet_view import FleetView
 from console.tui.format import STATE_NAMES, size, state_text
 from console.tui.i18n import STATES, text
+from console.tui.widgets.fleet_table import Cell, Column, FleetTable
 from console.tui.widgets.node_detail import NodeDetail
 from tongchou.v1 import inventory_pb2
 
 FILTER_DELAY = 0.15
 """Seconds of quiet typing before the table is refiltered."""
-COLUMNS = ("node", "state", "division", "cluster", "arch", "chip", "cores", "cpu_used", "memory")
+COLUMNS: tuple[tuple[str, int, bool], ...] = (
+    ("node", 26, False), ("state", 6, False), ("division", 9, False), ("cluster", 24, False),
+    ("arch", 11, False), ("chip", 16, False), ("cores", 5, True), ("cpu_used", 8, True),
+    ("memory", 19, True),
+)  # fmt: skip
+"""Each column's key, width and whether it is numeric (right-aligned)."""
 
 
 def matches(node: inventory_pb2.Node, query: str) -> bool:
@@ -58,31 +62,35 @@ class Nodes(Vertical):
         self.lang = lang
         self.query_text = ""
         self._view: FleetView | None = None
+        self._shown = ""
+        self._pending: Timer | None = None
+        self._matching: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=text(self.lang, "filter"), id="node-filter")
-        yield DataTable(id="node-table", cursor_type="row", zebra_stripes=True)
+        columns = [
+            Column(key, text(self.lang, key), width, numeric) for key, width, numeric in COLUMNS
+        ]
+        yield FleetTable(columns, self._cells, sort_value=self._sort_value, id="node-table")
         yield NodeDetail(id="node-detail")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key in COLUMNS:
-            table.add_column(text(self.lang, key), key=key)
         self.query_one(Input).display = False
         self.query_one(NodeDetail).display = False
-        self._shown = ""
-        self._pending: Timer | None = None
 
-    @on(DataTable.RowSelected, "#node-table")
-    def _open(self, event: DataTable.RowSelected) -> None:
+    @property
+    def table(self) -> FleetTable:
+        return self.query_one("#node-table", FleetTable)
+
+    @on(FleetTable.Selected, "#node-table")
+    def _open(self, event: FleetTable.Selected) -> None:
         """Enter on a row opens (or closes) its detail, which then follows its reports."""
-        name = str(event.row_key.value)
         detail = self.query_one(NodeDetail)
-        if self._shown == name and detail.display:
+        if self._shown == event.key and detail.display:
             detail.display = False
             self._shown = ""
             return
-        self._shown = name
+        self._shown = event.key
         detail.display = True
         self._show_detail()
 
@@ -112,9 +120,12 @@ class Nodes(Vertical):
 
     @on(Input.Submitted, "#node-filter")
     def _done(self, event: Input.Submitted) -> None:
-        self.query_one(DataTable).focus()
+        self.table.focus()
 
-    def _row(self, node: inventory_pb2.Node) -> tuple[object, ...]:
+    def _cells(self, name: str) -> tuple[Cell, ...]:
+        node = self._view.nodes.get(name) if self._view is not None else None
+        if node is None:
+            return (name,)
         state = STATE_NAMES.get(node.state, "lost")
         cap, use = node.capacity, node.usage
         return (
@@ -124,33 +135,50 @@ class Nodes(Vertical):
             f"{size(use.memory_used_bytes)}/{size(cap.memory_bytes)}",
         )  # fmt: skip
 
+    def _sort_value(self, name: str, column: str) -> object:
+        node = self._view.nodes.get(name) if self._view is not None else None
+        if node is None:
+            return 0
+        ident = node.identity
+        values: dict[str, object] = {
+            "node": ident.node, "state": node.state, "division": ident.division,
+            "cluster": ident.cluster, "arch": ident.arch, "chip": ident.chip,
+            "cores": node.capacity.cpu_logical, "cpu_used": node.usage.cpu_ratio,
+            "memory": node.usage.memory_used_bytes,
+        }  # fmt: skip
+        return values[column]
+
     def rebuild(self, view: FleetView) -> None:
-        """Fills the table anew (after a snapshot, a new filter or a new language)."""
+        """Refilters and reorders the rows (after a snapshot, a new filter or a new language)."""
         self._view = view
-        table = self.query_one(DataTable)
-        for key in COLUMNS:
-            table.columns[ColumnKey(key)].label = Text(text(self.lang, key))
+        table = self.table
+        table.relabel({key: text(self.lang, key) for key, _, _ in COLUMNS})
         self.query_one(Input).placeholder = text(self.lang, "filter")
-        table.clear()
-        for name, node in sorted(view.nodes.items()):
-            if matches(node, self.query_text):
-                table.add_row(*self._row(node), key=name)
+        query = self.query_text
+        self._matching = {n for n, node in view.nodes.items() if matches(node, query)}
+        table.set_keys(self._matching)
 
     def update(self, view: FleetView, changed: set[str]) -> None:
-        """Updates the rows of `changed` nodes in place, adding new ones that match the filter."""
+        """Redraws the rows of `changed` nodes; reorders only when the rows shown must change."""
         self._view = view
-        table = self.query_one(DataTable)
-        if len(changed) > 2000 or not table.row_count:
-            self.rebuild(view)
-            return
+        table = self.table
         if self._shown in changed:
             self._show_detail()
-        for name in sorted(changed):
+        if not table.row_count or len(changed) > len(view.nodes) // 2:
+            self.rebuild(view)
+            return
+        query, matching = self.query_text, self._matching
+        reorder = table.sort_column != 0 or table.sort_reverse
+        for name in changed:
             node = view.nodes.get(name)
-            if node is None or not matches(node, self.query_text):
-                continue
-            if name not in table.rows:
-                table.add_row(*self._row(node), key=name)
-                continue
-            for column, value in zip(COLUMNS, self._row(node), strict=True):
-                table.update_cell(name, column, value)
+            now = node is not None and matches(node, query)
+            if now != (name in matching):
+                reorder = True
+                if now:
+                    matching.add(name)
+                else:
+                    matching.discard(name)
+        if reorder:
+            table.set_keys(matching)
+        else:
+            table.changed(changed)

@@ -10,15 +10,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil
+from textual import events
+from textual.widgets import Input
 
 from bench.common import ROOT, machine, quantile, start_hub
 from console.client import HubClient
 from console.tui.app import TongchouApp
+from console.tui.screens.nodes import FILTER_DELAY
 from console.tui.widgets.fleet_table import FleetTable
 
 POOL = """---
@@ -52,37 +57,92 @@ def fleet_file(folder: Path, nodes: int) -> Path:
     return out
 
 
+class Frames:
+    """Records when the app hands each frame to the terminal driver."""
+
+    def __init__(self, app: TongchouApp) -> None:
+        self.times: list[float] = []
+        display = app._display
+
+        def timed(screen: Any, renderable: Any) -> None:
+            if renderable is not None:
+                self.times.append(time.perf_counter())
+            display(screen, renderable)
+
+        app._display = timed  # type: ignore[method-assign]
+
+    async def after(self, started: float, done: Callable[[], bool], limit: float = 30.0) -> float:
+        """Seconds from `started` to the first frame drawn once `done()` holds."""
+        deadline = time.perf_counter() + limit
+        while not done():
+            if time.perf_counter() > deadline:
+                raise TimeoutError("the key had no effect")
+            await asyncio.sleep(0.001)
+        seen = time.perf_counter()
+        while not self.times or self.times[-1] < seen:
+            if time.perf_counter() > deadline:
+                raise TimeoutError("no frame was drawn")
+            await asyncio.sleep(0.001)
+        return next(t for t in self.times if t >= seen) - started
+
+
+async def key(app: TongchouApp, frames: Frames, name: str, done: Callable[[], bool]) -> float:
+    """Sends one key as the terminal would; returns the keystroke-to-frame time."""
+    char = name if len(name) == 1 else None
+    started = time.perf_counter()
+    assert app._driver is not None
+    app._driver.send_message(events.Key(name, char))
+    return await frames.after(started, done)
+
+
+def shows(box: Input, value: str) -> Callable[[], bool]:
+    return lambda: box.value == value
+
+
+def moved(table: FleetTable, row: int) -> Callable[[], bool]:
+    return lambda: table.cursor_row != row
+
+
 async def measure(address: str, nodes: int) -> str:
     me = psutil.Process()
     started = time.perf_counter()
     app = TongchouApp(HubClient(address), clock=False)
     async with app.run_test(size=(160, 50)) as pilot:
+        frames = Frames(app)
         table = app.query_one("#node-table", FleetTable)
         while not (app.view.ready and table.row_count >= nodes * 0.95):
             await pilot.pause(0.02)
+        await frames.after(started, lambda: True)
         first_paint = time.perf_counter() - started
         await pilot.press("n")
-        keys: list[float] = []
-        for key in ["slash", *"gov-a", "enter"]:
-            t0 = time.perf_counter()
-            await pilot.press(key)
-            await pilot.pause()
-            keys.append(time.perf_counter() - t0)
-        for _ in range(5):
-            await pilot.press("backspace")
+        await pilot.pause(0.5)
+        box = app.query_one("#node-filter", Input)
+        typing: list[float] = []
+        await key(app, frames, "slash", lambda: app.focused is box)
+        for char in "gov-a":
+            typing.append(await key(app, frames, char, shows(box, box.value + char)))
+        typed = time.perf_counter()
+        applied = await frames.after(typed, lambda: 0 < table.row_count < nodes * 0.95)
+        await key(app, frames, "enter", lambda: app.focused is not box)
+        paging: list[float] = []
         for _ in range(20):
-            t0 = time.perf_counter()
-            await pilot.press("pagedown")
-            await pilot.pause()
-            keys.append(time.perf_counter() - t0)
+            before = table.cursor_row
+            paging.append(await key(app, frames, "pagedown", moved(table, before)))
+            await asyncio.sleep(0.05)
         cpu0 = sum(me.cpu_times()[:2])
         t0 = time.perf_counter()
         await pilot.pause(20.0)
         share = (sum(me.cpu_times()[:2]) - cpu0) / (time.perf_counter() - t0)
-    keys.sort()
+    keys = sorted(typing + paging)
+
+    def ms(values: list[float], q: float) -> str:
+        return f"{quantile(sorted(values), q) * 1000:.0f} ms"
+
     return (
         f"{nodes:,} nodes streaming: first paint {first_paint:.2f} s; keystroke to frame "
-        f"p50 {quantile(keys, 0.5) * 1000:.0f} ms, p95 {quantile(keys, 0.95) * 1000:.0f} ms; "
+        f"p50 {ms(keys, 0.5)}, p95 {ms(keys, 0.95)} (typing p95 {ms(typing, 0.95)}, "
+        f"page down p95 {ms(paging, 0.95)}); filter applied {applied * 1000:.0f} ms after the "
+        f"last key (it waits for a {FILTER_DELAY * 1000:.0f} ms pause in typing); "
         f"console CPU {share:.0%} of a core while the fleet streams"
     )
 

@@ -6,16 +6,18 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import grpc
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.message import Message
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import (
     Footer,
@@ -36,9 +38,11 @@ from console.tui.screens.help import Help
 from console.tui.screens.nodes import Nodes
 from console.tui.screens.overview import Overview
 from console.tui.screens.plan import Plan
+from console.tui.screens.policies import Policies
+from console.tui.screens.sites import Sites
 from console.tui.screens.workloads import Workloads
 
-TABS = ("overview", "nodes", "clusters", "workloads", "plan", "events")
+TABS = ("overview", "nodes", "clusters", "sites", "workloads", "policies", "plan", "events")
 PLAN_TIME_LIMIT = 30.0
 
 
@@ -46,7 +50,9 @@ VIEWS: dict[str, Callable[[str], Widget]] = {
     "overview": Overview,
     "nodes": Nodes,
     "clusters": Clusters,
+    "sites": Sites,
     "workloads": Workloads,
+    "policies": Policies,
     "plan": Plan,
     "events": Events,
 }
@@ -72,13 +78,16 @@ class TongchouApp(App[None]):
         Binding("o", "tab('overview')", "Overview"),
         Binding("n", "tab('nodes')", "Nodes"),
         Binding("c", "tab('clusters')", "Clusters"),
+        Binding("t", "tab('sites')", "Sites"),
         Binding("w", "tab('workloads')", "Workloads"),
+        Binding("y", "tab('policies')", "Policies"),
         Binding("p", "tab('plan')", "Plan"),
         Binding("e", "tab('events')", "Events"),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "submit", "Submit"),
         Binding("x", "explain", "Explain"),
         Binding("r", "run_plan", "Run plan"),
+        Binding("k", "check_policies", "Check policies", show=False),
         Binding("j", "export_plan", "Export plan", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("l", "language", "中文/English"),
@@ -96,6 +105,7 @@ class TongchouApp(App[None]):
         self.view = FleetView()
         self._changed: set[str] = set()
         self._events_shown = 0
+        self.division_names: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=self.clock)
@@ -136,14 +146,49 @@ class TongchouApp(App[None]):
 
     @work(exclusive=True, group="workloads")
     async def poll_workloads(self) -> None:
+        """Workloads, division names and the list view on screen, every `refresh_every`."""
         while True:
             with contextlib.suppress(grpc.aio.AioRpcError, OSError):
                 statuses = await self.hub.workloads()
                 try:
                     self.query_one(Workloads).show(statuses)
+                    if not self.division_names:
+                        await self.load_division_names()
+                    await self.refresh_lists()
                 except NoMatches:  # the app is closing
                     return
             await asyncio.sleep(self.refresh_every)
+
+    async def load_division_names(self) -> None:
+        divisions = await self.hub.divisions()
+        self.division_names = {d.code: d.name for d in divisions if d.name and d.name != d.code}
+        self.query_one(Overview).names = self.division_names
+        self.query_one(Sites).names = self.division_names
+        if self.view.ready:
+            self.query_one(Overview).refresh_view(self.view)
+
+    async def refresh_lists(self) -> None:
+        """Asks the hub for the sites or the policies when their view is on screen."""
+        active = self.query_one(TabbedContent).active
+        if active == "tab-sites":
+            self.query_one(Sites).show(await self.hub.sites())
+        elif active == "tab-policies":
+            self.query_one(Policies).show(await self.hub.policies())
+
+    @work(exclusive=True, group="lists")
+    async def fetch_lists(self) -> None:
+        with contextlib.suppress(grpc.aio.AioRpcError, OSError):
+            await self.refresh_lists()
+
+    @work(exclusive=True, group="check")
+    async def check_policies(self, source: str, documents: str) -> None:
+        pane = self.query_one(Policies)
+        try:
+            answer = await self.hub.check_policies(documents)
+        except grpc.aio.AioRpcError as err:
+            pane.checked_error(err.details() or str(err.code()))
+            return
+        pane.checked(source, answer)
 
     @work(group="submit")
     async def submit_workload(self, document: str) -> None:
@@ -170,7 +215,8 @@ class TongchouApp(App[None]):
 
     @on(HubStatus)
     def _status(self, message: HubStatus) -> None:
-        self.query_one("#banner").display = not message.connected
+        with contextlib.suppress(NoMatches):  # the app is closing
+            self.query_one("#banner").display = not message.connected
 
     @on(FleetChanged)
     def _fleet(self, _message: FleetChanged) -> None:
@@ -191,12 +237,48 @@ class TongchouApp(App[None]):
 
     # -- actions ----------------------------------------------------------------------
 
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The command palette (ctrl+p): every view and action, searchable by name."""
+        yield from super().get_system_commands(screen)
+        for tab in TABS:
+            yield SystemCommand(
+                f"{text(self.lang, 'show')} {text(self.lang, tab)}",
+                text(self.lang, "show_help"),
+                partial(self.action_tab, tab),
+            )
+        for label, what, action in (
+            ("filter nodes", "text, label=value or ready/stale/lost", self.action_filter),
+            ("submit a workload", "a Workload YAML file", self.action_submit),
+            (
+                "explain the selected workload",
+                "why each cluster was used or not",
+                self.action_explain,
+            ),
+            ("run the planner", "a folder of planning documents", self.action_run_plan),
+            ("export the plan", "as JSON in the current folder", self.action_export_plan),
+            (
+                "check policies",
+                "a PlacementPolicy file against the hub",
+                self.action_check_policies,
+            ),
+            ("中文 / English", "switch the interface language", self.action_language),
+        ):
+            yield SystemCommand(label, what, action)
+
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{tab}"
         if tab == "overview":
             self.query_one(Overview).refresh_view(self.view)
         elif tab == "clusters":
             self.query_one(Clusters).refresh_view(self.view)
+        elif tab in ("sites", "policies"):
+            self.fetch_lists()
+        elif tab == "nodes":
+            self.query_one(Nodes).table.focus()
+
+    def action_check_policies(self) -> None:
+        self.action_tab("policies")
+        self.query_one(Policies).ask_file()
 
     def action_help(self) -> None:
         self.push_screen(Help(self.lang))
@@ -265,3 +347,7 @@ class TongchouApp(App[None]):
         self.query_one(Overview).refresh_view(self.view)
         self.query_one(Clusters).lang = self.lang
         self.query_one(Nodes).rebuild(self.view)
+        for listing in (self.query_one(Sites), self.query_one(Policies)):
+            listing.lang = self.lang
+            listing.relabel()
+        self.fetch_lists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from tongchou.v1 import inventory_pb2, plans_pb2, workloads_pb2
+from tongchou.v1 import inventory_pb2, plans_pb2, policies_pb2, workloads_pb2
 
 
 class Hub(Protocol):
@@ -26,3 +26,17 @@ class Hub(Protocol):
     def run_plan(
         self, yaml_text: str, *, time_limit: float = 30.0, gap: float = 0.001
     ) -> AsyncIterator[plans_pb2.PlanEvent]: ...
+
+    async def divisions(
+        self, division: str = "", timeout: float = 10.0
+    ) -> list[inventory_pb2.Division]: ...
+
+    async def sites(
+        self, division: str = "", timeout: float = 10.0
+    ) -> list[inventory_pb2.Site]: ...
+
+    async def policies(self, timeout: float = 30.0) -> policies_pb2.ListPoliciesResponse: ...
+
+    async def check_policies(
+        self, yaml_text: str, timeout: float = 30.0
+    ) -> policies_pb2.ListPoliciesResponse: ...

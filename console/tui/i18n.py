@@ -18,7 +18,15 @@ LABELS: dict[str, dict[str, str]] = {
         "subject": "Subject", "message": "Message", "clusters": "Clusters", "plan": "Plan",
         "site": "Site", "provider": "Provider", "mlps": "MLPS", "archs": "Archs",
         "plan_path": "Folder of Platform, Demand, ServerSku, PlanningPolicy documents",
-        "solving": "Solving…", "planned": "Planned.",
+        "solving": "Solving…", "planned": "Planned.", "sites": "Sites",
+        "compute_hub": "Hub (东数西算)", "allocated": "Allocated", "pue": "PUE",
+        "slots": "Free slots", "policies": "Policies", "policy": "Policy", "form": "Form",
+        "weight": "Weight", "matched": "Binds", "removed": "Removes", "examples": "e.g.",
+        "origin": "From", "check_path": "PlacementPolicy file or folder to check",
+        "policies_loaded": "{policies} policies loaded · effect on {workloads} workloads "
+                           "and {clusters} clusters, each policy on its own",
+        "checked": "Checked {source} against the hub's workloads and clusters:",
+        "show": "show", "show_help": "switch to this view",
     },
     "zh": {
         "overview": "总览", "nodes": "节点", "workloads": "工作负载", "events": "事件",
@@ -36,7 +44,15 @@ LABELS: dict[str, dict[str, str]] = {
         "subject": "对象", "message": "内容", "clusters": "集群", "plan": "统筹规划",
         "site": "站点", "provider": "云服务商", "mlps": "等保", "archs": "架构",
         "plan_path": "规划文件目录（平台、需求、服务器型号、规划策略）",
-        "solving": "求解中…", "planned": "规划完成。",
+        "solving": "求解中…", "planned": "规划完成。", "sites": "站点",
+        "compute_hub": "算力枢纽", "allocated": "已分配", "pue": "PUE", "slots": "空余机位",
+        "policies": "调度策略", "policy": "策略", "form": "类型", "weight": "权重",
+        "matched": "适用", "removed": "排除集群", "examples": "示例", "origin": "来源",
+        "check_path": "要检查的调度策略文件或目录",
+        "policies_loaded": "已加载 {policies} 条策略 · 对 {workloads} 个工作负载、"
+                           "{clusters} 个集群的影响（逐条单独计算）",
+        "checked": "已用中枢的工作负载和集群检查 {source}：",
+        "show": "查看", "show_help": "切换到此视图",
     },
 }  # fmt: skip
 

@@ -11,9 +11,11 @@ import grpc
 
 from tongchou import levels
 from tongchou.divisions import level_of
-from tongchou.v1 import common_pb2, inventory_pb2, plans_pb2, workloads_pb2
+from tongchou.v1 import common_pb2, inventory_pb2, plans_pb2, policies_pb2, workloads_pb2
 
 DIVISIONS = ("440000", "440106", "440305", "441422")
+NAMES = {"440000": "广东省", "440100": "广州市", "440106": "天河区", "440300": "深圳市",
+         "440305": "南山区", "441400": "梅州市", "441422": "大埔县"}  # fmt: skip
 CHIPS = (("x86_64", "hygon-7380"), ("aarch64", "kunpeng-920"), ("loongarch64", "loongson-3c5000"))
 
 
@@ -64,6 +66,12 @@ class FakeHub:
         self.statuses: list[workloads_pb2.WorkloadStatus] = []
         self.submitted: list[str] = []
         self.planned: list[str] = []
+        self.checked: list[str] = []
+
+    def invalid(self, details: str) -> grpc.aio.AioRpcError:
+        return grpc.aio.AioRpcError(
+            grpc.StatusCode.INVALID_ARGUMENT, grpc.aio.Metadata(), grpc.aio.Metadata(), details
+        )
 
     def push(self, delta: inventory_pb2.InventoryDelta) -> None:
         self.queue.put_nowait(delta)
@@ -126,3 +134,58 @@ class FakeHub:
             json='{"kind": "Plan", "savingsCny": 1}', table="94 demands: 80 reuse, 14 build"
         )
         yield plans_pb2.PlanEvent(result=result)
+
+    async def divisions(
+        self, division: str = "", timeout: float = 10.0
+    ) -> list[inventory_pb2.Division]:
+        return [
+            inventory_pb2.Division(code=code, name=name, level=levels.to_wire(level_of(code)))
+            for code, name in sorted(NAMES.items())
+        ]
+
+    async def sites(self, division: str = "", timeout: float = 10.0) -> list[inventory_pb2.Site]:
+        out = []
+        for code in DIVISIONS:
+            site = inventory_pb2.Site(
+                name=f"site-{code}", division=code, provider="on-prem", mlps_level=3,
+                clusters=[f"cluster-{code}"], pue=1.3, free_server_slots=8,
+                compute_hub="guangdong" if code == "440000" else "",
+            )  # fmt: skip
+            site.totals.nodes_ready = 5
+            site.totals.cpu_cores = 320
+            site.totals.cpu_used_cores = 96
+            site.allocation.cpu_allocated_cores = 160
+            out.append(site)
+        return out
+
+    async def policies(self, timeout: float = 30.0) -> policies_pb2.ListPoliciesResponse:
+        return policies_pb2.ListPoliciesResponse(
+            clusters=4, workloads=2,
+            policies=[
+                policies_pb2.Policy(
+                    name="architecture", form="require", weight=1, workloads_matched=2,
+                    clusters_removed=1, removed_examples=["cluster-441422"],
+                    origin="/etc/tongchou/policies/architecture.yaml:10",
+                ),
+                policies_pb2.Policy(
+                    name="east-west", form="prefer", weight=2, workloads_matched=1,
+                    origin="/etc/tongchou/policies/east-west.yaml:12",
+                ),
+            ],
+        )  # fmt: skip
+
+    async def check_policies(
+        self, yaml_text: str, timeout: float = 30.0
+    ) -> policies_pb2.ListPoliciesResponse:
+        self.checked.append(yaml_text)
+        if "arches" in yaml_text:
+            raise self.invalid("submitted policies:5:22: undeclared reference to 'arches'")
+        return policies_pb2.ListPoliciesResponse(
+            clusters=4, workloads=2,
+            policies=[
+                policies_pb2.Policy(
+                    name="arm-only", form="require", workloads_matched=2, clusters_removed=3,
+                    removed_examples=["cluster-440000", "cluster-440106", "cluster-440305"],
+                )
+            ],
+        )  # fmt: skip

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Sparkline, Static, TabbedContent, Tree
 
@@ -169,3 +170,92 @@ async def test_open_a_node_and_watch_its_sparkline_grow() -> None:
         sparkline = app.query_one("#node-cpu", Sparkline)
         await until(pilot, lambda: len(list(sparkline.data or [])) == 2, "a second point")
         assert list(sparkline.data or [])[-1] == 0.9
+
+
+async def test_sites_view_lists_the_hubs_sites_with_division_names() -> None:
+    app = TongchouApp(FakeHub([snapshot(20)]))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.view.ready, "the snapshot")
+        await pilot.press("t")
+        table = app.query_one("#site-table", DataTable)
+        await until(pilot, lambda: table.row_count == 4, "four sites")
+        row = table.get_row("site-440106")
+        assert row[:6] == ["site-440106", "440106 天河区", "on-prem", "—", 3, "cluster-440106"]
+        assert str(row[8]).endswith("30%") and str(row[9]).endswith("50%")  # used, allocated
+        assert table.get_row("site-440000")[3] == "guangdong"
+
+
+async def test_overview_tree_names_divisions_in_chinese_aligned() -> None:
+    app = TongchouApp(FakeHub([snapshot(30)]), refresh_every=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: bool(app.division_names), "the division names")
+        tree = app.query_one("#divisions", Tree)
+        await until(pilot, lambda: "广东省" in str(tree.root.children[0].label), "named tree")
+        cities = [str(n.label) for n in tree.root.children[0].children]
+        assert any(label.startswith("440100  广州市      ") for label in cities), cities
+        # the counts after the names start in the same terminal column
+        columns = {cell_len(label.split("  ")[0] + "  " + label.split("  ")[1]) for label in cities}
+        assert len(columns) == 1, cities
+
+
+async def test_policies_view_and_checking_a_policy_file(tmp_path: Path) -> None:
+    hub = FakeHub([snapshot(8)])
+    good = tmp_path / "arm-only.yaml"
+    good.write_text("kind: PlacementPolicy # cluster.archs\n", encoding="utf-8")
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("kind: PlacementPolicy # cluster.arches\n", encoding="utf-8")
+    app = TongchouApp(hub)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.view.ready, "the snapshot")
+        await pilot.press("y")
+        table = app.query_one("#policy-table", DataTable)
+        await until(pilot, lambda: table.row_count == 2, "two policies")
+        assert table.get_row("architecture")[:7] == [
+            "architecture", "require", "1", "2/2", "1", "cluster-441422", "architecture.yaml:10",
+        ]  # fmt: skip
+        assert table.get_row("east-west")[4] == "—"  # a preference removes nothing
+        header = str(app.query_one("#policy-header", Static).render())
+        assert "2 policies loaded" in header and "4 clusters" in header
+        result = app.query_one("#policy-check", Static)
+        await pilot.press("k", *str(bad), "enter")
+        await until(pilot, lambda: "arches" in str(result.render()), "the error")
+        assert "submitted policies:5:22" in str(result.render())
+        await pilot.press("k", *str(good), "enter")
+        await until(pilot, lambda: "arm-only" in str(result.render()), "the check")
+        assert "removes 3 of 4 clusters" in str(result.render())
+        assert hub.checked == [bad.read_text(), good.read_text()]
+
+
+async def test_sort_and_page_the_node_table() -> None:
+    app = TongchouApp(FakeHub([snapshot(120)]))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.view.ready, "the snapshot")
+        await pilot.press("n")
+        table = app.query_one("#node-table", FleetTable)
+        await until(pilot, lambda: table.row_count == 120, "120 rows")
+        assert table.keys[:2] == ["node-000", "node-001"]
+        await pilot.press("pagedown")
+        assert table.cursor_row == table.size.height - 1
+        assert table.scroll_offset.y > 0
+        for _ in range(7):  # node → … → cpu_used
+            await pilot.press("greater_than_sign")
+        assert table.columns[table.sort_column].key == "cpu_used"
+        ratios = [app.view.nodes[k].usage.cpu_ratio for k in table.keys]
+        assert ratios == sorted(ratios)
+        await pilot.press("exclamation_mark")
+        ratios = [app.view.nodes[k].usage.cpu_ratio for k in table.keys]
+        assert ratios == sorted(ratios, reverse=True)
+        await pilot.press("end")
+        assert table.cursor_key == table.keys[-1]
+
+
+async def test_command_palette_switches_views() -> None:
+    app = TongchouApp(FakeHub([snapshot(4)]))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.view.ready, "the snapshot")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"show Policies")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        tabs = app.query_one(TabbedContent)
+        await until(pilot, lambda: tabs.active == "tab-policies", "the policies view")

@@ -9,6 +9,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from console.tui.app import TongchouApp
+from console.tui.widgets.fleet_table import FleetTable
 from tests.tui.fake_hub import FakeHub, snapshot
 
 SIZE = (120, 36)
@@ -23,7 +24,7 @@ async def ready(pilot: Pilot[Any]) -> None:
     target = pilot.app
     assert isinstance(target, TongchouApp)
     for _ in range(100):
-        if target.view.ready:
+        if target.view.ready and target.division_names:
             break
         await pilot.pause(0.05)
     await pilot.pause()
@@ -37,7 +38,13 @@ def test_nodes_filtered(snap_compare: Compare) -> None:
     async def filtered(pilot: Pilot[Any]) -> None:
         await ready(pilot)
         await pilot.press("slash", *"hygon")
-        await pilot.pause(0.4)  # the filter applies once typing pauses
+        table = pilot.app.query_one("#node-table", FleetTable)
+        for _ in range(100):  # the filter applies once typing pauses
+            if table.row_count == 8:
+                break
+            await pilot.pause(0.05)
+        await pilot.press("enter")  # to the table: no blinking text cursor in the snapshot
+        await pilot.pause()
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=filtered)
 
@@ -49,3 +56,21 @@ def test_nodes_in_chinese(snap_compare: Compare) -> None:
         await pilot.pause()
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=chinese)
+
+
+def test_sites(snap_compare: Compare) -> None:
+    async def sites(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await pilot.press("t")
+        await pilot.pause(0.3)
+
+    assert snap_compare(app(), terminal_size=SIZE, run_before=sites)
+
+
+def test_policies(snap_compare: Compare) -> None:
+    async def policies(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await pilot.press("y")
+        await pilot.pause(0.3)
+
+    assert snap_compare(app(), terminal_size=SIZE, run_before=policies)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from rich.cells import cell_len
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -16,6 +17,14 @@ from console.tui.i18n import LEVELS, text
 from tongchou import levels
 from tongchou.divisions import ancestors
 
+NAME_CELLS = 12
+"""Terminal cells a division name takes in the tree (a Chinese character takes two)."""
+
+
+def padded(name: str, cells: int) -> str:
+    """`name` padded with spaces to `cells` terminal cells, so the counts after it align."""
+    return name + " " * max(0, cells - cell_len(name))
+
 
 class Overview(Vertical):
     """Totals per level, and per division in its tree (province → city → county → township)."""
@@ -24,6 +33,7 @@ class Overview(Vertical):
         super().__init__(id="overview")
         self.lang = lang
         self._tree_nodes: dict[str, TreeNode[None]] = {}
+        self.names: dict[str, str] = {}  # division code → name, from the hub
 
     def compose(self) -> ComposeResult:
         yield Static(id="levels")
@@ -65,7 +75,9 @@ class Overview(Vertical):
         for code in sorted(counts, key=lambda c: (len(ancestors(c)), c)):
             parent_code = next((a for a in ancestors(code) if a in self._tree_nodes), None)
             c = counts[code]
-            label = f"{code}  {c['ready']} {text(self.lang, 'ready')}"
+            label = f"{code}  {padded(self.names.get(code, ''), NAME_CELLS)}  {c['ready']} " + text(
+                self.lang, "ready"
+            )
             if c["stale"]:
                 label += f" · {c['stale']} {text(self.lang, 'stale')}"
             if c["lost"]:

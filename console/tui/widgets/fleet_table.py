@@ -18,7 +18,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.events import Click
-from textual.geometry import Size
+from textual.geometry import Offset, Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -118,6 +118,10 @@ class FleetTable(ScrollView, can_focus=True):
         self._strips: dict[str, Strip] = {}
         self.sort_column = 0
         self.sort_reverse = False
+        self._header_strip: Strip | None = None
+        self._frame: tuple[Style, Style, Style, int, Offset] = (
+            Style(), Style(), Style(), 0, Offset(0, 0),
+        )  # fmt: skip
 
     # -- data ---------------------------------------------------------------------------
 
@@ -151,6 +155,7 @@ class FleetTable(ScrollView, can_focus=True):
         self._keys = ordered
         self._index = {key: i for i, key in enumerate(ordered)}
         self._strips.clear()
+        self._header_strip = None
         self.virtual_size = Size(self._width(), len(ordered) + 1)
         row = self._index.get(current, self.cursor_row) if current is not None else 0
         self.cursor_row = max(0, min(row, len(ordered) - 1))
@@ -173,6 +178,7 @@ class FleetTable(ScrollView, can_focus=True):
         for column in self.columns:
             column.label = labels.get(column.key, column.label)
         self._strips.clear()
+        self._header_strip = None
         self.refresh()
 
     def _width(self) -> int:
@@ -193,6 +199,11 @@ class FleetTable(ScrollView, can_focus=True):
         return Strip(Segment.apply_style(segments, style), line.cell_len)
 
     def _header(self) -> Strip:
+        if self._header_strip is None:
+            self._header_strip = self._make_header()
+        return self._header_strip
+
+    def _make_header(self) -> Strip:
         labels: list[Cell] = []
         for i, column in enumerate(self.columns):
             mark = ""
@@ -201,26 +212,34 @@ class FleetTable(ScrollView, can_focus=True):
             labels.append(column.label + mark)
         return self._line(labels, self.get_component_rich_style("fleet-table--header"))
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Styles are looked up once a frame, not once a line.
+        base = self.rich_style
+        self._frame = (
+            base,
+            base + self.get_component_rich_style("fleet-table--cursor"),
+            base + self.get_component_rich_style("fleet-table--even-row"),
+            self.size.width,
+            self.scroll_offset,
+        )
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        scroll_x, scroll_y = self.scroll_offset
+        base, cursor, even, width, (scroll_x, scroll_y) = self._frame
         if y == 0:
             strip = self._header()
         else:
             row = scroll_y + y - 1
             if row >= len(self._keys):
-                return Strip.blank(width, self.rich_style)
+                return Strip.blank(width, base)
             key = self._keys[row]
             cached = self._strips.get(key)
             if cached is None:
                 cached = self._strips[key] = self._line(self._cells(key), Style())
-            base = self.rich_style
-            if row == self.cursor_row:
-                base = base + self.get_component_rich_style("fleet-table--cursor")
-            elif row % 2:
-                base = base + self.get_component_rich_style("fleet-table--even-row")
-            strip = cached.apply_style(base)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+            strip = cached.apply_style(
+                cursor if row == self.cursor_row else even if row % 2 else base
+            )
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     # -- moving -------------------------------------------------------------------------
 

@@ -221,6 +221,10 @@ class TongchouApp(App[None]):
     @on(FleetChanged)
     def _fleet(self, _message: FleetChanged) -> None:
         changed, self._changed = self._changed, set()
+        try:
+            self.query_one("#tabs")
+        except NoMatches:  # the app is closing
+            return
         if self.query_one("#tabs").display is False:
             self.query_one("#loading").display = False
             self.query_one("#tabs").display = True

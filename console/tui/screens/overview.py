@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
 
 from rich.cells import cell_len
 from rich.table import Table
@@ -16,6 +17,12 @@ from console.tui.format import STATE_NAMES, bar, size
 from console.tui.i18n import LEVELS, text
 from tongchou import levels
 from tongchou.divisions import ancestors
+
+
+@lru_cache(maxsize=65536)
+def _ancestors(code: str) -> tuple[str, ...]:
+    return ancestors(code)
+
 
 NAME_CELLS = 12
 """Terminal cells a division name takes in the tree (a Chinese character takes two)."""
@@ -60,20 +67,21 @@ class Overview(Vertical):
         self._refresh_tree(view)
 
     def _refresh_tree(self, view: FleetView) -> None:
+        # Count by (division, state) first: a fleet has many nodes but few divisions.
+        direct = Counter((m.identity.division, m.state) for m in view.nodes.values())
         counts: dict[str, Counter[str]] = {}
-        for member in view.nodes.values():
-            code = member.identity.division
-            state = STATE_NAMES.get(member.state, "lost")
-            for scope in (code, *ancestors(code)):
+        for (code, wire_state), n in direct.items():
+            state = STATE_NAMES.get(wire_state, "lost")
+            for scope in (code, *_ancestors(code)):
                 if scope != "000000":
-                    counts.setdefault(scope, Counter())[state] += 1
+                    counts.setdefault(scope, Counter())[state] += n
         tree: Tree[None] = self.query_one("#divisions", Tree)
         tree.root.set_label(text(self.lang, "fleet", nodes=len(view.nodes),
                                  clusters=view.summary.clusters,
                                  rate=view.summary.reports_per_second))  # fmt: skip
         tree.root.expand()
-        for code in sorted(counts, key=lambda c: (len(ancestors(c)), c)):
-            parent_code = next((a for a in ancestors(code) if a in self._tree_nodes), None)
+        for code in sorted(counts, key=lambda c: (len(_ancestors(c)), c)):
+            parent_code = next((a for a in _ancestors(code) if a in self._tree_nodes), None)
             c = counts[code]
             label = f"{code}  {padded(self.names.get(code, ''), NAME_CELLS)}  {c['ready']} " + text(
                 self.lang, "ready"

@@ -81,7 +81,7 @@ class Frames:
         seen = time.perf_counter()
         while not self.times or self.times[-1] < seen:
             if time.perf_counter() > deadline:
-                raise TimeoutError("no frame was drawn")
+                raise TimeoutError(f"no frame was drawn ({len(self.times)} so far)")
             await asyncio.sleep(0.001)
         return next(t for t in self.times if t >= seen) - started
 
@@ -93,6 +93,10 @@ async def key(app: TongchouApp, frames: Frames, name: str, done: Callable[[], bo
     assert app._driver is not None
     app._driver.send_message(events.Key(name, char))
     return await frames.after(started, done)
+
+
+def progress(message: str) -> None:
+    print(f"  … {message}", file=sys.stderr, flush=True)
 
 
 def shows(box: Input, value: str) -> Callable[[], bool]:
@@ -112,8 +116,11 @@ async def measure(address: str, nodes: int) -> str:
         table = app.query_one("#node-table", FleetTable)
         while not (app.view.ready and table.row_count >= nodes * 0.95):
             await pilot.pause(0.02)
+            if time.perf_counter() - started > 120:
+                raise TimeoutError(f"only {table.row_count} of {nodes} rows after two minutes")
         await frames.after(started, lambda: True)
         first_paint = time.perf_counter() - started
+        progress(f"first paint after {first_paint:.2f} s")
         await pilot.press("n")
         await pilot.pause(0.5)
         box = app.query_one("#node-filter", Input)
@@ -121,6 +128,7 @@ async def measure(address: str, nodes: int) -> str:
         await key(app, frames, "slash", lambda: app.focused is box)
         for char in "gov-a":
             typing.append(await key(app, frames, char, shows(box, box.value + char)))
+        progress(f"typed a filter: {[round(t * 1000) for t in typing]} ms")
         typed = time.perf_counter()
         applied = await frames.after(typed, lambda: 0 < table.row_count < nodes * 0.95)
         for _ in "gov-a":
@@ -132,6 +140,7 @@ async def measure(address: str, nodes: int) -> str:
             before = table.cursor_row
             paging.append(await key(app, frames, "pagedown", moved(table, before)))
             await asyncio.sleep(0.05)
+        progress(f"paged down: {[round(t * 1000) for t in paging]} ms")
         cpu0 = sum(me.cpu_times()[:2])
         t0 = time.perf_counter()
         await pilot.pause(20.0)
@@ -150,6 +159,20 @@ async def measure(address: str, nodes: int) -> str:
     )
 
 
+async def connected(address: str, nodes: int) -> None:
+    """Waits until the simulated nodes report to the hub."""
+    started = time.perf_counter()
+    async with HubClient(address) as client:
+        while True:
+            ready = (await client.fleet_summary()).totals.nodes_ready
+            if ready >= nodes * 0.95:
+                break
+            if time.perf_counter() - started > 300:
+                raise TimeoutError(f"only {ready} of {nodes} simulated nodes after five minutes")
+            await asyncio.sleep(1)
+    progress(f"{ready:,} nodes reporting after {time.perf_counter() - started:.0f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--nodes", type=int, default=10_000)
@@ -165,7 +188,7 @@ def main() -> None:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
     )  # fmt: skip
     try:
-        time.sleep(8)
+        asyncio.run(connected(hub.address, args.nodes))
         print(asyncio.run(measure(hub.address, args.nodes)), flush=True)
     finally:
         sim.terminate()

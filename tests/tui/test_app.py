@@ -259,3 +259,23 @@ async def test_command_palette_switches_views() -> None:
         await pilot.press("enter")
         tabs = app.query_one(TabbedContent)
         await until(pilot, lambda: tabs.active == "tab-policies", "the policies view")
+
+
+async def test_events_keep_the_newest_and_follow_them() -> None:
+    hub = FakeHub([snapshot(3)])
+    app = TongchouApp(hub)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.view.ready, "the snapshot")
+        await pilot.press("e")
+        table = app.query_one("#event-table", FleetTable)
+        await until(pilot, lambda: table.row_count == 1, "the registration")
+        burst = inventory_pb2.InventoryDelta(
+            events=[
+                inventory_pb2.Event(kind="registered", subject=f"node-{i:04d}", message="joined")
+                for i in range(2000)
+            ]
+        )
+        hub.push(burst)
+        await until(pilot, lambda: table.row_count == 500, "the newest 500")
+        assert table.get_row(table.keys[-1])[1:3] == ["registered", "node-1999"]
+        assert table.cursor_key == table.keys[-1]

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -187,16 +188,31 @@ class FleetTable(ScrollView, can_focus=True):
     # -- drawing ------------------------------------------------------------------------
 
     def _line(self, cells: Sequence[Cell], style: Style) -> Strip:
-        line = Text(no_wrap=True, overflow="ellipsis")
+        """One row as segments: plain cells padded or cut to their column's width by terminal
+        cells (a Chinese character takes two), styled cells rendered by Rich."""
+        segments: list[Segment] = []
+        console = self.app.console
         for column, cell in zip(self.columns, cells, strict=False):
-            part = cell.copy() if isinstance(cell, Text) else Text(str(cell))
-            if column.numeric and part.cell_len < column.width:
-                part = Text(" " * (column.width - part.cell_len)) + part
-            part.truncate(column.width, overflow="ellipsis", pad=True)
-            line.append_text(part)
-            line.append(" ")
-        segments = list(line.render(self.app.console))
-        return Strip(Segment.apply_style(segments, style), line.cell_len)
+            width = column.width
+            if isinstance(cell, Text):
+                part = cell.copy()
+                if column.numeric and part.cell_len < width:
+                    part = Text(" " * (width - part.cell_len)) + part
+                part.truncate(width, overflow="ellipsis", pad=True)
+                segments.extend(part.render(console))
+            else:
+                value = str(cell)
+                used = cell_len(value)
+                if used > width:
+                    value = set_cell_size(value, width - 1) + "…"
+                elif column.numeric:
+                    value = " " * (width - used) + value
+                else:
+                    value += " " * (width - used)
+                segments.append(Segment(value))
+            segments.append(Segment(" "))
+        length = sum(c.width + 1 for c in self.columns[: len(cells)])
+        return Strip(Segment.apply_style(segments, style), length)
 
     def _header(self) -> Strip:
         if self._header_strip is None:

@@ -35,7 +35,8 @@ def policies_message(
                 message=policy.message,
                 origin=policy.origin,
                 workloads_matched=effect.workloads_matched,
-                clusters_removed=len(effect.removed),
+                clusters_removed=effect.removed_max,
+                clusters_removed_mean=effect.removed_mean,
                 removed_examples=effect.removed[:EXAMPLES],
             )
         )

@@ -70,4 +70,13 @@ class PolicyEffect:
 
     policy: str
     workloads_matched: int = 0
-    removed: list[str] = field(default_factory=list)  # clusters, by name
+    removed: list[str] = field(default_factory=list)  # for at least one workload, by name
+    removed_each: list[int] = field(default_factory=list)  # clusters removed, per workload
+
+    @property
+    def removed_max(self) -> int:
+        return max(self.removed_each, default=0)
+
+    @property
+    def removed_mean(self) -> float:
+        return sum(self.removed_each) / len(self.removed_each) if self.removed_each else 0.0

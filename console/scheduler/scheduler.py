@@ -330,9 +330,11 @@ class Scheduler:
                 per_node, _, _ = snap.per_node_fit(workload.cpu_milli, workload.memory_bytes, mask)
                 values = self._vector(p, w, snap.sum_by_cluster(per_node), with_nodes)
                 if form is PolicyForm.REQUIRE:
-                    removed |= with_nodes & (values != 1.0)
+                    mine = with_nodes & (values != 1.0)
                 else:
-                    removed |= with_nodes & ~(np.nan_to_num(values, nan=0.0) >= 1)
+                    mine = with_nodes & ~(np.nan_to_num(values, nan=0.0) >= 1)
+                effect.removed_each.append(int(mine.sum()))
+                removed |= mine
             effect.removed = sorted(snap.clusters[i] for i in np.flatnonzero(removed))
             out.append(effect)
         return out

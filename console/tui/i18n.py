@@ -21,7 +21,7 @@ LABELS: dict[str, dict[str, str]] = {
         "solving": "Solving…", "planned": "Planned.", "sites": "Sites",
         "compute_hub": "Hub (东数西算)", "allocated": "Allocated", "pue": "PUE",
         "slots": "Free slots", "policies": "Policies", "policy": "Policy", "form": "Form",
-        "weight": "Weight", "matched": "Binds", "removed": "Removes", "examples": "e.g.",
+        "weight": "Weight", "matched": "Binds", "removed": "Removes avg / max", "examples": "e.g.",
         "origin": "From", "check_path": "PlacementPolicy file or folder to check",
         "policies_loaded": "{policies} policies loaded · effect on {workloads} workloads "
                            "and {clusters} clusters, each policy on its own",
@@ -47,7 +47,7 @@ LABELS: dict[str, dict[str, str]] = {
         "solving": "求解中…", "planned": "规划完成。", "sites": "站点",
         "compute_hub": "算力枢纽", "allocated": "已分配", "pue": "PUE", "slots": "空余机位",
         "policies": "调度策略", "policy": "策略", "form": "类型", "weight": "权重",
-        "matched": "适用", "removed": "排除集群", "examples": "示例", "origin": "来源",
+        "matched": "适用", "removed": "排除集群 平均/最多", "examples": "示例", "origin": "来源",
         "check_path": "要检查的调度策略文件或目录",
         "policies_loaded": "已加载 {policies} 条策略 · 对 {workloads} 个工作负载、"
                            "{clusters} 个集群的影响（逐条单独计算）",

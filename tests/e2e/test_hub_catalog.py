@@ -85,6 +85,7 @@ async def test_divisions_sites_clusters_and_policies(launch: Launcher, tmp_path:
         assert (architecture.clusters_removed, list(architecture.removed_examples)) == (
             1, ["gz-a-x86"],
         )  # fmt: skip
+        assert architecture.clusters_removed_mean == 0.5  # 1 for one workload, 0 for the other
         assert architecture.origin.endswith("policies/architecture.yaml:10")
 
         checked = await client.check_policies(STRICT)

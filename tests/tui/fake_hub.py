@@ -164,7 +164,8 @@ class FakeHub:
             policies=[
                 policies_pb2.Policy(
                     name="architecture", form="require", weight=1, workloads_matched=2,
-                    clusters_removed=1, removed_examples=["cluster-441422"],
+                    clusters_removed=1, clusters_removed_mean=0.5,
+                    removed_examples=["cluster-441422"],
                     origin="/etc/tongchou/policies/architecture.yaml:10",
                 ),
                 policies_pb2.Policy(
@@ -185,6 +186,7 @@ class FakeHub:
             policies=[
                 policies_pb2.Policy(
                     name="arm-only", form="require", workloads_matched=2, clusters_removed=3,
+                    clusters_removed_mean=3,
                     removed_examples=["cluster-440000", "cluster-440106", "cluster-440305"],
                 )
             ],

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1atongchou/v1/policies.proto\x12\x0btongchou.v1\"\xc7\x01\n\x06Policy\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04\x66orm\x18\x02 \x01(\t\x12\r\n\x05match\x18\x03 \x01(\t\x12\x12\n\nexpression\x18\x04 \x01(\t\x12\x0e\n\x06weight\x18\x05 \x01(\x01\x12\x0f\n\x07message\x18\x06 \x01(\t\x12\x0e\n\x06origin\x18\x07 \x01(\t\x12\x19\n\x11workloads_matched\x18\x08 \x01(\r\x12\x18\n\x10\x63lusters_removed\x18\t \x01(\r\x12\x18\n\x10removed_examples\x18\n \x03(\t\"\x15\n\x13ListPoliciesRequest\"b\n\x14ListPoliciesResponse\x12%\n\x08policies\x18\x01 \x03(\x0b\x32\x13.tongchou.v1.Policy\x12\x10\n\x08\x63lusters\x18\x02 \x01(\r\x12\x11\n\tworkloads\x18\x03 \x01(\r\"$\n\x14\x43heckPoliciesRequest\x12\x0c\n\x04yaml\x18\x01 \x01(\t2\xbb\x01\n\rPolicyService\x12S\n\x0cListPolicies\x12 .tongchou.v1.ListPoliciesRequest\x1a!.tongchou.v1.ListPoliciesResponse\x12U\n\rCheckPolicies\x12!.tongchou.v1.CheckPoliciesRequest\x1a!.tongchou.v1.ListPoliciesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1atongchou/v1/policies.proto\x12\x0btongchou.v1\"\xe6\x01\n\x06Policy\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04\x66orm\x18\x02 \x01(\t\x12\r\n\x05match\x18\x03 \x01(\t\x12\x12\n\nexpression\x18\x04 \x01(\t\x12\x0e\n\x06weight\x18\x05 \x01(\x01\x12\x0f\n\x07message\x18\x06 \x01(\t\x12\x0e\n\x06origin\x18\x07 \x01(\t\x12\x19\n\x11workloads_matched\x18\x08 \x01(\r\x12\x18\n\x10\x63lusters_removed\x18\t \x01(\r\x12\x1d\n\x15\x63lusters_removed_mean\x18\x0b \x01(\x01\x12\x18\n\x10removed_examples\x18\n \x03(\t\"\x15\n\x13ListPoliciesRequest\"b\n\x14ListPoliciesResponse\x12%\n\x08policies\x18\x01 \x03(\x0b\x32\x13.tongchou.v1.Policy\x12\x10\n\x08\x63lusters\x18\x02 \x01(\r\x12\x11\n\tworkloads\x18\x03 \x01(\r\"$\n\x14\x43heckPoliciesRequest\x12\x0c\n\x04yaml\x18\x01 \x01(\t2\xbb\x01\n\rPolicyService\x12S\n\x0cListPolicies\x12 .tongchou.v1.ListPoliciesRequest\x1a!.tongchou.v1.ListPoliciesResponse\x12U\n\rCheckPolicies\x12!.tongchou.v1.CheckPoliciesRequest\x1a!.tongchou.v1.ListPoliciesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,13 +32,13 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tongchou.v1.policies_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_POLICY']._serialized_start=44
-  _globals['_POLICY']._serialized_end=243
-  _globals['_LISTPOLICIESREQUEST']._serialized_start=245
-  _globals['_LISTPOLICIESREQUEST']._serialized_end=266
-  _globals['_LISTPOLICIESRESPONSE']._serialized_start=268
-  _globals['_LISTPOLICIESRESPONSE']._serialized_end=366
-  _globals['_CHECKPOLICIESREQUEST']._serialized_start=368
-  _globals['_CHECKPOLICIESREQUEST']._serialized_end=404
-  _globals['_POLICYSERVICE']._serialized_start=407
-  _globals['_POLICYSERVICE']._serialized_end=594
+  _globals['_POLICY']._serialized_end=274
+  _globals['_LISTPOLICIESREQUEST']._serialized_start=276
+  _globals['_LISTPOLICIESREQUEST']._serialized_end=297
+  _globals['_LISTPOLICIESRESPONSE']._serialized_start=299
+  _globals['_LISTPOLICIESRESPONSE']._serialized_end=397
+  _globals['_CHECKPOLICIESREQUEST']._serialized_start=399
+  _globals['_CHECKPOLICIESREQUEST']._serialized_end=435
+  _globals['_POLICYSERVICE']._serialized_start=438
+  _globals['_POLICYSERVICE']._serialized_end=625
 # @@protoc_insertion_point(module_scope)

@@ -31,6 +31,7 @@ class Policy(_message.Message):
     ORIGIN_FIELD_NUMBER: _builtins.int
     WORKLOADS_MATCHED_FIELD_NUMBER: _builtins.int
     CLUSTERS_REMOVED_FIELD_NUMBER: _builtins.int
+    CLUSTERS_REMOVED_MEAN_FIELD_NUMBER: _builtins.int
     REMOVED_EXAMPLES_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     form: _builtins.str
@@ -46,12 +47,13 @@ class Policy(_message.Message):
     workloads_matched: _builtins.int
     """The hub's workloads it binds (its match is true)."""
     clusters_removed: _builtins.int
-    """Clusters it removes for at least one of those workloads (require: false; limit: 0),
-    evaluated on its own, as if it were the only policy.
+    """Clusters it removes for one of those workloads (require: false; limit: below one
+    replica), evaluated on its own as if it were the only policy: at most, and on average.
     """
+    clusters_removed_mean: _builtins.float
     @_builtins.property
     def removed_examples(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """The first of those clusters, by name (at most 20)."""
+        """Clusters it removes for at least one of those workloads, by name (at most 20)."""
 
     def __init__(
         self,
@@ -65,11 +67,12 @@ class Policy(_message.Message):
         origin: _builtins.str = ...,
         workloads_matched: _builtins.int = ...,
         clusters_removed: _builtins.int = ...,
+        clusters_removed_mean: _builtins.float = ...,
         removed_examples: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["clusters_removed", b"clusters_removed", "expression", b"expression", "form", b"form", "match", b"match", "message", b"message", "name", b"name", "origin", b"origin", "removed_examples", b"removed_examples", "weight", b"weight", "workloads_matched", b"workloads_matched"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clusters_removed", b"clusters_removed", "clusters_removed_mean", b"clusters_removed_mean", "expression", b"expression", "form", b"form", "match", b"match", "message", b"message", "name", b"name", "origin", b"origin", "removed_examples", b"removed_examples", "weight", b"weight", "workloads_matched", b"workloads_matched"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

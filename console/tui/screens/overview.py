@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from functools import lru_cache
 
@@ -41,6 +42,7 @@ class Overview(Vertical):
         self.lang = lang
         self._tree_nodes: dict[str, TreeNode[None]] = {}
         self.names: dict[str, str] = {}  # division code → name, from the hub
+        self._children: dict[int, list[str]] = {}  # tree node id → its children's codes
 
     def compose(self) -> ComposeResult:
         yield Static(id="levels")
@@ -92,8 +94,12 @@ class Overview(Vertical):
                 label += f" · {c['lost']} {text(self.lang, 'lost')}"
             existing = self._tree_nodes.get(code)
             if existing is None:
-                parent = self._tree_nodes.get(parent_code) if parent_code else tree.root
+                parent = (self._tree_nodes.get(parent_code) if parent_code else None) or tree.root
                 province = len(code) == 6 and code.endswith("0000")
-                self._tree_nodes[code] = (parent or tree.root).add(label, expand=province)
+                siblings = self._children.setdefault(parent.id, [])
+                at = bisect.bisect(siblings, code)
+                before = self._tree_nodes[siblings[at]] if at < len(siblings) else None
+                siblings.insert(at, code)  # divisions stay in code order as they appear
+                self._tree_nodes[code] = parent.add(label, before=before, expand=province)
             else:
                 existing.set_label(label)

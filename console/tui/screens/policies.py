@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.markup import escape
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
+from textual.widgets.data_table import ColumnKey
 
 from console.tui.i18n import text
 from tongchou.v1 import policies_pb2
@@ -34,13 +36,19 @@ class Policies(Vertical):
 
     def relabel(self) -> None:
         table = self.query_one(DataTable)
-        table.clear(columns=True)
+        if not table.columns:
+            for key in COLUMNS:
+                table.add_column(text(self.lang, key), key=key)
+            return
         for key in COLUMNS:
-            table.add_column(text(self.lang, key), key=key)
+            table.columns[ColumnKey(key)].label = Text(text(self.lang, key))
+        table.refresh()
 
     def _rows(self, table: DataTable[object], answer: policies_pb2.ListPoliciesResponse) -> None:
         for p in answer.policies:
-            removed = str(p.clusters_removed) if p.form in ("require", "limit") else "—"
+            removed = "—"
+            if p.form in ("require", "limit") and p.workloads_matched:
+                removed = f"{p.clusters_removed_mean:.1f} / {p.clusters_removed}"
             table.add_row(
                 p.name, p.form, f"{p.weight:g}", f"{p.workloads_matched}/{answer.workloads}",
                 removed, ", ".join(p.removed_examples[:4]), p.origin.rsplit("/", 1)[-1],
@@ -85,7 +93,8 @@ class Policies(Vertical):
         lines = [f"[b]{escape(text(self.lang, 'checked', source=source))}[/b]"]
         for p in answer.policies:
             effect = (
-                f"removes {p.clusters_removed} of {answer.clusters} clusters"
+                f"removes {p.clusters_removed_mean:.1f} of {answer.clusters} clusters on average,"
+                f" at most {p.clusters_removed}"
                 if p.form in ("require", "limit")
                 else p.form
             )

@@ -3,9 +3,11 @@ clusters, nodes, and CPU used and allocated, as the hub lists them."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from console.tui.format import bar
 from console.tui.i18n import text
@@ -33,9 +35,13 @@ class Sites(Vertical):
 
     def relabel(self) -> None:
         table = self.query_one(DataTable)
-        table.clear(columns=True)
+        if not table.columns:
+            for key in COLUMNS:
+                table.add_column(text(self.lang, key), key=key)
+            return
         for key in COLUMNS:
-            table.add_column(text(self.lang, key), key=key)
+            table.columns[ColumnKey(key)].label = Text(text(self.lang, key))
+        table.refresh()
 
     def show(self, sites: list[inventory_pb2.Site]) -> None:
         table = self.query_one(DataTable)

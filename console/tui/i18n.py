@@ -26,7 +26,8 @@ LABELS: dict[str, dict[str, str]] = {
         "policies_loaded": "{policies} policies loaded · effect on {workloads} workloads "
                            "and {clusters} clusters, each policy on its own",
         "checked": "Checked {source} against the hub's workloads and clusters:",
-        "show": "show", "show_help": "switch to this view",
+        "show": "show", "show_help": "switch to this view", "alerts": "Newest alerts",
+        "no_alerts": "none — every node reporting, nothing pending",
     },
     "zh": {
         "overview": "总览", "nodes": "节点", "workloads": "工作负载", "events": "事件",
@@ -52,7 +53,8 @@ LABELS: dict[str, dict[str, str]] = {
         "policies_loaded": "已加载 {policies} 条策略 · 对 {workloads} 个工作负载、"
                            "{clusters} 个集群的影响（逐条单独计算）",
         "checked": "已用中枢的工作负载和集群检查 {source}：",
-        "show": "查看", "show_help": "切换到此视图",
+        "show": "查看", "show_help": "切换到此视图", "alerts": "最新告警",
+        "no_alerts": "无 — 所有节点正常上报，无待部署副本",
     },
 }  # fmt: skip
 

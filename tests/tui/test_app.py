@@ -280,3 +280,28 @@ async def test_events_keep_the_newest_and_follow_them() -> None:
         await until(pilot, lambda: table.row_count == 500, "the newest 500")
         assert table.get_row(table.keys[-1])[1:3] == ["registered", "node-1999"]
         assert table.cursor_key == table.keys[-1]
+
+
+async def test_overview_shows_the_newest_alerts() -> None:
+    hub = FakeHub([snapshot(6)])
+    app = TongchouApp(hub)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.view.ready, "the snapshot")
+        alerts = app.query_one("#alerts", Static)
+        await until(pilot, lambda: "none" in str(alerts.render()), "no alerts yet")
+        hub.push(
+            inventory_pb2.InventoryDelta(
+                upserted=[node(3, common_pb2.NODE_STATE_LOST)],
+                events=[
+                    inventory_pb2.Event(kind="ready", subject="node-001", message="reporting"),
+                    inventory_pb2.Event(kind="lost", subject="node-003", message="silent 2m"),
+                    inventory_pb2.Event(
+                        kind="placement", subject="portal", message="1/3 placed; 2 pending: fit"
+                    ),
+                ],
+            )
+        )
+        await until(pilot, lambda: "node-003" in str(alerts.render()), "the lost node")
+        shown = str(alerts.render())
+        assert shown.index("portal") < shown.index("node-003")  # newest first
+        assert "node-001" not in shown

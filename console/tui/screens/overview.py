@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 from collections import Counter
 from functools import lru_cache
 
 from rich.cells import cell_len
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static, Tree
@@ -18,11 +20,21 @@ from console.tui.format import STATE_NAMES, bar, size
 from console.tui.i18n import LEVELS, text
 from tongchou import levels
 from tongchou.divisions import ancestors
+from tongchou.v1 import inventory_pb2
 
 
 @lru_cache(maxsize=65536)
 def _ancestors(code: str) -> tuple[str, ...]:
     return ancestors(code)
+
+
+ALERTS = 5
+"""Newest alerts shown above the division tree."""
+ALERT_KINDS = frozenset({"stale", "lost", "failover", "unavailable"})
+
+
+def is_alert(event: inventory_pb2.Event) -> bool:
+    return event.kind in ALERT_KINDS or (event.kind == "placement" and "pending" in event.message)
 
 
 NAME_CELLS = 12
@@ -46,6 +58,7 @@ class Overview(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="levels")
+        yield Static(id="alerts")
         yield Tree("—", id="divisions")
 
     def refresh_view(self, view: FleetView) -> None:
@@ -66,7 +79,23 @@ class Overview(Vertical):
                 bar(t.memory_used_bytes, t.memory_bytes).append(f"  {size(t.memory_bytes)}"),
             )  # fmt: skip
         self.query_one("#levels", Static).update(table)
+        self._refresh_alerts(view)
         self._refresh_tree(view)
+
+    def _refresh_alerts(self, view: FleetView) -> None:
+        """The newest events an operator must act on: nodes gone stale or lost, failovers,
+        replicas left pending."""
+        newest = [e for e in reversed(view.events) if is_alert(e)][:ALERTS]
+        lines = Text(text(self.lang, "alerts") + ": ", style="bold")
+        if not newest:
+            lines.append(text(self.lang, "no_alerts"), style="green")
+        for event in newest:
+            at = dt.datetime.fromtimestamp(event.at.ToSeconds()).strftime("%H:%M:%S")
+            style = "bold red" if event.kind in ("lost", "failover") else "yellow"
+            lines.append(f"\n  {at} ")
+            lines.append(f"{event.kind:<9}", style=style)
+            lines.append(f" {event.subject}  {event.message}")
+        self.query_one("#alerts", Static).update(lines)
 
     def _refresh_tree(self, view: FleetView) -> None:
         # Count by (division, state) first: a fleet has many nodes but few divisions.

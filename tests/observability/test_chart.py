@@ -237,3 +237,19 @@ def test_every_value_is_documented() -> None:
     doc = (ROOT / "docs" / "helm.md").read_text(encoding="utf-8")
     missing = [path for path in leaves(values) if f"`{path}`" not in doc]
     assert missing == []
+
+
+def test_the_image_runs_tongchou_as_the_charts_user() -> None:
+    """deploy/Dockerfile builds the image the chart names: entrypoint and user agree."""
+    lines = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8").splitlines()
+    instructions = dict(
+        line.split(" ", 1) for line in lines if line and not line.startswith("#")
+    )  # the last of each kind wins, as in Docker
+    assert yaml.safe_load(instructions["ENTRYPOINT"]) == ["tongchou"]
+    values = yaml.safe_load((CHART / "values.yaml").read_text(encoding="utf-8"))
+    pod = values["podSecurityContext"]
+    assert instructions["USER"] == f"{pod['runAsUser']}:{pod['runAsGroup']}"
+    for container in render(all_on()):
+        if container["kind"] == "Deployment":
+            args = container["spec"]["template"]["spec"]["containers"][0]["args"]
+            assert args[0] == "hub"  # appended to the entrypoint: `tongchou hub …`

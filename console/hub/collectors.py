@@ -98,7 +98,8 @@ class AllocationCollector(Collector):
 
 
 class WorkloadCollector(Collector):
-    """Workloads by placement state, and each workload's replicas still waiting for room."""
+    """Workloads by placement state; each workload's replicas asked for, placed per cluster,
+    and still waiting for room."""
 
     def __init__(self, records: Callable[[], Mapping[str, WorkloadRecord]]) -> None:
         self.records = records
@@ -126,11 +127,19 @@ class WorkloadCollector(Collector):
             "Replicas of a workload that no cluster has room for yet.",
             labels=("workload",),
         )
+        placed = GaugeMetricFamily(
+            "tongchou_hub_workload_placed_replicas",
+            "Replicas of a workload placed in a cluster.",
+            labels=("workload", "cluster"),
+        )
         for name, record in records:
             desired.add_metric([name], record.workload.replicas)
             pending.add_metric([name], max(record.pending, 0))
+            for cluster, replicas in sorted(record.placed.items()):
+                placed.add_metric([name, cluster], replicas)
         yield desired
         yield pending
+        yield placed
 
 
 class PlannerMetrics:

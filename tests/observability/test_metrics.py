@@ -104,6 +104,11 @@ def test_workloads_by_state_and_pending_replicas() -> None:
     assert by_label(found, "tongchou_hub_workload_desired_replicas", "workload") == {
         "eseal": 4.0, "idaas": 2.0, "video": 1.0,
     }  # fmt: skip
+    placed = {
+        (labels["workload"], labels["cluster"]): value
+        for labels, value in found["tongchou_hub_workload_placed_replicas"]
+    }
+    assert placed == {("eseal", "gov-a"): 3.0, ("idaas", "gov-a"): 1.0, ("idaas", "gov-t"): 1.0}
     assert workload_state(record("x", 2, {"a": 2})) == "placed"
 
 

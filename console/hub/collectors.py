@@ -4,6 +4,10 @@ They read the live inventory and the workload records when Prometheus scrapes, s
 report or a placement never touches a gauge. Label values come from the fleet (cluster,
 site, division, level), from fixed lists (state) or from the stored workloads' names, so
 the number of series is bounded by the fleet's clusters and the hub's workloads.
+
+Prometheus scrapes on the metrics server's thread while the event loop changes the
+inventory and the records: every dict is copied (in one C call, under the GIL) before it
+is walked.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ class AllocationCollector(Collector):
     def _cluster_labels(self) -> dict[str, tuple[str, str, str, str]]:
         out: dict[str, tuple[str, str, str, str]] = {}
         fleet = self.documents()
-        for cluster in fleet.clusters.values():
+        for cluster in list(fleet.clusters.values()):
             site = fleet.sites.get(cluster.site)
             division = fleet.divisions.get(site.division) if site else None
             out[cluster.name] = (
@@ -60,7 +64,7 @@ class AllocationCollector(Collector):
                 site.division if site else "",
                 division.level.value if division else "",
             )
-        for entry in self.inventory.nodes.values():
+        for entry in list(self.inventory.nodes.values()):
             ident = entry.report.identity
             if ident.cluster not in out or not out[ident.cluster][3]:
                 out[ident.cluster] = (
@@ -71,9 +75,9 @@ class AllocationCollector(Collector):
     def collect(self) -> Iterable[GaugeMetricFamily]:
         cpu: dict[str, float] = {}
         memory: dict[str, float] = {}
-        for record in self.records().values():
+        for record in list(self.records().values()):
             w = record.workload
-            for cluster, replicas in record.placed.items():
+            for cluster, replicas in list(record.placed.items()):
                 cpu[cluster] = cpu.get(cluster, 0.0) + replicas * w.cpu_milli / 1000
                 memory[cluster] = memory.get(cluster, 0.0) + replicas * w.memory_bytes
         labels = self._cluster_labels()

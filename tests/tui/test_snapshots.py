@@ -9,6 +9,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from console.tui.app import TongchouApp
+from console.tui.screens.nodes import Nodes
 from tests.tui.fake_hub import FakeHub, snapshot
 
 SIZE = (120, 36)
@@ -37,7 +38,12 @@ def test_nodes_filtered(snap_compare: Compare) -> None:
     async def filtered(pilot: Pilot[Any]) -> None:
         await ready(pilot)
         await pilot.press("slash", *"hygon")
-        await pilot.pause(0.4)  # the filter applies once typing pauses
+        nodes = pilot.app.query_one(Nodes)
+        for _ in range(200):  # the filter applies once typing pauses (a timer), however busy
+            await pilot.pause(0.05)
+            if nodes.query_text == "hygon" and nodes._pending is None:
+                break
+        await pilot.pause()
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=filtered)
 

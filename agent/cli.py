@@ -11,12 +11,16 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from google.protobuf import json_format
 
 from agent.config import AgentConfig, ConfigError, build
 from agent.report import ReportBuilder
 from tongchou import __version__
+
+if TYPE_CHECKING:
+    from agent.collect import Collector
 
 log = logging.getLogger("tongchou.agent")
 SHUTDOWN_TIMEOUT = 5.0
@@ -32,6 +36,7 @@ _FLAGS = {
     "mlps_level": "等保 (MLPS) level of the cluster, 1 to 4",
     "interval": "report interval, e.g. 10s (the hub may stretch it)",
     "metrics_listen": "host:port for /metrics (default 0.0.0.0:9471; empty to disable)",
+    "host_root": "where the host's /proc and /etc/os-release are seen (default /; /host in a pod)",
 }
 
 
@@ -74,12 +79,28 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(f"tongchou agent: {err}", file=sys.stderr)
         return 2
-    from agent.collect import Collector
-
-    builder = ReportBuilder(config, Collector())
+    builder = ReportBuilder(config, host_collector(config.host_root))
     if args.once:
         return _print_once(builder, args.output)
     return asyncio.run(_serve(config, builder))
+
+
+def host_collector(host_root: str) -> Collector:
+    """A collector that reads the host's /proc and os-release under `host_root`."""
+    from agent.collect import Collector
+
+    if host_root == "/":
+        return Collector()
+    import psutil
+
+    root = Path(host_root)
+    psutil.PROCFS_PATH = str(root / "proc")
+    return Collector(
+        cpuinfo_path=root / "proc" / "cpuinfo",
+        os_release_path=root / "etc" / "os-release",
+        os_release_fallback=root / "usr" / "lib" / "os-release",
+        nvidia_gpus_dir=root / "proc" / "driver" / "nvidia" / "gpus",
+    )
 
 
 def _print_once(builder: ReportBuilder, output: str) -> int:

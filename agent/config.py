@@ -37,6 +37,9 @@ class AgentConfig:
     labels: Mapping[str, str] = field(default_factory=dict)
     interval: float = 10.0
     metrics_listen: str = DEFAULT_METRICS
+    # Where the host's file system is seen: "/" on a host, "/host" in a container that
+    # mounts the host's /proc at /host/proc and its os-release at /host/etc/os-release.
+    host_root: str = "/"
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
     where: Mapping[str, str] = field(default_factory=dict)
@@ -69,6 +72,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "labels": ("labels", "TONGCHOU_LABELS"),
     "interval": ("interval", "TONGCHOU_INTERVAL"),
     "metrics_listen": ("metricsListen", "TONGCHOU_METRICS_LISTEN"),
+    "host_root": ("hostRoot", "TONGCHOU_HOST_ROOT"),
 }
 
 
@@ -205,6 +209,13 @@ def _validate(config: AgentConfig) -> AgentConfig:
     if config.metrics_listen and ":" not in config.metrics_listen:
         raise ConfigError(
             f"{at('metrics_listen')}: {config.metrics_listen!r} must be host:port, or empty"
+        )
+    if not config.host_root.startswith("/"):
+        raise ConfigError(f"{at('host_root')}: host root {config.host_root!r} must be absolute")
+    if not Path(config.host_root, "proc", "stat").is_file():
+        raise ConfigError(
+            f"{at('host_root')}: {Path(config.host_root, 'proc')} is not a proc file system"
+            " (mount the host's /proc there)"
         )
     for name in ("node", "site", "cluster", "provider"):
         text = getattr(config, name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 
@@ -11,6 +12,7 @@ import grpc
 
 from console.documents import LoadError, load_text
 from console.documents.planning import PlanningInputError, planning_input
+from console.hub.collectors import PlannerMetrics
 from console.hub.fleetview import live_fleet
 from console.hub.workloads import WorkloadManager
 from console.planner.cli import render, to_json
@@ -29,8 +31,9 @@ KEPT = 50
 class PlanApi(plans_pb2_grpc.PlanServiceServicer):
     """Runs the solver on a worker thread; the event loop keeps serving meanwhile."""
 
-    def __init__(self, workloads: WorkloadManager) -> None:
+    def __init__(self, workloads: WorkloadManager, metrics: PlannerMetrics | None = None) -> None:
         self.workloads = workloads  # for the fleet documents and the live inventory
+        self.metrics = metrics
         self.plans: deque[plans_pb2.PlanResult] = deque(maxlen=KEPT)
         self._next_id = 1
 
@@ -75,6 +78,10 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
             baseline = greedy(problem)
             outcome = solve(problem, baseline, time_limit=limit, gap=gap, progress=progress)
             plan = make_plan(problem, outcome, baseline)
+            if self.metrics is not None:
+                self.metrics.succeeded(
+                    time.perf_counter() - started, plan.cost.total, plan.counterfactual, time.time()
+                )
             return plans_pb2.PlanEvent(
                 result=plans_pb2.PlanResult(
                     json=json.dumps(to_json(plan), ensure_ascii=False),
@@ -86,11 +93,17 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
                 )
             )
 
+        started = time.perf_counter()
         task = asyncio.create_task(asyncio.to_thread(work), name="hub-plan-solver")
         task.add_done_callback(lambda _t: loop.call_soon(events.put_nowait, None))
         while (event := await events.get()) is not None:
             yield event
-        event = await task
+        try:
+            event = await task
+        except Exception:
+            if self.metrics is not None:
+                self.metrics.failed(time.perf_counter() - started)
+            raise
         event.result.id = self._next_id
         event.result.finished_at.GetCurrentTime()
         self._next_id += 1

@@ -18,6 +18,7 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
 from console.hub import watch
+from console.hub.collectors import AllocationCollector, PlannerMetrics, WorkloadCollector
 from console.hub.flusher import Flusher
 from console.hub.ingest import AgentIngest, Pacer
 from console.hub.inventory import Inventory
@@ -90,6 +91,7 @@ class Hub:
         self.fleet = fleet or Fleet()
         self.stop = stop or asyncio.Event()
         self.metrics = metrics or HubMetrics()
+        self.planner_metrics = PlannerMetrics(self.metrics.registry)
         self.port = 0
         self.metrics_port = 0
         self.inventory = Inventory(lost_after=config.lost_after)
@@ -140,7 +142,9 @@ class Hub:
         workloads_pb2_grpc.add_WorkloadServiceServicer_to_server(
             WorkloadApi(self.workloads), server
         )
-        plans_pb2_grpc.add_PlanServiceServicer_to_server(PlanApi(self.workloads), server)
+        plans_pb2_grpc.add_PlanServiceServicer_to_server(
+            PlanApi(self.workloads, self.planner_metrics), server
+        )
         policies_pb2_grpc.add_PolicyServiceServicer_to_server(PolicyApi(self.workloads), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
@@ -163,6 +167,12 @@ class Hub:
         for name in ("", *SERVICES):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         self.metrics.registry.register(FleetCollector(self.inventory))
+        self.metrics.registry.register(
+            AllocationCollector(
+                self.inventory, lambda: self.workloads.records, lambda: self.workloads.documents
+            )
+        )
+        self.metrics.registry.register(WorkloadCollector(lambda: self.workloads.records))
         if self.config.metrics_listen:
             host, _, port = self.config.metrics_listen.rpartition(":")
             httpd, _thread = start_http_server(

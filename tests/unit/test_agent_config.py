@@ -227,4 +227,4 @@ def test_setting_names() -> None:
     assert "mlps_level" in names
     assert "where" not in names
     assert "backoff_initial" not in names
-    assert len(names) == 11
+    assert len(names) == 12

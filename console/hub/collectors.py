@@ -1,0 +1,198 @@
+"""Scrape-time collectors of what the hub has scheduled: allocation per cluster, workloads.
+
+They read the live inventory and the workload records when Prometheus scrapes, so a
+report or a placement never touches a gauge. Label values come from the fleet (cluster,
+site, division, level), from fixed lists (state) or from the stored workloads' names, so
+the number of series is bounded by the fleet's clusters and the hub's workloads.
+
+Prometheus scrapes on the metrics server's thread while the event loop changes the
+inventory and the records: every dict is copied (in one C call, under the GIL) before it
+is walked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from console.hub.inventory import Inventory
+from console.hub.workloads import WorkloadRecord
+from console.model.fleet import Fleet
+from tongchou import levels
+
+CLUSTER_LABELS = ("cluster", "site", "division", "level")
+WORKLOAD_STATES = ("placed", "partial", "pending")
+PLAN_RESULTS = ("succeeded", "failed")
+
+
+def workload_state(record: WorkloadRecord) -> str:
+    """`placed` when every replica has a cluster, `pending` when none has, else `partial`."""
+    if record.pending <= 0:
+        return "placed"
+    return "partial" if any(record.placed.values()) else "pending"
+
+
+class AllocationCollector(Collector):
+    """CPU and memory that placed replicas reserve, per cluster.
+
+    A cluster's site, division and level come from its nodes' reports, or from the fleet
+    documents when no node of it has reported.
+    """
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        records: Callable[[], Mapping[str, WorkloadRecord]],
+        documents: Callable[[], Fleet],
+    ) -> None:
+        self.inventory = inventory
+        self.records = records
+        self.documents = documents
+
+    def _cluster_labels(self) -> dict[str, tuple[str, str, str, str]]:
+        out: dict[str, tuple[str, str, str, str]] = {}
+        fleet = self.documents()
+        for cluster in list(fleet.clusters.values()):
+            site = fleet.sites.get(cluster.site)
+            division = fleet.divisions.get(site.division) if site else None
+            out[cluster.name] = (
+                cluster.name,
+                cluster.site,
+                site.division if site else "",
+                division.level.value if division else "",
+            )
+        for entry in list(self.inventory.nodes.values()):
+            ident = entry.report.identity
+            if ident.cluster not in out or not out[ident.cluster][3]:
+                out[ident.cluster] = (
+                    ident.cluster, ident.site, ident.division, levels.name(ident.level),
+                )  # fmt: skip
+        return out
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        cpu: dict[str, float] = {}
+        memory: dict[str, float] = {}
+        for record in list(self.records().values()):
+            w = record.workload
+            for cluster, replicas in list(record.placed.items()):
+                cpu[cluster] = cpu.get(cluster, 0.0) + replicas * w.cpu_milli / 1000
+                memory[cluster] = memory.get(cluster, 0.0) + replicas * w.memory_bytes
+        labels = self._cluster_labels()
+        families = (
+            (
+                "tongchou_hub_cluster_cpu_allocated_cores",
+                "CPUs reserved in a cluster by the replicas placed there.",
+                cpu,
+            ),
+            (
+                "tongchou_hub_cluster_memory_allocated_bytes",
+                "Memory reserved in a cluster by the replicas placed there.",
+                memory,
+            ),
+        )
+        for name, doc, values in families:
+            family = GaugeMetricFamily(name, doc, labels=CLUSTER_LABELS)
+            for cluster in sorted(set(labels) | set(values)):
+                key = labels.get(cluster, (cluster, "", "", ""))
+                family.add_metric(list(key), values.get(cluster, 0.0))
+            yield family
+
+
+class WorkloadCollector(Collector):
+    """Workloads by placement state; each workload's replicas asked for, placed per cluster,
+    and still waiting for room."""
+
+    def __init__(self, records: Callable[[], Mapping[str, WorkloadRecord]]) -> None:
+        self.records = records
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        records = sorted(self.records().items())
+        by_state = dict.fromkeys(WORKLOAD_STATES, 0)
+        for _name, record in records:
+            by_state[workload_state(record)] += 1
+        family = GaugeMetricFamily(
+            "tongchou_hub_workloads",
+            "Workloads by placement state (placed, partial, pending).",
+            labels=("state",),
+        )
+        for state, count in by_state.items():
+            family.add_metric([state], count)
+        yield family
+        desired = GaugeMetricFamily(
+            "tongchou_hub_workload_desired_replicas",
+            "Replicas a workload asks for.",
+            labels=("workload",),
+        )
+        pending = GaugeMetricFamily(
+            "tongchou_hub_workload_pending_replicas",
+            "Replicas of a workload that no cluster has room for yet.",
+            labels=("workload",),
+        )
+        placed = GaugeMetricFamily(
+            "tongchou_hub_workload_placed_replicas",
+            "Replicas of a workload placed in a cluster.",
+            labels=("workload", "cluster"),
+        )
+        for name, record in records:
+            desired.add_metric([name], record.workload.replicas)
+            pending.add_metric([name], max(record.pending, 0))
+            for cluster, replicas in sorted(record.placed.items()):
+                placed.add_metric([name, cluster], replicas)
+        yield desired
+        yield pending
+        yield placed
+
+
+class PlannerMetrics:
+    """Runs of the unified planner and the figures of the newest plan."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.runs = Counter(
+            "tongchou_hub_plan_runs",
+            "Planner runs, by result (succeeded, failed).",
+            ["result"],
+            registry=registry,
+        )
+        for result in PLAN_RESULTS:
+            self.runs.labels(result)
+        self.seconds = Histogram(
+            "tongchou_hub_plan_duration_seconds",
+            "Time of one planner run, from the request to the plan.",
+            buckets=(0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0),
+            registry=registry,
+        )
+        self.cost = Gauge(
+            "tongchou_hub_plan_cost_cny",
+            "Total cost of the newest plan, in yuan (CNY).",
+            registry=registry,
+        )
+        self.counterfactual = Gauge(
+            "tongchou_hub_plan_counterfactual_cost_cny",
+            "What the newest plan's demands would cost if every locality built its own, in yuan.",
+            registry=registry,
+        )
+        self.savings = Gauge(
+            "tongchou_hub_plan_savings_cny",
+            "Savings of the newest plan against every locality building its own, in yuan.",
+            registry=registry,
+        )
+        self.last_success = Gauge(
+            "tongchou_hub_plan_last_success_timestamp_seconds",
+            "When the newest plan was made, in seconds since the epoch (0: none yet).",
+            registry=registry,
+        )
+
+    def succeeded(self, seconds: float, cost: float, counterfactual: float, now: float) -> None:
+        self.runs.labels("succeeded").inc()
+        self.seconds.observe(seconds)
+        self.cost.set(cost)
+        self.counterfactual.set(counterfactual)
+        self.savings.set(counterfactual - cost)
+        self.last_success.set(now)
+
+    def failed(self, seconds: float) -> None:
+        self.runs.labels("failed").inc()
+        self.seconds.observe(seconds)

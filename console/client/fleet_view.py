@@ -19,6 +19,7 @@ class FleetView:
     summary: inventory_pb2.FleetSummary = field(default_factory=inventory_pb2.FleetSummary)
     events: deque[inventory_pb2.Event] = field(default_factory=lambda: deque(maxlen=500))
     ready: bool = False  # a whole snapshot has arrived
+    event_count: int = 0  # events received in all, of which `events` keeps the newest
     # The CPU share of each node's recent reports, oldest first (for sparklines).
     history: dict[str, deque[float]] = field(default_factory=dict)
     _incoming: dict[str, inventory_pb2.Node] = field(default_factory=dict)
@@ -57,4 +58,5 @@ class FleetView:
         if delta.HasField("summary"):
             self.summary = delta.summary
         self.events.extend(delta.events)
+        self.event_count += len(delta.events)
         return changed

@@ -234,10 +234,10 @@ class TongchouApp(App[None]):
         elif tabs.active == "tab-clusters":
             self.query_one(Clusters).refresh_view(self.view)
         self.query_one(Nodes).update(self.view, changed)
-        events = list(self.view.events)
-        fresh = events[self._events_shown - len(events) :] if self._events_shown else events
-        self.query_one(Events).add(fresh)
-        self._events_shown = len(events)
+        new = self.view.event_count - self._events_shown
+        if new:
+            self.query_one(Events).add(list(self.view.events)[-new:])
+            self._events_shown = self.view.event_count
 
     # -- actions ----------------------------------------------------------------------
 

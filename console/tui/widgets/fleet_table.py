@@ -116,7 +116,9 @@ class FleetTable(ScrollView, can_focus=True):
         self._sort_value = sort_value
         self._keys: list[str] = []
         self._index: dict[str, int] = {}
-        self._strips: dict[str, Strip] = {}
+        self._strips: dict[str, Strip] = {}  # a row's cells, unstyled, uncropped
+        # a row as last drawn, with the (style, scroll_x, width) it was drawn for
+        self._drawn: dict[str, tuple[tuple[Style, int, int], Strip]] = {}
         self.sort_column = 0
         self.sort_reverse = False
         self._header_strip: Strip | None = None
@@ -156,8 +158,11 @@ class FleetTable(ScrollView, can_focus=True):
         self._keys = ordered
         self._index = {key: i for i, key in enumerate(ordered)}
         self._strips.clear()
+        self._drawn.clear()
         self._header_strip = None
-        self.virtual_size = Size(self._width(), len(ordered) + 1)
+        size = Size(self._width(), len(ordered) + 1)
+        if size != self.virtual_size:  # setting it, even unchanged, lays the screen out again
+            self.virtual_size = size
         row = self._index.get(current, self.cursor_row) if current is not None else 0
         self.cursor_row = max(0, min(row, len(ordered) - 1))
         self.refresh()
@@ -166,19 +171,18 @@ class FleetTable(ScrollView, can_focus=True):
         """Forgets the cached rendering of `keys`; redraws those on screen."""
         top = self.scroll_offset.y
         bottom = top + self.size.height
-        dirty = False
         for key in keys:
+            self._drawn.pop(key, None)
             if self._strips.pop(key, None) is not None:
                 row = self._index.get(key)
                 if row is not None and top <= row < bottom:
-                    dirty = True
-        if dirty:
-            self.refresh()
+                    self.refresh_line(row + 1)  # only that line is drawn again
 
     def relabel(self, labels: dict[str, str]) -> None:
         for column in self.columns:
             column.label = labels.get(column.key, column.label)
         self._strips.clear()
+        self._drawn.clear()
         self._header_strip = None
         self.refresh()
 
@@ -249,12 +253,16 @@ class FleetTable(ScrollView, can_focus=True):
             if row >= len(self._keys):
                 return Strip.blank(width, base)
             key = self._keys[row]
+            style = cursor if row == self.cursor_row else even if row % 2 else base
+            drawn = self._drawn.get(key)
+            if drawn is not None and drawn[0] == (style, scroll_x, width):
+                return drawn[1]
             cached = self._strips.get(key)
             if cached is None:
                 cached = self._strips[key] = self._line(self._cells(key), Style())
-            strip = cached.apply_style(
-                cursor if row == self.cursor_row else even if row % 2 else base
-            )
+            strip = cached.apply_style(style).crop_extend(scroll_x, scroll_x + width, base)
+            self._drawn[key] = ((style, scroll_x, width), strip)
+            return strip
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     # -- moving -------------------------------------------------------------------------

@@ -32,6 +32,9 @@ _FLAGS = {
     "mlps_level": "等保 (MLPS) level of the cluster, 1 to 4",
     "interval": "report interval, e.g. 10s (the hub may stretch it)",
     "metrics_listen": "host:port for /metrics (default 0.0.0.0:9471; empty to disable)",
+    "tls_ca": "CA certificate (PEM) that signed the hub",
+    "tls_cert": "this node's certificate (PEM; tongchou ca issue --kind node)",
+    "tls_key": "this node's private key (PEM)",
 }
 
 
@@ -43,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--" + name.replace("_", "-"), dest=name, help=text)
     parser.add_argument(
         "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label (repeatable)"
+    )
+    parser.add_argument(
+        "--insecure", action="store_true", help="plaintext gRPC without TLS (tests only; warns)"
     )
     parser.add_argument("--once", action="store_true", help="print one report and exit")
     parser.add_argument("-o", "--output", choices=("json", "yaml"), default="json")
@@ -57,6 +63,8 @@ def config_from(args: argparse.Namespace) -> AgentConfig:
         value = getattr(args, name)
         if value is not None:
             flags[name] = (value, "flag --" + name.replace("_", "-"))
+    if args.insecure:
+        flags["insecure"] = (True, "flag --insecure")
     if args.label:
         flags["labels"] = (",".join(args.label), "flag --label")
     return build(config_file=args.config, flags=flags)
@@ -74,6 +82,11 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(f"tongchou agent: {err}", file=sys.stderr)
         return 2
+    if config.insecure and not args.once:
+        log.warning(
+            "INSECURE: plaintext gRPC without mutual TLS (--insecure); anyone on the network can "
+            "read and forge this node's reports. Use only on loopback or in tests."
+        )
     from agent.collect import Collector
 
     builder = ReportBuilder(config, Collector())

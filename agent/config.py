@@ -37,6 +37,10 @@ class AgentConfig:
     labels: Mapping[str, str] = field(default_factory=dict)
     interval: float = 10.0
     metrics_listen: str = DEFAULT_METRICS
+    tls_ca: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+    insecure: bool = False
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
     where: Mapping[str, str] = field(default_factory=dict)
@@ -54,6 +58,14 @@ class AgentConfig:
                 + ", ".join(missing)
                 + " (set them in the config file, as TONGCHOU_<NAME> variables, or as flags)"
             )
+        tls = [self.tls_ca, self.tls_cert, self.tls_key]
+        if self.insecure and any(tls):
+            raise ConfigError("insecure and tls_ca/tls_cert/tls_key exclude each other")
+        if not self.insecure and not all(tls):
+            raise ConfigError(
+                "the hub needs mutual TLS: set tls_ca, tls_cert and tls_key (flags --tls-ca, "
+                "--tls-cert, --tls-key), or insecure (--insecure) for plaintext"
+            )
 
 
 # Settings, their YAML key and their environment variable.
@@ -69,6 +81,10 @@ _KEYS: dict[str, tuple[str, str]] = {
     "labels": ("labels", "TONGCHOU_LABELS"),
     "interval": ("interval", "TONGCHOU_INTERVAL"),
     "metrics_listen": ("metricsListen", "TONGCHOU_METRICS_LISTEN"),
+    "tls_ca": ("tlsCa", "TONGCHOU_TLS_CA"),
+    "tls_cert": ("tlsCert", "TONGCHOU_TLS_CERT"),
+    "tls_key": ("tlsKey", "TONGCHOU_TLS_KEY"),
+    "insecure": ("insecure", "TONGCHOU_INSECURE"),
 }
 
 
@@ -110,6 +126,11 @@ def _coerce(name: str, value: object, where: str) -> Any:
         return parse_duration(value, where)
     if name == "labels":
         return parse_labels(value, where)
+    if name == "insecure":
+        text = str(value).strip().lower()
+        if text not in {"true", "false", "1", "0", "yes", "no"}:
+            raise ConfigError(f"{where}: insecure must be true or false, got {value!r}")
+        return text in {"true", "1", "yes"}
     if name == "mlps_level":
         try:
             number = int(str(value))

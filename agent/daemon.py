@@ -7,6 +7,7 @@ import contextlib
 import logging
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 
@@ -96,6 +97,11 @@ class Agent:
             except grpc.aio.AioRpcError as err:
                 delay = self.backoff.next()
                 self._log_rpc_error(err, delay)
+            except OSError as err:  # the TLS files went missing or unreadable
+                delay = self.backoff.next()
+                log.error(
+                    "cannot read %s: %s; retrying in %.1fs", err.filename, err.strerror, delay
+                )
             except TimeoutError:
                 delay = self.backoff.next()
                 log.warning(
@@ -107,7 +113,9 @@ class Agent:
 
     def _log_rpc_error(self, err: grpc.aio.AioRpcError, delay: float) -> None:
         code = err.code()
-        if code == grpc.StatusCode.INVALID_ARGUMENT:
+        if code == grpc.StatusCode.PERMISSION_DENIED:
+            log.error("hub refused this node: %s; retrying in %.1fs", err.details(), delay)
+        elif code == grpc.StatusCode.INVALID_ARGUMENT:
             self.metrics.reports.labels("rejected").inc()
             log.error("hub rejected report: %s; reconnecting in %.1fs", err.details(), delay)
         elif code == grpc.StatusCode.CANCELLED and self.stop.is_set():
@@ -121,8 +129,18 @@ class Agent:
                 delay,
             )
 
+    def _channel(self) -> grpc.aio.Channel:
+        if self.config.insecure or not self.config.tls_ca:
+            return grpc.aio.insecure_channel(self.config.hub, options=CHANNEL_OPTIONS)
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=Path(self.config.tls_ca).read_bytes(),
+            private_key=Path(self.config.tls_key).read_bytes(),
+            certificate_chain=Path(self.config.tls_cert).read_bytes(),
+        )  # read on every connect: a rotated certificate is used from the next stream on
+        return grpc.aio.secure_channel(self.config.hub, credentials, options=CHANNEL_OPTIONS)
+
     async def _session(self) -> None:
-        async with grpc.aio.insecure_channel(self.config.hub, options=CHANNEL_OPTIONS) as channel:
+        async with self._channel() as channel:
             stub = agent_pb2_grpc.AgentServiceStub(channel)
             call = stub.Connect()
             try:

@@ -22,14 +22,18 @@ class HubClient:
     """Talks to one hub over one channel, opened on first use (inside the event loop that
     uses it, as grpc.aio requires). Use as an async context manager."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, credentials: grpc.ChannelCredentials | None = None) -> None:
         self.address = address
+        self.credentials = credentials  # None: plaintext
         self._open: grpc.aio.Channel | None = None
 
     @property
     def _channel(self) -> grpc.aio.Channel:
         if self._open is None:
-            self._open = grpc.aio.insecure_channel(self.address)
+            if self.credentials is None:
+                self._open = grpc.aio.insecure_channel(self.address)
+            else:
+                self._open = grpc.aio.secure_channel(self.address, self.credentials)
         return self._open
 
     @property

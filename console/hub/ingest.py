@@ -18,6 +18,7 @@ from console.hub.inventory import Inventory, NodeEntry
 from console.hub.metrics import HubMetrics
 from console.hub.validate import ReportRejected
 from console.model.inventory import NodeState
+from console.security.binding import NodeBinding
 from tongchou.v1 import agent_pb2
 
 log = logging.getLogger("tongchou.hub.ingest")
@@ -91,6 +92,7 @@ class AgentIngest:
         self.pacer = pacer
         self.max_report_bytes = max_report_bytes
         self.draining = False
+        self.binding: NodeBinding | None = None  # set when the hub runs mutual TLS
         self._streams = itertools.count(1)
 
     def handler(self) -> grpc.GenericRpcHandler:
@@ -120,6 +122,13 @@ class AgentIngest:
                     log.warning("rejected report from %s (node %s): %s", peer, name, bad.message)
                     await context.abort(grpc.StatusCode.INVALID_ARGUMENT, bad.message)
                     return
+                if first is None and self.binding is not None:
+                    denial = self.binding.check(context, report.identity.node)
+                    if denial is not None:
+                        self.metrics.denied.labels(denial.reason).inc()
+                        log.warning("refused stream from %s: %s", peer, denial.message)
+                        await context.abort(grpc.StatusCode.PERMISSION_DENIED, denial.message)
+                        return
                 if first is None:
                     first = report
                 owner = self.inventory.nodes.get(report.identity.node)

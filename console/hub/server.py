@@ -29,6 +29,8 @@ from console.hub.workload_api import WorkloadApi
 from console.hub.workloads import WorkloadManager
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
+from console.security.binding import NodeBinding
+from console.security.tls import INSECURE_WARNING, TlsFiles
 from console.store.base import InventoryStore, StoredDocument
 from tongchou.v1 import (
     agent_pb2,
@@ -67,6 +69,8 @@ class HubConfig:
     ready_file: Path | None = None
     retry_interval: float = 2.0
     policies: tuple[PlacementPolicy, ...] = ()
+    tls: TlsFiles | None = None  # None: plaintext, which the hub logs as a warning
+    trust_simulators: bool = False  # a "simulator" certificate may report for any node
 
 
 class Hub:
@@ -148,7 +152,14 @@ class Hub:
             ),
             server,
         )
-        self.port = server.add_insecure_port(self.config.listen)
+        if self.config.tls is not None:
+            self.ingest.binding = NodeBinding(trust_simulators=self.config.trust_simulators)
+            self.port = server.add_secure_port(
+                self.config.listen, self.config.tls.server_credentials()
+            )
+        else:
+            log.warning(INSECURE_WARNING)
+            self.port = server.add_insecure_port(self.config.listen)
         if self.port == 0:
             raise OSError(f"cannot listen on {self.config.listen}")
         await server.start()

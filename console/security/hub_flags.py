@@ -1,0 +1,40 @@
+"""The hub's transport-security flags: mutual TLS files, or an explicit --insecure."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from console.security.pki import PkiError
+from console.security.tls import TlsFiles
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("transport security (mutual TLS unless --insecure)")
+    group.add_argument("--tls-ca", type=Path, help="CA certificate that signs agents and users")
+    group.add_argument("--tls-cert", type=Path, help="the hub's certificate (tongchou ca issue)")
+    group.add_argument("--tls-key", type=Path, help="the hub's private key")
+    group.add_argument(
+        "--insecure",
+        action="store_true",
+        help="plaintext gRPC without client certificates (tests and loopback only; warns)",
+    )
+
+
+def server_tls(args: argparse.Namespace) -> TlsFiles | None:
+    """The hub's TLS files; None only with --insecure. Raises ValueError naming the flag."""
+    given = [args.tls_ca, args.tls_cert, args.tls_key]
+    if args.insecure:
+        if any(given):
+            raise ValueError("--insecure and --tls-ca/--tls-cert/--tls-key exclude each other")
+        return None
+    if not all(given):
+        raise ValueError(
+            "the hub runs mutual TLS: give --tls-ca, --tls-cert and --tls-key "
+            "(create them with `tongchou ca init` and `tongchou ca issue --kind hub`), "
+            "or --insecure for plaintext"
+        )
+    try:
+        return TlsFiles.read(args.tls_ca, args.tls_cert, args.tls_key)
+    except PkiError as err:
+        raise ValueError(str(err)) from None

@@ -1,0 +1,72 @@
+"""Agent ↔ hub mutual TLS on loopback: who may report, and as which node."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import grpc
+import pytest
+
+from console.hub.server import Hub
+from console.security.pki import CertificateAuthority
+
+from .conftest import client_tls, send_one
+
+
+def denied(hub: Hub, reason: str) -> float:
+    return (
+        hub.metrics.registry.get_sample_value("tongchou_hub_denied_total", {"reason": reason})
+        or 0.0
+    )
+
+
+async def test_node_with_its_own_certificate_reports(
+    tls_hub: Hub, ca: CertificateAuthority
+) -> None:
+    creds = client_tls(ca, "node", "node-a").channel_credentials()
+    ack = await send_one(tls_hub.port, creds, "node-a")
+    assert ack.accepted
+    assert "node-a" in tls_hub.inventory.nodes
+
+
+async def test_node_a_cannot_report_as_node_b(tls_hub: Hub, ca: CertificateAuthority) -> None:
+    creds = client_tls(ca, "node", "node-a").channel_credentials()
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await send_one(tls_hub.port, creds, "node-b")
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "node-a" in (err.value.details() or "") and "node-b" in (err.value.details() or "")
+    assert "node-b" not in tls_hub.inventory.nodes
+    assert denied(tls_hub, "node_mismatch") == 1
+
+
+async def test_user_and_simulator_certificates_are_not_nodes(
+    tls_hub: Hub, ca: CertificateAuthority
+) -> None:
+    for kind in ("user", "simulator"):
+        creds = client_tls(ca, kind, "someone").channel_credentials()
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await send_one(tls_hub.port, creds, "node-x")
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert denied(tls_hub, "not_a_node") == 2
+
+
+@pytest.mark.parametrize("case", ["plaintext", "no client certificate", "other CA", "expired"])
+async def test_refused_at_the_handshake(
+    tls_hub: Hub, ca: CertificateAuthority, tmp_path: Path, case: str
+) -> None:
+    if case == "plaintext":
+        creds = None
+    elif case == "no client certificate":
+        creds = grpc.ssl_channel_credentials(root_certificates=ca.cert_pem)
+    elif case == "other CA":
+        other = CertificateAuthority.init(tmp_path / "other")
+        tls = client_tls(other, "node", "node-a")
+        creds = grpc.ssl_channel_credentials(ca.cert_pem, tls.key, tls.cert)
+    else:
+        past = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
+        creds = client_tls(ca, "node", "node-a", days=1, not_before=past).channel_credentials()
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await send_one(tls_hub.port, creds, "node-a")
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "node-a" not in tls_hub.inventory.nodes

@@ -13,7 +13,7 @@ from console.documents import load_documents, policies_of
 from console.hub.server import Hub, HubConfig
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
-from console.security.hub_flags import server_tls
+from console.security.hub_flags import audit_settings, server_tls
 from console.store import SqliteStore, StoreError
 from tongchou.durations import parse_duration
 
@@ -91,6 +91,7 @@ def config_from(args: argparse.Namespace) -> HubConfig:
         ready_file=args.ready_file,
         policies=load_policies(args.policies),
         tls=server_tls(args),
+        **audit_settings(args),
     )
 
 

@@ -31,7 +31,9 @@ from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
 from console.security.binding import NodeBinding
 from console.security.tls import INSECURE_WARNING, TlsFiles
+from console.store.audit import AuditEntry, AuditError, AuditLog, default_key_path, load_key
 from console.store.base import InventoryStore, StoredDocument
+from console.store.sqlite import SqliteStore
 from tongchou.v1 import (
     agent_pb2,
     inventory_pb2,
@@ -71,6 +73,9 @@ class HubConfig:
     policies: tuple[PlacementPolicy, ...] = ()
     tls: TlsFiles | None = None  # None: plaintext, which the hub logs as a warning
     trust_simulators: bool = False  # a "simulator" certificate may report for any node
+    audit_key: Path | None = None  # default: <store>.audit-key, created on first start
+    audit_retention_months: int = 6
+    audit_check_interval: float = 300.0  # verify the chain (and prune) this often
 
 
 class Hub:
@@ -112,9 +117,14 @@ class Hub:
         self._server: grpc.aio.Server | None = None
         self._httpd: WSGIServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.audit: AuditLog | None = None  # with a SQLite store
 
     async def start(self) -> None:
         """Loads the store, binds the ports, and starts the timers."""
+        if isinstance(self.store, SqliteStore):
+            key = load_key(self.config.audit_key or default_key_path(self.store.path), create=True)
+            self.audit = AuditLog(self.store.path, key)
+            self.metrics.audit_chain_ok.set(1 if self.audit.verify().ok else 0)
         self.inventory.load(self.store.load_nodes())
         self.workloads.documents = self.fleet
         self.workloads.load()
@@ -153,7 +163,9 @@ class Hub:
             server,
         )
         if self.config.tls is not None:
-            self.ingest.binding = NodeBinding(trust_simulators=self.config.trust_simulators)
+            self.ingest.binding = NodeBinding(
+                trust_simulators=self.config.trust_simulators, audit=self.record
+            )
             self.port = server.add_secure_port(
                 self.config.listen, self.config.tls.server_credentials()
             )
@@ -180,6 +192,8 @@ class Hub:
             asyncio.create_task(self._retry(), name="hub-pending-retry"),
             asyncio.create_task(watch.run(self.watchers, self.stop), name="hub-watchers"),
         ]
+        if self.audit is not None:
+            self._tasks.append(asyncio.create_task(self._audit_check(), name="hub-audit-check"))
         host = self.config.listen.rpartition(":")[0]
         log.info("hub listening on %s:%d, metrics on :%d", host, self.port, self.metrics_port)
         if self.config.ready_file is not None:
@@ -215,6 +229,35 @@ class Hub:
             self.metrics.interval.set(interval)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), self.config.sweep_interval)
+
+    def record(self, entry: AuditEntry) -> None:
+        """Appends to the audit log (when the store has one); a failed write is logged loudly."""
+        if self.audit is None:
+            return
+        try:
+            self.audit.append(entry)
+        except AuditError as err:
+            self.metrics.audit_chain_ok.set(0)
+            log.error("AUDIT WRITE FAILED (%s): %s", err, entry)
+
+    async def _audit_check(self) -> None:
+        """Verifies the chain and prunes past the retention, every `audit_check_interval`."""
+        assert self.audit is not None
+        while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), self.config.audit_check_interval)
+            if self.stop.is_set():
+                return
+            try:
+                await asyncio.to_thread(self.audit.prune, months=self.config.audit_retention_months)
+                verdict = await asyncio.to_thread(self.audit.verify)
+            except AuditError as err:
+                log.error("audit check failed: %s", err)
+                self.metrics.audit_chain_ok.set(0)
+                continue
+            self.metrics.audit_chain_ok.set(1 if verdict.ok else 0)
+            if not verdict.ok:
+                log.error("AUDIT CHAIN BROKEN at record %s: %s", verdict.bad_seq, verdict.problem)
 
     async def _retry(self) -> None:
         """Places pending replicas again when the inventory has changed."""
@@ -253,6 +296,8 @@ class Hub:
         if self._httpd is not None:
             self._httpd.shutdown()
         self.store.close()
+        if self.audit is not None:
+            self.audit.close()
         log.info("hub stopped; inventory flushed")
 
 

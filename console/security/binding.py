@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.security.tls import peer_identity
+from console.store.audit import AuditEntry
 
-# (actor, action, object, outcome, detail) → appended to the audit log
-AuditSink = Callable[[str, str, str, str, str], None]
+AuditSink = Callable[[AuditEntry], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,5 +46,14 @@ class NodeBinding:
                     f"the certificate is for node {ident.name}, the report claims node {node}",
                 )
         if denial is not None and self.audit is not None:
-            self.audit(actor, "agent.report", f"node/{node}", "denied", denial.message)
+            self.audit(
+                AuditEntry(
+                    actor,
+                    "agent.connect",
+                    f"node/{node}",
+                    "denied",
+                    role=ident.kind if ident else "",
+                    detail=denial.message,
+                )
+            )
         return denial

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from console.security.pki import PkiError
 from console.security.tls import TlsFiles
+from console.store.audit import DEFAULT_RETENTION_MONTHS, MIN_RETENTION_MONTHS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,10 +17,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--tls-cert", type=Path, help="the hub's certificate (tongchou ca issue)")
     group.add_argument("--tls-key", type=Path, help="the hub's private key")
     group.add_argument(
+        "--audit-key",
+        type=Path,
+        help="the audit log's HMAC key (default <store>.audit-key, created on first start)",
+    )
+    group.add_argument(
+        "--audit-retention-months",
+        type=int,
+        default=DEFAULT_RETENTION_MONTHS,
+        help=f"keep audit records this many calendar months (default and minimum "
+        f"{MIN_RETENTION_MONTHS})",
+    )
+    group.add_argument(
         "--insecure",
         action="store_true",
         help="plaintext gRPC without client certificates (tests and loopback only; warns)",
     )
+
+
+def audit_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """HubConfig's audit fields from the flags. Raises ValueError naming the flag."""
+    if args.audit_retention_months < MIN_RETENTION_MONTHS:
+        raise ValueError(
+            f"--audit-retention-months must be at least {MIN_RETENTION_MONTHS} "
+            f"(MLPS level 3 keeps logs six months), got {args.audit_retention_months}"
+        )
+    return {"audit_key": args.audit_key, "audit_retention_months": args.audit_retention_months}
 
 
 def server_tls(args: argparse.Namespace) -> TlsFiles | None:

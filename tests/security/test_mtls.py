@@ -70,3 +70,15 @@ async def test_refused_at_the_handshake(
         await send_one(tls_hub.port, creds, "node-a")
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE
     assert "node-a" not in tls_hub.inventory.nodes
+
+
+async def test_a_refused_node_is_in_the_audit_log(tls_hub: Hub, ca: CertificateAuthority) -> None:
+    creds = client_tls(ca, "node", "node-a").channel_credentials()
+    with pytest.raises(grpc.aio.AioRpcError):
+        await send_one(tls_hub.port, creds, "node-b")
+    assert tls_hub.audit is not None
+    records = list(tls_hub.audit.records())
+    assert [(r.actor, r.action, r.object, r.outcome) for r in records] == [
+        ("node:node-a", "agent.connect", "node/node-b", "denied")
+    ]
+    assert tls_hub.audit.verify().ok

@@ -35,6 +35,8 @@ _FLAGS = {
     "tls_ca": "CA certificate (PEM) that signed the hub",
     "tls_cert": "this node's certificate (PEM; tongchou ca issue --kind node)",
     "tls_key": "this node's private key (PEM)",
+    "join_token": "single-use join token (tongchou token create); used when --tls-cert is missing",
+    "join_hub": "the hub's join port, host:port (tongchou hub --join-listen)",
 }
 
 
@@ -79,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         config = config_from(args)
         if not args.once:
             config.require_identity()
+            config.require_transport()
     except ConfigError as err:
         print(f"tongchou agent: {err}", file=sys.stderr)
         return 2
@@ -92,6 +95,10 @@ def run(args: argparse.Namespace) -> int:
     builder = ReportBuilder(config, Collector())
     if args.once:
         return _print_once(builder, args.output)
+    if config.join_token and not Path(config.tls_cert).exists():
+        code = asyncio.run(_join(config))
+        if code:
+            return code
     return asyncio.run(_serve(config, builder))
 
 
@@ -103,6 +110,30 @@ def _print_once(builder: ReportBuilder, output: str) -> int:
         print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), end="")
     else:
         print(json.dumps(data, ensure_ascii=False, indent=2))
+    return 0
+
+
+async def _join(config: AgentConfig) -> int:
+    """Gets this node's certificate with the join token; 0 on success, else the exit code."""
+    import grpc
+
+    from agent import enroll
+
+    where = config.join_hub or config.hub
+    try:
+        (ca,) = enroll.read(Path(config.tls_ca))
+        cert, key = await enroll.join(where, ca, config.join_token, config.node)
+        enroll.write_pair(Path(config.tls_cert), Path(config.tls_key), cert, key)
+    except OSError as err:
+        print(f"tongchou agent: {err.filename}: {err.strerror}", file=sys.stderr)
+        return 2
+    except grpc.aio.AioRpcError as err:
+        print(f"tongchou agent: joining at {where} failed: {err.details()}", file=sys.stderr)
+        code = err.code()
+        bad = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED,
+               grpc.StatusCode.INVALID_ARGUMENT)  # fmt: skip
+        return 2 if code in bad else 1
+    log.info("joined: certificate for node %s written to %s", config.node, config.tls_cert)
     return 0
 
 

@@ -41,6 +41,9 @@ class AgentConfig:
     tls_cert: str = ""
     tls_key: str = ""
     insecure: bool = False
+    join_token: str = ""
+    join_hub: str = ""
+    renew_check: float = 60.0  # how often the certificate's age is checked
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
     where: Mapping[str, str] = field(default_factory=dict)
@@ -58,6 +61,9 @@ class AgentConfig:
                 + ", ".join(missing)
                 + " (set them in the config file, as TONGCHOU_<NAME> variables, or as flags)"
             )
+
+    def require_transport(self) -> None:
+        """Raises ConfigError unless mutual TLS is set up, or plaintext explicitly asked for."""
         tls = [self.tls_ca, self.tls_cert, self.tls_key]
         if self.insecure and any(tls):
             raise ConfigError("insecure and tls_ca/tls_cert/tls_key exclude each other")
@@ -85,6 +91,8 @@ _KEYS: dict[str, tuple[str, str]] = {
     "tls_cert": ("tlsCert", "TONGCHOU_TLS_CERT"),
     "tls_key": ("tlsKey", "TONGCHOU_TLS_KEY"),
     "insecure": ("insecure", "TONGCHOU_INSECURE"),
+    "join_token": ("joinToken", "TONGCHOU_JOIN_TOKEN"),
+    "join_hub": ("joinHub", "TONGCHOU_JOIN_HUB"),
 }
 
 
@@ -223,6 +231,13 @@ def _validate(config: AgentConfig) -> AgentConfig:
         raise ConfigError(f"{at('level')}: unknown level {config.level!r}")
     if ":" not in config.hub:
         raise ConfigError(f"{at('hub')}: hub address {config.hub!r} must be host:port")
+    if config.join_hub and ":" not in config.join_hub:
+        raise ConfigError(f"{at('join_hub')}: join address {config.join_hub!r} must be host:port")
+    if config.join_token and (config.insecure or not config.tls_cert):
+        raise ConfigError(
+            f"{at('join_token')}: joining needs tls_ca, tls_cert and tls_key (where the "
+            "certificate and key are written), not insecure"
+        )
     if config.metrics_listen and ":" not in config.metrics_listen:
         raise ConfigError(
             f"{at('metrics_listen')}: {config.metrics_listen!r} must be host:port, or empty"

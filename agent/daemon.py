@@ -78,7 +78,42 @@ class Agent:
         self.metrics.interval.set(self.interval)
 
     async def run(self) -> None:
-        """Connects, reports, and reconnects with backoff, until stopped."""
+        """Connects, reports, and reconnects with backoff, until stopped; renews the node's
+        certificate in the background when it runs mutual TLS."""
+        renewer = None
+        if self.config.tls_cert and not self.config.insecure:
+            renewer = asyncio.create_task(self._renew_loop(), name="agent-cert-renewal")
+        try:
+            await self._report_loop()
+        finally:
+            if renewer is not None:
+                renewer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewer
+
+    async def _renew_loop(self) -> None:
+        """Renews the certificate once two thirds of its life have passed. The open stream is
+        not touched; the next connection uses the new certificate, so reports never stop."""
+        from agent import enroll  # cryptography: only for nodes that run mutual TLS
+
+        cert_path, key_path = Path(self.config.tls_cert), Path(self.config.tls_key)
+        while not self.stop.is_set():
+            try:
+                ca, cert, key = enroll.read(Path(self.config.tls_ca), cert_path, key_path)
+                if enroll.due(cert):
+                    new_cert, new_key = await enroll.renew(
+                        self.config.hub, ca, cert, key, self.config.node
+                    )
+                    enroll.write_pair(cert_path, key_path, new_cert, new_key)
+                    self.metrics.renewals.inc()
+                    log.info("renewed this node's certificate (%s)", cert_path)
+            except (OSError, ValueError) as err:
+                log.error("cannot renew the certificate: %s", err)
+            except grpc.aio.AioRpcError as err:
+                log.warning("renewing the certificate failed: %s", err.details())
+            await self._sleep(self.config.renew_check)
+
+    async def _report_loop(self) -> None:
         first = True
         while not self.stop.is_set():
             if not first:

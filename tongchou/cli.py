@@ -26,6 +26,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "certificate authority: init, issue hub/node/user certificates",
         "console.security.ca_cli",
     ),
+    "token": ("join tokens for nodes: create", "console.security.token_cli"),
     "audit": ("the audit log: verify its hash chain, export, prune", "console.security.audit_cli"),
     "validate": (
         "check document files (fleet, and later workloads, plans)",

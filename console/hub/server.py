@@ -30,9 +30,12 @@ from console.hub.workloads import WorkloadManager
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
 from console.security.binding import NodeBinding
+from console.security.join import JoinApi
+from console.security.pki import CertificateAuthority, PkiError
 from console.security.tls import INSECURE_WARNING, TlsFiles
 from console.store.audit import AuditEntry, AuditError, AuditLog, default_key_path, load_key
 from console.store.base import InventoryStore, StoredDocument
+from console.store.credentials import Credentials
 from console.store.sqlite import SqliteStore
 from tongchou.v1 import (
     agent_pb2,
@@ -40,6 +43,8 @@ from tongchou.v1 import (
     inventory_pb2_grpc,
     plans_pb2,
     plans_pb2_grpc,
+    security_pb2,
+    security_pb2_grpc,
     workloads_pb2,
     workloads_pb2_grpc,
 )
@@ -76,6 +81,9 @@ class HubConfig:
     audit_key: Path | None = None  # default: <store>.audit-key, created on first start
     audit_retention_months: int = 6
     audit_check_interval: float = 300.0  # verify the chain (and prune) this often
+    ca_dir: Path | None = None  # the CA that signs join and renewal requests
+    join_listen: str = ""  # host:port of the join port (TLS without client certificates)
+    node_cert_days: float = 90.0
 
 
 class Hub:
@@ -118,12 +126,16 @@ class Hub:
         self._httpd: WSGIServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.audit: AuditLog | None = None  # with a SQLite store
+        self.credentials: Credentials | None = None  # join tokens and users, ditto
+        self.join_port = 0
+        self._join_server: grpc.aio.Server | None = None
 
     async def start(self) -> None:
         """Loads the store, binds the ports, and starts the timers."""
         if isinstance(self.store, SqliteStore):
             key = load_key(self.config.audit_key or default_key_path(self.store.path), create=True)
             self.audit = AuditLog(self.store.path, key)
+            self.credentials = Credentials(self.store.path)
             self.metrics.audit_chain_ok.set(1 if self.audit.verify().ok else 0)
         self.inventory.load(self.store.load_nodes())
         self.workloads.documents = self.fleet
@@ -150,6 +162,9 @@ class Hub:
             WorkloadApi(self.workloads), server
         )
         plans_pb2_grpc.add_PlanServiceServicer_to_server(PlanApi(self.workloads), server)
+        join = self._join_api()
+        if join is not None:
+            security_pb2_grpc.add_JoinServiceServicer_to_server(join, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
             (
@@ -157,6 +172,7 @@ class Hub:
                 inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name,
                 workloads_pb2.DESCRIPTOR.services_by_name["WorkloadService"].full_name,
                 plans_pb2.DESCRIPTOR.services_by_name["PlanService"].full_name,
+                *(s.full_name for s in security_pb2.DESCRIPTOR.services_by_name.values()),
                 health.SERVICE_NAME,
                 reflection.SERVICE_NAME,
             ),
@@ -176,6 +192,8 @@ class Hub:
             raise OSError(f"cannot listen on {self.config.listen}")
         await server.start()
         self._server = server
+        if join is not None and self.config.join_listen:
+            await self._start_join_port(join)
         for name in ("", *SERVICES):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         self.metrics.registry.register(FleetCollector(self.inventory))
@@ -229,6 +247,32 @@ class Hub:
             self.metrics.interval.set(interval)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), self.config.sweep_interval)
+
+    def _join_api(self) -> JoinApi | None:
+        if self.config.ca_dir is None:
+            return None
+        if self.credentials is None or self.config.tls is None:
+            raise RuntimeError("joining nodes needs mutual TLS and a SQLite store")
+        try:
+            ca = CertificateAuthority.load(self.config.ca_dir)
+        except PkiError as err:
+            raise RuntimeError(str(err)) from None
+        return JoinApi(ca, self.credentials, self.record, node_cert_days=self.config.node_cert_days)
+
+    async def _start_join_port(self, join: JoinApi) -> None:
+        """The join port: server TLS only, since a joining node has no certificate yet."""
+        assert self.config.tls is not None
+        server = grpc.aio.server(options=[("grpc.max_receive_message_length", 64 * 1024)])
+        security_pb2_grpc.add_JoinServiceServicer_to_server(join, server)
+        credentials = grpc.ssl_server_credentials(
+            [(self.config.tls.key, self.config.tls.cert)], require_client_auth=False
+        )
+        self.join_port = server.add_secure_port(self.config.join_listen, credentials)
+        if self.join_port == 0:
+            raise OSError(f"cannot listen on {self.config.join_listen}")
+        await server.start()
+        self._join_server = server
+        log.info("join port on %s", self.join_port)
 
     def record(self, entry: AuditEntry) -> None:
         """Appends to the audit log (when the store has one); a failed write is logged loudly."""
@@ -286,6 +330,8 @@ class Hub:
         self.ingest.draining = True
         for name in ("", *SERVICES):
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        if self._join_server is not None:
+            await self._join_server.stop(0)
         if self._server is not None:
             await self._server.stop(self.config.shutdown_grace)
         for task in self._tasks:
@@ -298,6 +344,8 @@ class Hub:
         self.store.close()
         if self.audit is not None:
             self.audit.close()
+        if self.credentials is not None:
+            self.credentials.close()
         log.info("hub stopped; inventory flushed")
 
 

@@ -29,6 +29,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"{MIN_RETENTION_MONTHS})",
     )
     group.add_argument(
+        "--ca-dir", type=Path, help="the CA (ca.crt, ca.key) that signs join and renewal requests"
+    )
+    group.add_argument(
+        "--join-listen",
+        default="",
+        help="host:port where nodes with a join token get certificates (needs --ca-dir)",
+    )
+    group.add_argument(
+        "--node-cert-days",
+        type=float,
+        default=90.0,
+        help="lifetime of certificates issued to nodes",
+    )
+    group.add_argument(
         "--insecure",
         action="store_true",
         help="plaintext gRPC without client certificates (tests and loopback only; warns)",
@@ -42,7 +56,17 @@ def audit_settings(args: argparse.Namespace) -> dict[str, Any]:
             f"--audit-retention-months must be at least {MIN_RETENTION_MONTHS} "
             f"(MLPS level 3 keeps logs six months), got {args.audit_retention_months}"
         )
-    return {"audit_key": args.audit_key, "audit_retention_months": args.audit_retention_months}
+    if args.join_listen and not args.ca_dir:
+        raise ValueError("--join-listen needs --ca-dir (the CA that signs the nodes' requests)")
+    if args.node_cert_days <= 0:
+        raise ValueError(f"--node-cert-days must be positive, got {args.node_cert_days}")
+    return {
+        "audit_key": args.audit_key,
+        "audit_retention_months": args.audit_retention_months,
+        "ca_dir": args.ca_dir,
+        "join_listen": args.join_listen,
+        "node_cert_days": args.node_cert_days,
+    }
 
 
 def server_tls(args: argparse.Namespace) -> TlsFiles | None:

@@ -171,7 +171,7 @@ class CertificateAuthority:
         kind: str,
         name: str,
         *,
-        days: int | None = None,
+        days: float | None = None,
         hosts: tuple[str, ...] = (),
         not_before: dt.datetime | None = None,
     ) -> Issued:
@@ -182,7 +182,7 @@ class CertificateAuthority:
         )
         return Issued(cert, key_pem(key))
 
-    def sign_csr(self, csr_pem: bytes, kind: str, name: str, *, days: int | None = None) -> bytes:
+    def sign_csr(self, csr_pem: bytes, kind: str, name: str, *, days: float | None = None) -> bytes:
         """A certificate for the key in a CSR; the CSR must be self-signed and name `name`."""
         try:
             csr = x509.load_pem_x509_csr(csr_pem)
@@ -205,13 +205,14 @@ class CertificateAuthority:
         kind: str,
         name: str,
         *,
-        days: int | None = None,
+        days: float | None = None,
         hosts: tuple[str, ...] = (),
         not_before: dt.datetime | None = None,
     ) -> bytes:
         check_name(kind, name)
-        start = not_before or _now() - dt.timedelta(minutes=5)
         lifetime = dt.timedelta(days=days if days is not None else DEFAULT_DAYS[kind])
+        # valid from a little in the past, for clocks that lag behind the hub's
+        start = not_before or _now() - min(dt.timedelta(minutes=5), lifetime / 10)
         usage = (
             ExtendedKeyUsageOID.SERVER_AUTH if kind == "hub" else ExtendedKeyUsageOID.CLIENT_AUTH
         )

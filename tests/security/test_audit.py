@@ -174,7 +174,9 @@ def test_audit_command_verify_and_export(log: AuditLog, store: Path, tmp_path: P
     assert run("export", "--store", str(store), "-o", str(out)).returncode == 0
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["seq"] for r in lines] == [1, 2, 3, 4, 5]
-    assert {"at", "actor", "role", "scope", "action", "object", "outcome", "digest"} <= set(lines[0])
+    assert {"at", "actor", "role", "scope", "action", "object", "outcome", "digest"} <= set(
+        lines[0]
+    )
     sql(store, "UPDATE audit SET actor = 'someone-else' WHERE seq = 4")
     done = run("verify", "--store", str(store))
     assert done.returncode == 1

@@ -12,7 +12,7 @@ import pytest
 
 from console.client import HubClient
 from console.security.tls import TlsFiles
-from tests.e2e.conftest import Launcher
+from tests.e2e.conftest import Launcher, free_port
 from tests.e2e.waiting import eventually
 from tongchou.v1 import inventory_pb2
 
@@ -100,3 +100,40 @@ def test_agent_without_tls_or_insecure_exits_2() -> None:
 def test_insecure_hub_says_so_loudly(launch: Launcher) -> None:
     hub = launch.hub()
     assert "INSECURE" in hub.text()
+
+
+async def test_agent_joins_with_a_token_then_reports(launch: Launcher, tmp_path: Path) -> None:
+    d = tmp_path / "pki"
+    pki(d)
+    join_port = free_port()
+    hub = launch.hub(
+        *tls_flags(d, "hub"), "--ca-dir", str(d), "--join-listen", f"127.0.0.1:{join_port}"
+    )
+    made = tongchou("token", "create", "--store", str(hub.store), "--node", "joiner-01")
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip()
+    node_dir = tmp_path / "node"
+    node_dir.mkdir()
+    flags = (
+        "--node", "joiner-01", "--join-token", token, "--join-hub", f"127.0.0.1:{join_port}",
+        "--tls-ca", str(d / "ca.crt"), "--tls-cert", str(node_dir / "node.crt"),
+        "--tls-key", str(node_dir / "node.key"),
+    )  # fmt: skip
+    launch.agent(hub.address, *flags)
+    user = TlsFiles.in_dir(d, "ops").channel_credentials()
+    async with HubClient(hub.address, user) as client:
+
+        async def joined() -> inventory_pb2.Node | None:
+            try:
+                return await client.node("joiner-01")
+            except grpc.aio.AioRpcError:
+                return None
+
+        await eventually(joined, what="the joined node")
+    # the same token again, for a node without a certificate: refused, exit 2
+    again = tongchou("agent", *flags[:-4], "--tls-cert", str(tmp_path / "x.crt"),
+                     "--tls-key", str(tmp_path / "x.key"), "--hub", hub.address,
+                     "--division", "440106", "--site", "s", "--cluster", "c",
+                     "--provider", "on-prem", "--mlps-level", "3")  # fmt: skip
+    assert again.returncode == 2
+    assert "already used" in again.stderr

@@ -23,12 +23,14 @@ from console.security.pki import PkiError
 from console.simulate.nodes import sim_node
 from console.simulate.runner import Simulator
 from console.store import SqliteStore, StoreError
+from console.store.credentials import Credentials, User
 from tongchou import levels
 from tongchou.divisions import level_of
 from tongchou.durations import DurationError, parse_duration
 from tongchou.v1 import inventory_pb2, workloads_pb2
 
 log = logging.getLogger("tongchou.demo")
+DEMO_USER = "demo-operator"
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "examples" / "guangdong"
 POLICIES = ROOT / "policies"
@@ -96,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"tongchou demo: cannot read the workloads: {err}", file=sys.stderr)
         return 2
     try:
-        pki = demo_pki.ensure(args.state_dir / "pki")
+        pki = demo_pki.ensure(args.state_dir / "pki", DEMO_USER)
     except (PkiError, OSError) as err:
         print(f"tongchou demo: cannot set up the demo's CA: {err}", file=sys.stderr)
         return 1
@@ -108,6 +110,10 @@ def run(args: argparse.Namespace) -> int:
         trust_simulators=True,  # the demo's simulator reports for every simulated node
     )
     args.pki = pki
+    credentials = Credentials(store.path)  # the console's user: runs workloads and plans
+    if credentials.user(DEMO_USER) is None:
+        credentials.add_user(User(DEMO_USER, ("operator", "planner"), ""))
+    credentials.close()
     texts = [text for group in workloads for text in group]
     return asyncio.run(_demo(config, store, fleet, args, every, duration, texts))
 

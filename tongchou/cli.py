@@ -26,6 +26,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "certificate authority: init, issue hub/node/user certificates",
         "console.security.ca_cli",
     ),
+    "user": (
+        "console users: add, list, delete (roles, division scope)",
+        "console.security.user_cli",
+    ),
     "token": ("join tokens for nodes: create", "console.security.token_cli"),
     "audit": ("the audit log: verify its hash chain, export, prune", "console.security.audit_cli"),
     "validate": (

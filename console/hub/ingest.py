@@ -19,6 +19,7 @@ from console.hub.metrics import HubMetrics
 from console.hub.validate import ReportRejected
 from console.model.inventory import NodeState
 from console.security.binding import NodeBinding
+from console.security.ratelimit import TokenBucket
 from tongchou.v1 import agent_pb2
 
 log = logging.getLogger("tongchou.hub.ingest")
@@ -93,6 +94,7 @@ class AgentIngest:
         self.max_report_bytes = max_report_bytes
         self.draining = False
         self.binding: NodeBinding | None = None  # set when the hub runs mutual TLS
+        self.max_stream_rate = 25.0  # reports/s on one stream (an agent's floor is 50 ms)
         self._streams = itertools.count(1)
 
     def handler(self) -> grpc.GenericRpcHandler:
@@ -109,10 +111,17 @@ class AgentIngest:
         peer = context.peer()
         first: agent_pb2.NodeReport | None = None
         self.metrics.streams.inc()
+        bucket = TokenBucket(self.max_stream_rate, 2 * self.max_stream_rate)
         try:
             async for raw in requests:
                 started = time.perf_counter()
                 self.metrics.reports.inc()
+                if not bucket.take(time.monotonic()):
+                    self.metrics.rejected.labels("rate_limited").inc()
+                    message = f"more than {self.max_stream_rate:g} reports/s on one stream"
+                    log.warning("refused stream from %s: %s", peer, message)
+                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
+                    return
                 try:
                     report = self._parse(raw)
                     self._check(report, first)

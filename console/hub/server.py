@@ -8,8 +8,10 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 import grpc
@@ -17,7 +19,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
-from console.hub import watch
+from console.hub import guard, watch
 from console.hub.flusher import Flusher
 from console.hub.ingest import AgentIngest, Pacer
 from console.hub.inventory import Inventory
@@ -29,6 +31,8 @@ from console.hub.workload_api import WorkloadApi
 from console.hub.workloads import WorkloadManager
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
+from console.security.apis import AuditApi, UserApi
+from console.security.authz import Guard
 from console.security.binding import NodeBinding
 from console.security.join import JoinApi
 from console.security.pki import CertificateAuthority, PkiError
@@ -82,8 +86,9 @@ class HubConfig:
     audit_retention_months: int = 6
     audit_check_interval: float = 300.0  # verify the chain (and prune) this often
     ca_dir: Path | None = None  # the CA that signs join and renewal requests
-    join_listen: str = ""  # host:port of the join port (TLS without client certificates)
+    token_listen: str = ""  # TLS without client certificates: join and bearer tokens
     node_cert_days: float = 90.0
+    max_stream_rate: float = 25.0  # reports/s one agent stream may send (burst twice that)
 
 
 class Hub:
@@ -117,6 +122,7 @@ class Hub:
             self.pacer,
             max_report_bytes=config.max_report_bytes,
         )
+        self.ingest.max_stream_rate = config.max_stream_rate
         self.workloads = WorkloadManager(store, self.inventory, self.fleet, config.policies)
         self.watchers = Watchers(
             self.inventory, lambda: summary(self.inventory, self.fleet, self.pacer)
@@ -127,8 +133,9 @@ class Hub:
         self._tasks: list[asyncio.Task[None]] = []
         self.audit: AuditLog | None = None  # with a SQLite store
         self.credentials: Credentials | None = None  # join tokens and users, ditto
-        self.join_port = 0
-        self._join_server: grpc.aio.Server | None = None
+        self.token_port = 0
+        self.guard: Guard | None = None  # authentication and authorisation, with mutual TLS
+        self._token_server: grpc.aio.Server | None = None
 
     async def start(self) -> None:
         """Loads the store, binds the ports, and starts the timers."""
@@ -145,26 +152,43 @@ class Hub:
             len(self.inventory.nodes),
             len(self.workloads.records),
         )
+        interceptors: list[grpc.aio.ServerInterceptor] = []
+        if self.config.tls is not None and self.credentials is not None:
+            denied = self.metrics.denied
+            self.guard = Guard(self.credentials, self.record, lambda r: denied.labels(r).inc())
+            guard.install(self.guard, self.inventory, self.workloads)
+            interceptors.append(self.guard)
         server = grpc.aio.server(
+            interceptors=interceptors,
             options=[
                 ("grpc.max_receive_message_length", 4 * 1024 * 1024),
                 ("grpc.keepalive_permit_without_calls", 1),
                 ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
                 ("grpc.http2.max_ping_strikes", 0),
                 ("grpc.so_reuseport", 0),
-            ]
+            ],
         )
         server.add_generic_rpc_handlers((self.ingest.handler(),))
         query = InventoryQuery(self.inventory, self.fleet, self.pacer)
         query.watchers = self.watchers
-        inventory_pb2_grpc.add_InventoryServiceServicer_to_server(query, server)
-        workloads_pb2_grpc.add_WorkloadServiceServicer_to_server(
-            WorkloadApi(self.workloads), server
-        )
-        plans_pb2_grpc.add_PlanServiceServicer_to_server(PlanApi(self.workloads), server)
+        apis: list[tuple[Callable[[Any, grpc.aio.Server], None], object]] = [
+            (inventory_pb2_grpc.add_InventoryServiceServicer_to_server, query),
+            (workloads_pb2_grpc.add_WorkloadServiceServicer_to_server, WorkloadApi(self.workloads)),
+            (plans_pb2_grpc.add_PlanServiceServicer_to_server, PlanApi(self.workloads)),
+        ]
+        if self.credentials is not None:
+            apis.append(
+                (security_pb2_grpc.add_UserServiceServicer_to_server, UserApi(self.credentials))
+            )
+        if self.audit is not None:
+            apis.append(
+                (security_pb2_grpc.add_AuditServiceServicer_to_server, AuditApi(self.audit))
+            )
         join = self._join_api()
         if join is not None:
-            security_pb2_grpc.add_JoinServiceServicer_to_server(join, server)
+            apis.append((security_pb2_grpc.add_JoinServiceServicer_to_server, join))
+        for add, servicer in apis:
+            add(servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
             (
@@ -192,8 +216,8 @@ class Hub:
             raise OSError(f"cannot listen on {self.config.listen}")
         await server.start()
         self._server = server
-        if join is not None and self.config.join_listen:
-            await self._start_join_port(join)
+        if self.config.token_listen:
+            await self._start_token_port(apis, interceptors)
         for name in ("", *SERVICES):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         self.metrics.registry.register(FleetCollector(self.inventory))
@@ -259,20 +283,29 @@ class Hub:
             raise RuntimeError(str(err)) from None
         return JoinApi(ca, self.credentials, self.record, node_cert_days=self.config.node_cert_days)
 
-    async def _start_join_port(self, join: JoinApi) -> None:
-        """The join port: server TLS only, since a joining node has no certificate yet."""
-        assert self.config.tls is not None
-        server = grpc.aio.server(options=[("grpc.max_receive_message_length", 64 * 1024)])
-        security_pb2_grpc.add_JoinServiceServicer_to_server(join, server)
+    async def _start_token_port(
+        self,
+        apis: list[tuple[Callable[[Any, grpc.aio.Server], None], object]],
+        interceptors: list[grpc.aio.ServerInterceptor],
+    ) -> None:
+        """The token port: server TLS only, for callers without a certificate — nodes joining
+        with a join token, console users with a bearer token. The same guard applies."""
+        if self.config.tls is None:
+            raise RuntimeError("the token port needs TLS (--tls-*)")
+        server = grpc.aio.server(
+            interceptors=interceptors, options=[("grpc.max_receive_message_length", 4 << 20)]
+        )
+        for add, servicer in apis:
+            add(servicer, server)
         credentials = grpc.ssl_server_credentials(
             [(self.config.tls.key, self.config.tls.cert)], require_client_auth=False
         )
-        self.join_port = server.add_secure_port(self.config.join_listen, credentials)
-        if self.join_port == 0:
-            raise OSError(f"cannot listen on {self.config.join_listen}")
+        self.token_port = server.add_secure_port(self.config.token_listen, credentials)
+        if self.token_port == 0:
+            raise OSError(f"cannot listen on {self.config.token_listen}")
         await server.start()
-        self._join_server = server
-        log.info("join port on %s", self.join_port)
+        self._token_server = server
+        log.info("token port (join tokens, bearer tokens) on %s", self.token_port)
 
     def record(self, entry: AuditEntry) -> None:
         """Appends to the audit log (when the store has one); a failed write is logged loudly."""
@@ -330,8 +363,8 @@ class Hub:
         self.ingest.draining = True
         for name in ("", *SERVICES):
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
-        if self._join_server is not None:
-            await self._join_server.stop(0)
+        if self._token_server is not None:
+            await self._token_server.stop(0)
         if self._server is not None:
             await self._server.stop(self.config.shutdown_grace)
         for task in self._tasks:

@@ -22,7 +22,7 @@ class DemoPki:
     node: str  # this machine's node name; its certificate is `<directory>/<node>.crt`
 
 
-def ensure(directory: Path, console_user: str = "demo-admin") -> DemoPki:
+def ensure(directory: Path, console_user: str) -> DemoPki:
     """Creates the CA on first use; issues (or renews near expiry) the demo's certificates."""
     ca = (
         CertificateAuthority.load(directory)

@@ -32,9 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--ca-dir", type=Path, help="the CA (ca.crt, ca.key) that signs join and renewal requests"
     )
     group.add_argument(
-        "--join-listen",
+        "--token-listen",
         default="",
-        help="host:port where nodes with a join token get certificates (needs --ca-dir)",
+        help="host:port of the token port: TLS without client certificates, for nodes joining "
+        "with a join token (needs --ca-dir) and console users with a bearer token",
     )
     group.add_argument(
         "--node-cert-days",
@@ -56,15 +57,15 @@ def audit_settings(args: argparse.Namespace) -> dict[str, Any]:
             f"--audit-retention-months must be at least {MIN_RETENTION_MONTHS} "
             f"(MLPS level 3 keeps logs six months), got {args.audit_retention_months}"
         )
-    if args.join_listen and not args.ca_dir:
-        raise ValueError("--join-listen needs --ca-dir (the CA that signs the nodes' requests)")
+    if args.token_listen and args.insecure:
+        raise ValueError("--token-listen needs TLS: it cannot be used with --insecure")
     if args.node_cert_days <= 0:
         raise ValueError(f"--node-cert-days must be positive, got {args.node_cert_days}")
     return {
         "audit_key": args.audit_key,
         "audit_retention_months": args.audit_retention_months,
         "ca_dir": args.ca_dir,
-        "join_listen": args.join_listen,
+        "token_listen": args.token_listen,
         "node_cert_days": args.node_cert_days,
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,12 +70,33 @@ def peer_identity(context: Any) -> Identity | None:
         return None
 
 
+def bearer_credentials(
+    ca: Path, token: str, cert: Path | None = None, key: Path | None = None
+) -> grpc.ChannelCredentials:
+    """TLS that verifies the hub (and presents a certificate, if given), plus a bearer token."""
+    try:
+        ca_pem = ca.read_bytes()
+        pair = (key.read_bytes(), cert.read_bytes()) if cert and key else (None, None)
+    except OSError as err:
+        raise PkiError(f"{err.filename}: cannot read: {err.strerror}") from None
+    return grpc.composite_channel_credentials(
+        grpc.ssl_channel_credentials(ca_pem, pair[0], pair[1]),
+        grpc.access_token_call_credentials(token),
+    )
+
+
 def add_client_arguments(parser: argparse.ArgumentParser) -> None:
     """--tls-ca/--tls-cert/--tls-key, and --insecure, for commands that call the hub."""
     group = parser.add_argument_group("transport security")
     group.add_argument("--tls-ca", type=Path, help="CA certificate (PEM) that signed the hub")
     group.add_argument("--tls-cert", type=Path, help="this client's certificate (PEM)")
     group.add_argument("--tls-key", type=Path, help="this client's private key (PEM)")
+    group.add_argument(
+        "--token",
+        default=os.environ.get("TONGCHOU_TOKEN", ""),
+        help="bearer token of a console user (default $TONGCHOU_TOKEN); with --tls-ca, for the "
+        "hub's token port",
+    )
     group.add_argument(
         "--insecure", action="store_true", help="plaintext gRPC, no TLS (loopback and tests only)"
     )
@@ -83,6 +105,10 @@ def add_client_arguments(parser: argparse.ArgumentParser) -> None:
 def client_credentials(args: argparse.Namespace) -> grpc.ChannelCredentials | None:
     """The channel credentials the flags ask for; None when --insecure (which warns)."""
     given = [args.tls_ca, args.tls_cert, args.tls_key]
+    if args.token:
+        if args.insecure or not args.tls_ca:
+            raise PkiError("a bearer token is sent only over TLS: give --tls-ca, not --insecure")
+        return bearer_credentials(args.tls_ca, args.token, args.tls_cert, args.tls_key)
     if args.insecure:
         if any(given):
             raise PkiError("--insecure and --tls-* exclude each other")

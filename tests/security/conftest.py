@@ -16,6 +16,7 @@ from console.hub.server import Hub, HubConfig
 from console.security.pki import CertificateAuthority
 from console.security.tls import TlsFiles
 from console.store import SqliteStore
+from tongchou.divisions import level_of
 from tongchou.v1 import agent_pb2
 
 
@@ -46,11 +47,11 @@ async def tls_hub(tmp_path: Path, ca: CertificateAuthority) -> AsyncIterator[Hub
         await hub.shutdown()
 
 
-def report_for(node: str) -> agent_pb2.NodeReport:
+def report_for(node: str, division: str = "440106") -> agent_pb2.NodeReport:
     config = AgentConfig(
         node=node,
-        division="440106",
-        level="county",
+        division=division,
+        level=level_of(division).value,
         site="gz-tianhe-dc",
         cluster="gz-tianhe-a",
         provider="on-prem",
@@ -61,7 +62,7 @@ def report_for(node: str) -> agent_pb2.NodeReport:
 
 
 async def send_one(
-    port: int, credentials: grpc.ChannelCredentials | None, node: str
+    port: int, credentials: grpc.ChannelCredentials | None, node: str, division: str = "440106"
 ) -> agent_pb2.ReportAck:
     """Opens a stream, sends one report of `node`, and returns the ack (or raises the error)."""
     target = f"127.0.0.1:{port}"
@@ -76,7 +77,7 @@ async def send_one(
             request_serializer=agent_pb2.NodeReport.SerializeToString,
             response_deserializer=agent_pb2.ReportAck.FromString,
         )()
-        await call.write(report_for(node))
+        await call.write(report_for(node, division))
         ack = await asyncio.wait_for(call.read(), 10)
         call.cancel()
         if not isinstance(ack, agent_pb2.ReportAck):

@@ -35,7 +35,7 @@ async def join_hub(tmp_path: Path, ca: CertificateAuthority) -> AsyncIterator[Hu
         report_interval=0.2,
         tls=TlsFiles(ca.cert_pem, hub_cert.cert_pem, hub_cert.key_pem),
         ca_dir=tmp_path / "ca",
-        join_listen="127.0.0.1:0",
+        token_listen="127.0.0.1:0",
         node_cert_days=LIFETIME_DAYS,
     )
     hub = Hub(config, SqliteStore(tmp_path / "hub.db"))
@@ -47,7 +47,7 @@ async def join_hub(tmp_path: Path, ca: CertificateAuthority) -> AsyncIterator[Hu
 
 
 def join_address(hub: Hub) -> str:
-    return f"127.0.0.1:{hub.join_port}"
+    return f"127.0.0.1:{hub.token_port}"
 
 
 def audit_actions(hub: Hub) -> list[tuple[str, str]]:
@@ -88,7 +88,7 @@ async def test_expired_unknown_and_wrong_node_tokens_are_refused(
         assert text in (err.value.details() or "")
 
 
-async def test_join_port_refuses_a_hub_from_another_ca(
+async def test_token_port_refuses_a_hub_from_another_ca(
     join_hub: Hub, ca: CertificateAuthority, tmp_path: Path
 ) -> None:
     assert join_hub.credentials is not None

@@ -10,8 +10,9 @@ import pytest
 
 from console.hub.server import Hub
 from console.security.pki import CertificateAuthority
+from tongchou.v1 import agent_pb2
 
-from .conftest import client_tls, send_one
+from .conftest import client_tls, report_for, send_one
 
 
 def denied(hub: Hub, reason: str) -> float:
@@ -82,3 +83,26 @@ async def test_a_refused_node_is_in_the_audit_log(tls_hub: Hub, ca: CertificateA
         ("node:node-a", "agent.connect", "node/node-b", "denied")
     ]
     assert tls_hub.audit.verify().ok
+
+
+async def test_a_flooding_agent_is_cut_off(tls_hub: Hub, ca: CertificateAuthority) -> None:
+    tls_hub.ingest.max_stream_rate = 5.0
+    creds = client_tls(ca, "node", "node-f").channel_credentials()
+    async with grpc.aio.secure_channel(f"127.0.0.1:{tls_hub.port}", creds) as channel:
+        call = channel.stream_stream(
+            "/tongchou.v1.AgentService/Connect",
+            request_serializer=agent_pb2.NodeReport.SerializeToString,
+            response_deserializer=agent_pb2.ReportAck.FromString,
+        )()
+        report = report_for("node-f")
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            for sequence in range(1, 100):
+                report.sequence = sequence
+                await call.write(report)
+                await call.read()
+    assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert 10 <= sequence < 100  # the burst (twice the rate) passed, then the stream was cut
+    rejected = tls_hub.metrics.registry.get_sample_value(
+        "tongchou_hub_reports_rejected_total", {"reason": "rate_limited"}
+    )
+    assert rejected == 1

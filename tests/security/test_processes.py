@@ -60,6 +60,8 @@ async def test_agent_reports_over_mutual_tls_and_a_borrowed_certificate_is_refus
     d = tmp_path / "pki"
     pki(d)
     hub = launch.hub(*tls_flags(d, "hub"))
+    made = tongchou("user", "add", "--store", str(hub.store), "--name", "ops", "--role", "viewer")
+    assert made.returncode == 0, made.stderr
     launch.agent(hub.address, *tls_flags(d, NODE))
     liar = launch.agent(hub.address, "--node", "province-db-01", *tls_flags(d, "other-node"))
     user = TlsFiles.in_dir(d, "ops").channel_credentials()
@@ -105,17 +107,19 @@ def test_insecure_hub_says_so_loudly(launch: Launcher) -> None:
 async def test_agent_joins_with_a_token_then_reports(launch: Launcher, tmp_path: Path) -> None:
     d = tmp_path / "pki"
     pki(d)
-    join_port = free_port()
+    token_port = free_port()
     hub = launch.hub(
-        *tls_flags(d, "hub"), "--ca-dir", str(d), "--join-listen", f"127.0.0.1:{join_port}"
+        *tls_flags(d, "hub"), "--ca-dir", str(d), "--token-listen", f"127.0.0.1:{token_port}"
     )
+    made = tongchou("user", "add", "--store", str(hub.store), "--name", "ops", "--role", "viewer")
+    assert made.returncode == 0, made.stderr
     made = tongchou("token", "create", "--store", str(hub.store), "--node", "joiner-01")
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip()
     node_dir = tmp_path / "node"
     node_dir.mkdir()
     flags = (
-        "--node", "joiner-01", "--join-token", token, "--join-hub", f"127.0.0.1:{join_port}",
+        "--node", "joiner-01", "--join-token", token, "--join-hub", f"127.0.0.1:{token_port}",
         "--tls-ca", str(d / "ca.crt"), "--tls-cert", str(node_dir / "node.crt"),
         "--tls-key", str(node_dir / "node.key"),
     )  # fmt: skip

@@ -13,6 +13,8 @@ from tongchou.v1 import (
     inventory_pb2_grpc,
     plans_pb2,
     plans_pb2_grpc,
+    security_pb2,
+    security_pb2_grpc,
     workloads_pb2,
     workloads_pb2_grpc,
 )
@@ -62,6 +64,11 @@ class HubClient:
     async def wait_ready(self, timeout: float) -> None:
         """Waits until the hub's channel is connected, or raises TimeoutError."""
         await asyncio.wait_for(self._channel.channel_ready(), timeout)
+
+    async def whoami(self, timeout: float = 10.0) -> security_pb2.Principal:
+        """Who the hub takes this client for: name, roles, scope, and the methods it may call."""
+        stub = security_pb2_grpc.UserServiceStub(self._channel)
+        return await stub.WhoAmI(security_pb2.WhoAmIRequest(), timeout=timeout)
 
     async def fleet_summary(self, timeout: float = 10.0) -> inventory_pb2.FleetSummary:
         return await self._inventory.GetFleetSummary(

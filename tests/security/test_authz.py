@@ -213,3 +213,23 @@ async def test_a_user_certificate_authenticates_on_the_main_port(
     assert await code_of(client.submit_workload(workload("v", "440106"))) == (
         grpc.StatusCode.PERMISSION_DENIED
     )
+
+
+async def test_the_console_shows_user_and_scope_and_hides_what_the_role_cannot_do(
+    api: Api,
+) -> None:
+    from console.tui.app import TongchouApp
+
+    for user, can_submit in (("county-viewer", False), ("province-op", True)):
+        app = TongchouApp(api.client(user), clock=False)
+        async with app.run_test() as pilot:
+            for _ in range(100):
+                if app.allowed is not None:
+                    break
+                await pilot.pause(0.05)
+            assert app.allowed is not None, "the console asked the hub who it is"
+            assert user in app.sub_title
+            assert ("440106" in app.sub_title) == (user == "county-viewer")
+            assert app.check_action("submit", ()) is can_submit
+            assert app.check_action("run_plan", ()) is can_submit
+            assert app.check_action("filter", ()) is True

@@ -93,6 +93,24 @@ def install(guard: Guard, inventory: Inventory, workloads: WorkloadManager) -> N
             out.levels.append(inventory_pb2.LevelTotals(level=level, totals=_totals(levels[level])))  # type: ignore[arg-type]
         return out
 
+    def watch_delta(delta: inventory_pb2.InventoryDelta, p: Principal) -> Any:
+        """A scoped watcher's delta: its own totals, and events about its own nodes and
+        workloads only (the nodes are already selected by division)."""
+
+        def mine(subject: str) -> bool:
+            entry = inventory.nodes.get(subject)
+            if entry is not None:
+                return p.sees(entry.report.identity.division)
+            record = workloads.records.get(subject)
+            return record is not None and p.sees(record.workload.owner)
+
+        kept = [e for e in delta.events if mine(e.subject)]
+        del delta.events[:]
+        delta.events.extend(kept)
+        if delta.HasField("summary"):
+            delta.summary.CopyFrom(scoped_summary(delta.summary, p))
+        return delta
+
     def by_name(request: Any, p: Principal) -> Any:
         record = workloads.records.get(request.name)
         if record is not None and not p.sees(record.workload.owner):
@@ -143,5 +161,6 @@ def install(guard: Guard, inventory: Inventory, workloads: WorkloadManager) -> N
         {
             _SERVICE + "InventoryService/GetFleetSummary": scoped_summary,
             _SERVICE + "WorkloadService/ListWorkloads": list_workloads,
+            _SERVICE + "InventoryService/Watch": watch_delta,
         }
     )

@@ -4,6 +4,7 @@ division scope, and audits every mutation and every refusal."""
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hashlib
 import inspect
@@ -286,20 +287,23 @@ class Guard(grpc.aio.ServerInterceptor):
     ) -> Callable[[Any, Any], AsyncIterator[Any]]:
         async def behavior(request: Any, context: Any) -> AsyncIterator[Any]:
             principal, request = await self._admit(method, rule, request, context)
-            token = CURRENT.set(principal)
+            # Set for the rest of this RPC's task; not reset, since a stream may be closed
+            # from another context (a cancelled call), where a reset is an error.
+            CURRENT.set(principal)
+            narrow = self.filters.get(method) if principal.scope else None
             try:
                 result = inner(request, context)
                 if inspect.isasyncgen(result):
                     async for item in result:
-                        yield item
+                        yield narrow(item, principal) if narrow else item
                 else:
                     await result
-            except BaseException as err:
-                if rule is not None and rule.action and not isinstance(err, GeneratorExit):
+            except (GeneratorExit, asyncio.CancelledError):
+                raise  # the caller went away: not a failure of the call
+            except Exception as err:
+                if rule is not None and rule.action:
                     self._audit(principal, method, rule, self._outcome(context, err), request)
                 raise
-            finally:
-                CURRENT.reset(token)
             if rule is not None and rule.action:
                 self._audit(principal, method, rule, "ok", request)
 

@@ -3,7 +3,9 @@ deny by default, and the audit of every refusal."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 
 import grpc
@@ -233,3 +235,19 @@ async def test_the_console_shows_user_and_scope_and_hides_what_the_role_cannot_d
             assert app.check_action("submit", ()) is can_submit
             assert app.check_action("run_plan", ()) is can_submit
             assert app.check_action("filter", ()) is True
+
+
+async def test_a_cancelled_stream_ends_quietly(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    client = api.client("county-viewer")
+    for _ in range(3):
+        stream = client.watch()
+        assert isinstance(stream, AsyncGenerator)
+        first = await anext(stream)
+        assert [n.identity.node for n in first.upserted] == ["tianhe-01"]
+        assert first.summary.totals.nodes_ready == 1
+        assert all(e.subject == "tianhe-01" for e in first.events)
+        await stream.aclose()
+    await client.close()
+    await asyncio.sleep(0.5)
+    problems = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert problems == [], [r.getMessage() for r in problems]

@@ -94,6 +94,7 @@ class HubMetrics:
             "no_certificate",
             "unauthenticated",
             "permission",
+            "revoked",
             "scope",
         ):
             self.denied.labels(reason)

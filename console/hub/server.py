@@ -203,8 +203,11 @@ class Hub:
             server,
         )
         if self.config.tls is not None:
+            credentials = self.credentials
             self.ingest.binding = NodeBinding(
-                trust_simulators=self.config.trust_simulators, audit=self.record
+                trust_simulators=self.config.trust_simulators,
+                audit=self.record,
+                revoked=credentials.is_revoked if credentials else lambda _serial: False,
             )
             self.port = server.add_secure_port(
                 self.config.listen, self.config.tls.server_credentials()

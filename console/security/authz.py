@@ -175,6 +175,12 @@ class Guard(grpc.aio.ServerInterceptor):
                 )
             return Principal("user", user.name, user.roles, user.scope)
         ident = peer_identity(context)
+        if ident is not None and self.credentials.is_revoked(ident.serial):
+            raise Refused(
+                grpc.StatusCode.UNAUTHENTICATED,
+                "unauthenticated",
+                f"the certificate of {ident.kind}:{ident.name} was revoked",
+            )
         if ident is not None and ident.kind == "user":
             user = self.credentials.user(ident.name)
             if user is None:

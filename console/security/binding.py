@@ -21,9 +21,16 @@ class Denial:
 class NodeBinding:
     """Checks the first report of a stream against the certificate the stream came with."""
 
-    def __init__(self, *, trust_simulators: bool = False, audit: AuditSink | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        trust_simulators: bool = False,
+        audit: AuditSink | None = None,
+        revoked: Callable[[int], bool] = lambda _serial: False,
+    ) -> None:
         self.trust_simulators = trust_simulators
         self.audit = audit
+        self.revoked = revoked
 
     def check(self, context: Any, node: str) -> Denial | None:
         ident = peer_identity(context)
@@ -33,9 +40,11 @@ class NodeBinding:
             denial = Denial("no_certificate", "the hub requires a node certificate")
         else:
             actor = f"{ident.kind}:{ident.name}"
-            if ident.kind == "simulator" and self.trust_simulators:
+            if self.revoked(ident.serial):
+                denial = Denial("revoked", f"the certificate of {actor} was revoked")
+            elif ident.kind == "simulator" and self.trust_simulators:
                 return None
-            if ident.kind != "node":
+            elif ident.kind != "node":
                 denial = Denial(
                     "not_a_node",
                     f"a {ident.kind} certificate ({ident.name}) cannot report as a node",

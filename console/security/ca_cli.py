@@ -6,7 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from console.security.pki import KINDS, CertificateAuthority, PkiError
+from console.security.local import LocalAdmin
+from console.security.pki import KINDS, CertificateAuthority, PkiError, identity_of
+from console.store.audit import AuditError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,10 +29,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     issue.add_argument("--days", type=int, help="validity in days (hub 365, node/user 90)")
     issue.add_argument("--out", type=Path, help="output directory (default: the CA's directory)")
+    revoke = sub.add_parser("revoke", help="revoke a certificate in a hub's store")
+    revoke.add_argument("--store", type=Path, required=True, help="the hub's SQLite store")
+    revoke.add_argument("--cert", type=Path, required=True, help="the certificate (PEM)")
+    revoke.add_argument("--reason", default="", help="why (kept in the audit log)")
+    revoke.add_argument("--audit-key", type=Path, help="default <store>.audit-key")
 
 
 def run(args: argparse.Namespace) -> int:
     try:
+        if args.action == "revoke":
+            return _revoke(args)
         if args.days is not None and args.days <= 0:
             raise PkiError(f"--days must be positive, got {args.days}")
         if args.action == "init":
@@ -49,4 +58,27 @@ def run(args: argparse.Namespace) -> int:
         print(f"tongchou ca: {err.filename}: {err.strerror}", file=sys.stderr)
         return 2
     print(f"issued {args.kind} certificate for {args.name}: {cert} and {key}")
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    try:
+        ident = identity_of(args.cert.read_bytes())
+    except OSError as err:
+        raise PkiError(f"--cert {args.cert}: cannot read: {err.strerror}") from None
+    try:
+        admin = LocalAdmin(args.store, args.audit_key)
+    except AuditError as err:
+        raise PkiError(str(err)) from None
+    try:
+        fresh = admin.credentials.revoke(ident.serial, ident.name, args.reason)
+        admin.record(
+            "cert.revoke",
+            f"{ident.kind}/{ident.name}",
+            "ok" if fresh else "already",
+            detail=f"serial {ident.serial:x}; {args.reason}".rstrip("; "),
+        )
+    finally:
+        admin.close()
+    print(f"revoked the {ident.kind} certificate of {ident.name} (serial {ident.serial:x})")
     return 0

@@ -71,8 +71,8 @@ class JoinApi(security_pb2_grpc.JoinServiceServicer):
         self, request: security_pb2.RenewRequest, context: Any
     ) -> security_pb2.JoinResponse:
         ident = peer_identity(context)
-        if ident is None or ident.kind != "node":
-            message = "only a node's own certificate can renew it"
+        if ident is None or ident.kind != "node" or self.credentials.is_revoked(ident.serial):
+            message = "only a node's own, unrevoked certificate can renew it"
             self.audit(AuditEntry(f"{ident.kind}:{ident.name}" if ident else "anonymous",
                                   "cert.renew", "node/?", "denied", detail=message))  # fmt: skip
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, message)

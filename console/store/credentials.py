@@ -20,6 +20,12 @@ CREATE TABLE IF NOT EXISTS join_tokens (
     expires_at REAL NOT NULL,
     used_at REAL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS revoked_certs (
+    serial TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    revoked_at REAL NOT NULL,
+    reason TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY,
     roles TEXT NOT NULL,
@@ -99,6 +105,24 @@ class Credentials:
                 self._db.execute("ROLLBACK")
                 raise
         return str(row[1])
+
+    # --- revoked certificates
+
+    def revoke(self, serial: int, name: str, reason: str) -> bool:
+        """Marks a certificate revoked; False when it already was."""
+        with self._lock:
+            done = self._db.execute(
+                "INSERT OR IGNORE INTO revoked_certs VALUES (?, ?, ?, ?)",
+                (str(serial), name, time.time(), reason),
+            )
+            return done.rowcount > 0
+
+    def is_revoked(self, serial: int) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM revoked_certs WHERE serial = ?", (str(serial),)
+            ).fetchone()
+        return row is not None
 
     # --- users
 

@@ -15,7 +15,7 @@ from console.client import HubClient
 from console.documents import load_fleet
 from console.hub.server import Hub, HubConfig
 from console.security.authz import METHODS
-from console.security.pki import CertificateAuthority
+from console.security.pki import CertificateAuthority, identity_of
 from console.security.roles import RoleError, check_roles
 from console.security.tls import TlsFiles
 from console.store import SqliteStore
@@ -251,3 +251,15 @@ async def test_a_cancelled_stream_ends_quietly(api: Api, caplog: pytest.LogCaptu
     await asyncio.sleep(0.5)
     problems = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert problems == [], [r.getMessage() for r in problems]
+
+
+async def test_a_revoked_user_certificate_is_unauthenticated(
+    api: Api, ca: CertificateAuthority
+) -> None:
+    tls = client_tls(ca, "user", "county-viewer")
+    client = HubClient(f"127.0.0.1:{api.hub.port}", tls.channel_credentials())
+    api.clients.append(client)
+    await client.fleet_summary()
+    assert api.hub.credentials is not None
+    api.hub.credentials.revoke(identity_of(tls.cert).serial, "county-viewer", "")
+    assert await code_of(client.fleet_summary()) == grpc.StatusCode.UNAUTHENTICATED

@@ -9,7 +9,7 @@ import grpc
 import pytest
 
 from console.hub.server import Hub
-from console.security.pki import CertificateAuthority
+from console.security.pki import CertificateAuthority, identity_of
 from tongchou.v1 import agent_pb2
 
 from .conftest import client_tls, report_for, send_one
@@ -106,3 +106,15 @@ async def test_a_flooding_agent_is_cut_off(tls_hub: Hub, ca: CertificateAuthorit
         "tongchou_hub_reports_rejected_total", {"reason": "rate_limited"}
     )
     assert rejected == 1
+
+
+async def test_a_revoked_certificate_is_refused(tls_hub: Hub, ca: CertificateAuthority) -> None:
+    tls = client_tls(ca, "node", "node-v")
+    assert (await send_one(tls_hub.port, tls.channel_credentials(), "node-v")).accepted
+    assert tls_hub.credentials is not None
+    assert tls_hub.credentials.revoke(identity_of(tls.cert).serial, "node-v", "stolen laptop")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await send_one(tls_hub.port, tls.channel_credentials(), "node-v")
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "revoked" in (err.value.details() or "")
+    assert denied(tls_hub, "revoked") == 1

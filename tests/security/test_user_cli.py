@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from console.security.local import LocalAdmin
+from console.security.pki import CertificateAuthority, identity_of
 from console.store.audit import AuditLog, default_key_path, load_key
 from console.store.sqlite import SqliteStore
 from tongchou.cli import main
@@ -81,3 +82,19 @@ def test_token_create(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
     admin.close()
     assert tongchou("token", "create", "--store", str(store), "--node", "n1", "--ttl", "3d") == 2
     assert "--ttl" in capsys.readouterr().err
+
+
+def test_ca_revoke_is_audited(store: Path, tmp_path: Path) -> None:
+    ca = CertificateAuthority.init(tmp_path / "ca")
+    ca.issue("user", "zhang.wei").write(tmp_path, "zhang.wei")
+    cert = tmp_path / "zhang.wei.crt"
+    args = ["ca", "revoke", "--store", str(store), "--cert", str(cert), "--reason", "left"]
+    assert tongchou(*args) == 0
+    admin = LocalAdmin(store)
+    assert admin.credentials.is_revoked(identity_of(cert.read_bytes()).serial)
+    records = list(admin.audit.records())
+    admin.close()
+    assert [(r.action, r.object, r.outcome) for r in records] == [
+        ("cert.revoke", "user/zhang.wei", "ok")
+    ]
+    assert tongchou("ca", "revoke", "--store", str(store), "--cert", str(tmp_path / "no")) == 2

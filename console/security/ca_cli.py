@@ -29,6 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     issue.add_argument("--days", type=int, help="validity in days (hub 365, node/user 90)")
     issue.add_argument("--out", type=Path, help="output directory (default: the CA's directory)")
+    issue.add_argument(
+        "--store", type=Path, help="a hub's store: record the issue in its audit log"
+    )
+    issue.add_argument("--audit-key", type=Path, help="default <store>.audit-key")
     revoke = sub.add_parser("revoke", help="revoke a certificate in a hub's store")
     revoke.add_argument("--store", type=Path, required=True, help="the hub's SQLite store")
     revoke.add_argument("--cert", type=Path, required=True, help="the certificate (PEM)")
@@ -50,7 +54,17 @@ def run(args: argparse.Namespace) -> int:
             raise PkiError("--host applies only to --kind hub")
         ca = CertificateAuthority.load(args.dir)
         issued = ca.issue(args.kind, args.name, days=args.days, hosts=tuple(args.host))
+        admin = None
+        if args.store is not None:
+            try:
+                admin = LocalAdmin(args.store, args.audit_key)
+            except AuditError as err:
+                raise PkiError(str(err)) from None
         cert, key = issued.write(args.out or args.dir, args.name)
+        if admin is not None:
+            serial = identity_of(issued.cert_pem).serial
+            admin.record("cert.issue", f"{args.kind}/{args.name}", detail=f"serial {serial:x}")
+            admin.close()
     except PkiError as err:
         print(f"tongchou ca: {err}", file=sys.stderr)
         return 2

@@ -98,3 +98,13 @@ def test_ca_revoke_is_audited(store: Path, tmp_path: Path) -> None:
         ("cert.revoke", "user/zhang.wei", "ok")
     ]
     assert tongchou("ca", "revoke", "--store", str(store), "--cert", str(tmp_path / "no")) == 2
+
+
+def test_ca_issue_with_a_store_is_audited(store: Path, tmp_path: Path) -> None:
+    assert tongchou("ca", "init", "--dir", str(tmp_path / "ca")) == 0
+    args = ["ca", "issue", "--dir", str(tmp_path / "ca"), "--kind", "node", "--name", "n1"]
+    assert tongchou(*args, "--store", str(store)) == 0
+    admin = LocalAdmin(store)
+    records = [(r.action, r.object) for r in admin.audit.records()]
+    admin.close()
+    assert records == [("cert.issue", "node/n1")]

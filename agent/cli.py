@@ -37,6 +37,11 @@ _FLAGS = {
     "interval": "report interval, e.g. 10s (the hub may stretch it)",
     "metrics_listen": "host:port for /metrics (default 0.0.0.0:9471; empty to disable)",
     "host_root": "where the host's /proc and /etc/os-release are seen (default /; /host in a pod)",
+    "tls_ca": "CA certificate (PEM) that signed the hub",
+    "tls_cert": "this node's certificate (PEM; tongchou ca issue --kind node)",
+    "tls_key": "this node's private key (PEM)",
+    "join_token": "single-use join token (tongchou token create); used when --tls-cert is missing",
+    "join_hub": "the hub's join port, host:port (tongchou hub --join-listen)",
 }
 
 
@@ -48,6 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--" + name.replace("_", "-"), dest=name, help=text)
     parser.add_argument(
         "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label (repeatable)"
+    )
+    parser.add_argument(
+        "--insecure", action="store_true", help="plaintext gRPC without TLS (tests only; warns)"
     )
     parser.add_argument("--once", action="store_true", help="print one report and exit")
     parser.add_argument("-o", "--output", choices=("json", "yaml"), default="json")
@@ -62,6 +70,8 @@ def config_from(args: argparse.Namespace) -> AgentConfig:
         value = getattr(args, name)
         if value is not None:
             flags[name] = (value, "flag --" + name.replace("_", "-"))
+    if args.insecure:
+        flags["insecure"] = (True, "flag --insecure")
     if args.label:
         flags["labels"] = (",".join(args.label), "flag --label")
     return build(config_file=args.config, flags=flags)
@@ -76,12 +86,22 @@ def run(args: argparse.Namespace) -> int:
         config = config_from(args)
         if not args.once:
             config.require_identity()
+            config.require_transport()
     except ConfigError as err:
         print(f"tongchou agent: {err}", file=sys.stderr)
         return 2
+    if config.insecure and not args.once:
+        log.warning(
+            "INSECURE: plaintext gRPC without mutual TLS (--insecure); anyone on the network can "
+            "read and forge this node's reports. Use only on loopback or in tests."
+        )
     builder = ReportBuilder(config, host_collector(config.host_root))
     if args.once:
         return _print_once(builder, args.output)
+    if config.join_token and not Path(config.tls_cert).exists():
+        code = asyncio.run(_join(config))
+        if code:
+            return code
     return asyncio.run(_serve(config, builder))
 
 
@@ -111,6 +131,30 @@ def _print_once(builder: ReportBuilder, output: str) -> int:
         print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), end="")
     else:
         print(json.dumps(data, ensure_ascii=False, indent=2))
+    return 0
+
+
+async def _join(config: AgentConfig) -> int:
+    """Gets this node's certificate with the join token; 0 on success, else the exit code."""
+    import grpc
+
+    from agent import enroll
+
+    where = config.join_hub or config.hub
+    try:
+        (ca,) = enroll.read(Path(config.tls_ca))
+        cert, key = await enroll.join(where, ca, config.join_token, config.node)
+        enroll.write_pair(Path(config.tls_cert), Path(config.tls_key), cert, key)
+    except OSError as err:
+        print(f"tongchou agent: {err.filename}: {err.strerror}", file=sys.stderr)
+        return 2
+    except grpc.aio.AioRpcError as err:
+        print(f"tongchou agent: joining at {where} failed: {err.details()}", file=sys.stderr)
+        code = err.code()
+        bad = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED,
+               grpc.StatusCode.INVALID_ARGUMENT)  # fmt: skip
+        return 2 if code in bad else 1
+    log.info("joined: certificate for node %s written to %s", config.node, config.tls_cert)
     return 0
 
 

@@ -40,6 +40,13 @@ class AgentConfig:
     # Where the host's file system is seen: "/" on a host, "/host" in a container that
     # mounts the host's /proc at /host/proc and its os-release at /host/etc/os-release.
     host_root: str = "/"
+    tls_ca: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+    insecure: bool = False
+    join_token: str = ""
+    join_hub: str = ""
+    renew_check: float = 60.0  # how often the certificate's age is checked
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
     where: Mapping[str, str] = field(default_factory=dict)
@@ -58,6 +65,17 @@ class AgentConfig:
                 + " (set them in the config file, as TONGCHOU_<NAME> variables, or as flags)"
             )
 
+    def require_transport(self) -> None:
+        """Raises ConfigError unless mutual TLS is set up, or plaintext explicitly asked for."""
+        tls = [self.tls_ca, self.tls_cert, self.tls_key]
+        if self.insecure and any(tls):
+            raise ConfigError("insecure and tls_ca/tls_cert/tls_key exclude each other")
+        if not self.insecure and not all(tls):
+            raise ConfigError(
+                "the hub needs mutual TLS: set tls_ca, tls_cert and tls_key (flags --tls-ca, "
+                "--tls-cert, --tls-key), or insecure (--insecure) for plaintext"
+            )
+
 
 # Settings, their YAML key and their environment variable.
 _KEYS: dict[str, tuple[str, str]] = {
@@ -73,6 +91,12 @@ _KEYS: dict[str, tuple[str, str]] = {
     "interval": ("interval", "TONGCHOU_INTERVAL"),
     "metrics_listen": ("metricsListen", "TONGCHOU_METRICS_LISTEN"),
     "host_root": ("hostRoot", "TONGCHOU_HOST_ROOT"),
+    "tls_ca": ("tlsCa", "TONGCHOU_TLS_CA"),
+    "tls_cert": ("tlsCert", "TONGCHOU_TLS_CERT"),
+    "tls_key": ("tlsKey", "TONGCHOU_TLS_KEY"),
+    "insecure": ("insecure", "TONGCHOU_INSECURE"),
+    "join_token": ("joinToken", "TONGCHOU_JOIN_TOKEN"),
+    "join_hub": ("joinHub", "TONGCHOU_JOIN_HUB"),
 }
 
 
@@ -114,6 +138,11 @@ def _coerce(name: str, value: object, where: str) -> Any:
         return parse_duration(value, where)
     if name == "labels":
         return parse_labels(value, where)
+    if name == "insecure":
+        text = str(value).strip().lower()
+        if text not in {"true", "false", "1", "0", "yes", "no"}:
+            raise ConfigError(f"{where}: insecure must be true or false, got {value!r}")
+        return text in {"true", "1", "yes"}
     if name == "mlps_level":
         try:
             number = int(str(value))
@@ -206,6 +235,13 @@ def _validate(config: AgentConfig) -> AgentConfig:
         raise ConfigError(f"{at('level')}: unknown level {config.level!r}")
     if ":" not in config.hub:
         raise ConfigError(f"{at('hub')}: hub address {config.hub!r} must be host:port")
+    if config.join_hub and ":" not in config.join_hub:
+        raise ConfigError(f"{at('join_hub')}: join address {config.join_hub!r} must be host:port")
+    if config.join_token and (config.insecure or not config.tls_cert):
+        raise ConfigError(
+            f"{at('join_token')}: joining needs tls_ca, tls_cert and tls_key (where the "
+            "certificate and key are written), not insecure"
+        )
     if config.metrics_listen and ":" not in config.metrics_listen:
         raise ConfigError(
             f"{at('metrics_listen')}: {config.metrics_listen!r} must be host:port, or empty"

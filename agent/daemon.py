@@ -7,6 +7,7 @@ import contextlib
 import logging
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 
@@ -77,7 +78,42 @@ class Agent:
         self.metrics.interval.set(self.interval)
 
     async def run(self) -> None:
-        """Connects, reports, and reconnects with backoff, until stopped."""
+        """Connects, reports, and reconnects with backoff, until stopped; renews the node's
+        certificate in the background when it runs mutual TLS."""
+        renewer = None
+        if self.config.tls_cert and not self.config.insecure:
+            renewer = asyncio.create_task(self._renew_loop(), name="agent-cert-renewal")
+        try:
+            await self._report_loop()
+        finally:
+            if renewer is not None:
+                renewer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewer
+
+    async def _renew_loop(self) -> None:
+        """Renews the certificate once two thirds of its life have passed. The open stream is
+        not touched; the next connection uses the new certificate, so reports never stop."""
+        from agent import enroll  # cryptography: only for nodes that run mutual TLS
+
+        cert_path, key_path = Path(self.config.tls_cert), Path(self.config.tls_key)
+        while not self.stop.is_set():
+            try:
+                ca, cert, key = enroll.read(Path(self.config.tls_ca), cert_path, key_path)
+                if enroll.due(cert):
+                    new_cert, new_key = await enroll.renew(
+                        self.config.hub, ca, cert, key, self.config.node
+                    )
+                    enroll.write_pair(cert_path, key_path, new_cert, new_key)
+                    self.metrics.renewals.inc()
+                    log.info("renewed this node's certificate (%s)", cert_path)
+            except (OSError, ValueError) as err:
+                log.error("cannot renew the certificate: %s", err)
+            except grpc.aio.AioRpcError as err:
+                log.warning("renewing the certificate failed: %s", err.details())
+            await self._sleep(self.config.renew_check)
+
+    async def _report_loop(self) -> None:
         first = True
         while not self.stop.is_set():
             if not first:
@@ -96,6 +132,11 @@ class Agent:
             except grpc.aio.AioRpcError as err:
                 delay = self.backoff.next()
                 self._log_rpc_error(err, delay)
+            except OSError as err:  # the TLS files went missing or unreadable
+                delay = self.backoff.next()
+                log.error(
+                    "cannot read %s: %s; retrying in %.1fs", err.filename, err.strerror, delay
+                )
             except TimeoutError:
                 delay = self.backoff.next()
                 log.warning(
@@ -107,7 +148,9 @@ class Agent:
 
     def _log_rpc_error(self, err: grpc.aio.AioRpcError, delay: float) -> None:
         code = err.code()
-        if code == grpc.StatusCode.INVALID_ARGUMENT:
+        if code == grpc.StatusCode.PERMISSION_DENIED:
+            log.error("hub refused this node: %s; retrying in %.1fs", err.details(), delay)
+        elif code == grpc.StatusCode.INVALID_ARGUMENT:
             self.metrics.reports.labels("rejected").inc()
             log.error("hub rejected report: %s; reconnecting in %.1fs", err.details(), delay)
         elif code == grpc.StatusCode.CANCELLED and self.stop.is_set():
@@ -121,8 +164,18 @@ class Agent:
                 delay,
             )
 
+    def _channel(self) -> grpc.aio.Channel:
+        if self.config.insecure or not self.config.tls_ca:
+            return grpc.aio.insecure_channel(self.config.hub, options=CHANNEL_OPTIONS)
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=Path(self.config.tls_ca).read_bytes(),
+            private_key=Path(self.config.tls_key).read_bytes(),
+            certificate_chain=Path(self.config.tls_cert).read_bytes(),
+        )  # read on every connect: a rotated certificate is used from the next stream on
+        return grpc.aio.secure_channel(self.config.hub, credentials, options=CHANNEL_OPTIONS)
+
     async def _session(self) -> None:
-        async with grpc.aio.insecure_channel(self.config.hub, options=CHANNEL_OPTIONS) as channel:
+        async with self._channel() as channel:
             stub = agent_pb2_grpc.AgentServiceStub(channel)
             call = stub.Connect()
             try:

@@ -89,6 +89,11 @@ class AgentMetrics:
         self.reconnects = Counter(
             "tongchou_agent_reconnects", "Times the agent connected again.", registry=self.registry
         )
+        self.renewals = Counter(
+            "tongchou_agent_certificate_renewals",
+            "Times the node renewed its certificate.",
+            registry=self.registry,
+        )
         self.connected = Gauge(
             "tongchou_agent_connected",
             "1 while the stream to the hub is up.",

@@ -31,6 +31,7 @@ def main() -> None:
             "-m",
             "tongchou",
             "agent",
+            "--insecure",
             "--hub",
             hub.address,
             "--division",

@@ -93,6 +93,7 @@ def start_hub(*extra: str, workdir: Path | None = None) -> HubUnderTest:
             "-m",
             "tongchou",
             "hub",
+            "--insecure",
             "--listen",
             "127.0.0.1:0",
             "--metrics-listen",

@@ -18,15 +18,19 @@ from console.documents.texts import document_texts
 from console.hub.server import Hub, HubConfig
 from console.model.fleet import Fleet
 from console.model.quantity import format_bytes
+from console.security import demo_pki
+from console.security.pki import PkiError
 from console.simulate.nodes import sim_node
 from console.simulate.runner import Simulator
 from console.store import SqliteStore, StoreError
+from console.store.credentials import Credentials, User
 from tongchou import levels
 from tongchou.divisions import level_of
 from tongchou.durations import DurationError, parse_duration
 from tongchou.v1 import inventory_pb2, workloads_pb2
 
 log = logging.getLogger("tongchou.demo")
+DEMO_USER = "demo-operator"
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "examples" / "guangdong"
 POLICIES = ROOT / "policies"
@@ -93,7 +97,23 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         print(f"tongchou demo: cannot read the workloads: {err}", file=sys.stderr)
         return 2
-    config = HubConfig(listen=args.listen, metrics_listen=args.metrics_listen, policies=policies)
+    try:
+        pki = demo_pki.ensure(args.state_dir / "pki", DEMO_USER)
+    except (PkiError, OSError) as err:
+        print(f"tongchou demo: cannot set up the demo's CA: {err}", file=sys.stderr)
+        return 1
+    config = HubConfig(
+        listen=args.listen,
+        metrics_listen=args.metrics_listen,
+        policies=policies,
+        tls=pki.hub,
+        trust_simulators=True,  # the demo's simulator reports for every simulated node
+    )
+    args.pki = pki
+    credentials = Credentials(store.path)  # the console's user: runs workloads and plans
+    if credentials.user(DEMO_USER) is None:
+        credentials.add_user(User(DEMO_USER, ("operator", "planner"), ""))
+    credentials.close()
     texts = [text for group in workloads for text in group]
     return asyncio.run(_demo(config, store, fleet, args, every, duration, texts))
 
@@ -131,18 +151,25 @@ async def _demo(
         return 1
     address = f"127.0.0.1:{hub.port}"
     names = sorted(fleet.nodes)[: args.limit or None]
-    sim = Simulator(address, [sim_node(fleet, fleet.nodes[n]) for n in names], stop=stop)
+    pki: demo_pki.DemoPki = args.pki
+    sim = Simulator(
+        address,
+        [sim_node(fleet, fleet.nodes[n]) for n in names],
+        stop=stop,
+        credentials=pki.simulator.channel_credentials(),
+    )
     tasks = [asyncio.create_task(sim.run(), name="demo-simulator")]
-    agent = None if args.no_local_agent else await _start_agent(address, fleet)
+    agent = None if args.no_local_agent else await _start_agent(address, fleet, pki)
     headless = args.headless or not (sys.stdin.isatty() and sys.stdout.isatty())
     if headless:
         print(
-            f"Tongchou demo: hub on {address} (metrics :{hub.metrics_port}), store {store.path}, "
+            f"Tongchou demo: hub on {address} (mutual TLS, CA in {pki.directory}; metrics "
+            f":{hub.metrics_port}), store {store.path}, "
             f"{len(names)} simulated nodes" + ("" if agent is None else " + this machine's agent"),
             flush=True,
         )
     started = time.monotonic()
-    async with HubClient(address) as client:
+    async with HubClient(address, pki.console.channel_credentials()) as client:
         known = {w.name for w in await client.workloads()}
         for text in workloads:  # placed as their capacity registers; kept from an earlier run
             if not any(f"name: {name}" in text for name in known):
@@ -169,12 +196,16 @@ async def _demo(
     return 0
 
 
-async def _start_agent(hub: str, fleet: Fleet) -> asyncio.subprocess.Process:
+async def _start_agent(hub: str, fleet: Fleet, pki: demo_pki.DemoPki) -> asyncio.subprocess.Process:
     cluster = fleet.clusters[local_cluster(fleet)]
     site = fleet.sites[cluster.site]
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tongchou", "agent",
         "--hub", hub,
+        "--node", pki.node,
+        "--tls-ca", str(pki.directory / "ca.crt"),
+        "--tls-cert", str(pki.directory / f"{pki.node}.crt"),
+        "--tls-key", str(pki.directory / f"{pki.node}.key"),
         "--division", site.division,
         "--site", site.name,
         "--cluster", cluster.name,

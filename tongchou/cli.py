@@ -22,6 +22,16 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("the unified plan: reuse or build, servers to buy, savings", "console.planner.cli"),
     "workload": ("submit, list, explain or delete workloads in a hub", "console.client.cli"),
     "policy": ("policy tools: check", "console.scheduler.policy_cli"),
+    "ca": (
+        "certificate authority: init, issue hub/node/user certificates",
+        "console.security.ca_cli",
+    ),
+    "user": (
+        "console users: add, list, delete (roles, division scope)",
+        "console.security.user_cli",
+    ),
+    "token": ("join tokens for nodes: create", "console.security.token_cli"),
+    "audit": ("the audit log: verify its hash chain, export, prune", "console.security.audit_cli"),
     "validate": (
         "check document files (fleet, and later workloads, plans)",
         "console.documents.cli",

@@ -15,6 +15,8 @@ from tongchou.v1 import (
     plans_pb2_grpc,
     policies_pb2,
     policies_pb2_grpc,
+    security_pb2,
+    security_pb2_grpc,
     workloads_pb2,
     workloads_pb2_grpc,
 )
@@ -24,14 +26,18 @@ class HubClient:
     """Talks to one hub over one channel, opened on first use (inside the event loop that
     uses it, as grpc.aio requires). Use as an async context manager."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, credentials: grpc.ChannelCredentials | None = None) -> None:
         self.address = address
+        self.credentials = credentials  # None: plaintext
         self._open: grpc.aio.Channel | None = None
 
     @property
     def _channel(self) -> grpc.aio.Channel:
         if self._open is None:
-            self._open = grpc.aio.insecure_channel(self.address)
+            if self.credentials is None:
+                self._open = grpc.aio.insecure_channel(self.address)
+            else:
+                self._open = grpc.aio.secure_channel(self.address, self.credentials)
         return self._open
 
     @property
@@ -64,6 +70,11 @@ class HubClient:
     async def wait_ready(self, timeout: float) -> None:
         """Waits until the hub's channel is connected, or raises TimeoutError."""
         await asyncio.wait_for(self._channel.channel_ready(), timeout)
+
+    async def whoami(self, timeout: float = 10.0) -> security_pb2.Principal:
+        """Who the hub takes this client for: name, roles, scope, and the methods it may call."""
+        stub = security_pb2_grpc.UserServiceStub(self._channel)
+        return await stub.WhoAmI(security_pb2.WhoAmIRequest(), timeout=timeout)
 
     async def fleet_summary(self, timeout: float = 10.0) -> inventory_pb2.FleetSummary:
         return await self._inventory.GetFleetSummary(

@@ -11,11 +11,14 @@ import grpc
 
 from console.client import HubClient
 from console.documents.texts import document_texts
+from console.security.pki import PkiError
+from console.security.tls import add_client_arguments, client_credentials
 from tongchou.v1 import workloads_pb2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hub", default="127.0.0.1:7470", help="hub address (127.0.0.1:7470)")
+    add_client_arguments(parser)
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     submit = sub.add_parser("submit", help="submit Workload documents (one per document)")
     submit.add_argument("files", type=Path, nargs="+")
@@ -35,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND):
             return 2
         return 1
-    except OSError as err:
+    except (OSError, PkiError) as err:
         print(f"tongchou workload: {err}", file=sys.stderr)
         return 2
 
@@ -50,7 +53,7 @@ def format_status(s: workloads_pb2.WorkloadStatus) -> str:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    async with HubClient(args.hub) as client:
+    async with HubClient(args.hub, client_credentials(args)) as client:
         if args.action == "submit":
             for path in args.files:
                 # a file without a `kind` goes as it is, for the hub to say what is wrong

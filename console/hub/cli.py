@@ -13,6 +13,7 @@ from console.documents import load_documents, policies_of
 from console.hub.server import Hub, HubConfig
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
+from console.security.hub_flags import audit_settings, server_tls
 from console.store import SqliteStore, StoreError
 from tongchou.durations import parse_duration
 
@@ -61,6 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-level", default="info", choices=("debug", "info", "warning", "error")
     )
+    from console.security.hub_flags import add_arguments as add_security_arguments
+
+    add_security_arguments(parser)
 
 
 def load_policies(paths: list[Path]) -> tuple[PlacementPolicy, ...]:
@@ -86,6 +90,8 @@ def config_from(args: argparse.Namespace) -> HubConfig:
         heartbeat_every=parse_duration(args.heartbeat_every, "--heartbeat-every"),
         ready_file=args.ready_file,
         policies=load_policies(args.policies),
+        tls=server_tls(args),
+        **audit_settings(args),
     )
 
 

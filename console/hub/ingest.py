@@ -18,6 +18,8 @@ from console.hub.inventory import Inventory, NodeEntry
 from console.hub.metrics import HubMetrics
 from console.hub.validate import ReportRejected
 from console.model.inventory import NodeState
+from console.security.binding import NodeBinding
+from console.security.ratelimit import TokenBucket
 from tongchou.v1 import agent_pb2
 
 log = logging.getLogger("tongchou.hub.ingest")
@@ -91,6 +93,8 @@ class AgentIngest:
         self.pacer = pacer
         self.max_report_bytes = max_report_bytes
         self.draining = False
+        self.binding: NodeBinding | None = None  # set when the hub runs mutual TLS
+        self.max_stream_rate = 25.0  # reports/s on one stream (an agent's floor is 50 ms)
         self._streams = itertools.count(1)
 
     def handler(self) -> grpc.GenericRpcHandler:
@@ -107,10 +111,17 @@ class AgentIngest:
         peer = context.peer()
         first: agent_pb2.NodeReport | None = None
         self.metrics.streams.inc()
+        bucket = TokenBucket(self.max_stream_rate, 2 * self.max_stream_rate)
         try:
             async for raw in requests:
                 started = time.perf_counter()
                 self.metrics.reports.inc()
+                if not bucket.take(time.monotonic()):
+                    self.metrics.rejected.labels("rate_limited").inc()
+                    message = f"more than {self.max_stream_rate:g} reports/s on one stream"
+                    log.warning("refused stream from %s: %s", peer, message)
+                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
+                    return
                 try:
                     report = self._parse(raw)
                     self._check(report, first)
@@ -120,6 +131,13 @@ class AgentIngest:
                     log.warning("rejected report from %s (node %s): %s", peer, name, bad.message)
                     await context.abort(grpc.StatusCode.INVALID_ARGUMENT, bad.message)
                     return
+                if first is None and self.binding is not None:
+                    denial = self.binding.check(context, report.identity.node)
+                    if denial is not None:
+                        self.metrics.denied.labels(denial.reason).inc()
+                        log.warning("refused stream from %s: %s", peer, denial.message)
+                        await context.abort(grpc.StatusCode.PERMISSION_DENIED, denial.message)
+                        return
                 if first is None:
                     first = report
                 owner = self.inventory.nodes.get(report.identity.node)

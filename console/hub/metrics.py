@@ -82,6 +82,28 @@ class HubMetrics:
         self.store_errors = Counter(
             "tongchou_hub_store_errors", "Failed store writes (retried).", registry=r
         )
+        self.denied = Counter(
+            "tongchou_hub_denied",
+            "Calls refused for their identity or permissions, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        for reason in (
+            "node_mismatch",
+            "not_a_node",
+            "no_certificate",
+            "unauthenticated",
+            "permission",
+            "revoked",
+            "scope",
+        ):
+            self.denied.labels(reason)
+        self.audit_chain_ok = Gauge(
+            "tongchou_audit_chain_ok",
+            "1 when the audit log's hash chain verified at the last check, else 0.",
+            registry=r,
+        )
+        self.audit_chain_ok.set(1)
         Gauge(
             "tongchou_hub_build_info",
             "Always 1; labels name the hub's version.",

@@ -11,7 +11,11 @@ import sys
 import time
 from pathlib import Path
 
+import grpc
+
 from console.documents import LoadError, load_fleet
+from console.security.pki import PkiError
+from console.security.tls import add_client_arguments, client_credentials
 from console.simulate.nodes import SimNode, sim_node
 from console.simulate.runner import Simulator
 from tongchou.durations import DurationError, parse_duration
@@ -29,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-level", default="warning", choices=("debug", "info", "warning", "error")
     )
+    add_client_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,17 +60,26 @@ def run(args: argparse.Namespace) -> int:
     if not nodes:
         print("tongchou simulate: the fleet has no nodes", file=sys.stderr)
         return 2
-    return asyncio.run(_main(args.hub, nodes, interval, duration))
+    try:
+        credentials = client_credentials(args)
+    except PkiError as err:
+        print(f"tongchou simulate: {err}", file=sys.stderr)
+        return 2
+    return asyncio.run(_main(args.hub, nodes, interval, duration, credentials))
 
 
 async def _main(
-    hub: str, nodes: list[SimNode], interval: float | None, duration: float | None
+    hub: str,
+    nodes: list[SimNode],
+    interval: float | None,
+    duration: float | None,
+    credentials: grpc.ChannelCredentials | None = None,
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    sim = Simulator(hub, nodes, interval=interval, stop=stop)
+    sim = Simulator(hub, nodes, interval=interval, stop=stop, credentials=credentials)
     task = asyncio.create_task(sim.run(), name="simulator")
     started = time.monotonic()
     print(f"simulating {len(nodes)} nodes against {hub}", file=sys.stderr)

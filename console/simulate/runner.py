@@ -50,8 +50,10 @@ class Simulator:
         stop: asyncio.Event | None = None,
         seed: int = 0,
         ramp_seconds: float = 5.0,
+        credentials: grpc.ChannelCredentials | None = None,
     ) -> None:
         self.hub = hub
+        self.credentials = credentials  # None: plaintext
         self.nodes = list(nodes)
         self.interval = interval
         self.stop = stop or asyncio.Event()
@@ -63,6 +65,8 @@ class Simulator:
     async def run(self) -> None:
         channels = [
             grpc.aio.insecure_channel(self.hub, options=CHANNEL_OPTIONS)
+            if self.credentials is None
+            else grpc.aio.secure_channel(self.hub, self.credentials, options=CHANNEL_OPTIONS)
             for _ in range(max(1, -(-len(self.nodes) // STREAMS_PER_CHANNEL)))
         ]
         tasks = [

@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from console.model.inventory import Event
+from console.store.audit import AUDIT_SCHEMA
 from console.store.base import StoredDocument, StoredNode, StoredWorkload
+from console.store.credentials import CREDENTIALS_SCHEMA
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -90,13 +92,13 @@ class SqliteStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_SCHEMA + AUDIT_SCHEMA + CREDENTIALS_SCHEMA)
             row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         except (sqlite3.Error, OSError) as err:
             raise StoreError(f"{path}: cannot open the inventory store: {err}") from None
         if row is None:
             self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif row[0] == "1":  # version 2 only added the workload tables, created above
+        elif row[0] in ("1", "2"):  # 2 added workloads, 3 audit, tokens, users
             self._db.execute(
                 "UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),)
             )

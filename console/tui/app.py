@@ -42,6 +42,13 @@ from console.tui.screens.policies import Policies
 from console.tui.screens.sites import Sites
 from console.tui.screens.workloads import Workloads
 
+# Actions that call the hub, and the method each needs (hidden when the user may not).
+_ACTION_METHODS = {
+    "submit": "/tongchou.v1.WorkloadService/SubmitWorkload",
+    "explain": "/tongchou.v1.WorkloadService/ExplainWorkload",
+    "run_plan": "/tongchou.v1.PlanService/RunPlan",
+    "check_policies": "/tongchou.v1.PolicyService/CheckPolicies",
+}
 TABS = ("overview", "nodes", "clusters", "sites", "workloads", "policies", "plan", "events")
 PLAN_TIME_LIMIT = 30.0
 
@@ -106,6 +113,7 @@ class TongchouApp(App[None]):
         self._changed: set[str] = set()
         self._events_shown = 0
         self.division_names: dict[str, str] = {}
+        self.allowed: set[str] | None = None  # methods the user may call; None: not known
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=self.clock)
@@ -123,6 +131,7 @@ class TongchouApp(App[None]):
         self.query_one("#tabs").display = False
         self.follow()
         self.poll_workloads()
+        self.identify()
 
     # -- the hub ----------------------------------------------------------------------
 
@@ -143,6 +152,29 @@ class TongchouApp(App[None]):
             self.post_message(HubStatus(False))
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, 10.0)
+
+    @work(exclusive=True, group="whoami")
+    async def identify(self) -> None:
+        """Shows the user and scope, and hides the actions the user's roles cannot take."""
+        whoami = getattr(self.hub, "whoami", None)
+        if whoami is None:
+            return
+        try:
+            me = await whoami()
+        except (grpc.aio.AioRpcError, OSError):
+            return
+        if not me.name:  # a hub without authentication
+            return
+        scope = me.scope or text(self.lang, "all_divisions")
+        self.sub_title = f"{self.hub.address} · {me.name} ({', '.join(me.roles)}) · {scope}"
+        self.allowed = set(me.methods)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        needs = _ACTION_METHODS.get(action)
+        if needs is None or self.allowed is None:
+            return True
+        return needs in self.allowed
 
     @work(exclusive=True, group="workloads")
     async def poll_workloads(self) -> None:
@@ -220,6 +252,10 @@ class TongchouApp(App[None]):
 
     @on(FleetChanged)
     def _fleet(self, _message: FleetChanged) -> None:
+        with contextlib.suppress(NoMatches):  # the app may be closing
+            self._show_fleet()
+
+    def _show_fleet(self) -> None:
         changed, self._changed = self._changed, set()
         try:
             self.query_one("#tabs")

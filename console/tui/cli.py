@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from console.client import HubClient
+from console.security.pki import PkiError
+from console.security.tls import add_client_arguments, client_credentials
 from console.tui.app import TongchouApp
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hub", default="127.0.0.1:7470", help="hub address (127.0.0.1:7470)")
     parser.add_argument("--lang", choices=("en", "zh"), default="en", help="interface language")
+    add_client_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    client = HubClient(args.hub)
+    try:
+        credentials = client_credentials(args)
+    except PkiError as err:
+        print(f"tongchou console: {err}", file=sys.stderr)
+        return 2
+    client = HubClient(args.hub, credentials)
     TongchouApp(client, lang=args.lang).run()
     return 0

@@ -85,6 +85,7 @@ class Launcher:
             "--store", str(store),
             "--ready-file", str(ready),
             "--report-interval", "0.5s",
+            *(() if "--tls-ca" in extra else ("--insecure",)),
             *extra,
         )  # fmt: skip
         deadline = time.monotonic() + 20
@@ -112,6 +113,7 @@ class Launcher:
             "--label", "owner=数字政府",
             "--interval", "0.5s",
             "--metrics-listen", f"127.0.0.1:{metrics_port or free_port()}",
+            *(() if "--tls-ca" in extra else ("--insecure",)),
             *extra,
         )  # fmt: skip
 

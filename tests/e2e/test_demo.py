@@ -25,6 +25,7 @@ def test_headless_demo_prints_the_live_fleet_and_stops_cleanly(
     assert demo.popen.wait(60) == 0, demo.text()
     out = demo.text()
     assert "150 simulated nodes + this machine's agent" in out
+    assert "mutual TLS" in out and (state / "pki" / "ca.crt").exists()
     totals = re.findall(r"^total\s+([\d,]+)\s+(\d+)\s+(\d+)", out, re.MULTILINE)
     assert totals, out
     ready = int(totals[-1][0].replace(",", ""))

@@ -163,7 +163,15 @@ def test_the_hub_runs_with_flags_tongchou_hub_accepts() -> None:
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
     assert {"/var/lib/tongchou", "/etc/tongchou/documents", "/etc/tongchou/policies"} <= mounts
     assert args.fleet == [Path("/etc/tongchou/documents/fleet.yaml")]
-    args.policies = []  # the policy files exist only in the pod
+    assert (args.tls_ca, args.tls_cert, args.tls_key) == (
+        Path("/etc/tongchou/tls/ca.crt"), Path("/etc/tongchou/tls/tls.crt"),
+        Path("/etc/tongchou/tls/tls.key"),
+    )  # fmt: skip
+    assert "/etc/tongchou/tls" in mounts
+    # the policy files and the certificates exist only in the pod
+    args.policies = []
+    args.tls_ca = args.tls_cert = args.tls_key = None
+    args.insecure = True
     config = hub_config(args)
     assert (config.report_interval, config.lost_after) == (15.0, 180.0)
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
@@ -179,7 +187,7 @@ def test_the_agent_reads_the_host_read_only_on_every_node() -> None:
     assert pod["automountServiceAccountToken"] is False
     assert {"operator": "Exists"} in pod["tolerations"]
     (container,) = pod["containers"]
-    host_paths = {v["name"]: v["hostPath"]["path"] for v in pod["volumes"]}
+    host_paths = {v["name"]: v["hostPath"]["path"] for v in pod["volumes"] if "hostPath" in v}
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
     assert host_paths == {
         "host-proc": "/proc", "host-sys": "/sys", "host-os-release": "/etc/os-release",
@@ -192,8 +200,13 @@ def test_the_agent_reads_the_host_read_only_on_every_node() -> None:
     # The real agent takes these settings (its host root here is this machine's).
     settings = {k: v for k, v in env.items() if k.startswith("TONGCHOU_") and v is not None}
     settings.update(TONGCHOU_HOST_ROOT="/", TONGCHOU_NODE="worker-1")
+    # Kubernetes expands $(TONGCHOU_NODE) in the certificate paths
+    for name in ("TONGCHOU_TLS_CERT", "TONGCHOU_TLS_KEY"):
+        settings[name] = settings[name].replace("$(TONGCHOU_NODE)", "worker-1")
     config = agent_settings(environ=settings)
     config.require_identity()
+    config.require_transport()
+    assert config.tls_cert == "/etc/tongchou/tls/worker-1.crt"
     assert (config.division, config.level, config.cluster) == ("440106", "county", "tianhe-gov-a")
     assert config.labels == {"department": "数字政府运营中心", "rack": "B-03"}
     requests = container["resources"]["requests"]
@@ -253,3 +266,35 @@ def test_the_image_runs_tongchou_as_the_charts_user() -> None:
         if container["kind"] == "Deployment":
             args = container["spec"]["template"]["spec"]["containers"][0]["args"]
             assert args[0] == "hub"  # appended to the entrypoint: `tongchou hub …`
+
+
+def test_mutual_tls_by_default_with_each_agent_on_its_own_pair() -> None:
+    values = all_on()
+    values["tls"] = {"enabled": True}  # the Secrets' default names
+    objects = render(values)
+    hub = one(objects, "Deployment")["spec"]["template"]["spec"]
+    args = hub["containers"][0]["args"]
+    assert "--tls-cert=/etc/tongchou/tls/tls.crt" in args and "--insecure" not in args
+    secrets = {v["name"]: v["secret"]["secretName"] for v in hub["volumes"] if "secret" in v}
+    assert secrets == {"tls": "gd-tongchou-hub-tls"}
+    agent = one(objects, "DaemonSet")["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in agent["containers"][0]["env"]}
+    assert env["TONGCHOU_TLS_CERT"] == "/etc/tongchou/tls/$(TONGCHOU_NODE).crt"
+    assert "TONGCHOU_INSECURE" not in env
+    secrets = {v["name"]: v["secret"]["secretName"] for v in agent["volumes"] if "secret" in v}
+    assert secrets == {"tls": "gd-tongchou-agent-tls"}
+
+
+def test_plaintext_only_when_asked_for() -> None:
+    values = all_on()
+    values["tls"] = {"enabled": False}
+    values["insecure"] = True
+    objects = render(values)
+    args = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--insecure" in args and not any(a.startswith("--tls") for a in args)
+    agent = one(objects, "DaemonSet")["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "TONGCHOU_INSECURE", "value": "true"} in agent["env"]
+    with pytest.raises(helm.HelmError, match="set insecure: true to run without TLS"):
+        render({"tls": {"enabled": False}})
+    with pytest.raises(helm.HelmError, match="one transport or the other"):
+        render({"insecure": True})

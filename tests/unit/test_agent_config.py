@@ -227,4 +227,18 @@ def test_setting_names() -> None:
     assert "mlps_level" in names
     assert "where" not in names
     assert "backoff_initial" not in names
-    assert len(names) == 12
+    assert len(names) == 18  # 12 + tls_ca, tls_cert, tls_key, insecure, join_token, join_hub
+
+
+def test_transport_is_mutual_tls_unless_insecure_is_asked_for() -> None:
+    with pytest.raises(ConfigError, match="needs mutual TLS"):
+        build(environ=IDENTITY).require_transport()
+    build(environ={**IDENTITY, "TONGCHOU_INSECURE": "true"}).require_transport()
+    tls = {"TONGCHOU_TLS_CA": "ca.crt", "TONGCHOU_TLS_CERT": "n.crt", "TONGCHOU_TLS_KEY": "n.key"}
+    build(environ={**IDENTITY, **tls}).require_transport()
+    with pytest.raises(ConfigError, match="exclude each other"):
+        build(environ={**IDENTITY, **tls, "TONGCHOU_INSECURE": "1"}).require_transport()
+    with pytest.raises(ConfigError, match="insecure must be true or false"):
+        build(environ={**IDENTITY, "TONGCHOU_INSECURE": "maybe"})
+    with pytest.raises(ConfigError, match="joining needs"):
+        build(environ={**IDENTITY, "TONGCHOU_JOIN_TOKEN": "a.b", "TONGCHOU_INSECURE": "1"})

@@ -1,0 +1,68 @@
+"""Binds an agent stream's node name to its client certificate: node A cannot report as node B."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from console.security.tls import peer_identity
+from console.store.audit import AuditEntry
+
+AuditSink = Callable[[AuditEntry], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Denial:
+    reason: str  # a metric label
+    message: str
+
+
+class NodeBinding:
+    """Checks the first report of a stream against the certificate the stream came with."""
+
+    def __init__(
+        self,
+        *,
+        trust_simulators: bool = False,
+        audit: AuditSink | None = None,
+        revoked: Callable[[int], bool] = lambda _serial: False,
+    ) -> None:
+        self.trust_simulators = trust_simulators
+        self.audit = audit
+        self.revoked = revoked
+
+    def check(self, context: Any, node: str) -> Denial | None:
+        ident = peer_identity(context)
+        denial: Denial | None = None
+        actor = "anonymous"
+        if ident is None:
+            denial = Denial("no_certificate", "the hub requires a node certificate")
+        else:
+            actor = f"{ident.kind}:{ident.name}"
+            if self.revoked(ident.serial):
+                denial = Denial("revoked", f"the certificate of {actor} was revoked")
+            elif ident.kind == "simulator" and self.trust_simulators:
+                return None
+            elif ident.kind != "node":
+                denial = Denial(
+                    "not_a_node",
+                    f"a {ident.kind} certificate ({ident.name}) cannot report as a node",
+                )
+            elif ident.name != node:
+                denial = Denial(
+                    "node_mismatch",
+                    f"the certificate is for node {ident.name}, the report claims node {node}",
+                )
+        if denial is not None and self.audit is not None:
+            self.audit(
+                AuditEntry(
+                    actor,
+                    "agent.connect",
+                    f"node/{node}",
+                    "denied",
+                    role=ident.kind if ident else "",
+                    detail=denial.message,
+                )
+            )
+        return denial

@@ -1,0 +1,89 @@
+"""The hub's transport-security flags: mutual TLS files, or an explicit --insecure."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from console.security.pki import PkiError
+from console.security.tls import TlsFiles
+from console.store.audit import DEFAULT_RETENTION_MONTHS, MIN_RETENTION_MONTHS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("transport security (mutual TLS unless --insecure)")
+    group.add_argument("--tls-ca", type=Path, help="CA certificate that signs agents and users")
+    group.add_argument("--tls-cert", type=Path, help="the hub's certificate (tongchou ca issue)")
+    group.add_argument("--tls-key", type=Path, help="the hub's private key")
+    group.add_argument(
+        "--audit-key",
+        type=Path,
+        help="the audit log's HMAC key (default <store>.audit-key, created on first start)",
+    )
+    group.add_argument(
+        "--audit-retention-months",
+        type=int,
+        default=DEFAULT_RETENTION_MONTHS,
+        help=f"keep audit records this many calendar months (default and minimum "
+        f"{MIN_RETENTION_MONTHS})",
+    )
+    group.add_argument(
+        "--ca-dir", type=Path, help="the CA (ca.crt, ca.key) that signs join and renewal requests"
+    )
+    group.add_argument(
+        "--token-listen",
+        default="",
+        help="host:port of the token port: TLS without client certificates, for nodes joining "
+        "with a join token (needs --ca-dir) and console users with a bearer token",
+    )
+    group.add_argument(
+        "--node-cert-days",
+        type=float,
+        default=90.0,
+        help="lifetime of certificates issued to nodes",
+    )
+    group.add_argument(
+        "--insecure",
+        action="store_true",
+        help="plaintext gRPC without client certificates (tests and loopback only; warns)",
+    )
+
+
+def audit_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """HubConfig's audit fields from the flags. Raises ValueError naming the flag."""
+    if args.audit_retention_months < MIN_RETENTION_MONTHS:
+        raise ValueError(
+            f"--audit-retention-months must be at least {MIN_RETENTION_MONTHS} "
+            f"(MLPS level 3 keeps logs six months), got {args.audit_retention_months}"
+        )
+    if args.token_listen and args.insecure:
+        raise ValueError("--token-listen needs TLS: it cannot be used with --insecure")
+    if args.node_cert_days <= 0:
+        raise ValueError(f"--node-cert-days must be positive, got {args.node_cert_days}")
+    return {
+        "audit_key": args.audit_key,
+        "audit_retention_months": args.audit_retention_months,
+        "ca_dir": args.ca_dir,
+        "token_listen": args.token_listen,
+        "node_cert_days": args.node_cert_days,
+    }
+
+
+def server_tls(args: argparse.Namespace) -> TlsFiles | None:
+    """The hub's TLS files; None only with --insecure. Raises ValueError naming the flag."""
+    given = [args.tls_ca, args.tls_cert, args.tls_key]
+    if args.insecure:
+        if any(given):
+            raise ValueError("--insecure and --tls-ca/--tls-cert/--tls-key exclude each other")
+        return None
+    if not all(given):
+        raise ValueError(
+            "the hub runs mutual TLS: give --tls-ca, --tls-cert and --tls-key "
+            "(create them with `tongchou ca init` and `tongchou ca issue --kind hub`), "
+            "or --insecure for plaintext"
+        )
+    try:
+        return TlsFiles.read(args.tls_ca, args.tls_cert, args.tls_key)
+    except PkiError as err:
+        raise ValueError(str(err)) from None

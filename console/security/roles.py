@@ -1,0 +1,88 @@
+"""Roles, their permissions, separation of duties (三员分立), and division scopes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tongchou.divisions import DivisionCodeError, check_code, contains
+
+ADMIN_ROLES = ("sysadmin", "secadmin", "auditor")
+
+# role → permissions. An auditor reads the audit log and nothing else; a sysadmin runs the
+# hub and its clusters but cannot read the audit log; a secadmin manages users and policies.
+ROLES: dict[str, frozenset[str]] = {
+    "viewer": frozenset({"inventory.read", "workload.read"}),
+    "operator": frozenset({"inventory.read", "workload.read", "workload.write"}),
+    "planner": frozenset({"inventory.read", "workload.read", "plan.run"}),
+    "sysadmin": frozenset({"inventory.read", "workload.read", "cluster.write", "hub.write"}),
+    "secadmin": frozenset({"user.read", "user.write", "policy.write"}),
+    "auditor": frozenset({"audit.read"}),
+}
+
+
+class RoleError(ValueError):
+    """Roles or a scope that break the rules; the message says which."""
+
+
+def check_roles(roles: Iterable[str]) -> tuple[str, ...]:
+    """The roles, sorted, if they may be held together; raises RoleError otherwise."""
+    out = tuple(sorted(set(roles)))
+    if not out:
+        raise RoleError("a user needs at least one role")
+    unknown = [r for r in out if r not in ROLES]
+    if unknown:
+        raise RoleError(f"unknown role {unknown[0]!r} (roles: {', '.join(ROLES)})")
+    admins = [r for r in out if r in ADMIN_ROLES]
+    if len(admins) > 1:
+        both = " and ".join(admins)
+        raise RoleError(f"separation of duties: no user may hold two administrator roles ({both})")
+    if "auditor" in out and len(out) > 1:
+        raise RoleError("separation of duties: an auditor holds no other role")
+    return out
+
+
+def check_scope(scope: str) -> str:
+    """A division code, or "" for the whole fleet. Raises RoleError."""
+    if not scope:
+        return ""
+    try:
+        return check_code(scope)
+    except DivisionCodeError as err:
+        raise RoleError(f"scope: {err}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a user (by token or certificate) or a node (by certificate)."""
+
+    kind: str  # "user" or "node"
+    name: str
+    roles: tuple[str, ...] = ()
+    scope: str = ""  # "" for the whole fleet
+
+    @property
+    def actor(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+    def permissions(self) -> frozenset[str]:
+        out: set[str] = set()
+        for role in self.roles:
+            out |= ROLES.get(role, frozenset())
+        return frozenset(out)
+
+    def may(self, permission: str) -> bool:
+        return permission in self.permissions()
+
+    def sees(self, division: str) -> bool:
+        """True when `division` lies in this principal's scope (never for a bad code)."""
+        if not self.scope:
+            return True
+        try:
+            return contains(self.scope, division)
+        except DivisionCodeError:
+            return False
+
+    def covers(self, division: str) -> bool:
+        """True when this principal's scope holds the whole subtree of `division`."""
+        return not self.scope or (bool(division) and self.sees(division))

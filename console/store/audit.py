@@ -1,0 +1,384 @@
+"""The tamper-evident audit log: records hash-chained to the one before, in the store's file."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+GENESIS = "0" * 64
+DEFAULT_RETENTION_MONTHS = 6  # MLPS 2.0 level 3: logs kept at least six months
+MIN_RETENTION_MONTHS = 6
+
+AUDIT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    role TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    action TEXT NOT NULL,
+    object TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+CREATE TABLE IF NOT EXISTS audit_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    mac TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_anchor (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    pruned_at TEXT NOT NULL
+);
+"""
+
+
+class AuditError(RuntimeError):
+    """The audit log cannot be read or written."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """What happened: who (actor, role, scope) did what (action) to what (object), and how it
+    ended (outcome: ok, denied, failed, ...); `digest` is the SHA-256 of the change."""
+
+    actor: str
+    action: str
+    object: str
+    outcome: str
+    role: str = ""
+    scope: str = ""
+    digest: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    seq: int
+    at: str
+    actor: str
+    role: str
+    scope: str
+    action: str
+    object: str
+    outcome: str
+    digest: str
+    detail: str
+    prev: str
+    hash: str
+
+    def expected_hash(self, key: bytes) -> str:
+        return chain_hash(key, self.seq, self.at, self._fields(), self.prev)
+
+    def _fields(self) -> tuple[str, ...]:
+        return (
+            self.actor,
+            self.role,
+            self.scope,
+            self.action,
+            self.object,
+            self.outcome,
+            self.digest,
+            self.detail,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The result of checking the chain: `bad_seq` is the first record that does not hold."""
+
+    ok: bool
+    records: int
+    bad_seq: int | None = None
+    problem: str = ""
+    head: str = GENESIS
+
+
+def digest_of(change: str | bytes) -> str:
+    data = change.encode() if isinstance(change, str) else change
+    return hashlib.sha256(data).hexdigest()
+
+
+def chain_hash(key: bytes, seq: int, at: str, fields: tuple[str, ...], prev: str) -> str:
+    """HMAC-SHA256 over the record and the previous record's hash: without the key, a record
+    cannot be forged, edited or inserted so that the chain still verifies."""
+    text = json.dumps([seq, at, *fields, prev], ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def head_mac(key: bytes, seq: int, hash_: str) -> str:
+    return hmac.new(key, f"head|{seq}|{hash_}".encode(), hashlib.sha256).hexdigest()
+
+
+def load_key(path: Path, *, create: bool = False) -> bytes:
+    """The audit key (32 random bytes, hex) from `path`; created (0600) when asked to."""
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        if not create:
+            raise AuditError(f"{path}: the audit key does not exist") from None
+        key = secrets.token_bytes(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(key.hex() + "\n")
+        return key
+    except (OSError, UnicodeDecodeError) as err:
+        raise AuditError(f"{path}: cannot read the audit key: {err}") from None
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise AuditError(f"{path}: the audit key is not hex") from None
+    if len(key) < 16:
+        raise AuditError(f"{path}: the audit key is shorter than 16 bytes")
+    return key
+
+
+def default_key_path(store: Path) -> Path:
+    return store.with_name(store.name + ".audit-key")
+
+
+def months_before(when: dt.datetime, months: int) -> dt.datetime:
+    """The same day and time `months` calendar months earlier (clamped to the month's end)."""
+    index = when.year * 12 + when.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(when.day, calendar.monthrange(year, month + 1)[1])
+    return when.replace(year=year, month=month + 1, day=day)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+_COLUMNS = "seq, at, actor, role, scope, action, object, outcome, digest, detail, prev, hash"
+
+
+class AuditLog:
+    """Appends and reads the chain. Its own connection to the store file, so the hub, the
+    `tongchou audit` command and `tongchou user` can share the file; appends are serialised
+    by SQLite's write lock (BEGIN IMMEDIATE), so the chain never forks."""
+
+    def __init__(self, path: Path, key: bytes) -> None:
+        self.path = path
+        self.key = key
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.executescript(AUDIT_SCHEMA)
+        except sqlite3.Error as err:
+            raise AuditError(f"{path}: cannot open the audit log: {err}") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def append(self, entry: AuditEntry, *, at: str | None = None) -> AuditRecord:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    record = self._append(entry, at or _now())
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as err:
+                raise AuditError(f"{self.path}: cannot append to the audit log: {err}") from None
+        return record
+
+    def _append(self, entry: AuditEntry, at: str) -> AuditRecord:
+        row = self._db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is None:
+            row = self._db.execute("SELECT seq, hash FROM audit_anchor WHERE id = 1").fetchone()
+        seq, prev = (row[0] + 1, row[1]) if row is not None else (1, GENESIS)
+        fields = (
+            entry.actor,
+            entry.role,
+            entry.scope,
+            entry.action,
+            entry.object,
+            entry.outcome,
+            entry.digest,
+            entry.detail,
+        )
+        record = AuditRecord(seq, at, *fields, prev, chain_hash(self.key, seq, at, fields, prev))
+        self._db.execute(
+            f"INSERT INTO audit ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.seq,
+                record.at,
+                *fields,
+                record.prev,
+                record.hash,
+            ),
+        )
+        self._db.execute(
+            "INSERT INTO audit_head (id, seq, hash, mac) VALUES (1, ?, ?, ?) ON CONFLICT (id)"
+            " DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac",
+            (record.seq, record.hash, head_mac(self.key, record.seq, record.hash)),
+        )
+        return record
+
+    def records(self, *, since: str = "", batch: int = 1000) -> Iterator[AuditRecord]:
+        """Every record in order (from `since`, an ISO time, when given)."""
+        last = 0
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT {_COLUMNS} FROM audit WHERE rowid > ? AND at >= ?"
+                    " ORDER BY rowid LIMIT ?",
+                    (last, since, batch),
+                ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield AuditRecord(*row)
+            last = rows[-1][0]
+
+    def anchor(self) -> tuple[int, str]:
+        """(seq, hash) of the last pruned record; (0, GENESIS) when nothing was pruned."""
+        with self._lock:
+            row = self._db.execute("SELECT seq, hash FROM audit_anchor WHERE id = 1").fetchone()
+        return (int(row[0]), str(row[1])) if row is not None else (0, GENESIS)
+
+    def verify(self) -> Verdict:
+        """Walks the chain from the anchor: finds any edited, inserted or deleted record."""
+        seq, prev = self.anchor()
+        anchored, pruned_to, count = seq, 0, 0
+        for record in self.records():
+            count += 1
+            if record.seq != seq + 1:
+                problem = (
+                    f"record {seq + 1} is missing (the next record is {record.seq})"
+                    if record.seq > seq + 1
+                    else f"record {record.seq} is out of order after record {seq}"
+                )
+                return Verdict(False, count, min(record.seq, seq + 1), problem, prev)
+            if record.prev != prev:
+                return Verdict(
+                    False,
+                    count,
+                    record.seq,
+                    f"record {record.seq} does not follow the record before it "
+                    "(its link to the previous hash is broken: a record was inserted or deleted)",
+                    prev,
+                )
+            if record.expected_hash(self.key) != record.hash:
+                return Verdict(
+                    False,
+                    count,
+                    record.seq,
+                    f"record {record.seq} was modified (its contents do not match its hash)",
+                    prev,
+                )
+            seq, prev = record.seq, record.hash
+            tail = record.object.removeprefix("audit/1-")
+            if record.action == "audit.prune" and tail.isdigit():
+                pruned_to = int(tail)
+        if anchored and pruned_to != anchored:
+            return Verdict(
+                False,
+                count,
+                pruned_to + 1,
+                f"records up to {anchored} are gone, but the log's last pruning "
+                f"{'removed up to ' + str(pruned_to) if pruned_to else 'is not recorded'}: "
+                "records were deleted outside the log",
+                prev,
+            )
+        with self._lock:
+            head = self._db.execute("SELECT seq, hash, mac FROM audit_head WHERE id = 1").fetchone()
+        if head is None:
+            if seq:
+                return Verdict(False, count, seq, "the chain's head record is missing", prev)
+            return Verdict(True, count, None, "", prev)
+        if not hmac.compare_digest(head[2], head_mac(self.key, head[0], head[1])):
+            return Verdict(False, count, head[0], "the chain's head was modified", prev)
+        if head[0] > seq:
+            return Verdict(
+                False,
+                count,
+                seq + 1,
+                f"record {seq + 1} is missing (the chain ends at {seq}, its head names {head[0]})",
+                prev,
+            )
+        if head[0] < seq or head[1] != prev:
+            return Verdict(
+                False,
+                count,
+                head[0] + 1,
+                f"record {head[0] + 1} was appended outside the log",
+                prev,
+            )
+        return Verdict(True, count, None, "", prev)
+
+    def prune(
+        self, *, months: int = DEFAULT_RETENTION_MONTHS, now: dt.datetime | None = None
+    ) -> int:
+        """Deletes records older than `months` calendar months; the last deleted record's hash
+        becomes the anchor, and the pruning itself is appended to the chain."""
+        if months < MIN_RETENTION_MONTHS:
+            raise ValueError(
+                f"audit retention must be at least {MIN_RETENTION_MONTHS} months, got {months}"
+            )
+        cutoff = months_before(now or dt.datetime.now(dt.UTC), months).isoformat(
+            timespec="microseconds"
+        )
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    last = self._db.execute(
+                        "SELECT seq, hash FROM audit WHERE at < ? ORDER BY seq DESC LIMIT 1",
+                        (cutoff,),
+                    ).fetchone()
+                    # never prune the newest record: the chain's head stays in the table
+                    newest = self._db.execute("SELECT MAX(seq) FROM audit").fetchone()[0]
+                    if last is None or last[0] >= newest:
+                        self._db.execute("COMMIT")
+                        return 0
+                    deleted = self._db.execute(
+                        "DELETE FROM audit WHERE seq <= ?", (last[0],)
+                    ).rowcount
+                    self._db.execute(
+                        "INSERT INTO audit_anchor (id, seq, hash, pruned_at) VALUES (1, ?, ?, ?)"
+                        " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq,"
+                        " hash = excluded.hash, pruned_at = excluded.pruned_at",
+                        (last[0], last[1], _now()),
+                    )
+                    self._append(
+                        AuditEntry(
+                            "hub",
+                            "audit.prune",
+                            f"audit/1-{last[0]}",
+                            "ok",
+                            detail=f"pruned {deleted} records before {cutoff}; anchor {last[1]}",
+                        ),
+                        _now(),
+                    )
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as err:
+                raise AuditError(f"{self.path}: cannot prune the audit log: {err}") from None
+        return int(deleted)

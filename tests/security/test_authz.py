@@ -1,0 +1,265 @@
+"""The console API's guard over real TLS: authentication, roles, separation of duties, scopes,
+deny by default, and the audit of every refusal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from console.client import HubClient
+from console.documents import load_fleet
+from console.hub.server import Hub, HubConfig
+from console.security.authz import METHODS
+from console.security.pki import CertificateAuthority, identity_of
+from console.security.roles import RoleError, check_roles
+from console.security.tls import TlsFiles
+from console.store import SqliteStore
+from console.store.credentials import User
+from tests.e2e.conftest import SAMPLE
+from tongchou.v1 import security_pb2, security_pb2_grpc
+
+from .conftest import client_tls, send_one
+
+USERS = {
+    "county-op": (("operator",), "440106"),
+    "province-op": (("operator", "planner"), ""),
+    "county-viewer": (("viewer",), "440106"),
+    "auditor": (("auditor",), ""),
+    "sysadmin": (("sysadmin",), ""),
+    "secadmin": (("secadmin",), ""),
+}
+
+
+def workload(name: str, owner: str) -> str:
+    return (
+        f"apiVersion: tongchou.io/v1\nkind: Workload\nmetadata: {{name: {name}}}\n"
+        f'spec: {{owner: "{owner}", replicas: 1, resources: {{cpu: "1", memory: 1Gi}}, '
+        "image: registry.example/app:1, mlpsLevel: 2}\n"
+    )
+
+
+class Api:
+    def __init__(self, hub: Hub, ca: CertificateAuthority, tokens: dict[str, str]) -> None:
+        self.hub, self.ca, self.tokens = hub, ca, tokens
+        self.clients: list[HubClient] = []
+
+    def client(self, user: str) -> HubClient:
+        """Over the token port, with the user's bearer token."""
+        creds = grpc.composite_channel_credentials(
+            grpc.ssl_channel_credentials(self.ca.cert_pem),
+            grpc.access_token_call_credentials(self.tokens[user]),
+        )
+        client = HubClient(f"127.0.0.1:{self.hub.token_port}", creds)
+        self.clients.append(client)
+        return client
+
+    def denied(self) -> list[tuple[str, str, str]]:
+        assert self.hub.audit is not None
+        return [
+            (r.actor, r.object.rsplit("/", 1)[-1], r.outcome)
+            for r in self.hub.audit.records()
+            if r.outcome in ("denied", "unauthenticated")
+        ]
+
+
+@pytest.fixture
+async def api(tmp_path: Path, ca: CertificateAuthority) -> AsyncIterator[Api]:
+    hub_cert = ca.issue("hub", "hub")
+    config = HubConfig(
+        listen="127.0.0.1:0",
+        metrics_listen="",
+        tls=TlsFiles(ca.cert_pem, hub_cert.cert_pem, hub_cert.key_pem),
+        token_listen="127.0.0.1:0",
+    )
+    hub = Hub(config, SqliteStore(tmp_path / "hub.db"))
+    hub.load_fleet(load_fleet([SAMPLE]))
+    await hub.start()
+    assert hub.credentials is not None
+    tokens = {
+        name: hub.credentials.add_user(User(name, roles, scope))
+        for name, (roles, scope) in USERS.items()
+    }
+    for node, division in (("tianhe-01", "440106"), ("yuexiu-01", "440104")):
+        creds = client_tls(ca, "node", node).channel_credentials()
+        assert (await send_one(hub.port, creds, node, division)).accepted
+    out = Api(hub, ca, tokens)
+    try:
+        yield out
+    finally:
+        for client in out.clients:
+            await client.close()
+        await hub.shutdown()
+
+
+async def code_of(call: object) -> grpc.StatusCode:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await call  # type: ignore[misc]
+    code = err.value.code()
+    assert code is not None
+    return code
+
+
+async def test_a_county_operator_sees_and_acts_on_its_subtree_only(api: Api) -> None:
+    province = api.client("province-op")
+    await province.submit_workload(workload("gz-portal", "440100"))
+    await province.submit_workload(workload("yuexiu-app", "440104"))
+    county = api.client("county-op")
+    assert [n.identity.node async for n in county.nodes()] == ["tianhe-01"]
+    assert (await county.node("tianhe-01")).identity.node == "tianhe-01"
+    assert (await county.fleet_summary()).totals.nodes_ready == 1
+    await county.submit_workload(workload("tianhe-queue", "440106"))
+    assert [w.name for w in await county.workloads()] == ["tianhe-queue"]
+    await county.delete_workload("tianhe-queue")
+
+    refused = [
+        county.node("yuexiu-01"),
+        county.submit_workload(workload("x", "440104")),
+        county.submit_workload(workload("y", "440000")),
+        county.delete_workload("yuexiu-app"),
+        county.delete_workload("gz-portal"),
+        county.explain("gz-portal"),
+        county.submit_workload(workload("gz-portal", "440106")),  # takes over another's name
+    ]
+    for call in refused:
+        assert await code_of(call) == grpc.StatusCode.PERMISSION_DENIED
+    for division in ("440104", "440000"):  # another county, and the province level
+        listing = county.nodes(division=division)
+        assert await code_of(anext(listing)) == grpc.StatusCode.PERMISSION_DENIED
+    assert {w.name for w in await province.workloads()} == {"gz-portal", "yuexiu-app"}
+    denials = api.denied()
+    assert len(denials) == len(refused) + 2
+    assert {actor for actor, _m, _o in denials} == {"user:county-op"}
+
+
+async def test_separation_of_duties(api: Api) -> None:
+    auditor, sysadmin = api.client("auditor"), api.client("sysadmin")
+    assert await code_of(auditor.submit_workload(workload("a", "440106"))) == (
+        grpc.StatusCode.PERMISSION_DENIED
+    )
+    assert await code_of(auditor.fleet_summary()) == grpc.StatusCode.PERMISSION_DENIED
+    export = security_pb2_grpc.AuditServiceStub(auditor._channel)
+    records = [r async for r in export.ExportAudit(security_pb2.ExportAuditRequest())]
+    assert any(r.outcome == "denied" and r.actor == "user:auditor" for r in records)
+    await sysadmin.fleet_summary()  # the sysadmin runs the hub ...
+    stub = security_pb2_grpc.AuditServiceStub(sysadmin._channel)
+    with pytest.raises(grpc.aio.AioRpcError) as err:  # ... but cannot read the audit log
+        [r async for r in stub.ExportAudit(security_pb2.ExportAuditRequest())]
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    users = security_pb2_grpc.UserServiceStub(api.client("secadmin")._channel)
+    for roles in (["sysadmin", "secadmin"], ["secadmin", "auditor"], ["auditor", "viewer"]):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await users.CreateUser(security_pb2.CreateUserRequest(name="both", roles=roles))
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "separation of duties" in (err.value.details() or "")
+    with pytest.raises(RoleError, match="two administrator roles"):
+        check_roles(["sysadmin", "auditor"])
+    made = await users.CreateUser(
+        security_pb2.CreateUserRequest(name="li.na", roles=["viewer"], scope="440106")
+    )
+    api.tokens["li.na"] = made.token
+    me = await security_pb2_grpc.UserServiceStub(api.client("li.na")._channel).WhoAmI(
+        security_pb2.WhoAmIRequest()
+    )
+    assert (me.name, list(me.roles), me.scope) == ("li.na", ["viewer"], "440106")
+    assert "/tongchou.v1.WorkloadService/SubmitWorkload" not in me.methods
+    assert "/tongchou.v1.InventoryService/ListNodes" in me.methods
+    # a sysadmin cannot manage users either
+    sysusers = security_pb2_grpc.UserServiceStub(sysadmin._channel)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await sysusers.CreateUser(security_pb2.CreateUserRequest(name="x", roles=["viewer"]))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_unknown_methods_are_denied_by_default(api: Api) -> None:
+    assert api.hub.guard is not None
+    api.hub.guard.methods = {m: r for m, r in METHODS.items() if not m.endswith("/GetFleetSummary")}
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await api.client("province-op").fleet_summary()
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "not in the permission table" in (err.value.details() or "")
+
+
+async def test_unauthenticated_callers_are_refused_and_audited(
+    api: Api, ca: CertificateAuthority
+) -> None:
+    anonymous = HubClient(
+        f"127.0.0.1:{api.hub.token_port}", grpc.ssl_channel_credentials(ca.cert_pem)
+    )
+    api.clients.append(anonymous)
+    assert await code_of(anonymous.fleet_summary()) == grpc.StatusCode.UNAUTHENTICATED
+    api.tokens["forged"] = "tcu_forged"
+    assert await code_of(api.client("forged").fleet_summary()) == grpc.StatusCode.UNAUTHENTICATED
+    stranger = client_tls(ca, "user", "stranger").channel_credentials()
+    by_cert = HubClient(f"127.0.0.1:{api.hub.port}", stranger)
+    api.clients.append(by_cert)
+    assert await code_of(by_cert.fleet_summary()) == grpc.StatusCode.UNAUTHENTICATED
+    assert [o for _a, _m, o in api.denied()] == ["unauthenticated"] * 3
+    registry = api.hub.metrics.registry
+    assert (
+        registry.get_sample_value("tongchou_hub_denied_total", {"reason": "unauthenticated"}) == 3
+    )
+
+
+async def test_a_user_certificate_authenticates_on_the_main_port(
+    api: Api, ca: CertificateAuthority
+) -> None:
+    creds = client_tls(ca, "user", "county-viewer").channel_credentials()
+    client = HubClient(f"127.0.0.1:{api.hub.port}", creds)
+    api.clients.append(client)
+    assert [n.identity.node async for n in client.nodes()] == ["tianhe-01"]
+    assert await code_of(client.submit_workload(workload("v", "440106"))) == (
+        grpc.StatusCode.PERMISSION_DENIED
+    )
+
+
+async def test_the_console_shows_user_and_scope_and_hides_what_the_role_cannot_do(
+    api: Api,
+) -> None:
+    from console.tui.app import TongchouApp
+
+    for user, can_submit in (("county-viewer", False), ("province-op", True)):
+        app = TongchouApp(api.client(user), clock=False)
+        async with app.run_test() as pilot:
+            for _ in range(100):
+                if app.allowed is not None:
+                    break
+                await pilot.pause(0.05)
+            assert app.allowed is not None, "the console asked the hub who it is"
+            assert user in app.sub_title
+            assert ("440106" in app.sub_title) == (user == "county-viewer")
+            assert app.check_action("submit", ()) is can_submit
+            assert app.check_action("run_plan", ()) is can_submit
+            assert app.check_action("filter", ()) is True
+
+
+async def test_a_cancelled_stream_ends_quietly(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    client = api.client("county-viewer")
+    for _ in range(3):
+        stream = client.watch()
+        assert isinstance(stream, AsyncGenerator)
+        first = await anext(stream)
+        assert [n.identity.node for n in first.upserted] == ["tianhe-01"]
+        assert first.summary.totals.nodes_ready == 1
+        assert all(e.subject == "tianhe-01" for e in first.events)
+        await stream.aclose()
+    await client.close()
+    await asyncio.sleep(0.5)
+    problems = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert problems == [], [r.getMessage() for r in problems]
+
+
+async def test_a_revoked_user_certificate_is_unauthenticated(
+    api: Api, ca: CertificateAuthority
+) -> None:
+    tls = client_tls(ca, "user", "county-viewer")
+    client = HubClient(f"127.0.0.1:{api.hub.port}", tls.channel_credentials())
+    api.clients.append(client)
+    await client.fleet_summary()
+    assert api.hub.credentials is not None
+    api.hub.credentials.revoke(identity_of(tls.cert).serial, "county-viewer", "")
+    assert await code_of(client.fleet_summary()) == grpc.StatusCode.UNAUTHENTICATED

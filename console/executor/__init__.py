@@ -1,15 +1,6 @@
-"""The Kubernetes executor: placements become Namespaces, ResourceQuotas and Deployments."""
+"""The Kubernetes executor: placements become Namespaces, ResourceQuotas and Deployments.
 
-from console.executor.apply import ApplyResult, apply_cluster
-from console.executor.kube import ClusterError, connect
-from console.executor.manifests import MANAGED_BY, PlacedWorkload, desired_objects
-
-__all__ = [
-    "MANAGED_BY",
-    "ApplyResult",
-    "ClusterError",
-    "PlacedWorkload",
-    "apply_cluster",
-    "connect",
-    "desired_objects",
-]
+`manifests` (what to apply), `kube` (reaching a cluster, naming failures), `apply` (idempotent
+apply and pruning), `failover` (availability rules), `config`, and `cli` (`tongchou apply`).
+Submodules are imported directly, so reading the configuration does not load the client.
+"""

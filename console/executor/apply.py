@@ -121,7 +121,9 @@ class _Api:
                 ns, client.V1ResourceQuota.model_validate(obj), **opts
             )
         else:
-            self.apps.create_namespaced_deployment(ns, client.V1Deployment.model_validate(obj), **opts)
+            self.apps.create_namespaced_deployment(
+                ns, client.V1Deployment.model_validate(obj), **opts
+            )
 
     def patch(self, obj: Manifest) -> None:
         kind, ns, name = _key(obj)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from console.documents import load_documents, policies_of
+from console.executor.cli_options import executor_config
 from console.hub.server import Hub, HubConfig
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
@@ -61,6 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-level", default="info", choices=("debug", "info", "warning", "error")
     )
+    from console.executor.cli_options import add_executor_arguments
+
+    add_executor_arguments(parser)
 
 
 def load_policies(paths: list[Path]) -> tuple[PlacementPolicy, ...]:
@@ -86,6 +90,7 @@ def config_from(args: argparse.Namespace) -> HubConfig:
         heartbeat_every=parse_duration(args.heartbeat_every, "--heartbeat-every"),
         ready_file=args.ready_file,
         policies=load_policies(args.policies),
+        executor=executor_config(args),
     )
 
 

@@ -8,8 +8,10 @@ import json
 import logging
 import os
 import time
+from collections.abc import Coroutine
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 import grpc
@@ -17,15 +19,16 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
+from console.executor.config import ExecutorConfig
 from console.hub import watch
 from console.hub.flusher import Flusher
 from console.hub.ingest import AgentIngest, Pacer
 from console.hub.inventory import Inventory
-from console.hub.metrics import FleetCollector, HubMetrics
+from console.hub.metrics import FleetCollector, HubMetrics, WorkloadCollector
 from console.hub.plan_api import PlanApi
 from console.hub.query import InventoryQuery, summary
 from console.hub.watch import Watchers
-from console.hub.workload_api import WorkloadApi
+from console.hub.workload_api import ClusterView, ReplicaRows, WorkloadApi
 from console.hub.workloads import WorkloadManager
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
@@ -67,6 +70,8 @@ class HubConfig:
     ready_file: Path | None = None
     retry_interval: float = 2.0
     policies: tuple[PlacementPolicy, ...] = ()
+    # The Kubernetes executor and failover; None (or no cluster with a kubeContext): off.
+    executor: ExecutorConfig | None = None
 
 
 class Hub:
@@ -108,6 +113,7 @@ class Hub:
         self._server: grpc.aio.Server | None = None
         self._httpd: WSGIServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.reconciler: ClusterView | None = None
 
     async def start(self) -> None:
         """Loads the store, binds the ports, and starts the timers."""
@@ -132,8 +138,9 @@ class Hub:
         query = InventoryQuery(self.inventory, self.fleet, self.pacer)
         query.watchers = self.watchers
         inventory_pb2_grpc.add_InventoryServiceServicer_to_server(query, server)
+        executor = self._executor()
         workloads_pb2_grpc.add_WorkloadServiceServicer_to_server(
-            WorkloadApi(self.workloads), server
+            WorkloadApi(self.workloads, self.reconciler), server
         )
         plans_pb2_grpc.add_PlanServiceServicer_to_server(PlanApi(self.workloads), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
@@ -156,6 +163,9 @@ class Hub:
         for name in ("", *SERVICES):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         self.metrics.registry.register(FleetCollector(self.inventory))
+        self.metrics.registry.register(
+            WorkloadCollector(ReplicaRows(self.workloads, self.reconciler))
+        )
         if self.config.metrics_listen:
             host, _, port = self.config.metrics_listen.rpartition(":")
             httpd, _thread = start_http_server(
@@ -169,6 +179,8 @@ class Hub:
             asyncio.create_task(self._retry(), name="hub-pending-retry"),
             asyncio.create_task(watch.run(self.watchers, self.stop), name="hub-watchers"),
         ]
+        if executor is not None:
+            self._tasks.append(asyncio.create_task(executor, name="hub-executor"))
         host = self.config.listen.rpartition(":")[0]
         log.info("hub listening on %s:%d, metrics on :%d", host, self.port, self.metrics_port)
         if self.config.ready_file is not None:
@@ -178,6 +190,25 @@ class Hub:
                     {"grpc_port": self.port, "metrics_port": self.metrics_port, "pid": os.getpid()}
                 ),
             )
+
+    def _executor(self) -> Coroutine[Any, Any, None] | None:
+        """The reconcile loop, when a kubeconfig is given and some cluster has a kubeContext."""
+        config = self.config.executor
+        if config is None:
+            return None
+        if not any(c.kube_context for c in self.fleet.clusters.values()):
+            log.warning("--kubeconfig given but no cluster has a kubeContext: executor off")
+            return None
+        from console.hub.reconcile import Reconciler
+
+        reconciler = Reconciler(config, self.workloads, self.inventory, self.fleet, self.metrics)
+        self.reconciler = reconciler
+        log.info(
+            "executor on for %d clusters (kubeconfig %s)",
+            len(reconciler.targets),
+            config.kubeconfig,
+        )
+        return reconciler.run(self.stop)
 
     def load_fleet(self, fleet: Fleet) -> None:
         """Takes the fleet documents the hub was started with, and stores them."""

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp.web
-from aiohttp.test_utils import RawTestServer
 import kmock
 import yaml
+from aiohttp.test_utils import RawTestServer
 
 # kmock 0.8 reads `/api/v1/namespaces[/<name>]` as a namespaced path with no resource; the
 # shim serves the Namespace resource under a path it parses (a cluster-scoped resource).
@@ -91,7 +91,7 @@ class EmulatedCluster:
     def objects(self) -> dict[tuple[str, str, str], dict[str, Any]]:
         """(kind, namespace, name) → the stored object, for everything not deleted."""
         out: dict[tuple[str, str, str], dict[str, Any]] = {}
-        for (resource, namespace, name), obj in list(self.handler.objects.items()):
+        for (_resource, namespace, name), obj in list(self.handler.objects.items()):
             if obj.deleted:
                 continue
             raw = dict(obj.raw)

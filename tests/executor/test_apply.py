@@ -6,8 +6,9 @@ from pathlib import Path
 
 from kubernetes import client
 
-from console.executor import PlacedWorkload, apply_cluster, connect, desired_objects
-from console.executor.kube import Target
+from console.executor.apply import apply_cluster
+from console.executor.kube import Target, connect
+from console.executor.manifests import PlacedWorkload, desired_objects
 from console.model.workload import Workload
 from tests.executor.emulator import EmulatedCluster, write_kubeconfig
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import Launcher
 from tests.executor.emulator import EmulatedCluster
 
 
@@ -20,3 +22,13 @@ def clusters() -> Iterator[dict[str, EmulatedCluster]]:
     finally:
         for cluster in out.values():
             cluster.close()
+
+
+@pytest.fixture
+def launch(tmp_path: Path) -> Iterator[Launcher]:
+    """Real tongchou processes (hub, simulators) under tmp_path, stopped at the end."""
+    launcher = Launcher(tmp_path)
+    try:
+        yield launcher
+    finally:
+        launcher.close()

@@ -52,6 +52,8 @@ def executor_config(args: argparse.Namespace) -> ExecutorConfig | None:
     which flag is wrong."""
     if args.kubeconfig is None:
         return None
+    if not args.kubeconfig.is_file():
+        raise ValueError(f"--kubeconfig {args.kubeconfig} does not exist or is not a file")
     policy = FailoverPolicy(
         agent_grace=parse_duration(args.failover_grace, "--failover-grace"),
         api_failures=args.api_failures,

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from console.documents import load_documents, policies_of
-from console.executor.cli_options import executor_config
+from console.executor.cli_options import add_executor_arguments, executor_config
 from console.hub.server import Hub, HubConfig
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
@@ -62,8 +62,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-level", default="info", choices=("debug", "info", "warning", "error")
     )
-    from console.executor.cli_options import add_executor_arguments
-
     add_executor_arguments(parser)
 
 

@@ -75,6 +75,9 @@ class Reconciler:
             return ""
         if cluster not in self.targets:
             return h.describe() if not h.available else "available (no kubeContext)"
+        last = self.last.get(cluster)
+        if last is not None and last.error is not None and last.error.kind == "config":
+            return f"not applied: {last.error.message}"
         return h.describe()
 
     def available(self) -> dict[str, bool]:
@@ -151,8 +154,13 @@ class Reconciler:
                     log.warning("cluster %s: %s", cluster, refused)
             return
         err = result.error
-        self.tracker.observe_api(cluster, ok=False, error=f"{err.kind}: {err.message}")
-        failures = self.tracker.health(cluster).api_failures
+        if err.kind == "config":
+            # a kubeconfig the user must fix says nothing about the cluster: no failover
+            self.ready.pop(cluster, None)
+            failures = 1
+        else:
+            self.tracker.observe_api(cluster, ok=False, error=f"{err.kind}: {err.message}")
+            failures = self.tracker.health(cluster).api_failures
         delay = min(self.config.max_backoff, self.config.interval * 2 ** (failures - 1))
         self._next_try[cluster] = now + delay
         if err.kind in ("unreachable", "config"):

@@ -16,6 +16,7 @@ from kubernetes import client
 
 from console.executor.kube import REQUEST_TIMEOUT, ClusterError, classify
 from console.executor.manifests import LABEL_MANAGED_BY, LABEL_WORKLOAD, MANAGED_BY, Manifest
+from console.executor.ratelimit import RateLimiter
 
 MERGE_PATCH = "application/merge-patch+json"
 ATTEMPTS = 3  # a create that meets 409 (someone created it meanwhile) is read and patched
@@ -87,10 +88,15 @@ def managed(obj: Manifest) -> bool:
 class _Api:
     """The calls the executor makes, by kind, over the official client; bodies as JSON."""
 
-    def __init__(self, api: client.ApiClient) -> None:
+    def __init__(self, api: client.ApiClient, limiter: RateLimiter | None) -> None:
         self.api = api
         self.core = client.CoreV1Api(api)
         self.apps = client.AppsV1Api(api)
+        self.limiter = limiter
+
+    def _go(self) -> None:
+        if self.limiter is not None:
+            self.limiter.acquire()
 
     @staticmethod
     def _json(response: Any) -> Manifest:
@@ -98,6 +104,7 @@ class _Api:
         return data
 
     def read(self, obj: Manifest) -> Manifest | None:
+        self._go()
         kind, ns, name = _key(obj)
         opts: dict[str, Any] = {"_preload_content": False, "_request_timeout": REQUEST_TIMEOUT}
         try:
@@ -112,6 +119,7 @@ class _Api:
             raise
 
     def create(self, obj: Manifest) -> None:
+        self._go()
         kind, ns, _ = _key(obj)
         opts: dict[str, Any] = {"_preload_content": False, "_request_timeout": REQUEST_TIMEOUT}
         if kind == "Namespace":
@@ -126,6 +134,7 @@ class _Api:
             )
 
     def patch(self, obj: Manifest) -> None:
+        self._go()
         kind, ns, name = _key(obj)
         body = {k: v for k, v in obj.items() if k in ("metadata", "spec")}
         body["metadata"] = {
@@ -144,6 +153,7 @@ class _Api:
             self.apps.patch_namespaced_deployment(name, ns, body, **opts)
 
     def delete(self, kind: str, ns: str, name: str) -> None:
+        self._go()
         opts: dict[str, Any] = {"_preload_content": False, "_request_timeout": REQUEST_TIMEOUT}
         try:
             if kind == "Namespace":
@@ -159,6 +169,7 @@ class _Api:
     def list_managed(self, kind: str) -> list[Manifest]:
         """Objects of `kind` carrying Tongchou's label (filtered here too, so a server that
         ignores label selectors cannot make us touch anything else)."""
+        self._go()
         selector = f"{LABEL_MANAGED_BY}={MANAGED_BY}"
         opts: dict[str, Any] = {
             "_preload_content": False,
@@ -177,15 +188,22 @@ class _Api:
 
     def namespace_empty(self, name: str) -> bool:
         """Whether the namespace holds no Deployment at all (ours are deleted first)."""
+        self._go()
         opts: dict[str, Any] = {"_preload_content": False, "_request_timeout": REQUEST_TIMEOUT}
         items = self._json(self.apps.list_namespaced_deployment(name, **opts)).get("items") or []
         return not [i for i in items if not (i.get("metadata") or {}).get("deletionTimestamp")]
 
 
-def apply_cluster(cluster: str, api: client.ApiClient, objects: list[Manifest]) -> ApplyResult:
-    """Makes the cluster hold exactly `objects` among the objects Tongchou manages."""
+def apply_cluster(
+    cluster: str,
+    api: client.ApiClient,
+    objects: list[Manifest],
+    limiter: RateLimiter | None = None,
+) -> ApplyResult:
+    """Makes the cluster hold exactly `objects` among the objects Tongchou manages; every
+    API call first takes a token from `limiter`, when given."""
     result = ApplyResult(cluster)
-    calls = _Api(api)
+    calls = _Api(api, limiter)
     try:
         for obj in objects:
             _apply_one(calls, obj, result)

@@ -43,6 +43,12 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
         help="whether a recovered cluster gets its replicas back (never)",
     )
     group.add_argument(
+        "--api-qps",
+        type=float,
+        default=20.0,
+        help="Kubernetes API calls a second per cluster, on average (20; bursts of twice that)",
+    )
+    group.add_argument(
         "--max-backoff", default="120s", help="longest wait between tries of a failing API"
     )
 
@@ -64,5 +70,7 @@ def executor_config(args: argparse.Namespace) -> ExecutorConfig | None:
         kubeconfig=args.kubeconfig,
         interval=parse_duration(args.reconcile_interval, "--reconcile-interval"),
         max_backoff=parse_duration(args.max_backoff, "--max-backoff"),
+        api_qps=args.api_qps,
+        api_burst=max(1, int(args.api_qps * 2)),
         policy=policy,
     )

@@ -16,10 +16,14 @@ class ExecutorConfig:
     interval: float = 10.0
     max_backoff: float = 120.0
     workers: int = 4
+    api_qps: float = 20.0  # API calls a second per cluster, on average
+    api_burst: int = 40
     policy: FailoverPolicy = field(default_factory=FailoverPolicy)
 
     def __post_init__(self) -> None:
         if self.interval <= 0:
             raise ValueError(f"the reconcile interval must be positive, got {self.interval}")
+        if self.api_qps <= 0 or self.api_burst < 1:
+            raise ValueError("--api-qps must be positive and the burst at least 1")
         if self.workers < 1:
             raise ValueError(f"executor workers must be at least 1, got {self.workers}")

@@ -21,6 +21,7 @@ from console.executor.config import ExecutorConfig
 from console.executor.failover import HealthTracker, MoveBack, Transition
 from console.executor.kube import ClusterError, Target, connect
 from console.executor.manifests import Manifest, PlacedWorkload, desired_objects
+from console.executor.ratelimit import RateLimiter
 from console.hub.inventory import Inventory
 from console.hub.metrics import HubMetrics
 from console.hub.workloads import WorkloadManager
@@ -59,6 +60,9 @@ class Reconciler:
         self._clients: dict[str, client.ApiClient] = {}
         self._next_try: dict[str, float] = {}
         self._slots = asyncio.Semaphore(max(1, config.workers))
+        self._limits = {
+            name: RateLimiter(config.api_qps, config.api_burst) for name in self.targets
+        }
         for name in self.targets:
             self.tracker.health(name)
 
@@ -135,7 +139,7 @@ class Reconciler:
             except ClusterError as err:
                 return ApplyResult(cluster, error=err)
             self._clients[cluster] = api
-        return apply_cluster(cluster, api, objects)
+        return apply_cluster(cluster, api, objects, self._limits[cluster])
 
     def _take(self, result: ApplyResult, now: float) -> None:
         cluster = result.cluster

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
+from kmock import KubernetesError
+from kmock._internal.k8s import KubernetesObjectConflictError
 from kubernetes import client
 
 from console.executor.apply import apply_cluster
@@ -11,6 +14,16 @@ from console.executor.kube import Target, connect
 from console.executor.manifests import PlacedWorkload, desired_objects
 from console.model.workload import Workload
 from tests.executor.emulator import EmulatedCluster, write_kubeconfig
+
+
+@attrs.frozen
+class Forbidden(KubernetesError):
+    """What an API server says when RBAC does not allow the call."""
+
+    status: int = 403
+    reason: str = "Forbidden"
+    message: str = 'deployments.apps "gd-e-seal" is forbidden: cannot get deployments'
+
 
 ESEAL = Workload(
     name="gd-e-seal", owner="440000", replicas=5, cpu_milli=2000, memory_bytes=4 * 1024**3,
@@ -163,3 +176,41 @@ def test_an_unmanaged_object_of_the_same_name_is_refused(
     ]
     ns = clusters["gz-a"].objects()[("Namespace", "", "tc-440000")]
     assert "labels" not in ns["metadata"]
+
+
+def test_conflicts_are_read_again_and_settled(
+    tmp_path: Path, clusters: dict[str, EmulatedCluster]
+) -> None:
+    # The emulator answers 409 to the first create and the first patch of the Deployment
+    # (as when another writer got there first); the executor reads again and settles.
+    gz = clusters["gz-a"]
+    path = "/apis/apps/v1/namespaces/tc-440000/deployments"
+    gz.handler[f"post {path}"][:1] << KubernetesObjectConflictError
+    gz.handler[f"patch {path}/gd-e-seal"][:1] << KubernetesObjectConflictError
+    api = apis(tmp_path, clusters)
+    wanted = desired_objects([PlacedWorkload(ESEAL, {"gz-a": 2})], ["gz-a"])["gz-a"]
+    first = apply_cluster("gz-a", api["gz-a"], wanted)
+    assert first.error is None
+    assert "Deployment tc-440000/gd-e-seal" not in first.created  # someone else's create
+    moved = desired_objects([PlacedWorkload(ESEAL, {"gz-a": 4})], ["gz-a"])["gz-a"]
+    second = apply_cluster("gz-a", api["gz-a"], moved)
+    assert second.error is None
+    assert gz.objects()[("Deployment", "tc-440000", "gd-e-seal")]["spec"]["replicas"] == 4
+    # after the 409 the Deployment read back already holds 4 replicas: nothing more to write
+    assert second.updated == ["ResourceQuota tc-440000/tongchou"]
+    assert second.unchanged == ["Namespace tc-440000", "Deployment tc-440000/gd-e-seal"]
+
+
+def test_forbidden_is_reported_with_its_cause(
+    tmp_path: Path, clusters: dict[str, EmulatedCluster]
+) -> None:
+    path = "/apis/apps/v1/namespaces/tc-440000/deployments/gd-e-seal"
+    clusters["gz-a"].handler[f"get {path}"] << Forbidden
+    api = apis(tmp_path, clusters)
+    wanted = desired_objects([PlacedWorkload(ESEAL, {"gz-a": 1})], ["gz-a"])["gz-a"]
+    result = apply_cluster("gz-a", api["gz-a"], wanted)
+    assert result.error is not None
+    assert result.error.kind == "forbidden"
+    assert result.error.user_error
+    assert "refused access (403)" in result.error.message
+    assert "cannot get deployments" in result.error.message

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from console.tui.app import TongchouApp
 from tests.tui.fake_hub import FakeHub, snapshot
@@ -37,7 +38,12 @@ def test_nodes_filtered(snap_compare: Compare) -> None:
     async def filtered(pilot: Pilot[Any]) -> None:
         await ready(pilot)
         await pilot.press("slash", *"hygon")
-        await pilot.pause(0.4)  # the filter applies once typing pauses
+        table = pilot.app.query_one("#node-table", DataTable)
+        for _ in range(200):  # the filter applies once typing pauses
+            if 0 < table.row_count < 24:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause()
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=filtered)
 

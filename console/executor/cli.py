@@ -18,7 +18,7 @@ import yaml
 
 from console.documents import LoadError, build_fleet, load_documents, policies_of, workloads_of
 from console.executor.apply import ApplyResult, apply_cluster
-from console.executor.kube import ClusterError, Target, connect
+from console.executor.kube import ClusterError, Target, classify, connect
 from console.executor.manifests import Manifest, PlacedWorkload, desired_objects
 from console.scheduler import Scheduler
 
@@ -105,8 +105,11 @@ def _apply(target: Target, objects: list[Manifest]) -> ApplyResult:
         api = connect(target)
     except ClusterError as err:
         return ApplyResult(target.cluster, error=err)
-    with api:
-        return apply_cluster(target.cluster, api, objects)
+    try:
+        with api:
+            return apply_cluster(target.cluster, api, objects)
+    except Exception as err:  # never let one cluster end the others' work
+        return ApplyResult(target.cluster, error=classify(err, api))
 
 
 def write_manifests(folder: Path, wanted: dict[str, list[Manifest]]) -> int:

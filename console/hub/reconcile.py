@@ -19,7 +19,7 @@ from kubernetes import client
 from console.executor.apply import ApplyResult, apply_cluster
 from console.executor.config import ExecutorConfig
 from console.executor.failover import HealthTracker, MoveBack, Transition
-from console.executor.kube import ClusterError, Target, connect
+from console.executor.kube import ClusterError, Target, classify, connect
 from console.executor.manifests import Manifest, PlacedWorkload, desired_objects
 from console.executor.ratelimit import RateLimiter
 from console.hub.inventory import Inventory
@@ -129,7 +129,10 @@ class Reconciler:
 
     async def _apply(self, cluster: str, objects: list[Manifest]) -> ApplyResult:
         async with self._slots:
-            return await asyncio.to_thread(self._apply_blocking, cluster, objects)
+            try:
+                return await asyncio.to_thread(self._apply_blocking, cluster, objects)
+            except Exception as err:  # never let one cluster end the others' pass
+                return ApplyResult(cluster, error=classify(err))
 
     def _apply_blocking(self, cluster: str, objects: list[Manifest]) -> ApplyResult:
         api = self._clients.get(cluster)

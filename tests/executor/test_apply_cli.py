@@ -111,3 +111,26 @@ def test_bad_documents_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     Path(args[3]).write_text(workload("x", "440100", 1).replace("mlpsLevel: 3", "mlpsLevel: 9"))
     assert tongchou("apply", *args, "--dry-run") == 2
     assert "spec.mlpsLevel" in capsys.readouterr().err
+
+
+def test_malformed_kubeconfig_and_a_context_without_its_cluster(
+    tmp_path: Path, clusters: dict[str, EmulatedCluster], capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken"
+    broken.write_text("clusters: [\n  - {name: x\n", encoding="utf-8")
+    assert tongchou("apply", *inputs(tmp_path), "--kubeconfig", str(broken)) == 2
+    out = capsys.readouterr().out
+    assert f"gz-a: error (config): kubeconfig {broken} cannot be read:" in out
+    # a context that points at a cluster entry the file does not have
+    kubeconfig = write_kubeconfig(
+        tmp_path / "kubeconfig", {f"ctx-{n}": c.url for n, c in clusters.items()}
+    )
+    data = yaml.safe_load(kubeconfig.read_text(encoding="utf-8"))
+    data["contexts"][1]["context"]["cluster"] = "nowhere"
+    kubeconfig.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert tongchou("apply", *inputs(tmp_path), "--kubeconfig", str(kubeconfig)) == 2
+    out = capsys.readouterr().out
+    assert "gz-a: 3 created" in out
+    assert f"sz-b: error (config): context 'ctx-sz-b' in kubeconfig {kubeconfig} is unusable" in (
+        out
+    )

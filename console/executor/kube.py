@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,8 +95,6 @@ def classify(err: Exception, api: client.ApiClient | None = None) -> ClusterErro
 
 
 def _message(err: client.ApiException) -> str:
-    import json
-
     try:
         body = json.loads(err.body or "{}")
     except (TypeError, ValueError):

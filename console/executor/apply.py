@@ -20,6 +20,7 @@ from console.executor.ratelimit import RateLimiter
 
 MERGE_PATCH = "application/merge-patch+json"
 ATTEMPTS = 3  # a create that meets 409 (someone created it meanwhile) is read and patched
+KINDS = ("Namespace", "ResourceQuota", "Deployment")
 
 
 @dataclass(slots=True)
@@ -201,27 +202,37 @@ def apply_cluster(
     limiter: RateLimiter | None = None,
 ) -> ApplyResult:
     """Makes the cluster hold exactly `objects` among the objects Tongchou manages; every
-    API call first takes a token from `limiter`, when given."""
+    API call first takes a token from `limiter`, when given.
+
+    Tongchou's objects are read with one list per kind, so a pass with nothing to change
+    costs three calls per cluster however many workloads there are; an object not among
+    them is created straight away (a 409 then reads what is there: someone else's object,
+    or one created meanwhile)."""
     result = ApplyResult(cluster)
     calls = _Api(api, limiter)
     try:
+        existing: dict[tuple[str, str, str], Manifest] = {}
+        for kind in KINDS:
+            existing.update((_key(item), item) for item in calls.list_managed(kind))
         for obj in objects:
-            _apply_one(calls, obj, result)
-        _prune(calls, {_key(o) for o in objects}, result)
+            _apply_one(calls, obj, result, existing.get(_key(obj)))
+        _prune(calls, existing, {_key(o) for o in objects}, result)
     except Exception as err:  # one cluster's failure is reported, never raised to the others
         result.error = classify(err, api)
     return result
 
 
-def _apply_one(calls: _Api, obj: Manifest, result: ApplyResult) -> None:
+def _apply_one(calls: _Api, obj: Manifest, result: ApplyResult, have: Manifest | None) -> None:
+    """`have`: the object as listed among Tongchou's, or None when the list did not hold it."""
     name = describe(obj)
-    for _attempt in range(ATTEMPTS):
-        have = calls.read(obj)
+    for attempt in range(ATTEMPTS):
+        if attempt:  # after a 409: look at what is there now
+            have = calls.read(obj)
         if have is None:
             try:
                 calls.create(obj)
             except client.ApiException as err:
-                if err.status == 409:  # created meanwhile: read it again and compare
+                if err.status == 409:  # it exists: someone else's, or created meanwhile
                     continue
                 raise
             result.created.append(name)
@@ -253,16 +264,22 @@ def _note_ready(obj: Manifest, have: Manifest | None, result: ApplyResult) -> No
     result.ready[workload] = int(status.get("readyReplicas") or 0)
 
 
-def _prune(calls: _Api, wanted: set[tuple[str, str, str]], result: ApplyResult) -> None:
-    for kind in ("Deployment", "ResourceQuota"):
-        for item in calls.list_managed(kind):
-            key = _key(item)
-            if key not in wanted:
-                calls.delete(*key)
-                result.deleted.append(describe(item))
-    for item in calls.list_managed("Namespace"):
-        key = _key(item)
-        if key in wanted or (item.get("metadata") or {}).get("deletionTimestamp"):
+def _prune(
+    calls: _Api,
+    existing: dict[tuple[str, str, str], Manifest],
+    wanted: set[tuple[str, str, str]],
+    result: ApplyResult,
+) -> None:
+    """Deletes Tongchou's objects that are no longer wanted: Deployments and quotas first,
+    then a namespace once no Deployment is left in it."""
+    for key, item in existing.items():
+        if key[0] != "Namespace" and key not in wanted:
+            calls.delete(*key)
+            result.deleted.append(describe(item))
+    for key, item in existing.items():
+        if key[0] != "Namespace" or key in wanted:
+            continue
+        if (item.get("metadata") or {}).get("deletionTimestamp"):
             continue
         if calls.namespace_empty(key[2]):
             calls.delete(*key)

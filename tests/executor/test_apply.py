@@ -22,7 +22,7 @@ class Forbidden(KubernetesError):
 
     status: int = 403
     reason: str = "Forbidden"
-    message: str = 'deployments.apps "gd-e-seal" is forbidden: cannot get deployments'
+    message: str = 'deployments.apps "gd-e-seal" is forbidden: cannot create deployments'
 
 
 ESEAL = Workload(
@@ -111,6 +111,10 @@ def test_second_apply_is_a_no_op(tmp_path: Path, clusters: dict[str, EmulatedClu
     assert apply_all(api, items) == {"gz-a": [], "sz-b": []}
     again = clusters["gz-a"].writes()
     assert again == writes > 0
+    # a pass with nothing to change reads each cluster with one list per kind
+    calls = len(list(clusters["gz-a"].handler))
+    apply_all(api, items)
+    assert len(list(clusters["gz-a"].handler)) - calls == 3
 
 
 def test_moved_workload_leaves_no_orphans_and_unmanaged_objects_stay(
@@ -204,8 +208,8 @@ def test_conflicts_are_read_again_and_settled(
 def test_forbidden_is_reported_with_its_cause(
     tmp_path: Path, clusters: dict[str, EmulatedCluster]
 ) -> None:
-    path = "/apis/apps/v1/namespaces/tc-440000/deployments/gd-e-seal"
-    clusters["gz-a"].handler[f"get {path}"] << Forbidden
+    path = "/apis/apps/v1/namespaces/tc-440000/deployments"
+    clusters["gz-a"].handler[f"post {path}"] << Forbidden
     api = apis(tmp_path, clusters)
     wanted = desired_objects([PlacedWorkload(ESEAL, {"gz-a": 1})], ["gz-a"])["gz-a"]
     result = apply_cluster("gz-a", api["gz-a"], wanted)
@@ -213,4 +217,4 @@ def test_forbidden_is_reported_with_its_cause(
     assert result.error.kind == "forbidden"
     assert result.error.user_error
     assert "refused access (403)" in result.error.message
-    assert "cannot get deployments" in result.error.message
+    assert "cannot create deployments" in result.error.message

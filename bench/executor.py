@@ -1,5 +1,6 @@
 """Applies N workloads to two emulated clusters (kmock over loopback, the official client):
-first apply, a no-op apply, and a move of every workload; prints seconds and API calls."""
+first apply, a no-op apply, and a move of every workload; prints seconds and API calls.
+Needs the dev extra (kmock)."""
 
 from __future__ import annotations
 

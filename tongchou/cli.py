@@ -21,6 +21,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "schedule": ("place workloads on a fleet under policies, offline", "console.scheduler.cli"),
     "plan": ("the unified plan: reuse or build, servers to buy, savings", "console.planner.cli"),
     "workload": ("submit, list, explain or delete workloads in a hub", "console.client.cli"),
+    "apply": (
+        "schedule workloads and apply them to the clusters' Kubernetes APIs",
+        "console.executor.cli",
+    ),
     "policy": ("policy tools: check", "console.scheduler.policy_cli"),
     "ca": (
         "certificate authority: init, issue hub/node/user certificates",

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from console.documents import load_documents, policies_of
+from console.executor.cli_options import add_executor_arguments, executor_config
 from console.hub.server import Hub, HubConfig
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
@@ -65,6 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from console.security.hub_flags import add_arguments as add_security_arguments
 
     add_security_arguments(parser)
+    add_executor_arguments(parser)
 
 
 def load_policies(paths: list[Path]) -> tuple[PlacementPolicy, ...]:
@@ -92,6 +94,7 @@ def config_from(args: argparse.Namespace) -> HubConfig:
         policies=load_policies(args.policies),
         tls=server_tls(args),
         **audit_settings(args),
+        executor=executor_config(args),
     )
 
 

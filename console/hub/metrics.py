@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -104,6 +105,12 @@ class HubMetrics:
             registry=r,
         )
         self.audit_chain_ok.set(1)
+        self.failovers = Counter(
+            "tongchou_failovers",
+            "Times a cluster was marked unavailable and its replicas placed elsewhere.",
+            ["cluster"],
+            registry=r,
+        )
         Gauge(
             "tongchou_hub_build_info",
             "Always 1; labels name the hub's version.",
@@ -153,3 +160,36 @@ class FleetCollector(Collector):
             for key, acc in sorted(sums.items()):
                 gauge.add_metric(list(key), acc[i])
             yield gauge
+
+
+class WorkloadCollector(Collector):
+    """Replicas per workload and cluster (desired, placed, ready) and cluster availability,
+    read at scrape time from `source` (the hub: its workloads and, when on, its executor)."""
+
+    def __init__(self, source: ReplicaSource) -> None:
+        self.source = source
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        replicas = GaugeMetricFamily(
+            "tongchou_workload_replicas",
+            "Replicas of a workload: desired (cluster empty: the whole workload), placed in a"
+            " cluster by the scheduler, ready as the cluster's Kubernetes API reports.",
+            labels=("workload", "cluster", "state"),
+        )
+        for workload, cluster, state, value in self.source.replica_rows():
+            replicas.add_metric([workload, cluster, state], value)
+        yield replicas
+        available = GaugeMetricFamily(
+            "tongchou_cluster_available",
+            "1 when the cluster takes replicas, 0 while failover holds it out.",
+            labels=("cluster",),
+        )
+        for cluster, up in self.source.cluster_rows():
+            available.add_metric([cluster], 1.0 if up else 0.0)
+        yield available
+
+
+class ReplicaSource(Protocol):
+    def replica_rows(self) -> list[tuple[str, str, str, int]]: ...
+
+    def cluster_rows(self) -> list[tuple[str, bool]]: ...

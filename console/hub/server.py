@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -19,17 +19,19 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
+from console.executor.config import ExecutorConfig
 from console.hub import guard, watch
-from console.hub.collectors import AllocationCollector, PlannerMetrics, WorkloadCollector
+from console.hub.collectors import AllocationCollector, PlannerMetrics
+from console.hub.collectors import WorkloadCollector as WorkloadStateCollector
 from console.hub.flusher import Flusher
 from console.hub.ingest import AgentIngest, Pacer
 from console.hub.inventory import Inventory
-from console.hub.metrics import FleetCollector, HubMetrics
+from console.hub.metrics import FleetCollector, HubMetrics, WorkloadCollector
 from console.hub.plan_api import PlanApi
 from console.hub.policy_api import PolicyApi
 from console.hub.query import InventoryQuery, summary
 from console.hub.watch import Watchers
-from console.hub.workload_api import WorkloadApi
+from console.hub.workload_api import ClusterView, ReplicaRows, WorkloadApi
 from console.hub.workloads import WorkloadManager
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
@@ -94,6 +96,8 @@ class HubConfig:
     token_listen: str = ""  # TLS without client certificates: join and bearer tokens
     node_cert_days: float = 90.0
     max_stream_rate: float = 25.0  # reports/s one agent stream may send (burst twice that)
+    # The Kubernetes executor and failover; None (or no cluster with a kubeContext): off.
+    executor: ExecutorConfig | None = None
 
 
 class Hub:
@@ -142,6 +146,7 @@ class Hub:
         self.token_port = 0
         self.guard: Guard | None = None  # authentication and authorisation, with mutual TLS
         self._token_server: grpc.aio.Server | None = None
+        self.reconciler: ClusterView | None = None
 
     async def start(self) -> None:
         """Loads the store, binds the ports, and starts the timers."""
@@ -178,9 +183,13 @@ class Hub:
         query = InventoryQuery(self.inventory, self.fleet, self.pacer)
         query.watchers = self.watchers
         query.workloads = self.workloads
+        executor = self._executor()
         apis: list[tuple[Callable[[Any, grpc.aio.Server], None], object]] = [
             (inventory_pb2_grpc.add_InventoryServiceServicer_to_server, query),
-            (workloads_pb2_grpc.add_WorkloadServiceServicer_to_server, WorkloadApi(self.workloads)),
+            (
+                workloads_pb2_grpc.add_WorkloadServiceServicer_to_server,
+                WorkloadApi(self.workloads, self.reconciler),
+            ),
             (
                 plans_pb2_grpc.add_PlanServiceServicer_to_server,
                 PlanApi(self.workloads, self.planner_metrics),
@@ -241,7 +250,10 @@ class Hub:
                 self.inventory, lambda: self.workloads.records, lambda: self.workloads.documents
             )
         )
-        self.metrics.registry.register(WorkloadCollector(lambda: self.workloads.records))
+        self.metrics.registry.register(WorkloadStateCollector(lambda: self.workloads.records))
+        self.metrics.registry.register(
+            WorkloadCollector(ReplicaRows(self.workloads, self.reconciler))
+        )
         if self.config.metrics_listen:
             host, _, port = self.config.metrics_listen.rpartition(":")
             httpd, _thread = start_http_server(
@@ -257,6 +269,8 @@ class Hub:
         ]
         if self.audit is not None:
             self._tasks.append(asyncio.create_task(self._audit_check(), name="hub-audit-check"))
+        if executor is not None:
+            self._tasks.append(asyncio.create_task(executor, name="hub-executor"))
         host = self.config.listen.rpartition(":")[0]
         log.info("hub listening on %s:%d, metrics on :%d", host, self.port, self.metrics_port)
         if self.config.ready_file is not None:
@@ -266,6 +280,25 @@ class Hub:
                     {"grpc_port": self.port, "metrics_port": self.metrics_port, "pid": os.getpid()}
                 ),
             )
+
+    def _executor(self) -> Coroutine[Any, Any, None] | None:
+        """The reconcile loop, when a kubeconfig is given and some cluster has a kubeContext."""
+        config = self.config.executor
+        if config is None:
+            return None
+        if not any(c.kube_context for c in self.fleet.clusters.values()):
+            log.warning("--kubeconfig given but no cluster has a kubeContext: executor off")
+            return None
+        from console.hub.reconcile import Reconciler
+
+        reconciler = Reconciler(config, self.workloads, self.inventory, self.fleet, self.metrics)
+        self.reconciler = reconciler
+        log.info(
+            "executor on for %d clusters (kubeconfig %s)",
+            len(reconciler.targets),
+            config.kubeconfig,
+        )
+        return reconciler.run(self.stop)
 
     def load_fleet(self, fleet: Fleet) -> None:
         """Takes the fleet documents the hub was started with, and stores them."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 import grpc
 
@@ -13,7 +14,19 @@ from tongchou.v1 import workloads_pb2, workloads_pb2_grpc
 MAX_DOCUMENT = 256 * 1024
 
 
-def status_message(record: WorkloadRecord) -> workloads_pb2.WorkloadStatus:
+class ClusterView(Protocol):
+    """What the executor knows per cluster (ready replicas, health), when it runs."""
+
+    def ready_of(self, cluster: str, workload: str) -> int | None: ...
+
+    def health_of(self, cluster: str) -> str: ...
+
+    def available(self) -> dict[str, bool]: ...
+
+
+def status_message(
+    record: WorkloadRecord, clusters: ClusterView | None = None
+) -> workloads_pb2.WorkloadStatus:
     w = record.workload
     out = workloads_pb2.WorkloadStatus(
         name=w.name,
@@ -29,6 +42,12 @@ def status_message(record: WorkloadRecord) -> workloads_pb2.WorkloadStatus:
             for c, n in sorted(record.placed.items())
         ],
     )
+    if clusters is not None:
+        for item in out.placed:
+            ready = clusters.ready_of(item.cluster, w.name)
+            if ready is not None:
+                item.ready = ready
+            item.health = clusters.health_of(item.cluster)
     out.submitted_at.FromNanoseconds(int(record.submitted_at * 1e9))
     if record.scheduled_at:
         out.scheduled_at.FromNanoseconds(int(record.scheduled_at * 1e9))
@@ -50,8 +69,9 @@ def explanation_message(record: WorkloadRecord, result: Placement) -> workloads_
 class WorkloadApi(workloads_pb2_grpc.WorkloadServiceServicer):
     """Thin: every decision is the WorkloadManager's; one change at a time."""
 
-    def __init__(self, manager: WorkloadManager) -> None:
+    def __init__(self, manager: WorkloadManager, clusters: ClusterView | None = None) -> None:
         self.manager = manager
+        self.clusters = clusters
         self._lock = asyncio.Lock()
 
     async def SubmitWorkload(
@@ -71,7 +91,7 @@ class WorkloadApi(workloads_pb2_grpc.WorkloadServiceServicer):
                 record = self.manager.submit(request.yaml)
             except WorkloadError as err:
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
-        return status_message(record)
+        return status_message(record, self.clusters)
 
     async def DeleteWorkload(
         self,
@@ -95,7 +115,9 @@ class WorkloadApi(workloads_pb2_grpc.WorkloadServiceServicer):
         ],
     ) -> workloads_pb2.ListWorkloadsResponse:
         records = sorted(self.manager.records.values(), key=lambda r: r.workload.name)
-        return workloads_pb2.ListWorkloadsResponse(workloads=[status_message(r) for r in records])
+        return workloads_pb2.ListWorkloadsResponse(
+            workloads=[status_message(r, self.clusters) for r in records]
+        )
 
     async def ExplainWorkload(
         self,
@@ -111,3 +133,25 @@ class WorkloadApi(workloads_pb2_grpc.WorkloadServiceServicer):
         async with self._lock:
             result = self.manager.explain(request.name)
         return explanation_message(record, result)
+
+
+class ReplicaRows:
+    """The rows of `tongchou_workload_replicas` and `tongchou_cluster_available`."""
+
+    def __init__(self, manager: WorkloadManager, clusters: ClusterView | None) -> None:
+        self.manager = manager
+        self.clusters = clusters
+
+    def replica_rows(self) -> list[tuple[str, str, str, int]]:
+        rows = []
+        for name, record in sorted(self.manager.records.items()):
+            rows.append((name, "", "desired", record.workload.replicas))
+            for cluster, replicas in sorted(record.placed.items()):
+                rows.append((name, cluster, "placed", replicas))
+                ready = self.clusters.ready_of(cluster, name) if self.clusters else None
+                if ready is not None:
+                    rows.append((name, cluster, "ready", ready))
+        return rows
+
+    def cluster_rows(self) -> list[tuple[str, bool]]:
+        return list(self.clusters.available().items()) if self.clusters else []

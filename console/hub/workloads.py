@@ -78,6 +78,8 @@ class WorkloadManager:
         self.policies = list(policies)
         self.records: dict[str, WorkloadRecord] = {}
         self._seen_generation = -1
+        # Clusters failover has taken out of service → why; they take no replicas.
+        self.unavailable: dict[str, str] = {}
 
     def load(self) -> None:
         """Reads the stored workloads back (after a restart)."""
@@ -146,6 +148,10 @@ class WorkloadManager:
         """A scheduler on the live fleet with existing placements reserved; returns the
         records whose placement shrank because their cluster did (changed unless `dry`)."""
         fleet = live_fleet(self.documents, self.inventory)
+        if self.unavailable:
+            fleet.nodes = {
+                k: n for k, n in fleet.nodes.items() if n.cluster not in self.unavailable
+            }
         scheduler = Scheduler(fleet, self.policies if policies is None else policies)
         snap = scheduler.snapshot
         shrunk = []
@@ -166,9 +172,15 @@ class WorkloadManager:
                     kept[cluster] = got
             if kept != record.placed and not dry:
                 lost = sum(record.placed.values()) - sum(kept.values())
+                gone = sorted(set(record.placed) & set(self.unavailable))
                 record.placed = kept
                 record.pending += lost
-                record.reason = f"{lost} replicas lost their room; placing them again"
+                record.reason = (
+                    f"{lost} replicas left unavailable cluster {', '.join(gone)};"
+                    " placing them again"
+                    if gone
+                    else f"{lost} replicas lost their room; placing them again"
+                )
                 shrunk.append(record)
         return scheduler, shrunk
 

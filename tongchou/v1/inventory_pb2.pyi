@@ -52,9 +52,11 @@ class Event(_message.Message):
     SUBJECT_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
     kind: _builtins.str
-    """registered, relabelled, ready, stale, lost, placement, deleted."""
+    """registered, relabelled, ready, stale, lost, placement, deleted; failover, recovered
+    (a cluster taken out of service by the executor, and back).
+    """
     subject: _builtins.str
-    """The node or workload it is about."""
+    """The node, workload or cluster it is about."""
     message: _builtins.str
     @_builtins.property
     def at(self) -> _timestamp_pb2.Timestamp: ...

@@ -133,19 +133,34 @@ class ClusterReplicas(_message.Message):
 
     CLUSTER_FIELD_NUMBER: _builtins.int
     REPLICAS_FIELD_NUMBER: _builtins.int
+    READY_FIELD_NUMBER: _builtins.int
+    HEALTH_FIELD_NUMBER: _builtins.int
     cluster: _builtins.str
     replicas: _builtins.int
+    """Placed (desired) replicas in this cluster."""
+    ready: _builtins.int
+    """Ready replicas as the cluster's Kubernetes API reports them; absent when the hub runs
+    no executor for this cluster (no kubeconfig, or no kubeContext) or has not read it yet.
+    """
+    health: _builtins.str
+    """The cluster's health as the executor sees it: "available", "recovering (…)",
+    "unavailable: …", or the last API error. Empty without an executor.
+    """
     def __init__(
         self,
         *,
         cluster: _builtins.str = ...,
         replicas: _builtins.int = ...,
+        ready: _builtins.int | None = ...,
+        health: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_ready", b"_ready", "ready", b"ready"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cluster", b"cluster", "replicas", b"replicas"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_ready", b"_ready", "cluster", b"cluster", "health", b"health", "ready", b"ready", "replicas", b"replicas"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__ready: _TypeAlias = _typing.Literal["ready"]  # noqa: Y015
+    _WhichOneofArgType__ready: _TypeAlias = _typing.Literal["_ready", b"_ready"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__ready) -> _WhichOneofReturnType__ready | None: ...
 
 Global___ClusterReplicas: _TypeAlias = ClusterReplicas  # noqa: Y015
 

@@ -38,7 +38,7 @@ class Workloads(Vertical):
         table.clear()
         for s in statuses:
             placed = sum(p.replicas for p in s.placed)
-            where = ", ".join(f"{p.cluster}×{p.replicas}" for p in s.placed)
+            where = ", ".join(cluster_cell(p) for p in s.placed)
             why = s.reason if s.pending else where
             table.add_row(s.name, f"{placed}/{s.replicas}", s.pending, why, key=s.name)
         if statuses:
@@ -84,3 +84,15 @@ class Workloads(Vertical):
                     f"score {v.score:.1f} → {v.replicas}  {terms}"
                 )
         self.query_one("#explanation", Static).update("\n".join(lines))
+
+
+def cluster_cell(p: workloads_pb2.ClusterReplicas) -> str:
+    """`cluster×placed`, with ready replicas and any trouble when the hub runs the executor:
+    `gz-a×3 (2 ready)`, `sz-b×3 (0 ready; unavailable: …)`."""
+    cell = f"{p.cluster}×{p.replicas}"
+    notes = []
+    if p.HasField("ready"):
+        notes.append(f"{p.ready} ready")
+    if p.health and p.health != "available":
+        notes.append(p.health)
+    return f"{cell} ({'; '.join(notes)})" if notes else cell

@@ -1,0 +1,129 @@
+"""`tongchou apply`: schedule workloads on a fleet and apply them to the clusters' APIs.
+
+With `--dry-run`, writes the objects it would apply to `<output-dir>/<cluster>.yaml` and
+touches no cluster. One cluster's failure (missing kubeconfig, unknown context, unreachable
+API server, RBAC) is reported with its cause and never stops the others.
+Exit codes: 0 applied, 1 a cluster failed, 2 bad input (documents, kubeconfig, context).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+from console.documents import LoadError, build_fleet, load_documents, policies_of, workloads_of
+from console.executor.apply import ApplyResult, apply_cluster
+from console.executor.kube import ClusterError, Target, classify, connect
+from console.executor.manifests import Manifest, PlacedWorkload, desired_objects
+from console.scheduler import Scheduler
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fleet", type=Path, action="append", required=True, help="fleet files or folders"
+    )
+    parser.add_argument(
+        "--workloads", type=Path, action="append", required=True, help="Workload files"
+    )
+    parser.add_argument(
+        "--policies", type=Path, action="append", default=[], help="PlacementPolicy files"
+    )
+    parser.add_argument(
+        "--kubeconfig",
+        type=Path,
+        help="kubeconfig with the clusters' contexts (default: $KUBECONFIG, ~/.kube/config)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="write the manifests per cluster; apply nothing"
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=Path("tongchou-manifests"),
+        help="where --dry-run writes <cluster>.yaml (tongchou-manifests)",
+    )
+
+
+def default_kubeconfig() -> Path:
+    env = os.environ.get("KUBECONFIG", "")
+    if env:
+        return Path(env.split(os.pathsep)[0])
+    return Path.home() / ".kube" / "config"
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        documents = load_documents([*args.fleet, *args.workloads, *args.policies])
+    except LoadError as err:
+        print(err, file=sys.stderr)
+        return 2
+    workloads = workloads_of(documents)
+    if not workloads:
+        print("tongchou apply: no Workload documents in --workloads", file=sys.stderr)
+        return 2
+    fleet = build_fleet(documents)
+    contexts = {c.name: c.kube_context for c in fleet.clusters.values() if c.kube_context}
+    if not contexts:
+        print(
+            "tongchou apply: no Cluster names a kubeContext; nothing can be applied",
+            file=sys.stderr,
+        )
+        return 2
+    placements = Scheduler(fleet, policies_of(documents)).schedule(workloads)
+    by_name = {w.name: w for w in workloads}
+    items = [PlacedWorkload(by_name[p.workload], p.placed) for p in placements]
+    for p in placements:
+        if p.pending:
+            print(f"{p.workload}: {p.pending} replicas pending: {p.reason}")
+        off = sorted(c for c in p.placed if c not in contexts)
+        if off:
+            print(f"{p.workload}: placed in {', '.join(off)}, which name no kubeContext")
+    wanted = desired_objects(items, sorted(contexts))
+    if args.dry_run:
+        return write_manifests(args.output_dir, wanted)
+    kubeconfig = args.kubeconfig or default_kubeconfig()
+    targets = [Target(c, contexts[c], kubeconfig) for c in sorted(contexts)]
+    with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
+        results = list(pool.map(lambda t: _apply(t, wanted[t.cluster]), targets))
+    code = 0
+    for result in results:
+        print(f"{result.cluster}: {result.summary()}")
+        for refused in result.refused:
+            print(f"{result.cluster}: {refused}")
+        if result.error is not None:
+            code = max(code, 2 if result.error.user_error else 1)
+    return code
+
+
+def _apply(target: Target, objects: list[Manifest]) -> ApplyResult:
+    try:
+        api = connect(target)
+    except ClusterError as err:
+        return ApplyResult(target.cluster, error=err)
+    try:
+        with api:
+            return apply_cluster(target.cluster, api, objects)
+    except Exception as err:  # never let one cluster end the others' work
+        return ApplyResult(target.cluster, error=classify(err, api))
+
+
+def write_manifests(folder: Path, wanted: dict[str, list[Manifest]]) -> int:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for cluster, objects in sorted(wanted.items()):
+            path = folder / f"{cluster}.yaml"
+            head = f"# Objects Tongchou would apply to cluster {cluster}.\n"
+            if not objects:
+                head += "# Nothing is placed here: applying removes what Tongchou left.\n"
+            body = yaml.safe_dump_all(objects, allow_unicode=True, sort_keys=False)
+            path.write_text(head + (body if objects else ""), encoding="utf-8")
+            print(f"{cluster}: {len(objects)} objects written to {path}")
+    except OSError as err:
+        print(f"tongchou apply: cannot write manifests: {err}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,29 @@
+"""How the hub runs its executor (no Kubernetes import: the hub reads it at start-up)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from console.executor.failover import FailoverPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutorConfig:
+    """How the hub applies placements. Durations in seconds."""
+
+    kubeconfig: Path
+    interval: float = 10.0
+    max_backoff: float = 120.0
+    workers: int = 4
+    api_qps: float = 20.0  # API calls a second per cluster, on average
+    api_burst: int = 40
+    policy: FailoverPolicy = field(default_factory=FailoverPolicy)
+
+    def __post_init__(self) -> None:
+        if self.interval <= 0:
+            raise ValueError(f"the reconcile interval must be positive, got {self.interval}")
+        if self.api_qps <= 0 or self.api_burst < 1:
+            raise ValueError("--api-qps must be positive and the burst at least 1")
+        if self.workers < 1:
+            raise ValueError(f"executor workers must be at least 1, got {self.workers}")

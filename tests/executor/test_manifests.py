@@ -1,0 +1,78 @@
+"""Manifest helpers and the API rate limiter, without a cluster."""
+
+from __future__ import annotations
+
+import pytest
+
+from console.executor.manifests import (
+    PlacedWorkload,
+    cpu_quantity,
+    desired_objects,
+    kube_archs,
+    memory_quantity,
+)
+from console.executor.ratelimit import RateLimiter
+from tests.executor.test_apply import ESEAL, PORTAL
+
+
+def test_quantities_in_canonical_form() -> None:
+    assert [cpu_quantity(m) for m in (500, 1000, 2500, 16000)] == ["500m", "1", "2500m", "16"]
+    assert memory_quantity(512 * 1024**2) == "512Mi"
+    assert memory_quantity(8 * 1024**3) == "8Gi"
+    assert memory_quantity(2 * 1024**4) == "2Ti"
+    assert memory_quantity(1000) == "1000"
+
+
+def test_architectures_map_to_kubernetes_names() -> None:
+    assert kube_archs(["loongarch64", "x86_64", "aarch64", "x86_64"]) == [
+        "amd64",
+        "arm64",
+        "loong64",
+    ]
+    assert kube_archs(["sw_64"]) == ["sw_64"]
+
+
+def test_one_quota_per_owner_sums_its_workloads_and_empty_clusters_are_listed() -> None:
+    seal2 = PlacedWorkload(
+        ESEAL.__class__(**{**{f: getattr(ESEAL, f) for f in ESEAL.__slots__}, "name": "b"}),
+        {"gz": 1},
+    )
+    wanted = desired_objects(
+        [PlacedWorkload(ESEAL, {"gz": 2, "sz": 0}), seal2, PlacedWorkload(PORTAL, {"gz": 1})],
+        ["gz", "sz", "qy"],
+    )
+    assert wanted["sz"] == [] and wanted["qy"] == []
+    quotas = {o["metadata"]["namespace"]: o for o in wanted["gz"] if o["kind"] == "ResourceQuota"}
+    # 440000: e-seal (2+1) and b (1+1) replicas at 2 cores / 4Gi
+    assert quotas["tc-440000"]["spec"]["hard"]["requests.cpu"] == "10"
+    assert quotas["tc-440000"]["spec"]["hard"]["pods"] == "5"
+    assert quotas["tc-440100"]["spec"]["hard"]["requests.memory"] == "1Gi"
+    assert [o["kind"] for o in wanted["gz"]] == ["Namespace"] * 2 + ["ResourceQuota"] * 2 + [
+        "Deployment"
+    ] * 3
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_rate_limiter_allows_a_burst_then_the_rate() -> None:
+    t = FakeClock()
+    limiter = RateLimiter(10, 3, clock=t.clock, sleep=t.sleep)
+    assert [limiter.acquire() for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limiter.acquire() == pytest.approx(0.1)
+    assert limiter.acquire() == pytest.approx(0.1)
+    t.now += 10  # idle: the bucket refills, up to the burst only
+    assert [limiter.acquire() for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limiter.acquire() > 0
+    with pytest.raises(ValueError, match="qps > 0"):
+        RateLimiter(0, 1)

@@ -188,3 +188,18 @@ class HubClient:
 
     async def plan(self, plan_id: int, timeout: float = 10.0) -> plans_pb2.PlanResult:
         return await self._plans.GetPlan(plans_pb2.GetPlanRequest(id=plan_id), timeout=timeout)
+
+    async def division(self, code: str, timeout: float = 10.0) -> inventory_pb2.Division:
+        return await self._inventory.GetDivision(
+            inventory_pb2.GetDivisionRequest(code=code), timeout=timeout
+        )
+
+    async def site(self, name: str, timeout: float = 10.0) -> inventory_pb2.Site:
+        return await self._inventory.GetSite(
+            inventory_pb2.GetSiteRequest(name=name), timeout=timeout
+        )
+
+    async def cluster(self, name: str, timeout: float = 10.0) -> inventory_pb2.Cluster:
+        return await self._inventory.GetCluster(
+            inventory_pb2.GetClusterRequest(name=name), timeout=timeout
+        )

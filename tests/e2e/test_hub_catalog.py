@@ -70,6 +70,14 @@ async def test_divisions_sites_clusters_and_policies(launch: Launcher, tmp_path:
         assert arm.allocation.memory_allocated_bytes == placed["gz-b-arm"] * 16 * 2**30
         assert await client.clusters("440106") == []
 
+        assert (await client.cluster("gz-b-arm")).allocation == arm.allocation
+        assert (await client.site("gz-a")).clusters == gz_a.clusters
+        assert (await client.division("440100")).name == "广州市"
+        for missing in (client.cluster("nope"), client.site("nope"), client.division("440300")):
+            with pytest.raises(grpc.aio.AioRpcError) as absent:
+                await missing
+            assert absent.value.code() == grpc.StatusCode.NOT_FOUND
+
         with pytest.raises(grpc.aio.AioRpcError) as bad:
             await client.clusters("4401")
         assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -263,3 +263,38 @@ async def test_a_revoked_user_certificate_is_unauthenticated(
     assert api.hub.credentials is not None
     api.hub.credentials.revoke(identity_of(tls.cert).serial, "county-viewer", "")
     assert await code_of(client.fleet_summary()) == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_a_county_viewer_lists_divisions_sites_clusters_of_its_subtree_only(
+    api: Api,
+) -> None:
+    county = api.client("county-viewer")
+    assert [d.code for d in await county.divisions()] == ["440106", "440106013"]
+    sites = await county.sites()
+    assert {"tianhe-huawei", "liede-room"} <= {s.name for s in sites}  # and the agent's own
+    assert all(s.division.startswith("440106") for s in sites)
+    clusters = await county.clusters()
+    assert {"tianhe-gov", "liede-gov"} <= {c.name for c in clusters}
+    assert all(c.division.startswith("440106") for c in clusters)
+    assert await county.clusters("440106013") != []
+    assert (await county.cluster("tianhe-gov")).site == "tianhe-huawei"
+    assert (await county.site("liede-room")).division == "440106013"
+    assert (await county.division("440106")).name == "天河区"
+    effects = await county.policies()  # counts only: no names of clusters outside the scope
+    assert all(not p.removed_examples for p in effects.policies)
+
+    refused = [
+        county.clusters("440104"),
+        county.sites("440000"),
+        county.divisions("440100"),
+        county.plans(),  # a plan covers every division
+        county.cluster("yuexiu-gov"),
+        county.site("yuexiu-dc"),
+        county.division("440104"),
+    ]
+    for call in refused:
+        assert await code_of(call) == grpc.StatusCode.PERMISSION_DENIED
+    province = api.client("province-op")
+    assert len(await province.clusters()) > 50
+    assert await province.plans() == []
+    assert len(api.denied()) == len(refused)

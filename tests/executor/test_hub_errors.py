@@ -90,7 +90,7 @@ async def test_bad_context_and_dead_api_are_per_cluster(
 
 
 def test_hub_refuses_a_missing_kubeconfig(launch: Launcher, tmp_path: Path) -> None:
-    proc = launch.spawn("hub", "hub", "--kubeconfig", str(tmp_path / "none"),
-                        "--listen", "127.0.0.1:0", "--metrics-listen", "", "--insecure")  # fmt: skip
+    proc = launch.spawn("hub", "hub", "--kubeconfig", str(tmp_path / "none"), "--insecure",
+                        "--listen", "127.0.0.1:0", "--metrics-listen", "")  # fmt: skip
     assert proc.popen.wait(30) == 2
     assert f"--kubeconfig {tmp_path / 'none'} does not exist or is not a file" in proc.text()

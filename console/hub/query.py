@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from console.hub.watch import Watchers
     from console.hub.workloads import WorkloadManager
 
+T = TypeVar("T")
 MAX_PAGE = 5000
 DEFAULT_PAGE = 500
 _STATES = {
@@ -160,11 +161,8 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
         context: grpc.aio.ServicerContext[inventory_pb2.GetDivisionRequest, inventory_pb2.Division],
     ) -> inventory_pb2.Division:
         code = await _scope(request.code, context, "code")
-        for division in self.catalog().divisions:
-            if division.code == code:
-                return division
-        await context.abort(grpc.StatusCode.NOT_FOUND, f"no division {code!r} in the fleet")
-        raise AssertionError("abort returns only by raising")
+        found = {d.code: d for d in self.catalog().divisions}.get(code)
+        return await _found(found, context, f"no division {code!r} in the fleet")
 
     async def ListSites(
         self,
@@ -184,11 +182,8 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
         request: inventory_pb2.GetSiteRequest,
         context: grpc.aio.ServicerContext[inventory_pb2.GetSiteRequest, inventory_pb2.Site],
     ) -> inventory_pb2.Site:
-        for site in self.catalog().sites:
-            if site.name == request.name:
-                return site
-        await context.abort(grpc.StatusCode.NOT_FOUND, f"no site named {request.name!r}")
-        raise AssertionError("abort returns only by raising")
+        found = {s.name: s for s in self.catalog().sites}.get(request.name)
+        return await _found(found, context, f"no site named {request.name!r}")
 
     async def ListClusters(
         self,
@@ -208,11 +203,16 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
         request: inventory_pb2.GetClusterRequest,
         context: grpc.aio.ServicerContext[inventory_pb2.GetClusterRequest, inventory_pb2.Cluster],
     ) -> inventory_pb2.Cluster:
-        for cluster in self.catalog().clusters:
-            if cluster.name == request.name:
-                return cluster
-        await context.abort(grpc.StatusCode.NOT_FOUND, f"no cluster named {request.name!r}")
+        found = {c.name: c for c in self.catalog().clusters}.get(request.name)
+        return await _found(found, context, f"no cluster named {request.name!r}")
+
+
+async def _found(found: T | None, context: grpc.aio.ServicerContext[Any, Any], missing: str) -> T:
+    """`found`, or NOT_FOUND saying what is `missing`."""
+    if found is None:
+        await context.abort(grpc.StatusCode.NOT_FOUND, missing)
         raise AssertionError("abort returns only by raising")
+    return found
 
 
 async def _scope(

@@ -385,9 +385,11 @@ class TongchouApp(App[None]):
         for pane in (self.query_one(Overview), self.query_one(Nodes)):
             pane.lang = self.lang
         self.query_one(Overview).refresh_view(self.view)
-        self.query_one(Clusters).lang = self.lang
         self.query_one(Nodes).rebuild(self.view)
-        for listing in (self.query_one(Sites), self.query_one(Policies)):
+        for listing in (
+            self.query_one(Clusters), self.query_one(Sites), self.query_one(Workloads),
+            self.query_one(Policies),
+        ):  # fmt: skip
             listing.lang = self.lang
             listing.relabel()
         self.fetch_lists()

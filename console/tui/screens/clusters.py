@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 
 from console.client.fleet_view import FleetView
 from console.tui.format import STATE_NAMES, bar
-from console.tui.i18n import text
+from console.tui.widgets.columns import label_columns
 
 COLUMNS = ("cluster", "site", "division", "provider", "mlps", "archs", "nodes", "cores", "cpu")
 
@@ -39,9 +39,10 @@ class Clusters(Vertical):
         yield DataTable(id="cluster-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key in COLUMNS:
-            table.add_column(text(self.lang, key), key=key)
+        self.relabel()
+
+    def relabel(self) -> None:
+        label_columns(self.query_one(DataTable), self.lang, COLUMNS)
 
     def refresh_view(self, view: FleetView) -> None:
         rows: dict[str, _Row] = {}

@@ -6,14 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.markup import escape
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
-from textual.widgets.data_table import ColumnKey
 
 from console.tui.i18n import text
+from console.tui.widgets.columns import label_columns
 from tongchou.v1 import policies_pb2
 
 COLUMNS = ("policy", "form", "weight", "matched", "removed", "examples", "origin")
@@ -35,14 +34,7 @@ class Policies(Vertical):
         self.query_one(Input).display = False
 
     def relabel(self) -> None:
-        table = self.query_one(DataTable)
-        if not table.columns:
-            for key in COLUMNS:
-                table.add_column(text(self.lang, key), key=key)
-            return
-        for key in COLUMNS:
-            table.columns[ColumnKey(key)].label = Text(text(self.lang, key))
-        table.refresh()
+        label_columns(self.query_one(DataTable), self.lang, COLUMNS)
 
     def _rows(self, table: DataTable[object], answer: policies_pb2.ListPoliciesResponse) -> None:
         for p in answer.policies:

@@ -3,14 +3,12 @@ clusters, nodes, and CPU used and allocated, as the hub lists them."""
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
 
 from console.tui.format import bar
-from console.tui.i18n import text
+from console.tui.widgets.columns import label_columns
 from tongchou.v1 import inventory_pb2
 
 COLUMNS = (
@@ -34,14 +32,7 @@ class Sites(Vertical):
         self.relabel()
 
     def relabel(self) -> None:
-        table = self.query_one(DataTable)
-        if not table.columns:
-            for key in COLUMNS:
-                table.add_column(text(self.lang, key), key=key)
-            return
-        for key in COLUMNS:
-            table.columns[ColumnKey(key)].label = Text(text(self.lang, key))
-        table.refresh()
+        label_columns(self.query_one(DataTable), self.lang, COLUMNS)
 
     def show(self, sites: list[inventory_pb2.Site]) -> None:
         table = self.query_one(DataTable)

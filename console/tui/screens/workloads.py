@@ -11,7 +11,10 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Static
 
 from console.tui.i18n import text
+from console.tui.widgets.columns import label_columns
 from tongchou.v1 import workloads_pb2
+
+COLUMNS = ("workload", "placed", "pending", "where")
 
 
 class Workloads(Vertical):
@@ -27,10 +30,11 @@ class Workloads(Vertical):
         yield Static(id="explanation")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key in ("workload", "placed", "pending", "where"):
-            table.add_column(text(self.lang, key), key=key)
+        self.relabel()
         self.query_one(Input).display = False
+
+    def relabel(self) -> None:
+        label_columns(self.query_one(DataTable), self.lang, COLUMNS)
 
     def show(self, statuses: list[workloads_pb2.WorkloadStatus]) -> None:
         table = self.query_one(DataTable)

@@ -127,6 +127,11 @@ class HubClient:
         )
         return list(response.workloads)
 
+    async def workload(self, name: str, timeout: float = 10.0) -> workloads_pb2.WorkloadStatus:
+        return await self._workloads.GetWorkload(
+            workloads_pb2.GetWorkloadRequest(name=name), timeout=timeout
+        )
+
     async def explain(self, name: str, timeout: float = 30.0) -> workloads_pb2.Explanation:
         return await self._workloads.ExplainWorkload(
             workloads_pb2.ExplainWorkloadRequest(name=name), timeout=timeout

@@ -204,6 +204,7 @@ def install(guard: Guard, inventory: Inventory, workloads: WorkloadManager) -> N
             _SERVICE + "WorkloadService/SubmitWorkload": submit,
             _SERVICE + "WorkloadService/DeleteWorkload": by_name,
             _SERVICE + "WorkloadService/ExplainWorkload": by_name,
+            _SERVICE + "WorkloadService/GetWorkload": by_name,
             _SERVICE + "WorkloadService/ListWorkloads": lambda request, _p: request,
             _SERVICE + "PlanService/RunPlan": run_plan,
         }

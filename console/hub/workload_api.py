@@ -119,6 +119,19 @@ class WorkloadApi(workloads_pb2_grpc.WorkloadServiceServicer):
             workloads=[status_message(r, self.clusters) for r in records]
         )
 
+    async def GetWorkload(
+        self,
+        request: workloads_pb2.GetWorkloadRequest,
+        context: grpc.aio.ServicerContext[
+            workloads_pb2.GetWorkloadRequest, workloads_pb2.WorkloadStatus
+        ],
+    ) -> workloads_pb2.WorkloadStatus:
+        record = self.manager.records.get(request.name)
+        if record is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no workload named {request.name!r}")
+        assert record is not None
+        return status_message(record, self.clusters)
+
     async def ExplainWorkload(
         self,
         request: workloads_pb2.ExplainWorkloadRequest,

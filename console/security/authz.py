@@ -59,6 +59,7 @@ METHODS: dict[str, Rule] = {
         "workload.write", "workload.delete", scoped=True
     ),
     "/tongchou.v1.WorkloadService/ListWorkloads": Rule("workload.read", scoped=True),
+    "/tongchou.v1.WorkloadService/GetWorkload": Rule("workload.read", scoped=True),
     "/tongchou.v1.WorkloadService/ExplainWorkload": Rule("workload.read", scoped=True),
     "/tongchou.v1.PlanService/RunPlan": Rule("plan.run", "plan.run", scoped=True),
     # A plan covers the demands of every division: not for a scoped user (no scope hook).

@@ -44,6 +44,9 @@ async def test_divisions_sites_clusters_and_policies(launch: Launcher, tmp_path:
             for p in (await client.submit_workload(document)).placed:
                 placed[p.cluster] = placed.get(p.cluster, 0) + p.replicas
         assert sum(placed.values()) == 8
+        seal = await client.workload("gz-e-seal")
+        assert (seal.owner, seal.replicas, seal.pending) == ("440100", 4, 0)
+        assert {p.cluster: p.replicas for p in seal.placed} == {"gz-b-arm": 4}
 
         divisions = {d.code: d for d in await client.divisions()}
         assert set(divisions) == {"440000", "440100", "440106"}

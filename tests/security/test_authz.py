@@ -123,6 +123,7 @@ async def test_a_county_operator_sees_and_acts_on_its_subtree_only(api: Api) -> 
         county.delete_workload("yuexiu-app"),
         county.delete_workload("gz-portal"),
         county.explain("gz-portal"),
+        county.workload("gz-portal"),
         county.submit_workload(workload("gz-portal", "440106")),  # takes over another's name
     ]
     for call in refused:

@@ -49,6 +49,11 @@ class WorkloadServiceStub:
                 request_serializer=tongchou_dot_v1_dot_workloads__pb2.ListWorkloadsRequest.SerializeToString,
                 response_deserializer=tongchou_dot_v1_dot_workloads__pb2.ListWorkloadsResponse.FromString,
                 _registered_method=True)
+        self.GetWorkload = channel.unary_unary(
+                '/tongchou.v1.WorkloadService/GetWorkload',
+                request_serializer=tongchou_dot_v1_dot_workloads__pb2.GetWorkloadRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_workloads__pb2.WorkloadStatus.FromString,
+                _registered_method=True)
         self.ExplainWorkload = channel.unary_unary(
                 '/tongchou.v1.WorkloadService/ExplainWorkload',
                 request_serializer=tongchou_dot_v1_dot_workloads__pb2.ExplainWorkloadRequest.SerializeToString,
@@ -82,6 +87,14 @@ class WorkloadServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetWorkload(self, request, context):
+        """One workload with its placement (replicas per cluster, pending and why). NOT_FOUND for
+        an unknown name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ExplainWorkload(self, request, context):
         """How the workload would be placed now against the live inventory: every cluster's verdict.
         """
@@ -106,6 +119,11 @@ def add_WorkloadServiceServicer_to_server(servicer, server):
                     servicer.ListWorkloads,
                     request_deserializer=tongchou_dot_v1_dot_workloads__pb2.ListWorkloadsRequest.FromString,
                     response_serializer=tongchou_dot_v1_dot_workloads__pb2.ListWorkloadsResponse.SerializeToString,
+            ),
+            'GetWorkload': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWorkload,
+                    request_deserializer=tongchou_dot_v1_dot_workloads__pb2.GetWorkloadRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_workloads__pb2.WorkloadStatus.SerializeToString,
             ),
             'ExplainWorkload': grpc.unary_unary_rpc_method_handler(
                     servicer.ExplainWorkload,
@@ -194,6 +212,33 @@ class WorkloadService:
             '/tongchou.v1.WorkloadService/ListWorkloads',
             tongchou_dot_v1_dot_workloads__pb2.ListWorkloadsRequest.SerializeToString,
             tongchou_dot_v1_dot_workloads__pb2.ListWorkloadsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWorkload(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongchou.v1.WorkloadService/GetWorkload',
+            tongchou_dot_v1_dot_workloads__pb2.GetWorkloadRequest.SerializeToString,
+            tongchou_dot_v1_dot_workloads__pb2.WorkloadStatus.FromString,
             options,
             channel_credentials,
             insecure,

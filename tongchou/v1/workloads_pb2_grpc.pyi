@@ -40,6 +40,10 @@ class WorkloadServiceStub:
     """Removes a workload and its placements. NOT_FOUND for an unknown name."""
     ListWorkloads: _grpc.UnaryUnaryMultiCallable[_workloads_pb2.ListWorkloadsRequest, _workloads_pb2.ListWorkloadsResponse]
     """Every workload with its placement, in name order."""
+    GetWorkload: _grpc.UnaryUnaryMultiCallable[_workloads_pb2.GetWorkloadRequest, _workloads_pb2.WorkloadStatus]
+    """One workload with its placement (replicas per cluster, pending and why). NOT_FOUND for
+    an unknown name.
+    """
     ExplainWorkload: _grpc.UnaryUnaryMultiCallable[_workloads_pb2.ExplainWorkloadRequest, _workloads_pb2.Explanation]
     """How the workload would be placed now against the live inventory: every cluster's verdict."""
 
@@ -55,6 +59,10 @@ class WorkloadServiceAsyncStub(WorkloadServiceStub):
     """Removes a workload and its placements. NOT_FOUND for an unknown name."""
     ListWorkloads: _aio.UnaryUnaryMultiCallable[_workloads_pb2.ListWorkloadsRequest, _workloads_pb2.ListWorkloadsResponse]  # type: ignore[assignment]
     """Every workload with its placement, in name order."""
+    GetWorkload: _aio.UnaryUnaryMultiCallable[_workloads_pb2.GetWorkloadRequest, _workloads_pb2.WorkloadStatus]  # type: ignore[assignment]
+    """One workload with its placement (replicas per cluster, pending and why). NOT_FOUND for
+    an unknown name.
+    """
     ExplainWorkload: _aio.UnaryUnaryMultiCallable[_workloads_pb2.ExplainWorkloadRequest, _workloads_pb2.Explanation]  # type: ignore[assignment]
     """How the workload would be placed now against the live inventory: every cluster's verdict."""
 
@@ -85,6 +93,16 @@ class WorkloadServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_workloads_pb2.ListWorkloadsResponse, _abc.Awaitable[_workloads_pb2.ListWorkloadsResponse]]:
         """Every workload with its placement, in name order."""
+
+    @_abc_1.abstractmethod
+    def GetWorkload(
+        self,
+        request: _workloads_pb2.GetWorkloadRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workloads_pb2.WorkloadStatus, _abc.Awaitable[_workloads_pb2.WorkloadStatus]]:
+        """One workload with its placement (replicas per cluster, pending and why). NOT_FOUND for
+        an unknown name.
+        """
 
     @_abc_1.abstractmethod
     def ExplainWorkload(

@@ -184,6 +184,10 @@ class TongchouApp(App[None]):
                 statuses = await self.hub.workloads()
                 try:
                     self.query_one(Workloads).show(statuses)
+                    overview = self.query_one(Overview)
+                    overview.workloads = statuses
+                    if self.view.ready:
+                        overview.refresh_alerts(self.view)
                     if not self.division_names:
                         await self.load_division_names()
                     await self.refresh_lists()

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Sparkline, Static, TabbedContent, Tree
 from console.tui.app import TongchouApp
 from console.tui.widgets.fleet_table import FleetTable
 from tests.tui.fake_hub import FakeHub, node, snapshot
-from tongchou.v1 import common_pb2, inventory_pb2
+from tongchou.v1 import common_pb2, inventory_pb2, workloads_pb2
 
 SIZE = (140, 40)
 
@@ -305,3 +305,12 @@ async def test_overview_shows_the_newest_alerts() -> None:
         shown = str(alerts.render())
         assert shown.index("portal") < shown.index("node-003")  # newest first
         assert "node-001" not in shown
+        # a workload pending now leads, whenever its placement event was
+        hub.statuses.append(
+            workloads_pb2.WorkloadStatus(name="video", replicas=3, pending=2, reason="no room")
+        )
+        app.refresh_every = 0.1
+        app.poll_workloads()
+        await until(pilot, lambda: "video  2/3: no room" in str(alerts.render()), "pending")
+        shown = str(alerts.render())
+        assert shown.index("video") < shown.index("portal")

@@ -20,7 +20,7 @@ from console.tui.format import STATE_NAMES, bar, size
 from console.tui.i18n import LEVELS, text
 from tongchou import levels
 from tongchou.divisions import ancestors
-from tongchou.v1 import inventory_pb2
+from tongchou.v1 import inventory_pb2, workloads_pb2
 
 
 @lru_cache(maxsize=65536)
@@ -54,6 +54,7 @@ class Overview(Vertical):
         self.lang = lang
         self._tree_nodes: dict[str, TreeNode[None]] = {}
         self.names: dict[str, str] = {}  # division code → name, from the hub
+        self.workloads: list[workloads_pb2.WorkloadStatus] = []  # as last polled
         self._children: dict[int, list[str]] = {}  # tree node id → its children's codes
 
     def compose(self) -> ComposeResult:
@@ -79,16 +80,23 @@ class Overview(Vertical):
                 bar(t.memory_used_bytes, t.memory_bytes).append(f"  {size(t.memory_bytes)}"),
             )  # fmt: skip
         self.query_one("#levels", Static).update(table)
-        self._refresh_alerts(view)
+        self.refresh_alerts(view)
         self._refresh_tree(view)
 
-    def _refresh_alerts(self, view: FleetView) -> None:
-        """The newest events an operator must act on: nodes gone stale or lost, failovers,
-        replicas left pending."""
-        newest = [e for e in reversed(view.events) if is_alert(e)][:ALERTS]
+    def refresh_alerts(self, view: FleetView) -> None:
+        """What an operator must act on: workloads with replicas pending now, then the
+        newest events of nodes gone stale or lost, failovers and replicas left pending."""
+        pending = [w for w in self.workloads if w.pending]
+        newest = [e for e in reversed(view.events) if is_alert(e)][: max(0, ALERTS - len(pending))]
         lines = Text(text(self.lang, "alerts") + ": ", style="bold")
-        if not newest:
+        if not newest and not pending:
             lines.append(text(self.lang, "no_alerts"), style="green")
+        for w in pending[:ALERTS]:
+            lines.append("\n  now      ")
+            lines.append(f"{'pending':<9}", style="yellow")
+            lines.append(f" {w.name}  {w.pending}/{w.replicas}: {w.reason}")
+        if len(pending) > ALERTS:
+            lines.append(f"\n  … {len(pending) - ALERTS} more workloads with replicas pending")
         for event in newest:
             at = dt.datetime.fromtimestamp(event.at.ToSeconds()).strftime("%H:%M:%S")
             style = "bold red" if event.kind in ("lost", "failover") else "yellow"

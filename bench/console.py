@@ -95,6 +95,10 @@ async def key(app: TongchouApp, frames: Frames, name: str, done: Callable[[], bo
     return await frames.after(started, done)
 
 
+PAGES = 60
+"""Page-down keystrokes measured (about 6 s of streaming updates around them)."""
+
+
 def progress(message: str) -> None:
     print(f"  … {message}", file=sys.stderr, flush=True)
 
@@ -136,7 +140,7 @@ async def measure(address: str, nodes: int) -> str:
         await frames.after(time.perf_counter(), lambda: table.row_count >= nodes * 0.95)
         await key(app, frames, "enter", lambda: app.focused is not box)
         paging: list[float] = []
-        for _ in range(20):
+        for _ in range(PAGES):
             before = table.cursor_row
             paging.append(await key(app, frames, "pagedown", moved(table, before)))
             await asyncio.sleep(0.05)

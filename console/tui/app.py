@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -63,6 +64,14 @@ VIEWS: dict[str, Callable[[str], Widget]] = {
     "plan": Plan,
     "events": Events,
 }
+
+
+def settle_memory() -> None:
+    """Once the fleet is on screen: the objects made so far (widgets, styles, the snapshot)
+    live as long as the console, so the cyclic collector stops scanning them. Without this a
+    full collection over 10,000 nodes' state stalls the screen for 100-250 ms now and then."""
+    gc.collect()
+    gc.freeze()
 
 
 class FleetChanged(Message):
@@ -268,6 +277,7 @@ class TongchouApp(App[None]):
         if self.query_one("#tabs").display is False:
             self.query_one("#loading").display = False
             self.query_one("#tabs").display = True
+            self.call_after_refresh(settle_memory)
         tabs = self.query_one(TabbedContent)
         if tabs.active == "tab-overview":  # only the visible view is redrawn
             self.query_one(Overview).refresh_view(self.view)

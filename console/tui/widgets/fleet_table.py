@@ -39,6 +39,11 @@ def natural(value: Any) -> Any:
     return tuple(int(p) if p.isdigit() else p for p in _DIGITS.split(value))
 
 
+CACHED_ROWS = 500
+"""Rendered rows kept; past that, rows off screen are forgotten (paging through 10,000
+rows would otherwise keep them all, and the garbage collector would scan them all)."""
+
+
 @dataclass(slots=True)
 class Column:
     key: str
@@ -233,6 +238,11 @@ class FleetTable(ScrollView, can_focus=True):
         return self._line(labels, self.get_component_rich_style("fleet-table--header"))
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        if len(self._strips) > CACHED_ROWS:  # keep what is on screen; the rest is redrawn
+            top = self.scroll_offset.y
+            shown = set(self._keys[top : top + self.size.height])
+            self._strips = {k: v for k, v in self._strips.items() if k in shown}
+            self._drawn = {k: v for k, v in self._drawn.items() if k in shown}
         # Styles are looked up once a frame, not once a line.
         base = self.rich_style
         self._frame = (

@@ -118,6 +118,8 @@ async def measure(address: str, nodes: int) -> str:
     async with app.run_test(size=(160, 50)) as pilot:
         frames = Frames(app)
         table = app.query_one("#node-table", FleetTable)
+        first_rows = await frames.after(started, lambda: table.row_count > 0, limit=120)
+        progress(f"first rows on screen after {first_rows:.2f} s")
         while not (app.view.ready and table.row_count >= nodes * 0.95):
             await pilot.pause(0.02)
             if time.perf_counter() - started > 120:
@@ -155,7 +157,8 @@ async def measure(address: str, nodes: int) -> str:
         return f"{quantile(sorted(values), q) * 1000:.0f} ms"
 
     return (
-        f"{nodes:,} nodes streaming: first paint {first_paint:.2f} s; keystroke to frame "
+        f"{nodes:,} nodes streaming: first rows on screen {first_rows:.2f} s, all rows "
+        f"{first_paint:.2f} s; keystroke to frame "
         f"p50 {ms(keys, 0.5)}, p95 {ms(keys, 0.95)} (typing p95 {ms(typing, 0.95)}, "
         f"page down p95 {ms(paging, 0.95)}); filter applied {applied * 1000:.0f} ms after the "
         f"last key (it waits for a {FILTER_DELAY * 1000:.0f} ms pause in typing); "
@@ -181,6 +184,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--nodes", type=int, default=10_000)
     parser.add_argument("--interval", default="10s")
+    parser.add_argument(
+        "--equal-priority",
+        action="store_true",
+        help="leave the hub and the simulator at the console's CPU priority (by default they "
+        "run niced, standing in for the other machines they run on in a province)",
+    )
     args = parser.parse_args()
     print(machine())
     folder = Path(tempfile.mkdtemp(prefix="tongchou-console-bench-"))
@@ -191,6 +200,9 @@ def main() -> None:
          hub.address, "--limit", str(args.nodes)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
     )  # fmt: skip
+    if not args.equal_priority:
+        for pid in (hub.popen.pid, sim.pid):
+            psutil.Process(pid).nice(10)
     try:
         asyncio.run(connected(hub.address, args.nodes))
         print(asyncio.run(measure(hub.address, args.nodes)), flush=True)

@@ -36,7 +36,16 @@ class FleetView:
 
     def apply(self, delta: inventory_pb2.InventoryDelta) -> set[str]:
         """Takes one delta; returns the names of the nodes it changed (all, after a snapshot)."""
-        if delta.snapshot:
+        if delta.snapshot and not self.ready:
+            # The first load: nodes show as their pages arrive.
+            changed = set()
+            for node in delta.upserted:
+                self.nodes[node.identity.node] = node
+                self._remember(node)
+                changed.add(node.identity.node)
+            self.ready = delta.snapshot_done
+        elif delta.snapshot:
+            # A fresh snapshot after falling behind: the old view stays until it is whole.
             for node in delta.upserted:
                 self._incoming[node.identity.node] = node
             if not delta.snapshot_done:

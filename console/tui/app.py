@@ -122,6 +122,7 @@ class TongchouApp(App[None]):
         self._changed: set[str] = set()
         self._events_shown = 0
         self.division_names: dict[str, str] = {}
+        self._settled = False  # the whole first snapshot is on screen
         self.allowed: set[str] | None = None  # methods the user may call; None: not known
 
     def compose(self) -> ComposeResult:
@@ -149,10 +150,12 @@ class TongchouApp(App[None]):
         """Applies the watch stream; reconnects with backoff when the hub goes away."""
         delay = 0.5
         while True:
+            if not self.view.ready:  # a first load cut short: start it again from nothing
+                self.view.nodes.clear()
             try:
                 async for delta in self.hub.watch():
                     self._changed |= self.view.apply(delta)
-                    if self.view.ready:
+                    if self.view.ready or self.view.nodes:  # the first load shows as it comes
                         delay = 0.5
                         self.post_message(HubStatus(True))
                         self.post_message(FleetChanged())
@@ -277,6 +280,8 @@ class TongchouApp(App[None]):
         if self.query_one("#tabs").display is False:
             self.query_one("#loading").display = False
             self.query_one("#tabs").display = True
+        if self.view.ready and not self._settled:
+            self._settled = True
             self.call_after_refresh(settle_memory)
         tabs = self.query_one(TabbedContent)
         if tabs.active == "tab-overview":  # only the visible view is redrawn

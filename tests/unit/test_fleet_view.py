@@ -1,0 +1,30 @@
+"""The console's fleet view: a first load shows page by page; a resync replaces it whole."""
+
+from __future__ import annotations
+
+from console.client.fleet_view import FleetView
+from tongchou.v1 import common_pb2, inventory_pb2
+
+
+def page(names: list[str], *, done: bool) -> inventory_pb2.InventoryDelta:
+    nodes = [
+        inventory_pb2.Node(identity=common_pb2.NodeIdentity(node=n), last_sequence=1) for n in names
+    ]
+    return inventory_pb2.InventoryDelta(upserted=nodes, snapshot=True, snapshot_done=done)
+
+
+def test_the_first_load_shows_as_its_pages_arrive() -> None:
+    view = FleetView()
+    assert view.apply(page(["a", "b"], done=False)) == {"a", "b"}
+    assert set(view.nodes) == {"a", "b"} and not view.ready
+    assert view.apply(page(["c"], done=True)) == {"c"}
+    assert set(view.nodes) == {"a", "b", "c"} and view.ready
+
+
+def test_a_resync_keeps_the_old_view_until_the_new_one_is_whole() -> None:
+    view = FleetView()
+    view.apply(page(["a", "b", "c"], done=True))
+    assert view.apply(page(["a"], done=False)) == set()
+    assert set(view.nodes) == {"a", "b", "c"}  # still the old view
+    view.apply(page(["d"], done=True))
+    assert set(view.nodes) == {"a", "d"}  # b and c are gone

@@ -16,23 +16,15 @@ from pathlib import Path
 
 import yaml
 
-from console.documents import LoadError, build_fleet, load_documents, policies_of, workloads_of
 from console.executor.apply import ApplyResult, apply_cluster
 from console.executor.kube import ClusterError, Target, classify, connect
 from console.executor.manifests import Manifest, PlacedWorkload, desired_objects
 from console.scheduler import Scheduler
+from console.scheduler.cli import add_input_arguments, read_inputs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--fleet", type=Path, action="append", required=True, help="fleet files or folders"
-    )
-    parser.add_argument(
-        "--workloads", type=Path, action="append", required=True, help="Workload files"
-    )
-    parser.add_argument(
-        "--policies", type=Path, action="append", default=[], help="PlacementPolicy files"
-    )
+    add_input_arguments(parser)
     parser.add_argument(
         "--kubeconfig",
         type=Path,
@@ -57,16 +49,10 @@ def default_kubeconfig() -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        documents = load_documents([*args.fleet, *args.workloads, *args.policies])
-    except LoadError as err:
-        print(err, file=sys.stderr)
+    inputs = read_inputs(args, "apply")
+    if inputs is None:
         return 2
-    workloads = workloads_of(documents)
-    if not workloads:
-        print("tongchou apply: no Workload documents in --workloads", file=sys.stderr)
-        return 2
-    fleet = build_fleet(documents)
+    fleet, workloads, policies = inputs
     contexts = {c.name: c.kube_context for c in fleet.clusters.values() if c.kube_context}
     if not contexts:
         print(
@@ -74,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    placements = Scheduler(fleet, policies_of(documents)).schedule(workloads)
+    placements = Scheduler(fleet, policies).schedule(workloads)
     by_name = {w.name: w for w in workloads}
     items = [PlacedWorkload(by_name[p.workload], p.placed) for p in placements]
     for p in placements:

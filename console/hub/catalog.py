@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from console.hub.fleetview import live_fleet
 from console.hub.inventory import Inventory, Totals
-from console.hub.workloads import WorkloadRecord
+from console.hub.workloads import WorkloadRecord, held_by_cluster
 from console.model.fleet import Fleet
 from tongchou import levels
 from tongchou.divisions import ancestors
@@ -68,16 +68,14 @@ class Catalog:
             for code in (ident.division, *ancestors(ident.division)):
                 if code in by_division:
                     by_division[code].add(entry)
-        for record in records:
-            w = record.workload
-            for name, replicas in record.placed.items():
-                cluster = fleet.clusters.get(name)
-                if cluster is None:
-                    continue
-                for group in (by_cluster[name], by_site[cluster.site]):
-                    group.cpu_milli += replicas * w.cpu_milli
-                    group.memory_bytes += replicas * w.memory_bytes
-                    group.replicas += replicas
+        for name, held in held_by_cluster(records).items():
+            cluster = fleet.clusters.get(name)
+            if cluster is None:
+                continue
+            for group in (by_cluster[name], by_site[cluster.site]):
+                group.cpu_milli += held.cpu_milli
+                group.memory_bytes += held.memory_bytes
+                group.replicas += held.replicas
 
         clusters = []
         site_clusters: dict[str, list[str]] = {}

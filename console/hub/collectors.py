@@ -19,7 +19,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from console.hub.inventory import Inventory
-from console.hub.workloads import WorkloadRecord
+from console.hub.workloads import WorkloadRecord, held_by_cluster
 from console.model.fleet import Fleet
 from tongchou import levels
 
@@ -73,13 +73,9 @@ class AllocationCollector(Collector):
         return out
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
-        cpu: dict[str, float] = {}
-        memory: dict[str, float] = {}
-        for record in list(self.records().values()):
-            w = record.workload
-            for cluster, replicas in list(record.placed.items()):
-                cpu[cluster] = cpu.get(cluster, 0.0) + replicas * w.cpu_milli / 1000
-                memory[cluster] = memory.get(cluster, 0.0) + replicas * w.memory_bytes
+        held = held_by_cluster(list(self.records().values()))
+        cpu = {cluster: h.cpu_milli / 1000 for cluster, h in held.items()}
+        memory = {cluster: float(h.memory_bytes) for cluster, h in held.items()}
         labels = self._cluster_labels()
         families = (
             (

@@ -12,6 +12,7 @@ import grpc
 
 from console.documents import LoadError, load_text
 from console.documents.planning import PlanningInputError, planning_input
+from console.hub.answers import found
 from console.hub.collectors import PlannerMetrics
 from console.hub.fleetview import live_fleet
 from console.hub.workloads import WorkloadManager
@@ -128,11 +129,9 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
         request: plans_pb2.GetPlanRequest,
         context: grpc.aio.ServicerContext[plans_pb2.GetPlanRequest, plans_pb2.PlanResult],
     ) -> plans_pb2.PlanResult:
-        for plan in self.plans:
-            if plan.id == request.id:
-                return plan
-        await context.abort(
-            grpc.StatusCode.NOT_FOUND,
+        plan = next((p for p in self.plans if p.id == request.id), None)
+        return await found(
+            plan,
+            context,
             f"no plan {request.id} (the hub keeps the newest {KEPT} since it started)",
         )
-        raise AssertionError("abort returns only by raising")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
+from console.hub.answers import found
 from console.hub.catalog import Catalog, totals_message
 from console.hub.ingest import Pacer
 from console.hub.inventory import Inventory, NodeEntry
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from console.hub.watch import Watchers
     from console.hub.workloads import WorkloadManager
 
-T = TypeVar("T")
 MAX_PAGE = 5000
 DEFAULT_PAGE = 500
 _STATES = {
@@ -135,10 +135,7 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
         context: grpc.aio.ServicerContext[inventory_pb2.GetNodeRequest, inventory_pb2.Node],
     ) -> inventory_pb2.Node:
         entry = self.inventory.nodes.get(request.node)
-        if entry is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"no node named {request.node!r}")
-        assert entry is not None
-        return node_message(entry)
+        return node_message(await found(entry, context, f"no node named {request.node!r}"))
 
     # -- divisions, sites and clusters ---------------------------------------------------
 
@@ -161,8 +158,8 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
         context: grpc.aio.ServicerContext[inventory_pb2.GetDivisionRequest, inventory_pb2.Division],
     ) -> inventory_pb2.Division:
         code = await _scope(request.code, context, "code")
-        found = {d.code: d for d in self.catalog().divisions}.get(code)
-        return await _found(found, context, f"no division {code!r} in the fleet")
+        division = {d.code: d for d in self.catalog().divisions}.get(code)
+        return await found(division, context, f"no division {code!r} in the fleet")
 
     async def ListSites(
         self,
@@ -182,8 +179,8 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
         request: inventory_pb2.GetSiteRequest,
         context: grpc.aio.ServicerContext[inventory_pb2.GetSiteRequest, inventory_pb2.Site],
     ) -> inventory_pb2.Site:
-        found = {s.name: s for s in self.catalog().sites}.get(request.name)
-        return await _found(found, context, f"no site named {request.name!r}")
+        site = {s.name: s for s in self.catalog().sites}.get(request.name)
+        return await found(site, context, f"no site named {request.name!r}")
 
     async def ListClusters(
         self,
@@ -203,16 +200,8 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
         request: inventory_pb2.GetClusterRequest,
         context: grpc.aio.ServicerContext[inventory_pb2.GetClusterRequest, inventory_pb2.Cluster],
     ) -> inventory_pb2.Cluster:
-        found = {c.name: c for c in self.catalog().clusters}.get(request.name)
-        return await _found(found, context, f"no cluster named {request.name!r}")
-
-
-async def _found(found: T | None, context: grpc.aio.ServicerContext[Any, Any], missing: str) -> T:
-    """`found`, or NOT_FOUND saying what is `missing`."""
-    if found is None:
-        await context.abort(grpc.StatusCode.NOT_FOUND, missing)
-        raise AssertionError("abort returns only by raising")
-    return found
+        cluster = {c.name: c for c in self.catalog().clusters}.get(request.name)
+        return await found(cluster, context, f"no cluster named {request.name!r}")
 
 
 async def _scope(

@@ -7,6 +7,7 @@ from typing import Protocol
 
 import grpc
 
+from console.hub.answers import found
 from console.hub.workloads import WorkloadError, WorkloadManager, WorkloadRecord
 from console.scheduler import Placement
 from tongchou.v1 import workloads_pb2, workloads_pb2_grpc
@@ -126,10 +127,9 @@ class WorkloadApi(workloads_pb2_grpc.WorkloadServiceServicer):
             workloads_pb2.GetWorkloadRequest, workloads_pb2.WorkloadStatus
         ],
     ) -> workloads_pb2.WorkloadStatus:
-        record = self.manager.records.get(request.name)
-        if record is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"no workload named {request.name!r}")
-        assert record is not None
+        record = await found(
+            self.manager.records.get(request.name), context, f"no workload named {request.name!r}"
+        )
         return status_message(record, self.clusters)
 
     async def ExplainWorkload(
@@ -139,10 +139,9 @@ class WorkloadApi(workloads_pb2_grpc.WorkloadServiceServicer):
             workloads_pb2.ExplainWorkloadRequest, workloads_pb2.Explanation
         ],
     ) -> workloads_pb2.Explanation:
-        record = self.manager.records.get(request.name)
-        if record is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"no workload named {request.name!r}")
-        assert record is not None
+        record = await found(
+            self.manager.records.get(request.name), context, f"no workload named {request.name!r}"
+        )
         async with self._lock:
             result = self.manager.explain(request.name)
         return explanation_message(record, result)

@@ -58,6 +58,31 @@ class WorkloadRecord:
         )  # fmt: skip
 
 
+@dataclass(slots=True)
+class Held:
+    """What placed replicas request in one cluster."""
+
+    cpu_milli: int = 0
+    memory_bytes: int = 0
+    replicas: int = 0
+
+
+def held_by_cluster(records: Iterable[WorkloadRecord]) -> dict[str, Held]:
+    """What the placed replicas of `records` request, per cluster. Safe to call from another
+    thread (a metrics scrape): each collection is copied before it is walked."""
+    out: dict[str, Held] = {}
+    for record in list(records):
+        w = record.workload
+        for cluster, replicas in list(record.placed.items()):
+            held = out.get(cluster)
+            if held is None:
+                held = out[cluster] = Held()
+            held.cpu_milli += replicas * w.cpu_milli
+            held.memory_bytes += replicas * w.memory_bytes
+            held.replicas += replicas
+    return out
+
+
 class WorkloadError(ValueError):
     """A submission that cannot be taken; the message says why and where."""
 

@@ -8,11 +8,14 @@ import sys
 from pathlib import Path
 
 from console.documents import LoadError, build_fleet, load_documents, policies_of, workloads_of
+from console.model.fleet import Fleet
+from console.model.workload import PlacementPolicy, Workload
 from console.scheduler.result import Placement
 from console.scheduler.scheduler import Scheduler
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """--fleet, --workloads and --policies: what `schedule` and `apply` place."""
     parser.add_argument(
         "--fleet", type=Path, action="append", required=True, help="fleet files or folders"
     )
@@ -26,21 +29,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="PlacementPolicy files or folders",
     )
+
+
+def read_inputs(
+    args: argparse.Namespace, command: str
+) -> tuple[Fleet, list[Workload], list[PlacementPolicy]] | None:
+    """The fleet, workloads and policies the input arguments name; None when they are bad
+    (what is wrong and where is printed, and the command exits 2)."""
+    try:
+        documents = load_documents([*args.fleet, *args.workloads, *args.policies])
+    except LoadError as err:
+        print(err, file=sys.stderr)
+        return None
+    workloads = workloads_of(documents)
+    if not workloads:
+        print(f"tongchou {command}: no Workload documents in --workloads", file=sys.stderr)
+        return None
+    return build_fleet(documents), workloads, policies_of(documents)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_input_arguments(parser)
     parser.add_argument("--explain", action="store_true", help="show every cluster's verdict")
     parser.add_argument("-o", "--output", choices=("table", "json", "yaml"), default="table")
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        documents = load_documents([*args.fleet, *args.workloads, *args.policies])
-    except LoadError as err:
-        print(err, file=sys.stderr)
+    inputs = read_inputs(args, "schedule")
+    if inputs is None:
         return 2
-    workloads = workloads_of(documents)
-    if not workloads:
-        print("tongchou schedule: no Workload documents in --workloads", file=sys.stderr)
-        return 2
-    scheduler = Scheduler(build_fleet(documents), policies_of(documents))
+    fleet, workloads, policies = inputs
+    scheduler = Scheduler(fleet, policies)
     placements = scheduler.schedule(workloads, explain=args.explain)
     if args.output == "table":
         print(render(placements, explain=args.explain))

@@ -56,7 +56,7 @@ class Catalog:
     def build(
         cls, documents: Fleet, inventory: Inventory, records: Iterable[WorkloadRecord]
     ) -> Catalog:
-        fleet = live_fleet(documents, inventory)
+        fleet = live_fleet(documents, inventory, with_nodes=False)
         by_cluster: dict[str, _Group] = {name: _Group() for name in fleet.clusters}
         by_site: dict[str, _Group] = {name: _Group() for name in fleet.sites}
         by_division: dict[str, Totals] = {code: Totals() for code in fleet.divisions}

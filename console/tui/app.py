@@ -273,10 +273,6 @@ class TongchouApp(App[None]):
 
     def _show_fleet(self) -> None:
         changed, self._changed = self._changed, set()
-        try:
-            self.query_one("#tabs")
-        except NoMatches:  # the app is closing
-            return
         if self.query_one("#tabs").display is False:
             self.query_one("#loading").display = False
             self.query_one("#tabs").display = True

@@ -9,12 +9,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from console.documents import LoadError, build_fleet, load_documents
+from console.documents import LoadError, build_fleet, load_documents, policies_of
 from console.documents.planning import PlanningInputError, planning_input
+from console.planner.emit import EmitError, emit, write
 from console.planner.greedy import greedy
+from console.planner.latency import LatencyMatrixError, read_matrix
 from console.planner.milp import Progress, solve
 from console.planner.problem import build_problem
 from console.planner.report import Plan, make_plan, money
+from console.planner.rules import guardrails
 from tongchou.durations import DurationError, parse_duration
 
 
@@ -33,6 +36,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--gap", type=float, default=0.001, help="stop at this relative gap (0.001)"
     )
+    parser.add_argument(
+        "--policies",
+        type=Path,
+        action="append",
+        default=[],
+        help="further PlacementPolicy files or folders: their `require` rules judge every option",
+    )
+    parser.add_argument(
+        "--no-guardrails",
+        action="store_true",
+        help="plan WITHOUT the compliance guardrails (MLPS, residency, architecture, level reuse)",
+    )
+    parser.add_argument(
+        "--latency-matrix",
+        type=Path,
+        help="measured latencies (CSV: division,site,ms) replacing the estimate where given",
+    )
+    parser.add_argument(
+        "--emit-workloads",
+        type=Path,
+        metavar="DIR",
+        help="write the plan's Workload documents (and its purchased nodes) into DIR",
+    )
     parser.add_argument("-o", "--output", choices=("table", "json"), default="table")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
@@ -42,18 +68,43 @@ def run(args: argparse.Namespace) -> int:
         time_limit = parse_duration(args.time_limit, "--time-limit", high=86_400)
         if not 0 <= args.gap < 1:
             raise DurationError(f"--gap must be between 0 and 1, got {args.gap}")
-        documents = load_documents([*args.fleet, *args.planning])
+        documents = load_documents([*args.fleet, *args.planning, *args.policies])
         planning = planning_input(documents)
-    except (LoadError, PlanningInputError, DurationError) as err:
+        fleet = build_fleet(documents)
+        latency = (
+            read_matrix(args.latency_matrix, set(fleet.sites)) if args.latency_matrix else None
+        )
+    except (LoadError, PlanningInputError, DurationError, LatencyMatrixError) as err:
         print(err, file=sys.stderr)
         return 2
-    problem = build_problem(build_fleet(documents), planning)
+    policies = policies_of(documents)
+    if args.no_guardrails:
+        print(
+            "tongchou plan: WARNING: compliance guardrails are OFF (--no-guardrails); "
+            "the plan may break MLPS, residency, architecture and level-reuse rules / "
+            "警告：合规护栏已关闭",
+            file=sys.stderr,
+        )
+    else:
+        policies = [*guardrails(), *policies]
+    problem = build_problem(fleet, planning, policies, latency)
     baseline = greedy(problem)
     show = None if args.quiet else _progress_printer(time_limit)
     outcome = solve(problem, baseline, time_limit=time_limit, gap=args.gap, progress=show)
     if show is not None:
         print(file=sys.stderr)
     plan = make_plan(problem, outcome, baseline)
+    if args.emit_workloads is not None:
+        try:
+            written = write(emit(problem, planning, outcome.solution), args.emit_workloads)
+        except EmitError as err:
+            print(f"tongchou plan: {err}", file=sys.stderr)
+            return 2
+        except OSError as err:
+            print(f"tongchou plan: cannot write {args.emit_workloads}: {err}", file=sys.stderr)
+            return 1
+        if not args.quiet:
+            print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     if args.output == "json":
         print(json.dumps(to_json(plan), ensure_ascii=False, indent=2))
     else:

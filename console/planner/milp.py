@@ -1,11 +1,12 @@
 """The plan as a mixed-integer model, solved by HiGHS (highspy) from the greedy plan.
 
 Variables: x[d,o] (option o serves demand d), z[d] (d unserved, at a prohibitive cost),
-y[b] (build instance b), n[s,k] (servers of SKU k bought at site s), w[s,k] (site s buys
-SKU k). Constraints: each demand served once or unserved; an option of a new instance
-needs its build; per site and resource, load ≤ free + what the bought servers offer, less
-one spare server (N+1); one SKU per site, within its free slots; the domestic share of
-purchased cores. Objective: server prices + energy over the horizon + build costs.
+y[b] (build instance b), n[p,k] (servers of SKU k bought for cluster p), w[p,k] (cluster p
+buys SKU k). Constraints: each demand served once or unserved; an option of a new instance
+needs its build; per cluster and resource, load ≤ free + what the bought servers offer, less
+one spare server (N+1); one SKU per cluster, of an arch every platform served there allows;
+the servers of a site within its free slots; the domestic share of purchased cores.
+Objective: server prices + energy over the horizon + build costs.
 """
 
 from __future__ import annotations
@@ -136,12 +137,12 @@ def _solve(
     y = [cols.add(b.cost, 0, 1, True) for b in problem.builds]
     n: dict[tuple[int, int], int] = {}
     w: dict[tuple[int, int], int] = {}
-    for s, site in enumerate(problem.sites):
-        if site.slots <= 0:
+    for p, pool in enumerate(problem.pools):
+        if pool.slots <= 0:
             continue
         for k in range(len(problem.skus)):
-            n[s, k] = cols.add(problem.server_cost[s][k], 0, site.slots, True)
-            w[s, k] = cols.add(0.0, 0, 1, True)
+            n[p, k] = cols.add(problem.server_cost[p][k], 0, pool.slots, True)
+            w[p, k] = cols.add(0.0, 0, 1, True)
     for d, options in enumerate(problem.options):
         if not options:
             continue
@@ -152,41 +153,53 @@ def _solve(
             if option.build >= 0:
                 rows.add([(x[d][o], 1.0), (y[option.build], -1.0)], -inf, 0)
     spare = 1.0 if problem.spare else 0.0
-    for s, site in enumerate(problem.sites):
+    at_pool: list[list[tuple[int, int]]] = [[] for _ in problem.pools]
+    for d, options in enumerate(problem.options):
+        for o, option in enumerate(options):
+            at_pool[option.pool].append((d, o))
+    for p, pool in enumerate(problem.pools):
         cpu: list[tuple[int, float]] = []
         memory: list[tuple[int, float]] = []
-        for d, options in enumerate(problem.options):
-            for o, option in enumerate(options):
-                if option.site == s:
-                    cpu.append((x[d][o], option.cpu))
-                    memory.append((x[d][o], option.memory / GIB))
+        for d, o in at_pool[p]:
+            option = problem.options[d][o]
+            cpu.append((x[d][o], option.cpu))
+            memory.append((x[d][o], option.memory / GIB))
         for b, build in enumerate(problem.builds):
-            if build.site == s:
+            if build.pool == p:
                 cpu.append((y[b], build.cpu))
                 memory.append((y[b], build.memory / GIB))
         if not cpu:
             continue
         for k in range(len(problem.skus)):
-            if (s, k) in n:
-                cpu += [(n[s, k], -problem.sku_cpu(k)), (w[s, k], spare * problem.sku_cpu(k))]
+            if (p, k) in n:
+                cpu += [(n[p, k], -problem.sku_cpu(k)), (w[p, k], spare * problem.sku_cpu(k))]
                 memory += [
-                    (n[s, k], -problem.sku_memory(k) / GIB),
-                    (w[s, k], spare * problem.sku_memory(k) / GIB),
+                    (n[p, k], -problem.sku_memory(k) / GIB),
+                    (w[p, k], spare * problem.sku_memory(k) / GIB),
                 ]
-        rows.add(cpu, -inf, site.free_cpu)
-        rows.add(memory, -inf, site.free_memory / GIB)
+                # servers of an arch some platform here does not allow: not with its options
+                barred = [(x[d][o], 1.0) for d, o in at_pool[p] if not problem.sku_allowed[d][k]]
+                if barred:
+                    rows.add([*barred, (w[p, k], float(len(barred)))], -inf, len(barred))
+        rows.add(cpu, -inf, pool.free_cpu)
+        rows.add(memory, -inf, pool.free_memory / GIB)
     domestic: list[tuple[int, float]] = []
-    for s, site in enumerate(problem.sites):
-        if site.slots <= 0:
+    per_site: dict[int, list[tuple[int, float]]] = {}
+    for p, pool in enumerate(problem.pools):
+        if pool.slots <= 0:
             continue
-        rows.add([(w[s, k], 1.0) for k in range(len(problem.skus))], -inf, 1)
+        rows.add([(w[p, k], 1.0) for k in range(len(problem.skus))], -inf, 1)
         for k, sku in enumerate(problem.skus):
-            rows.add([(n[s, k], 1.0), (w[s, k], -float(site.slots))], -inf, 0)
-            rows.add([(n[s, k], 1.0), (w[s, k], -1.0)], 0, inf)
+            per_site.setdefault(pool.site_index, []).append((n[p, k], 1.0))
+            rows.add([(n[p, k], 1.0), (w[p, k], -float(pool.slots))], -inf, 0)
+            rows.add([(n[p, k], 1.0), (w[p, k], -1.0)], 0, inf)
             cores = sku.capacity.cpu_milli / 1000
             domestic.append(
-                (n[s, k], cores * ((1.0 if sku.domestic else 0.0) - problem.domestic_share))
+                (n[p, k], cores * ((1.0 if sku.domestic else 0.0) - problem.domestic_share))
             )
+    slots = {pool.site_index: pool.slots for pool in problem.pools}
+    for site, terms in per_site.items():
+        rows.add(terms, -inf, float(slots[site]))
     if domestic and problem.domestic_share > 0:
         rows.add(domestic, 0, inf)
 

@@ -117,3 +117,11 @@ def test_savings_against_every_locality_building_its_own(sample: Sample) -> None
     assert sum(d.saves_cny for d in plan.decisions) == pytest.approx(
         plan.counterfactual - sum(d.cost_cny for d in plan.decisions)
     )
+
+
+def test_per_demand_costs_sum_to_the_total_to_the_fen(sample: Sample) -> None:
+    plan = sample.plan
+    total_fen = round(plan.cost.total * 100)
+    assert sum(d.cost_fen for d in plan.decisions) + plan.spare_fen == total_fen
+    saves = sum(d.alone_fen - d.cost_fen for d in plan.decisions)
+    assert saves - plan.spare_fen == round(plan.savings * 100)

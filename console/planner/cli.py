@@ -11,6 +11,7 @@ from pathlib import Path
 
 from console.documents import LoadError, build_fleet, load_documents, policies_of
 from console.documents.planning import PlanningInputError, planning_input
+from console.planner import resilience, showback
 from console.planner.emit import EmitError, emit, write
 from console.planner.greedy import greedy
 from console.planner.latency import LatencyMatrixError, read_matrix
@@ -59,11 +60,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="write the plan's Workload documents (and its purchased nodes) into DIR",
     )
-    parser.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    view = parser.add_mutually_exclusive_group()
+    view.add_argument(
+        "--showback",
+        action="store_true",
+        help="print each division's share of the shared platforms instead of the plan",
+    )
+    view.add_argument(
+        "--resilience",
+        action="store_true",
+        help="print what losing each site, cluster or provider does to the plan (N-1)",
+    )
+    parser.add_argument(
+        "-o", "--output", choices=("table", "json", "csv"), default="table",
+        help="table or json; csv with --showback",
+    )  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output == "csv" and not args.showback:
+        print("tongchou plan: -o csv is for --showback only", file=sys.stderr)
+        return 2
     try:
         time_limit = parse_duration(args.time_limit, "--time-limit", high=86_400)
         if not 0 <= args.gap < 1:
@@ -105,7 +123,21 @@ def run(args: argparse.Namespace) -> int:
             return 1
         if not args.quiet:
             print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
-    if args.output == "json":
+    if args.showback:
+        rows = showback.showback(problem, plan)
+        if args.output == "csv":
+            print(showback.to_csv(rows), end="")
+        elif args.output == "json":
+            print(json.dumps(showback.to_json(rows, plan), ensure_ascii=False, indent=2))
+        else:
+            print(showback.render(rows, plan))
+    elif args.resilience:
+        losses = resilience.analyse(problem, planning, outcome.solution)
+        if args.output == "json":
+            print(json.dumps(resilience.to_json(losses), ensure_ascii=False, indent=2))
+        else:
+            print(resilience.render(losses))
+    elif args.output == "json":
         print(json.dumps(to_json(plan), ensure_ascii=False, indent=2))
     else:
         print(render(plan))

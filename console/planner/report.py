@@ -32,6 +32,7 @@ class Decision:
     reason: str = ""
     cost_fen: int = 0
     alone_fen: int = 0
+    parts_fen: tuple[int, ...] = (0, 0, 0)  # servers, energy, builds: sum to cost_fen
 
     @property
     def cost_cny(self) -> float:
@@ -125,53 +126,56 @@ def _home_pool(problem: Problem, division: str) -> int:
     return max(near, key=lambda i: problem.pools[i].level.rank) if near else 0
 
 
-def _shares(problem: Problem, solution: Solution) -> tuple[dict[int, int], int, int, int, int]:
-    """Fen per demand; the spare; servers, energy and builds in fen (the plan's cost)."""
-    per_demand = {d: 0 for d, o in enumerate(solution.assign) if o >= 0}
-    servers_fen = energy_fen = spare = 0
+SERVERS, ENERGY, BUILDS = 0, 1, 2
+
+
+def _shares(problem: Problem, solution: Solution) -> tuple[dict[int, list[int]], list[int]]:
+    """Fen per demand as [servers, energy, builds], and the spare's (bought where nothing
+    is served); together they are the plan's cost, to the fen."""
+    per_demand = {d: [0, 0, 0] for d, o in enumerate(solution.assign) if o >= 0}
+    spare = [0, 0, 0]
     users: dict[int, list[int]] = {}
     for d, o in enumerate(solution.assign):
         if o >= 0 and problem.options[d][o].build >= 0:
             users.setdefault(problem.options[d][o].build, []).append(d)
     for (p, k), n in sorted(solution.purchases.items()):
-        line_servers = fen(n * problem.skus[k].price_cny)
-        line_energy = fen(n * problem.energy_cost[p][k])
-        servers_fen += line_servers
-        energy_fen += line_energy
         here = [(d, problem.options[d][o].cpu) for d, o in enumerate(solution.assign)
                 if o >= 0 and problem.options[d][o].pool == p]  # fmt: skip
         bases = [(b, problem.builds[b].cpu) for b in solution.builds if problem.builds[b].pool == p]
-        if not here and not bases:
-            spare += line_servers + line_energy
-            continue
-        parts = apportion(line_servers + line_energy, [w for _, w in here] + [w for _, w in bases])
-        for (d, _w), part in zip(here, parts, strict=False):
-            per_demand[d] += part
-        for (b, _w), part in zip(bases, parts[len(here) :], strict=True):
-            _spread(problem, solution, users.get(b, []), part, per_demand)
-    builds_fen = 0
+        weights = [w for _, w in here] + [w for _, w in bases]
+        lines = ((SERVERS, fen(n * problem.skus[k].price_cny)),
+                 (ENERGY, fen(n * problem.energy_cost[p][k])))  # fmt: skip
+        for part_of, amount in lines:
+            if not weights:
+                spare[part_of] += amount
+                continue
+            parts = apportion(amount, weights)
+            for (d, _w), part in zip(here, parts, strict=False):
+                per_demand[d][part_of] += part
+            for (b, _w), part in zip(bases, parts[len(here) :], strict=True):
+                _spread(problem, solution, users.get(b, []), part, per_demand, part_of)
     for b in sorted(solution.builds):
         amount = fen(problem.builds[b].cost)
-        builds_fen += amount
         if users.get(b):
-            _spread(problem, solution, users[b], amount, per_demand)
+            _spread(problem, solution, users[b], amount, per_demand, BUILDS)
         else:
-            spare += amount
-    return per_demand, spare, servers_fen, energy_fen, builds_fen
+            spare[BUILDS] += amount
+    return per_demand, spare
 
 
 def _spread(
-    problem: Problem, solution: Solution, demands: list[int], amount: int, out: dict[int, int]
-) -> None:
+    problem: Problem, solution: Solution, demands: list[int], amount: int,
+    out: dict[int, list[int]], part_of: int,
+) -> None:  # fmt: skip
     """An instance's fixed cost divided among its tenants by their load."""
     weights = [problem.options[d][solution.assign[d]].cpu for d in demands]
     for d, part in zip(demands, apportion(amount, weights), strict=True):
-        out[d] += part
+        out[d][part_of] += part
 
 
 def make_plan(problem: Problem, outcome: Outcome, baseline: Solution) -> Plan:
     solution = outcome.solution
-    per_demand, spare, servers_fen, energy_fen, builds_fen = _shares(problem, solution)
+    per_demand, spare = _shares(problem, solution)
     at = _Loads.of(problem, solution)
     decisions = []
     for d, demand in enumerate(problem.demands):
@@ -185,7 +189,8 @@ def make_plan(problem: Problem, outcome: Outcome, baseline: Solution) -> Plan:
             decision.alone_fen = fen(alone_cost(problem, d))
             option = problem.options[d][o]
             pool = problem.pools[option.pool]
-            decision.cost_fen = per_demand[d]
+            decision.parts_fen = tuple(per_demand[d])
+            decision.cost_fen = sum(per_demand[d])
             decision.site = pool.site
             decision.cluster = pool.name
             decision.instance = f"{demand.platform}@{pool.site}"
@@ -199,15 +204,16 @@ def make_plan(problem: Problem, outcome: Outcome, baseline: Solution) -> Plan:
         for (p, k), n in sorted(solution.purchases.items())
     ]  # fmt: skip
     counterfactual = sum(dec.alone_fen for dec in decisions) / 100
+    totals = [sum(x[i] for x in per_demand.values()) + spare[i] for i in range(3)]
     return Plan(
         decisions,
         purchases,
-        Cost(servers_fen / 100, energy_fen / 100, builds_fen / 100),
+        Cost(totals[SERVERS] / 100, totals[ENERGY] / 100, totals[BUILDS] / 100),
         cost(problem, baseline),
         counterfactual,
         utilization(problem, solution),
         outcome,
-        spare,
+        sum(spare),
         solution,
     )
 

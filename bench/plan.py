@@ -54,7 +54,8 @@ def instance(demands: int, sites: int, rng: random.Random) -> tuple[Fleet, Plann
             pue=rng.uniform(1.2, 1.8),
             free_server_slots=int(rng.choice([4, 10, 20, 40, 80]) * max(1.0, demands / 250)),
         )
-        fleet.clusters[name] = Cluster(name, name, 3)
+        # province and city clusters are offered to lower levels; county rooms are their own
+        fleet.clusters[name] = Cluster(name, name, 3, level_of(code) is not Level.COUNTY)
         scale = max(1.0, demands / 250)  # more demands, a bigger province
         nodes = int((40 if level_of(code) is Level.PROVINCE else rng.randint(2, 16)) * scale)
         for n in range(nodes):

@@ -169,7 +169,7 @@ def to_json(plan: Plan) -> dict[str, object]:
         "decisions": [
             {
                 "demand": d.demand, "division": d.division, "platform": d.platform,
-                "action": d.action, "instance": d.instance, "site": d.site,
+                "action": d.action, "instance": d.instance, "site": d.site, "cluster": d.cluster,
                 "latencyMs": d.latency_ms, "reason": d.reason,
                 "costCny": round(d.cost_cny, 2), "aloneCny": round(d.alone_cny, 2),
                 "savesCny": round(d.saves_cny, 2),
@@ -177,8 +177,8 @@ def to_json(plan: Plan) -> dict[str, object]:
             for d in plan.decisions
         ],
         "purchases": [
-            {"site": s, "sku": k, "servers": n, "costCny": round(c, 2)}
-            for s, k, n, c in plan.purchases
+            {"site": s, "cluster": cl, "sku": k, "servers": n, "costCny": round(c, 2)}
+            for s, cl, k, n, c in plan.purchases
         ],
         "cost": {
             "serversCny": round(plan.cost.servers, 2), "energyCny": round(plan.cost.energy, 2),
@@ -225,8 +225,9 @@ def render(plan: Plan) -> str:
     lines += ["", "PURCHASES"]
     if not plan.purchases:
         lines.append("  none: existing free capacity covers the plan")
-    for site, sku, n, spent in plan.purchases:
-        lines.append(f"  {site:<24} {sku:<22} {n:>4} servers  {money(spent)} (with energy)")
+    for site, cluster, sku, n, spent in plan.purchases:
+        where = f"{site}/{cluster}"
+        lines.append(f"  {where:<34} {sku:<18} {n:>4} servers  {money(spent)} (with energy)")
     c = plan.cost
     lines += [
         "",

@@ -50,7 +50,7 @@ class Decision:
 @dataclass(slots=True)
 class Plan:
     decisions: list[Decision]
-    purchases: list[tuple[str, str, int, float]]  # cluster, sku, servers, cost incl. energy
+    purchases: list[tuple[str, str, str, int, float]]  # site, cluster, sku, servers, cost
     cost: Cost
     baseline: Cost
     counterfactual: float
@@ -199,7 +199,7 @@ def make_plan(problem: Problem, outcome: Outcome, baseline: Solution) -> Plan:
             decision.reason = _reason(problem, solution, at, d, o)
         decisions.append(decision)
     purchases = [
-        (problem.pools[p].name, problem.skus[k].name, n,
+        (problem.pools[p].site, problem.pools[p].name, problem.skus[k].name, n,
          (fen(n * problem.skus[k].price_cny) + fen(n * problem.energy_cost[p][k])) / 100)
         for (p, k), n in sorted(solution.purchases.items())
     ]  # fmt: skip

@@ -118,6 +118,7 @@ def main() -> None:
     parser.add_argument("--demands", type=int, nargs="+", default=[100, 500, 2000])
     parser.add_argument("--sites", type=int, default=30)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--time-limit", type=float, help="solver limit (30 s; 120 s over 500)")
     args = parser.parse_args()
     print(machine())
     for count in args.demands:
@@ -127,7 +128,7 @@ def main() -> None:
         problem = build_problem(fleet, planning)
         baseline = greedy(problem)
         built = time.perf_counter() - started
-        limit = 30.0 if count <= 500 else 120.0
+        limit = args.time_limit or (30.0 if count <= 500 else 120.0)
         goal = 0.01 if count <= 500 else 0.03
         outcome = solve(problem, baseline, time_limit=limit, gap=goal / 2)
         plan_cost = cost(problem, outcome.solution).total

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,13 +22,16 @@ import highspy
 import numpy as np
 
 from console.planner.problem import Problem
-from console.planner.solution import Solution
+from console.planner.solution import Solution, cost, violations
 
 UNSERVED_COST = 1e9
 """The cost of leaving a demand unserved: more than any plan here could cost."""
 LATENCY_TIE_CNY = 0.01
 """Cost per millisecond of an assignment: among equally cheap plans, the nearer site wins."""
 GIB = float(2**30)
+DECOMPOSE_OPTIONS = 5_000
+"""Above this many options, half the time goes to re-solving one platform at a time first:
+the whole model's root relaxation alone can take longer than the time limit."""
 """Memory goes to the solver in GiB: bytes next to cores make the model badly scaled."""
 
 
@@ -103,6 +106,9 @@ def solve(
     cost, and then the bound and gap include that cost."""
     started = time.monotonic()
     complete = all(o >= 0 for d, o in enumerate(start.assign) if problem.options[d])
+    if complete and sum(len(o) for o in problem.options) > DECOMPOSE_OPTIONS:
+        start, _steps = improve(problem, start, time_limit=time_limit / 2, threads=threads)
+        time_limit -= time.monotonic() - started
     # Without a complete start, proving that all cannot be served may take long: leave half
     # the time for the plan that serves what it can.
     strict_limit = time_limit if complete else time_limit / 2
@@ -124,16 +130,34 @@ def _solve(
     progress: Callable[[Progress], None] | None,
     threads: int,
     allow_unserved: bool,
+    fixed: Sequence[bool] | None = None,
 ) -> Outcome | None:
+    """One model; demands marked `fixed` keep their option in `start`."""
     inf = highspy.kHighsInf
     cols, rows = _Columns(), _Rows()
     x: list[list[int]] = []
     z: list[int | None] = []
-    for options in problem.options:
+    for d, options in enumerate(problem.options):
+        keep = start.assign[d] if fixed is not None and fixed[d] and start is not None else None
         # A negligible cost per millisecond breaks ties toward the nearer site.
-        x.append([cols.add(LATENCY_TIE_CNY * o.latency_ms, 0, 1, True) for o in options])
-        upper = 1 if allow_unserved else 0
-        z.append(cols.add(UNSERVED_COST, 0, upper, False) if options else None)
+        x.append(
+            [
+                cols.add(
+                    LATENCY_TIE_CNY * o.latency_ms,
+                    float(keep == i),
+                    1 if keep in (None, i) else 0,
+                    True,
+                )
+                for i, o in enumerate(options)
+            ]
+        )
+        upper = 1 if allow_unserved and keep in (None, -1) else 0
+        # without unserved demands allowed, no column at all: its cost would spoil the scaling
+        z.append(
+            cols.add(UNSERVED_COST, float(keep == -1), upper, False)
+            if options and allow_unserved
+            else None
+        )
     y = [cols.add(b.cost, 0, 1, True) for b in problem.builds]
     n: dict[tuple[int, int], int] = {}
     w: dict[tuple[int, int], int] = {}
@@ -147,8 +171,7 @@ def _solve(
         if not options:
             continue
         zd = z[d]
-        assert zd is not None
-        rows.add([*((c, 1.0) for c in x[d]), (zd, 1.0)], 1, 1)
+        rows.add([*((c, 1.0) for c in x[d]), *([(zd, 1.0)] if zd is not None else [])], 1, 1)
         for o, option in enumerate(options):
             if option.build >= 0:
                 rows.add([(x[d][o], 1.0), (y[option.build], -1.0)], -inf, 0)
@@ -192,7 +215,8 @@ def _solve(
         for k, sku in enumerate(problem.skus):
             per_site.setdefault(pool.site_index, []).append((n[p, k], 1.0))
             rows.add([(n[p, k], 1.0), (w[p, k], -float(pool.slots))], -inf, 0)
-            rows.add([(n[p, k], 1.0), (w[p, k], -1.0)], 0, inf)
+            # buying means at least one working server, and the spare
+            rows.add([(n[p, k], 1.0), (w[p, k], -(1.0 + spare))], 0, inf)
             cores = sku.capacity.cpu_milli / 1000
             domestic.append(
                 (n[p, k], cores * ((1.0 if sku.domestic else 0.0) - problem.domestic_share))
@@ -276,6 +300,44 @@ def _solve(
     else:
         bound = gap_value = float("nan")
     return Outcome(result, _status(status), real_cost, bound, gap_value, seconds)
+
+
+def improve(
+    problem: Problem,
+    start: Solution,
+    *,
+    time_limit: float,
+    threads: int = 1,
+) -> tuple[Solution, list[tuple[str, float, float]]]:
+    """A better start by decomposition: for each platform (the largest first), its demands
+    and every purchase are re-solved with the other platforms' demands kept where they are,
+    each within a share of `time_limit`. Returns the plan and (platform, cost, seconds) per
+    step. Only complete starts (every demand with an option served) are improved."""
+    if any(o < 0 for d, o in enumerate(start.assign) if problem.options[d]):
+        return start, []
+    load: dict[str, float] = {}
+    for d, demand in enumerate(problem.demands):
+        if problem.options[d]:
+            load[demand.platform] = load.get(demand.platform, 0.0) + problem.options[d][0].cpu
+    order = sorted(load, key=lambda name: (-load[name], name))
+    steps = []
+    current = start
+    began = time.monotonic()
+    for i, platform in enumerate(order):
+        left = time_limit - (time.monotonic() - began)
+        if left <= 0.5:
+            break
+        share = left / (len(order) - i)
+        fixed = [demand.platform != platform for demand in problem.demands]
+        got = _solve(problem, current, share, 1e-4, None, threads, False, fixed)
+        if (
+            got is not None
+            and not violations(problem, got.solution)
+            and cost(problem, got.solution).total < cost(problem, current).total - 1e-6
+        ):
+            current = got.solution
+        steps.append((platform, cost(problem, current).total, time.monotonic() - began))
+    return current, steps
 
 
 def _status(text: str) -> str:

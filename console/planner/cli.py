@@ -187,6 +187,7 @@ def to_json(plan: Plan) -> dict[str, object]:
         "baselineCny": round(plan.baseline.total, 2),
         "everyoneBuildsCny": round(plan.counterfactual, 2),
         "savingsCny": round(plan.savings, 2),
+        "sharedSpareCny": plan.spare_fen / 100,
         "utilization": {
             level: {"before": round(b, 4), "after": round(a, 4)}
             for level, (b, a) in plan.utilization.items()

@@ -120,3 +120,20 @@ def test_bad_latency_matrix_is_refused(tmp_path: Path, row: str, message: str) -
     done = plan("--latency-matrix", matrix)
     assert done.returncode == 2
     assert f"{matrix}:2: " in done.stderr and message in done.stderr
+
+
+def test_platform_without_image_cannot_be_emitted(tmp_path: Path) -> None:
+    planning = tmp_path / "planning"
+    planning.mkdir()
+    for source in (SAMPLE / "planning").iterdir():
+        text = source.read_text("utf-8")
+        if source.name == "catalog.yaml":
+            text = "\n".join(x for x in text.splitlines() if not x.startswith("  image:"))
+        (planning / source.name).write_text(text, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "tongchou", "plan", "--fleet", str(SAMPLE), "--planning",
+         str(planning), "--quiet", "--emit-workloads", str(tmp_path / "out")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "has no spec.image" in done.stderr

@@ -26,6 +26,7 @@ from console.model.planning import (
 from console.planner.greedy import greedy
 from console.planner.milp import solve
 from console.planner.problem import build_problem
+from console.planner.resilience import analyse
 from console.planner.solution import cost, violations
 from tongchou.divisions import Level, level_of
 
@@ -136,6 +137,9 @@ def main() -> None:
         unserved = sum(1 for a in outcome.solution.assign if a < 0) - len(problem.infeasible)
         options = sum(len(o) for o in problem.options)
         bad = violations(problem, outcome.solution)
+        began = time.perf_counter()
+        losses = analyse(problem, planning, outcome.solution)
+        resilience_s = time.perf_counter() - began
         print(
             f"{count:>5} demands, {args.sites} sites, 4 SKUs ({options:,} options): "
             f"{outcome.status} in {outcome.seconds:.1f}s (+{built:.1f}s to build), "
@@ -145,7 +149,8 @@ def main() -> None:
             f"{sum(1 for a in baseline.assign if a < 0) - len(problem.infeasible)} unserved); "
             f"{len(problem.infeasible)} infeasible, "
             f"{unserved} unserved; {sum(outcome.solution.purchases.values())} servers bought; "
-            f"{'no violations' if not bad else bad[:3]}",
+            f"{'no violations' if not bad else bad[:3]}; resilience of {len(losses)} failure "
+            f"domains over {len(fleet.nodes):,} nodes in {resilience_s:.1f}s",
             flush=True,
         )
 

@@ -11,6 +11,7 @@ Objective: server prices + energy over the horizon + build costs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -115,11 +116,11 @@ def solve(
     first = start if complete else None
     strict = _solve(problem, first, strict_limit, gap, progress, threads, False)
     if strict is not None:
-        return strict
+        return dataclasses.replace(strict, seconds=time.monotonic() - started)
     left = max(time_limit - (time.monotonic() - started), 1.0)
     relaxed = _solve(problem, start, left, gap, progress, threads, True)
     assert relaxed is not None
-    return relaxed
+    return dataclasses.replace(relaxed, seconds=time.monotonic() - started)
 
 
 def _solve(

@@ -37,6 +37,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "token": ("join tokens for nodes: create", "console.security.token_cli"),
     "audit": ("the audit log: verify its hash chain, export, prune", "console.security.audit_cli"),
+    "sample": (
+        "write the sample province and the default policies to a folder",
+        "console.documents.sample_cli",
+    ),
     "validate": (
         "check document files (fleet, and later workloads, plans)",
         "console.documents.cli",

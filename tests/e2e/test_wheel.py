@@ -39,7 +39,13 @@ def test_the_wheel_runs_the_demo_schedule_and_plan_from_another_folder(tmp_path:
 
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", venv, cwd=tmp_path)
-    pip = [venv / "bin" / "python", "-m", "pip", "--disable-pip-version-check", "-q"]
+    pip: list[str | Path] = [
+        venv / "bin" / "python",
+        "-m",
+        "pip",
+        "--disable-pip-version-check",
+        "-q",
+    ]
     locked = ROOT / "requirements" / "console.txt"
     run(*pip, "install", "--require-hashes", "-r", locked, cwd=tmp_path)
     run(*pip, "install", f"{wheel}[console]", cwd=tmp_path)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from console.documents import load_documents, policies_of
+from console.documents.builtin import UNSAFE_FLAG, UNSAFE_HELP, warnings_of, with_guardrails
 from console.executor.cli_options import add_executor_arguments, executor_config
 from console.hub.server import Hub, HubConfig
 from console.model.fleet import Fleet
@@ -39,7 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         action="append",
         default=[],
-        help="PlacementPolicy files or folders (e.g. policies/)",
+        help="PlacementPolicy files or folders (e.g. policies/), in force with the built-in "
+        "compliance guardrails (a policy named like a guardrail replaces it)",
+    )
+    parser.add_argument(
+        UNSAFE_FLAG, dest="unsafe_no_guardrails", action="store_true", help=UNSAFE_HELP
     )
     parser.add_argument("--report-interval", default="10s", help="base report interval (10s)")
     parser.add_argument(
@@ -69,14 +74,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_executor_arguments(parser)
 
 
-def load_policies(paths: list[Path]) -> tuple[PlacementPolicy, ...]:
-    if not paths:
-        return ()
-    documents = load_documents(paths)
-    others = sorted({d.kind for d in documents if d.kind != "PlacementPolicy"})
-    if others:
-        raise ValueError(f"--policies holds {', '.join(others)} documents, not only policies")
-    return tuple(policies_of(documents))
+def load_policies(paths: list[Path], *, guardrails: bool = True) -> tuple[PlacementPolicy, ...]:
+    """The user's policies from `paths`; the hub adds the built-in guardrails to them (unless
+    turned off). What the user's policies do to the guardrails is logged here."""
+    mine: list[PlacementPolicy] = []
+    if paths:
+        documents = load_documents(paths)
+        others = sorted({d.kind for d in documents if d.kind != "PlacementPolicy"})
+        if others:
+            raise ValueError(f"--policies holds {', '.join(others)} documents, not only policies")
+        mine = policies_of(documents)
+    for line in warnings_of(with_guardrails(mine, enabled=guardrails)):
+        log.warning("%s", line)
+    return tuple(mine)
 
 
 def config_from(args: argparse.Namespace) -> HubConfig:
@@ -91,7 +101,8 @@ def config_from(args: argparse.Namespace) -> HubConfig:
         flush_interval=parse_duration(args.flush_interval, "--flush-interval"),
         heartbeat_every=parse_duration(args.heartbeat_every, "--heartbeat-every"),
         ready_file=args.ready_file,
-        policies=load_policies(args.policies),
+        policies=load_policies(args.policies, guardrails=not args.unsafe_no_guardrails),
+        guardrails_off=args.unsafe_no_guardrails,
         tls=server_tls(args),
         **audit_settings(args),
         executor=executor_config(args),

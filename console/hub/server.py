@@ -86,7 +86,8 @@ class HubConfig:
     shutdown_grace: float = 5.0
     ready_file: Path | None = None
     retry_interval: float = 2.0
-    policies: tuple[PlacementPolicy, ...] = ()
+    policies: tuple[PlacementPolicy, ...] = ()  # the user's: the built-in guardrails are added
+    guardrails_off: bool = False  # --unsafe-no-guardrails: warned at start and audited
     tls: TlsFiles | None = None  # None: plaintext, which the hub logs as a warning
     trust_simulators: bool = False  # a "simulator" certificate may report for any node
     audit_key: Path | None = None  # default: <store>.audit-key, created on first start
@@ -133,7 +134,10 @@ class Hub:
             max_report_bytes=config.max_report_bytes,
         )
         self.ingest.max_stream_rate = config.max_stream_rate
-        self.workloads = WorkloadManager(store, self.inventory, self.fleet, config.policies)
+        from console.documents.builtin import with_guardrails
+
+        policies = with_guardrails(config.policies, enabled=not config.guardrails_off).policies
+        self.workloads = WorkloadManager(store, self.inventory, self.fleet, policies)
         self.watchers = Watchers(
             self.inventory, lambda: summary(self.inventory, self.fleet, self.pacer)
         )
@@ -155,6 +159,8 @@ class Hub:
             self.audit = AuditLog(self.store.path, key)
             self.credentials = Credentials(self.store.path)
             self.metrics.audit_chain_ok.set(1 if self.audit.verify().ok else 0)
+        if self.config.guardrails_off:
+            self._record_guardrails_off()
         self.inventory.load(self.store.load_nodes())
         self.workloads.documents = self.fleet
         self.workloads.load()
@@ -370,6 +376,26 @@ class Hub:
         except AuditError as err:
             self.metrics.audit_chain_ok.set(0)
             log.error("AUDIT WRITE FAILED (%s): %s", err, entry)
+
+    def _record_guardrails_off(self) -> None:
+        """Started with --unsafe-no-guardrails: said loudly in the log and kept in the audit."""
+        from console.documents.builtin import GUARDRAILS, UNSAFE_FLAG
+
+        log.warning(
+            "%s: the compliance guardrails (%s) are OFF; workloads may be placed where MLPS, "
+            "residency, architecture or level-reuse rules forbid",
+            UNSAFE_FLAG,
+            ", ".join(GUARDRAILS),
+        )
+        self.record(
+            AuditEntry(
+                actor="hub",
+                action="hub.start",
+                object="guardrails",
+                outcome="off",
+                detail=f"started with {UNSAFE_FLAG}",
+            )
+        )
 
     async def _audit_check(self) -> None:
         """Verifies the chain and prunes past the retention, every `audit_check_interval`."""

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from console.documents import LoadError, build_fleet, load_documents, policies_of
+from console.documents.builtin import UNSAFE_FLAG, UNSAFE_HELP, warnings_of, with_guardrails
 from console.documents.planning import PlanningInputError, planning_input
 from console.planner import resilience, showback
 from console.planner.emit import EmitError, emit, write
@@ -18,7 +19,6 @@ from console.planner.latency import LatencyMatrixError, read_matrix
 from console.planner.milp import Progress, solve
 from console.planner.problem import build_problem
 from console.planner.report import Plan, make_plan, money
-from console.planner.rules import guardrails
 from tongchou.durations import DurationError, parse_duration
 
 
@@ -45,9 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="further PlacementPolicy files or folders: their `require` rules judge every option",
     )
     parser.add_argument(
-        "--no-guardrails",
-        action="store_true",
-        help="plan WITHOUT the compliance guardrails (MLPS, residency, architecture, level reuse)",
+        UNSAFE_FLAG, dest="unsafe_no_guardrails", action="store_true", help=UNSAFE_HELP
     )
     parser.add_argument(
         "--latency-matrix",
@@ -95,17 +93,10 @@ def run(args: argparse.Namespace) -> int:
     except (LoadError, PlanningInputError, DurationError, LatencyMatrixError) as err:
         print(err, file=sys.stderr)
         return 2
-    policies = policies_of(documents)
-    if args.no_guardrails:
-        print(
-            "tongchou plan: WARNING: compliance guardrails are OFF (--no-guardrails); "
-            "the plan may break MLPS, residency, architecture and level-reuse rules / "
-            "警告：合规护栏已关闭",
-            file=sys.stderr,
-        )
-    else:
-        policies = [*guardrails(), *policies]
-    problem = build_problem(fleet, planning, policies, latency)
+    guarded = with_guardrails(policies_of(documents), enabled=not args.unsafe_no_guardrails)
+    for line in warnings_of(guarded):
+        print(f"tongchou plan: {line}", file=sys.stderr)
+    problem = build_problem(fleet, planning, list(guarded.policies), latency)
     baseline = greedy(problem)
     show = None if args.quiet else _progress_printer(time_limit)
     outcome = solve(problem, baseline, time_limit=time_limit, gap=args.gap, progress=show)

@@ -10,28 +10,20 @@ policies remove options (capacity is the planner's own sizing).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-import console.documents
-from console.documents import load_documents, policies_of
+from console.documents.builtin import builtin_policies
 from console.model.fleet import Fleet
 from console.model.planning import Demand, Platform
 from console.model.workload import DataClass, PlacementPolicy, Workload
 from console.scheduler.scheduler import Scheduler
 
-GUARDRAIL_FILES = ("mlps.yaml", "residency.yaml", "architecture.yaml", "level-reuse.yaml")
 SITE_LABEL = "tongchou.io/planned-cluster"
 """The label that pins an emitted workload to the cluster the plan chose."""
 
 
 def guardrails() -> list[PlacementPolicy]:
     """The always-on compliance policies: MLPS, residency, architecture, level reuse."""
-    builtin = getattr(console.documents, "builtin_policies", None)
-    if builtin is not None:
-        policies: list[PlacementPolicy] = list(builtin())
-        return policies
-    folder = Path(__file__).resolve().parents[2] / "policies"
-    return policies_of(load_documents([folder / name for name in GUARDRAIL_FILES]))
+    return list(builtin_policies())
 
 
 def demand_workload(demand: Demand, platform: Platform) -> Workload:

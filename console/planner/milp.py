@@ -33,7 +33,7 @@ UNSERVED_COST = 1e9
 LATENCY_TIE_CNY = 0.01
 """Cost per millisecond of an assignment: among equally cheap plans, the nearer site wins."""
 GIB = float(2**30)
-DECOMPOSE_OPTIONS = 5_000
+DECOMPOSE_OPTIONS = 10_000
 """Above this many options, half the time goes to re-solving one platform at a time first:
 the whole model's root relaxation alone can take longer than the time limit."""
 """Memory goes to the solver in GiB: bytes next to cores make the model badly scaled."""
@@ -111,7 +111,7 @@ def solve(
     started = time.monotonic()
     complete = all(o >= 0 for d, o in enumerate(start.assign) if problem.options[d])
     if complete and sum(len(o) for o in problem.options) > DECOMPOSE_OPTIONS:
-        start, _steps = improve(problem, start, time_limit=time_limit / 2, threads=threads)
+        start, _steps = improve(problem, start, time_limit=time_limit / 2, gap=gap, threads=threads)
         time_limit -= time.monotonic() - started
     # Without a complete start, proving that all cannot be served may take long: leave half
     # the time for the plan that serves what it can.
@@ -310,6 +310,7 @@ def improve(
     start: Solution,
     *,
     time_limit: float,
+    gap: float = 1e-3,
     threads: int = 1,
 ) -> tuple[Solution, list[tuple[str, float, float]]]:
     """A better start by decomposition: for each platform (the largest first), its demands
@@ -332,7 +333,7 @@ def improve(
             break
         share = left / (len(order) - i)
         fixed = [demand.platform != platform for demand in problem.demands]
-        got = _solve(problem, current, share, 1e-4, None, threads, False, fixed)
+        got = _solve(problem, current, share, gap, None, threads, False, fixed)
         if (
             got is not None
             and not violations(problem, got.solution)

@@ -19,7 +19,7 @@ import yaml
 
 from console.model.planning import PlanningInput, Platform
 from console.planner.problem import Problem
-from console.planner.rules import SITE_LABEL
+from console.planner.rules import CLUSTER_LABEL
 from console.planner.solution import Solution
 from tongchou.divisions import ancestors
 
@@ -68,7 +68,7 @@ def _workload(
         spec["archs"] = list(platform.archs)
     if residency:
         spec["residency"] = residency
-    labels = {SITE_LABEL: cluster, "tongchou.io/platform": platform.name}
+    labels = {CLUSTER_LABEL: cluster, "tongchou.io/platform": platform.name}
     return {"apiVersion": API, "kind": "Workload",
             "metadata": {"name": name, "labels": labels}, "spec": spec}  # fmt: skip
 
@@ -140,8 +140,8 @@ def emit(problem: Problem, planning: PlanningInput, solution: Solution) -> Emitt
         "kind": "PlacementPolicy",
         "metadata": {"name": PIN_POLICY},
         "spec": {
-            "match": f'"{SITE_LABEL}" in workload.labels',
-            "require": f'cluster.name == workload.labels["{SITE_LABEL}"]',
+            "match": f'"{CLUSTER_LABEL}" in workload.labels',
+            "require": f'cluster.name == workload.labels["{CLUSTER_LABEL}"]',
             "message": "not the cluster the plan chose",
         },
     }

@@ -17,7 +17,7 @@ from console.model.planning import Demand, Platform
 from console.model.workload import DataClass, PlacementPolicy, Workload
 from console.scheduler.scheduler import Scheduler
 
-SITE_LABEL = "tongchou.io/planned-cluster"
+CLUSTER_LABEL = "tongchou.io/planned-cluster"
 """The label that pins an emitted workload to the cluster the plan chose."""
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from console.documents import build_fleet, load_documents, policies_of, workloads_of
 from console.model.workload import Workload
-from console.planner.rules import SITE_LABEL, guardrails
+from console.planner.rules import CLUSTER_LABEL, guardrails
 from console.scheduler.scheduler import Scheduler
 from tongchou.divisions import ancestors, contains
 
@@ -41,7 +41,7 @@ def emitted(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_emitted_workloads_schedule_with_nothing_pending(emitted: Path) -> None:
     documents = load_documents([SAMPLE, *(emitted / n for n in FILES)])
     fleet = build_fleet(documents)
-    workloads = [w for w in workloads_of(documents) if SITE_LABEL in w.labels]
+    workloads = [w for w in workloads_of(documents) if CLUSTER_LABEL in w.labels]
     pin = [p for p in policies_of(documents) if p.name == "planned-cluster"]
     assert len(workloads) >= 90
     placements = Scheduler(fleet, [*guardrails(), *pin]).schedule(workloads)
@@ -68,7 +68,7 @@ def _broken(cluster: object, fleet: object, w: Workload) -> list[str]:
         out.append("neither the owner's own nor a shared ancestor cluster")
     if w.residency and not contains(w.residency, site.division):
         out.append(f"outside residency {w.residency}")
-    if w.labels.get(SITE_LABEL) != cluster.name:
+    if w.labels.get(CLUSTER_LABEL) != cluster.name:
         out.append("not the planned cluster")
     archs = {n.arch for n in fleet.nodes_in(cluster.name)}
     if w.archs and not archs & set(w.archs):
@@ -79,10 +79,10 @@ def _broken(cluster: object, fleet: object, w: Workload) -> list[str]:
 def test_every_build_is_on_a_cluster_that_meets_mlps_and_sharing(emitted: Path) -> None:
     documents = load_documents([SAMPLE, emitted / "workloads.yaml"])
     fleet = build_fleet(documents)
-    workloads = [w for w in workloads_of(documents) if SITE_LABEL in w.labels]
+    workloads = [w for w in workloads_of(documents) if CLUSTER_LABEL in w.labels]
     assert workloads
     for w in workloads:
-        cluster = fleet.clusters[w.labels[SITE_LABEL]]
+        cluster = fleet.clusters[w.labels[CLUSTER_LABEL]]
         site = fleet.sites[cluster.site]
         assert cluster.mlps_level >= w.mlps_level, w.name
         assert site.division == w.owner or (cluster.shared and contains(site.division, w.owner))

@@ -139,3 +139,9 @@ def test_a_lost_site_is_absorbed_only_where_there_is_room(room_b: int, absorbed:
         short = loss.short["province"]
         assert short.cpu == pytest.approx(24.0)  # the demand, and a new instance's base
         assert short.servers == 0 and short.sku == ""  # no SKU in this input
+
+
+def test_planning_without_guardrails_is_loud(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--unsafe-no-guardrails")
+    assert code == 0 and "SOLVER" in out
+    assert "WARNING" in err and "guardrails" in err

@@ -24,7 +24,7 @@ from console.model.planning import (
 from tongchou.divisions import Level, contains
 
 HostLevel = Literal["province", "city", "county", "township"]
-Redundancy = Literal["n+1", "none"]
+Redundancy = Literal["n+1", "none", "site"]
 DataClassName = Literal["realtime", "interactive", "batch", "offline", "backup"]
 
 

@@ -82,13 +82,22 @@ def greedy(problem: Problem) -> Solution:
     order = sorted(
         range(len(problem.demands)),
         key=lambda d: (
+            d in problem.twin,  # standbys after every primary
             -(problem.options[d][0].cpu if problem.options[d] else 0.0),
             problem.demands[d].name,
         ),
     )
     for d in order:
         best: tuple[float, float, int, int] | None = None
+        primary = problem.twin.get(d)
+        taken = -1  # a standby's primary's site
+        if primary is not None:
+            if assign[primary] < 0:
+                continue
+            taken = problem.pools[problem.options[primary][assign[primary]].pool].site_index
         for o, option in enumerate(problem.options[d]):
+            if problem.pools[option.pool].site_index == taken:
+                continue
             got = state.marginal(d, o)
             if got is None:
                 continue

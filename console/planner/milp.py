@@ -179,6 +179,15 @@ def _solve(
         for o, option in enumerate(options):
             if option.build >= 0:
                 rows.add([(x[d][o], 1.0), (y[option.build], -1.0)], -inf, 0)
+    for t, d in problem.twin.items():  # a standby never at its primary's site
+        by_site: dict[int, list[tuple[int, float]]] = {}
+        for e in (d, t):
+            for o, option in enumerate(problem.options[e]):
+                site = problem.pools[option.pool].site_index
+                by_site.setdefault(site, []).append((x[e][o], 1.0))
+        for terms in by_site.values():
+            if len(terms) > 1:
+                rows.add(terms, -inf, 1)
     spare = 1.0 if problem.spare else 0.0
     at_pool: list[list[tuple[int, int]]] = [[] for _ in problem.pools]
     for d, options in enumerate(problem.options):

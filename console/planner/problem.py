@@ -6,7 +6,10 @@ Sizing (every figure in reference cores and bytes):
 - a new instance adds its base footprint / t where it is built (the footprint does not grow);
 - free capacity of a cluster = Σ over its nodes of max(0, capacity − allocated) (the fleet's
   status, or the live inventory): an over-allocated node takes no room from its siblings;
-- a server of SKU k offers capacity.cpu × cpuPerformance reference cores and its memory.
+- a server of SKU k offers capacity.cpu × cpuPerformance reference cores and its memory;
+- with `redundancy: site`, every demand on a platform at MLPS 3 or above gets a twin, its
+  standby (`<demand>-standby`): the same load, served at another site, so that losing any
+  one site leaves it served (hot redundancy, as MLPS level 3 asks).
 
 Options are per cluster (a pool): a platform instance runs in one cluster, and the rules
 (console.planner.rules) judge clusters, as the scheduler does.
@@ -14,6 +17,7 @@ Options are per cluster (a pool): a platform instance runs in one cluster, and t
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -25,6 +29,9 @@ from console.planner.rules import Rules, guardrails
 from tongchou.divisions import Level, level_of
 
 HOURS_PER_YEAR = 8760.0
+SITE_REDUNDANT_MLPS = 3
+"""With `redundancy: site`, demands on platforms at this MLPS level or above get a standby."""
+STANDBY = "-standby"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +96,7 @@ class Problem:
     sku_allowed: list[list[bool]] = field(default_factory=list)  # [demand][sku]: arch allowed
     refused: dict[int, dict[str, str]] = field(default_factory=dict)  # demand → cluster → policy
     instances: dict[str, tuple[str, ...]] = field(default_factory=dict)  # platform → sites
+    twin: dict[int, int] = field(default_factory=dict)  # standby demand → its primary
 
     def sku_cpu(self, k: int) -> float:
         sku = self.skus[k]
@@ -168,6 +176,12 @@ def build_problem(
     rules = Rules(fleet, guardrails() if policies is None else policies)
     skus = [planning.skus[k] for k in sorted(planning.skus)]
     demands = [planning.demands[d] for d in sorted(planning.demands)]
+    twin: dict[int, int] = {}
+    if policy.redundancy == "site":  # a standby at another site for every MLPS-3 demand
+        for d, demand in enumerate(list(demands)):
+            if planning.platforms[demand.platform].mlps_level >= SITE_REDUNDANT_MLPS:
+                twin[len(demands)] = d
+                demands.append(dataclasses.replace(demand, name=f"{demand.name}{STANDBY}"))
     builds: list[Build] = []
     build_index: dict[tuple[str, int], int] = {}
     options: list[list[Option]] = []
@@ -216,6 +230,10 @@ def build_problem(
         if not mine:
             infeasible[d] = _why(demand, platform.min_level, blocked)
         options.append(mine)
+    for t, d in twin.items():
+        if len({pools[o.pool].site for o in options[d]}) < 2 and t not in infeasible:
+            options[t] = []
+            infeasible[t] = "no second site passes the rules for a standby (redundancy: site)"
     problem = Problem(
         pools,
         skus,
@@ -224,7 +242,7 @@ def build_problem(
         builds,
         infeasible,
         policy.domestic_share_min,
-        policy.redundancy == "n+1",
+        policy.redundancy in ("n+1", "site"),
         growth=growth,
         target=target,
         site_names=site_names,
@@ -234,6 +252,7 @@ def build_problem(
             name: tuple(i.site for i in platform.instances)
             for name, platform in planning.platforms.items()
         },
+        twin=twin,
     )
     hours = HOURS_PER_YEAR * policy.horizon_years
     for pool in pools:

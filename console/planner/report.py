@@ -287,10 +287,15 @@ def _reason(problem: Problem, solution: Solution, at: _Loads, d: int, o: int) ->
         parts.append(f"inside residency {demand.residency}")
     bound = f" ≤ {demand.latency_max_ms:g} ms" if demand.latency_max_ms is not None else ""
     parts.append(f"est. {option.latency_ms:g} ms{bound}")
+    barred = {problem.pools[option.pool].site}
+    primary = problem.twin.get(d)
+    if primary is not None and solution.assign[primary] >= 0:
+        barred.add(problem.pools[problem.options[primary][solution.assign[primary]].pool].site)
+        parts.append(f"standby of {problem.demands[primary].name} at another site")
     others = [
         (move_cost(problem, solution, at, d, t), problem.options[d][t].latency_ms, t)
         for t, other in enumerate(problem.options[d])
-        if problem.pools[other.pool].site != problem.pools[option.pool].site
+        if problem.pools[other.pool].site not in barred
     ]
     reuse = [entry for entry in others if problem.options[d][entry[2]].build < 0]
     if option.build >= 0 and not reuse:

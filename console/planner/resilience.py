@@ -11,7 +11,9 @@ What finds no room is a shortfall (its load, and a new instance's base where the
 admissible cluster has none), counted at the level of that cluster,
 in reference cores, memory and servers of the cheapest SKU that may carry it. Tenants of
 instances that ran before the plan are listed as losing service; their load is in the
-fleet's allocation, not in the plan, and is not sized here.
+fleet's allocation, not in the plan, and is not sized here. With `redundancy: site`, a
+demand whose standby survives is absorbed by it (its room is already reserved), and a lost
+standby whose primary survives loses no service.
 """
 
 from __future__ import annotations
@@ -104,14 +106,23 @@ def _absorb(
     problem: Problem, solution: Solution, lost: set[int], room: list[list[float]],
     hosted: set[tuple[str, int]], loss: Loss,
 ) -> None:  # fmt: skip
+    def at(d: int) -> int:
+        return problem.options[d][solution.assign[d]].pool if solution.assign[d] >= 0 else -1
+
+    standby = {d: t for t, d in problem.twin.items()}
     moving = [
         (problem.options[d][o].cpu, d)
         for d, o in enumerate(solution.assign)
-        if o >= 0 and problem.options[d][o].pool in lost
+        if o >= 0
+        and problem.options[d][o].pool in lost
+        and not (d in problem.twin and at(problem.twin[d]) not in lost)  # a standby only
     ]
     for _cpu, d in sorted(moving, reverse=True):
         demand = problem.demands[d]
         loss.lost.append(demand.name)
+        if d in standby and at(standby[d]) >= 0 and at(standby[d]) not in lost:
+            loss.moved[demand.name] = problem.pools[at(standby[d])].name  # its hot standby
+            continue
         here = problem.options[d][solution.assign[d]]
         best: tuple[bool, float, int, float, float] | None = None
         nearest: tuple[float, int, float, float] | None = None

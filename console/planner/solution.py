@@ -113,6 +113,12 @@ def violations(problem: Problem, solution: Solution) -> list[str]:
             out.append(f"{pool.name}: needs {cpu[p]:.1f} cores, has {have_cpu:.1f}")
         if memory[p] > have_mem * (1 + 1e-9) + 1:
             out.append(f"{pool.name}: needs {memory[p]:.0f} bytes of memory, has {have_mem:.0f}")
+    for t, d in problem.twin.items():
+        if solution.assign[t] >= 0 and solution.assign[d] >= 0:
+            here = problem.pools[problem.options[d][solution.assign[d]].pool].site
+            there = problem.pools[problem.options[t][solution.assign[t]].pool].site
+            if here == there:
+                out.append(f"{problem.demands[t].name}: standby at its primary's site {here}")
     slots = {pool.site_index: pool.slots for pool in problem.pools}
     for s, n in per_site.items():
         if n > slots[s]:

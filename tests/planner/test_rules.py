@@ -221,3 +221,50 @@ def test_an_over_allocated_node_does_not_hide_its_siblings_room() -> None:
     (d,) = plan.decisions
     assert d.action == "build"
     assert plan.purchases == []  # 8 base + 16 cores fit in the empty node
+
+
+def test_site_redundancy_gives_every_mlps3_demand_a_standby_at_another_site() -> None:
+    fleet = province(
+        [
+            Room("prov-a", "440000", nodes=[(64, 0)]),
+            Room("prov-b", "440000", slots=4),
+            Room("city-dc", "440100", nodes=[(64, 0)]),
+        ]
+    )
+    planning = PlanningInput(
+        platforms={"data-exchange": platform(instances=("prov-a",))},
+        demands={d.name: d for d in (demand("440100"), demand("440300"))},
+        skus={SKU.name: SKU},
+        policy=PlanningPolicy(target_utilization=1.0, horizon_years=1, redundancy="site"),
+    )
+    problem = build_problem(fleet, planning)
+    assert len(problem.demands) == 4 and set(problem.twin.values()) == {0, 1}
+    baseline = greedy(problem)
+    outcome = solve(problem, baseline, time_limit=20, gap=0)
+    plan = make_plan(problem, outcome, baseline)
+    sites = {d.demand: d.site for d in plan.decisions}
+    for name in ("440100-dx", "440300-dx"):
+        assert sites[name] and sites[f"{name}-standby"]
+        assert sites[name] != sites[f"{name}-standby"]
+    from console.planner.resilience import analyse
+    from console.planner.solution import violations
+
+    assert violations(problem, outcome.solution) == []
+    for loss in analyse(problem, planning, outcome.solution):
+        if loss.kind == "site":
+            assert loss.absorbed, loss  # every lost demand has its standby elsewhere
+    assert round(sum(d.cost_cny for d in plan.decisions) * 100) == round(plan.cost.total * 100)
+
+
+def test_site_redundancy_without_a_second_site_is_reported() -> None:
+    fleet = province([Room("city-dc", "440100", nodes=[(64, 0)])])
+    planning = PlanningInput(
+        platforms={"data-exchange": platform()},
+        demands={"d": demand("440100")},
+        skus={SKU.name: SKU},
+        policy=PlanningPolicy(target_utilization=1.0, horizon_years=1, redundancy="site"),
+    )
+    problem = build_problem(fleet, planning)
+    assert "no second site" in problem.infeasible[1]
+    outcome = solve(problem, greedy(problem), time_limit=20, gap=0)
+    assert outcome.solution.assign[0] >= 0  # the primary is still planned

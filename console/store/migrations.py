@@ -68,6 +68,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        2,
+        "leader election: the term of the replica that leads, for fencing its writes",
+        """
+        CREATE TABLE hub_leader (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            term BIGINT NOT NULL,
+            holder TEXT NOT NULL,
+            since TIMESTAMPTZ NOT NULL
+        );
+        INSERT INTO hub_leader VALUES (1, 0, '', now());
+        """,
+    ),
 )
 
 # Any fixed number works, as long as nothing else sharing the database takes it.

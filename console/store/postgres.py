@@ -13,6 +13,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from console.model.inventory import Event
 from console.store.base import StoredDocument, StoredNode, StoredWorkload
+from console.store.leader import check_term
 from console.store.migrations import MIGRATIONS, migrate
 from console.store.sqlite import StoreError
 
@@ -83,6 +84,8 @@ class PostgresStore:
         timeout: float = 10.0,
     ) -> None:
         self.url = redact(url)
+        # While this replica leads: its term, checked by every placement write (fencing).
+        self.fence_term: int | None = None
         self.conninfo = conninfo(url, password)
         self._pool = ConnectionPool(
             self.conninfo,
@@ -237,10 +240,14 @@ class PostgresStore:
             cur.execute(_UPSERT_PLACEMENT, _placement_row(workload))
 
     def save_placements(self, workloads: Sequence[StoredWorkload]) -> None:
-        """Writes the placements of several workloads in one transaction."""
+        """Writes the placements of several workloads in one transaction; refused with
+        FencedError when `fence_term` is set and another replica has taken the lead since."""
         if not workloads:
             return
+        term = self.fence_term
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            if term is not None:
+                check_term(conn, term)
             cur.executemany(_UPSERT_PLACEMENT, [_placement_row(w) for w in workloads])
 
     def delete_workload(self, name: str) -> bool:

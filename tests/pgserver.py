@@ -50,8 +50,9 @@ def _run_as() -> str | None:
 class PostgresServer:
     """One PostgreSQL cluster in `root`, listening only on a Unix socket in that folder."""
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, *, fsync: bool = False) -> None:
         self.bindir = bindir
+        self.fsync = fsync  # off for tests (a killed process loses nothing); on for benchmarks
         self.user = _run_as()
         self.root = Path(tempfile.mkdtemp(prefix="tongchou-pg-"))
         self.data = self.root / "data"
@@ -82,7 +83,7 @@ class PostgresServer:
     def start(self) -> None:
         options = (
             f"-c listen_addresses='' -c unix_socket_directories='{self.root}'"
-            " -c fsync=off -c max_connections=200"
+            f" -c fsync={'on' if self.fsync else 'off'} -c max_connections=200"
         )
         self._cmd("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
 

@@ -81,6 +81,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         INSERT INTO hub_leader VALUES (1, 0, '', now());
         """,
     ),
+    Migration(
+        3,
+        "replicas: a revision per node write and the writing replica of each event",
+        """
+        CREATE SEQUENCE node_revision;
+        ALTER TABLE nodes ADD COLUMN revision BIGINT NOT NULL DEFAULT nextval('node_revision');
+        CREATE INDEX nodes_revision ON nodes (revision);
+        ALTER TABLE events ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+        """,
+    ),
 )
 
 # Any fixed number works, as long as nothing else sharing the database takes it.

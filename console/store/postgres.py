@@ -19,7 +19,8 @@ from console.store.sqlite import StoreError
 
 log = logging.getLogger("tongchou.hub.store")
 
-EVENTS_CHANNEL = "tongchou_events"  # NOTIFY channel: one message per stored event batch
+# NOTIFY channel of every committed change; the payload says what: nodes, events, workloads.
+CHANGES_CHANNEL = "tongchou_changes"
 
 _UPSERT_NODE = """
 INSERT INTO nodes (name, division, site, cluster, state, first_seen, last_seen, run_id, sequence,
@@ -29,8 +30,14 @@ ON CONFLICT (name) DO UPDATE SET
     division = excluded.division, site = excluded.site, cluster = excluded.cluster,
     state = excluded.state, last_seen = excluded.last_seen, run_id = excluded.run_id,
     sequence = excluded.sequence, interval = excluded.interval, identity = excluded.identity,
-    capacity = excluded.capacity, usage = excluded.usage, boot_time = excluded.boot_time
+    capacity = excluded.capacity, usage = excluded.usage, boot_time = excluded.boot_time,
+    revision = nextval('node_revision')
 """
+
+_NODE_COLUMNS = (
+    "name, division, site, cluster, state, first_seen, last_seen, run_id, sequence, interval,"
+    " identity, capacity, usage, boot_time"
+)
 
 _UPSERT_PLACEMENT = """
 INSERT INTO placements (workload, placed, pending, reason, summary, generation, scheduled_at)
@@ -82,8 +89,10 @@ class PostgresStore:
         min_size: int = 1,
         max_size: int = 4,
         timeout: float = 10.0,
+        origin: str = "",
     ) -> None:
         self.url = redact(url)
+        self.origin = origin  # this replica's name, on the events it writes
         # While this replica leads: its term, checked by every placement write (fencing).
         self.fence_term: int | None = None
         self.conninfo = conninfo(url, password)
@@ -129,30 +138,37 @@ class PostgresStore:
 
     def load_nodes(self) -> list[StoredNode]:
         with self._pool.connection() as conn:
+            rows = conn.execute(f"SELECT {_NODE_COLUMNS} FROM nodes ORDER BY name").fetchall()
+        return _nodes(rows)
+
+    def nodes_after(self, revision: int) -> tuple[list[StoredNode], int]:
+        """The nodes written (by any replica) since `revision`, and the newest revision."""
+        with self._pool.connection() as conn:
             rows = conn.execute(
-                "SELECT name, division, site, cluster, state, first_seen, last_seen, run_id,"
-                " sequence, interval, identity, capacity, usage, boot_time FROM nodes"
-                " ORDER BY name"
+                f"SELECT {_NODE_COLUMNS}, revision FROM nodes WHERE revision > %s"
+                " ORDER BY revision",
+                (revision,),
             ).fetchall()
-        return [
-            StoredNode(
-                row[0],
-                row[1],
-                row[2],
-                row[3],
-                row[4],
-                row[5],
-                row[6],
-                row[7],
-                row[8],
-                row[9],
-                bytes(row[10]),
-                bytes(row[11]),
-                bytes(row[12]),
-                row[13],
-            )
-            for row in rows
-        ]
+        newest = int(str(rows[-1][14])) if rows else revision
+        return _nodes([row[:14] for row in rows]), newest
+
+    def events_after(self, last: int, limit: int = 1000) -> tuple[list[Event], int]:
+        """Events other replicas wrote after event id `last` (oldest first), and the newest
+        id seen; at most the newest `limit`."""
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT id, at, kind, node, message, origin FROM events WHERE id > %s"
+                " ORDER BY id DESC LIMIT %s",
+                (last, limit),
+            ).fetchall()
+        newest = int(str(rows[0][0])) if rows else last
+        events = [Event(*row[1:5]) for row in reversed(rows) if row[5] != self.origin]
+        return events, newest
+
+    def last_event_id(self) -> int:
+        with self._pool.connection() as conn:
+            row = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
+        return int(str(row[0])) if row else 0
 
     def load_documents(self) -> list[StoredDocument]:
         with self._pool.connection() as conn:
@@ -167,7 +183,9 @@ class PostgresStore:
         if not nodes and not events:
             return
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            kinds = []
             if nodes:
+                kinds.append("nodes")
                 cur.executemany(
                     _UPSERT_NODE,
                     [
@@ -191,11 +209,13 @@ class PostgresStore:
                     ],
                 )
             if events:
+                kinds.append("events")
                 cur.executemany(
-                    "INSERT INTO events (at, kind, node, message) VALUES (%s, %s, %s, %s)",
-                    [(e.at, e.kind, e.node, e.message) for e in events],
+                    "INSERT INTO events (at, kind, node, message, origin)"
+                    " VALUES (%s, %s, %s, %s, %s)",
+                    [(e.at, e.kind, e.node, e.message, self.origin) for e in events],
                 )
-                cur.execute("SELECT pg_notify(%s, %s)", (EVENTS_CHANNEL, str(len(events))))
+            _notify(cur, ",".join(kinds))
 
     def replace_documents(self, documents: Sequence[StoredDocument]) -> None:
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
@@ -238,6 +258,7 @@ class PostgresStore:
                 (workload.name, workload.document, workload.submitted_at),
             )
             cur.execute(_UPSERT_PLACEMENT, _placement_row(workload))
+            _notify(cur, "workloads")
 
     def save_placements(self, workloads: Sequence[StoredWorkload]) -> None:
         """Writes the placements of several workloads in one transaction; refused with
@@ -249,12 +270,15 @@ class PostgresStore:
             if term is not None:
                 check_term(conn, term)
             cur.executemany(_UPSERT_PLACEMENT, [_placement_row(w) for w in workloads])
+            _notify(cur, "workloads")
 
     def delete_workload(self, name: str) -> bool:
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute("DELETE FROM workloads WHERE name = %s", (name,))
             gone = cur.rowcount
             cur.execute("DELETE FROM placements WHERE workload = %s", (name,))
+            if gone:
+                _notify(cur, "workloads")
         return gone > 0
 
     def recent_events(self, limit: int) -> list[Event]:
@@ -276,6 +300,33 @@ class PostgresStore:
 
     def close(self) -> None:
         self._pool.close()
+
+
+def _notify(cur: psycopg.Cursor[tuple[object, ...]], what: str) -> None:
+    """Other replicas hear of the change when (and only if) the transaction commits."""
+    cur.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, what))
+
+
+def _nodes(rows: Sequence[Sequence[Any]]) -> list[StoredNode]:
+    return [
+        StoredNode(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            row[7],
+            row[8],
+            row[9],
+            bytes(row[10]),
+            bytes(row[11]),
+            bytes(row[12]),
+            row[13],
+        )
+        for row in rows
+    ]
 
 
 def _placement_row(w: StoredWorkload) -> tuple[object, ...]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import psycopg
 import pytest
@@ -11,8 +13,9 @@ import pytest
 from console.model.inventory import Event
 from console.store import SqliteStore, StoreError, open_store
 from console.store.migrations import MIGRATIONS
-from console.store.postgres import EVENTS_CHANNEL, PostgresStore, redact
+from console.store.postgres import CHANGES_CHANNEL, PostgresStore, redact
 from tests.pgserver import PostgresServer
+from tests.store.test_store import node, workload
 
 
 @pytest.fixture
@@ -126,13 +129,52 @@ def test_not_a_url() -> None:
         PostgresStore("postgresql://[broken", password="p")
 
 
-def test_new_events_are_notified(pg_server: PostgresServer, url: str) -> None:
+def test_changes_are_notified_on_commit(pg_server: PostgresServer, url: str) -> None:
     store = PostgresStore(url, password=pg_server.password)
     try:
         with psycopg.connect(url, password=pg_server.password, autocommit=True) as listener:
-            listener.execute(f"LISTEN {EVENTS_CHANNEL}")
-            store.write_batch([], [Event(1.0, "ready", "a", "m"), Event(2.0, "lost", "b", "m")])
-            notes = list(listener.notifies(timeout=10, stop_after=1))
-        assert [(n.channel, n.payload) for n in notes] == [(EVENTS_CHANNEL, "2")]
+            listener.execute(f"LISTEN {CHANGES_CHANNEL}")
+            store.write_batch([node("a")], [Event(1.0, "ready", "a", "m")])
+            store.write_batch([], [Event(2.0, "lost", "b", "m")])
+            store.save_workload(workload("w"))
+            store.save_placements([workload("w")])
+            store.delete_workload("w")
+            store.delete_workload("w")  # nothing gone, nothing said
+            bad = replace(node("bad"), identity=cast(bytes, object()))
+            with pytest.raises(psycopg.Error):
+                store.write_batch([bad], [])
+            notes = list(listener.notifies(timeout=3))
+        assert [(n.channel, n.payload) for n in notes] == [
+            (CHANGES_CHANNEL, "nodes,events"),
+            (CHANGES_CHANNEL, "events"),
+            (CHANGES_CHANNEL, "workloads"),
+            (CHANGES_CHANNEL, "workloads"),
+            (CHANGES_CHANNEL, "workloads"),
+        ]
     finally:
         store.close()
+
+
+def test_replicas_read_what_the_others_wrote(pg_server: PostgresServer, url: str) -> None:
+    a = PostgresStore(url, password=pg_server.password, origin="hub-a")
+    b = PostgresStore(url, password=pg_server.password, origin="hub-b")
+    try:
+        start = b.last_event_id()
+        nodes, rev = b.nodes_after(0)
+        assert (nodes, rev) == ([], 0)
+        a.write_batch([node("n1"), node("n2")], [Event(1.0, "registered", "n1", "by a")])
+        b.write_batch([node("n3")], [Event(2.0, "registered", "n3", "by b")])
+        nodes, rev = b.nodes_after(0)
+        assert [n.name for n in nodes] == ["n1", "n2", "n3"]
+        a.write_batch([replace(node("n2"), state="stale")], [])
+        nodes, rev2 = b.nodes_after(rev)
+        assert [(n.name, n.state) for n in nodes] == [("n2", "stale")]
+        assert b.nodes_after(rev2) == ([], rev2)
+        events, last = b.events_after(start)
+        assert [e.message for e in events] == ["by a"]  # its own are not news to b
+        theirs, _ = a.events_after(start)
+        assert [e.message for e in theirs] == ["by b"]
+        assert b.events_after(last) == ([], last)
+    finally:
+        a.close()
+        b.close()

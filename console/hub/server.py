@@ -9,7 +9,7 @@ import logging
 import os
 import time
 from collections.abc import Coroutine
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -37,6 +37,7 @@ from console.hub.collectors import (
     WorkloadCollector,
 )
 from console.hub.control.clusters import ClusterView
+from console.hub.control.replicas import Replica, ReplicaSettings, open_replica
 from console.hub.control.workloads import WorkloadManager
 from console.hub.fleet.flusher import Flusher
 from console.hub.fleet.ingest import AgentIngest
@@ -87,6 +88,8 @@ class HubConfig:
     token_listen: str = ""  # TLS without client certificates: join and bearer tokens
     node_cert_days: float = 90.0
     max_stream_rate: float = 25.0  # reports/s one agent stream may send (burst twice that)
+    # With a PostgreSQL store: this replica's name, election and reading of the others.
+    replicas: ReplicaSettings = field(default_factory=ReplicaSettings)
     # The Kubernetes executor and failover; None (or no cluster with a kubeContext): off.
     executor: ExecutorConfig | None = None
 
@@ -138,10 +141,14 @@ class Hub:
         self.guard: Guard | None = None  # authentication and authorisation, with mutual TLS
         self._token_server: grpc.aio.Server | None = None
         self.reconciler: ClusterView | None = None
+        self.replica: Replica | None = None  # one of several hubs on a PostgreSQL store
 
     async def start(self) -> None:
         """Loads the store, binds the ports, and starts the timers."""
         self._open_audit()
+        self.replica = await open_replica(
+            self.config.replicas, self.store, self.workloads, self.metrics, bool(self.config.tls)
+        )
         self.inventory.load(self.store.load_nodes())
         self.workloads.documents = self.fleet
         self.workloads.load()
@@ -259,6 +266,8 @@ class Hub:
             )
         if executor is not None:
             work["hub-executor"] = executor
+        if self.replica is not None:
+            work["hub-replica"] = self.replica.run(stop)
         self._tasks = [asyncio.create_task(coro, name=name) for name, coro in work.items()]
 
     def _executor(self) -> Coroutine[Any, Any, None] | None:
@@ -278,6 +287,9 @@ class Hub:
             len(reconciler.targets),
             config.kubeconfig,
         )
+        if self.replica is not None:  # only the leading replica reconciles and fails over
+            self.replica.add_duty("executor", reconciler.run)
+            return None
         return reconciler.run(self.stop)
 
     def load_fleet(self, fleet: Fleet) -> None:
@@ -298,7 +310,7 @@ class Hub:
         self.store.replace_documents(docs)
 
     def _sweep(self) -> None:
-        self.inventory.sweep(time.time())
+        self.inventory.sweep(time.time(), self.replica.sweep_grace if self.replica else 0.0)
         interval = self.pacer.adjust(self.inventory.count_live())
         self.metrics.interval.set(interval)
 
@@ -339,6 +351,8 @@ class Hub:
 
     def _retry(self) -> None:
         """Places pending replicas again when the inventory has changed."""
+        if self.replica is not None and not self.replica.leading:
+            return  # the leading replica runs the scheduling passes
         started = time.perf_counter()
         try:
             changed = self.workloads.retry_if_changed()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 import helm_python as helm
 import pytest
 import yaml
 
+from console.hub.cli import add_arguments as hub_arguments
+from console.hub.cli import config_from as hub_config
+from console.store.cli_options import store_target
 from tests.observability.conftest import CHART
 from tests.observability.test_chart import DNS_LABEL, one, render
 
@@ -95,8 +99,12 @@ def test_one_replica_on_postgresql_has_no_budget() -> None:
     [
         ({"hub": {"replicas": 2}}, "hub.replicas > 1 needs hub.store.type postgresql"),
         (
-            {"hub": {"store": {"type": "postgresql"}}},
+            {"hub": {"store": {"type": "postgresql"}}, "tls": {"enabled": False}, "insecure": True},
             "needs hub.store.postgresql.existingSecret",
+        ),
+        (
+            {"hub": {"store": {"type": "postgresql", "postgresql": {"existingSecret": "s"}}}},
+            "runs without TLS for now",
         ),
     ],
 )
@@ -123,3 +131,17 @@ def test_the_defaults_keep_one_sqlite_hub() -> None:
     assert hub["spec"]["replicas"] == 1
     args = hub["spec"]["template"]["spec"]["containers"][0]["args"]
     assert "--store=/var/lib/tongchou/hub.db" in args
+
+
+def test_replicas_run_with_flags_tongchou_hub_accepts() -> None:
+    """The real parser reads the replica's flags; the store comes from $TONGCHOU_STORE."""
+    container = one(render(replicas()), "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    parser = argparse.ArgumentParser()
+    hub_arguments(parser)
+    args = parser.parse_args(container["args"][1:])
+    assert str(args.store_password_file) == "/etc/tongchou/store/password"
+    url = "postgresql://tongchou@pg.example:5432/tongchou"
+    assert store_target(args, {"TONGCHOU_STORE": url}) == url
+    config = hub_config(args)
+    assert config.tls is None
+    assert config.replicas.remote_grace > config.heartbeat_every

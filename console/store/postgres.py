@@ -96,6 +96,14 @@ class PostgresStore:
         # While this replica leads: its term, checked by every placement write (fencing).
         self.fence_term: int | None = None
         self.conninfo = conninfo(url, password)
+        try:  # one plain connection first: a wrong URL or password is told at once
+            psycopg.connect(self.conninfo, connect_timeout=max(2, int(timeout))).close()
+        except psycopg.Error as err:
+            first = str(err).strip().splitlines()
+            raise StoreError(
+                f"{self.url}: cannot connect to the PostgreSQL store:"
+                f" {first[0] if first else type(err).__name__}"
+            ) from None
         self._pool = ConnectionPool(
             self.conninfo,
             min_size=min_size,
@@ -111,7 +119,6 @@ class PostgresStore:
             self._pool.close()
             raise StoreError(
                 f"{self.url}: cannot connect to the PostgreSQL store within {timeout:g} s"
-                f" ({self._last_connect_error()})"
             ) from None
         try:
             with self._pool.connection() as conn:
@@ -124,13 +131,6 @@ class PostgresStore:
             raise StoreError(f"{self.url}: {err}") from None
         if applied:
             log.info("store %s: applied migrations %s", self.url, ", ".join(map(str, applied)))
-
-    def _last_connect_error(self) -> str:
-        try:
-            psycopg.connect(self.conninfo, connect_timeout=5).close()
-        except psycopg.Error as err:
-            return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        return "the pool timed out"
 
     @property
     def schema_version(self) -> int:

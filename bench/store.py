@@ -1,5 +1,6 @@
-"""The stores side by side: flush cost per 1,000 heartbeats (SQLite vs PostgreSQL), and the time
-a waiting replica takes to lead after the leader's process is killed (p50/p99 over kills)."""
+"""The stores side by side: flush cost per 1,000 heartbeats (SQLite vs PostgreSQL), reports/s
+and hub CPU per report for one hub on SQLite, one on PostgreSQL and two replicas on PostgreSQL,
+and the time a waiting replica takes to lead after the leader's process is killed (p50/p99)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, machine, quantile
+from bench.common import ROOT, HubUnderTest, machine, quantile, start_hub
+from bench.ingest import fleet_nodes
+from console.simulate.runner import Simulator
 from console.store.base import InventoryStore, StoredNode
 from console.store.leader import LeaderElection
 from console.store.postgres import PostgresStore, conninfo
@@ -106,6 +109,55 @@ async def takeover(url: str, retry: float) -> float:
         await victim.wait()
 
 
+async def throughput(
+    hubs: list[HubUnderTest], agents: int, interval: float, warmup: float, window: float
+) -> str:
+    """Reports/s accepted by all `hubs` together, and their CPU per report, under `agents`
+    simulated agents spread over them."""
+    address = ",".join(h.address for h in hubs)
+    sim = Simulator(address, fleet_nodes(agents), interval=interval, ramp_seconds=interval)
+    task = asyncio.create_task(sim.run(), name="bench-simulator")
+    await asyncio.sleep(warmup)
+    reports0 = sum(h.counter("tongchou_hub_reports_received_total") for h in hubs)
+    cpu0 = sum(h.cpu_seconds() for h in hubs)
+    started = time.monotonic()
+    await asyncio.sleep(window)
+    elapsed = time.monotonic() - started
+    reports = sum(h.counter("tongchou_hub_reports_received_total") for h in hubs) - reports0
+    cpu = sum(h.cpu_seconds() for h in hubs) - cpu0
+    sim.stop.set()
+    await task
+    per_k = cpu / reports * 1e6 if reports else float("nan")
+    return (
+        f"{reports / elapsed:8.0f} reports/s, hubs' CPU {cpu / elapsed:5.1%} of a core,"
+        f" {per_k:6.0f} ms per 1,000 reports"
+    )
+
+
+def replicas_figures(url: str, password: str, args: argparse.Namespace) -> None:
+    os.environ["TONGCHOU_STORE_PASSWORD"] = password
+    common = ("--report-interval", f"{args.interval}s", "--max-report-rate", "1000000")
+    setups: list[tuple[str, list[tuple[str, ...]]]] = [
+        ("one hub, SQLite", [common]),
+        ("one hub, PostgreSQL", [(*common, "--store", url)]),
+        (
+            "two replicas, PostgreSQL",
+            [(*common, "--store", url, "--replica-name", f"r{i}") for i in range(2)],
+        ),
+    ]
+    print(f"{args.agents} simulated agents every {args.interval:g} s (simulator on this machine):")
+    for name, flags in setups:
+        hubs = [start_hub(*f) for f in flags]
+        try:
+            figures = asyncio.run(
+                throughput(hubs, args.agents, args.interval, args.warmup, args.window)
+            )
+            print(f"  {name:<26} {figures}", flush=True)
+        finally:
+            for hub in hubs:
+                hub.stop()
+
+
 def line(name: str, times: list[float], per: Callable[[float], float] = lambda t: t) -> str:
     ms = sorted(per(t) * 1000 for t in times)
     return (
@@ -120,6 +172,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=10, help="flushes timed per store")
     parser.add_argument("--kills", type=int, default=20, help="leader kills timed")
     parser.add_argument("--retry", type=float, default=1.0, help="the election's retry (s)")
+    parser.add_argument("--agents", type=int, default=2000, help="agents for the throughput runs")
+    parser.add_argument("--interval", type=float, default=2.0, help="their report interval (s)")
+    parser.add_argument("--warmup", type=float, default=10.0)
+    parser.add_argument("--window", type=float, default=15.0)
     args = parser.parse_args()
     bindir = find_bindir()
     if bindir is None:
@@ -142,6 +198,7 @@ def main() -> int:
         print(f"flush of {args.nodes} heartbeats, cost per 1,000 (one transaction per flush):")
         print(line("  SQLite (WAL, synchronous=NORMAL)", lite, per_k))
         print(line("  PostgreSQL (fsync on, Unix socket)", post, per_k))
+        replicas_figures(server.url(server.create_database()), server.password, args)
         info = conninfo(url, server.password)
         kills = [asyncio.run(takeover(info, args.retry)) for _ in range(args.kills)]
         print(f"leader takeover after kill -9 of the leader's process (retry {args.retry:g} s):")

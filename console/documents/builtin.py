@@ -22,6 +22,12 @@ UNSAFE_HELP = (
 )
 
 
+GUARDRAILS_OFF = (
+    f"{UNSAFE_FLAG}: the compliance guardrails ({', '.join(GUARDRAILS)}) are OFF; workloads "
+    "may be placed where MLPS, residency, architecture or level-reuse rules forbid"
+)
+
+
 def default_policies_dir() -> Path:
     """The folder of the default placement policies (the repository's `policies/`)."""
     return Path(str(resources.files("console.policy") / "defaults"))
@@ -81,11 +87,7 @@ def _rule(policy: PlacementPolicy) -> tuple[object, ...]:
 def warnings_of(guarded: Guarded) -> list[str]:
     """Lines an operator must see about the guardrails (empty when all are in force)."""
     if guarded.disabled:
-        return [
-            f"WARNING: {UNSAFE_FLAG}: the compliance guardrails ({', '.join(GUARDRAILS)}) "
-            "are OFF; workloads may be placed where MLPS, residency, architecture or "
-            "level-reuse rules forbid"
-        ]
+        return [f"WARNING: {GUARDRAILS_OFF}"]
     return [
         f"warning: policy {p.name!r} ({p.origin or 'user policies'}) replaces the built-in "
         "guardrail of that name"

@@ -225,7 +225,7 @@ def test_agents_without_an_identity_are_refused_by_name() -> None:
         ({"agent": {"identity": {"mlpsLevel": 5}}}, "mlpsLevel"),
         ({"agent": {"identity": {"division": "4401"}}}, "division"),
         ({"hub": {"persistence": {"size": "lots"}}}, "size"),
-        ({"hub": {"replicas": 3}}, "replicas"),
+        ({"hub": {"replicas": 0}}, "replicas"),
         ({"hub": {"resources": {"requests": {"cpu": "lots"}}}}, "cpu"),
     ],
 )

@@ -12,13 +12,15 @@ from pathlib import Path
 from console.documents import LoadError, build_fleet, load_documents, policies_of
 from console.documents.builtin import UNSAFE_FLAG, UNSAFE_HELP, warnings_of, with_guardrails
 from console.documents.planning import PlanningInputError, planning_input
+from console.model.planning import PlanningInput
 from console.planner import resilience, showback
 from console.planner.emit import EmitError, emit, write
 from console.planner.greedy import greedy
 from console.planner.latency import LatencyMatrixError, read_matrix
 from console.planner.milp import Progress, solve
-from console.planner.problem import build_problem
+from console.planner.problem import Problem, build_problem
 from console.planner.report import Plan, make_plan, money
+from console.planner.solution import Solution
 from tongchou.durations import DurationError, parse_duration
 
 
@@ -104,35 +106,48 @@ def run(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     plan = make_plan(problem, outcome, baseline)
     if args.emit_workloads is not None:
-        try:
-            written = write(emit(problem, planning, outcome.solution), args.emit_workloads)
-        except EmitError as err:
-            print(f"tongchou plan: {err}", file=sys.stderr)
-            return 2
-        except OSError as err:
-            print(f"tongchou plan: cannot write {args.emit_workloads}: {err}", file=sys.stderr)
-            return 1
-        if not args.quiet:
-            print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+        code = _emit(args, problem, planning, outcome.solution)
+        if code:
+            return code
+    print(_output(args, problem, planning, plan), end="")
+    return 0
+
+
+def _emit(
+    args: argparse.Namespace, problem: Problem, planning: PlanningInput, solution: Solution
+) -> int:
+    """Writes --emit-workloads; the exit code of a failure, 0 when written."""
+    try:
+        written = write(emit(problem, planning, solution), args.emit_workloads)
+    except EmitError as err:
+        print(f"tongchou plan: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"tongchou plan: cannot write {args.emit_workloads}: {err}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+    return 0
+
+
+def _output(args: argparse.Namespace, problem: Problem, planning: PlanningInput, plan: Plan) -> str:
+    """What goes to standard output: the plan, its showback or its resilience, as asked."""
     if args.showback:
         rows = showback.showback(problem, plan)
         if args.output == "csv":
-            print(showback.to_csv(rows), end="")
-        elif args.output == "json":
-            print(json.dumps(showback.to_json(rows, plan), ensure_ascii=False, indent=2))
-        else:
-            print(showback.render(rows, plan))
-    elif args.resilience:
-        losses = resilience.analyse(problem, planning, outcome.solution)
+            return showback.to_csv(rows)
         if args.output == "json":
-            print(json.dumps(resilience.to_json(losses), ensure_ascii=False, indent=2))
-        else:
-            print(resilience.render(losses))
-    elif args.output == "json":
-        print(json.dumps(to_json(plan), ensure_ascii=False, indent=2))
-    else:
-        print(render(plan))
-    return 0
+            return json.dumps(showback.to_json(rows, plan), ensure_ascii=False, indent=2) + "\n"
+        return showback.render(rows, plan) + "\n"
+    if args.resilience:
+        assert plan.solution is not None
+        losses = resilience.analyse(problem, planning, plan.solution)
+        if args.output == "json":
+            return json.dumps(resilience.to_json(losses), ensure_ascii=False, indent=2) + "\n"
+        return resilience.render(losses) + "\n"
+    if args.output == "json":
+        return json.dumps(to_json(plan), ensure_ascii=False, indent=2) + "\n"
+    return render(plan) + "\n"
 
 
 def _progress_printer(time_limit: float) -> Callable[[Progress], None]:

@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, field
 
 from console.model.fleet import Fleet
-from console.model.planning import Demand, PlanningInput, ServerSku
+from console.model.planning import Demand, PlanningInput, Platform, ServerSku
 from console.model.workload import PlacementPolicy
 from console.planner.latency import LatencyModel
 from console.planner.rules import Rules, guardrails
@@ -160,6 +160,70 @@ def pools_of(fleet: Fleet) -> tuple[list[Pool], list[str]]:
     return out, site_names
 
 
+class _Options:
+    """Builds each demand's options over the pools, and the new instances they need."""
+
+    def __init__(
+        self, pools: list[Pool], rules: Rules, model: LatencyModel, growth: float, target: float
+    ) -> None:
+        self.pools, self.rules, self.model = pools, rules, model
+        self.growth, self.target = growth, target
+        self.builds: list[Build] = []
+        self.build_index: dict[tuple[str, int], int] = {}
+
+    def build(self, platform: Platform, p: int) -> int:
+        key = (platform.name, p)
+        if key not in self.build_index:
+            self.build_index[key] = len(self.builds)
+            base = platform.base
+            self.builds.append(
+                Build(
+                    platform.name, p, base.cpu_milli / 1000 / self.target,
+                    base.memory_bytes / self.target, platform.build_cost_cny,
+                )
+            )  # fmt: skip
+        return self.build_index[key]
+
+    def of(
+        self, demand: Demand, platform: Platform
+    ) -> tuple[list[Option], list[tuple[str, str, float]], dict[str, str]]:
+        """The demand's options, what removed each other pool (rule, site, latency), and
+        the policy refusing it per cluster."""
+        scale = demand.units * self.growth / self.target
+        cpu = platform.per_unit.cpu_milli / 1000 * scale
+        memory = platform.per_unit.memory_bytes * scale
+        existing = {i.site for i in platform.instances}
+        verdicts = self.rules.refusals(demand, platform)
+        mine: list[Option] = []
+        blocked: list[tuple[str, str, float]] = []
+        for p, pool in enumerate(self.pools):
+            ms = self.model.between(demand.division, pool.site, pool.division, pool.compute_hub)
+            reuse = pool.site in existing
+            if verdicts[pool.name]:
+                blocked.append((verdicts[pool.name], pool.site, ms))
+            elif not reuse and pool.level.rank > platform.min_level.rank:
+                blocked.append(("level", pool.site, ms))
+            elif demand.latency_max_ms is not None and ms > demand.latency_max_ms:
+                blocked.append(("latency", pool.site, ms))
+            else:
+                build = -1 if reuse else self.build(platform, p)
+                mine.append(Option(p, build, ms, cpu, memory))
+        return mine, blocked, {c: v for c, v in verdicts.items() if v}
+
+
+def _with_standbys(planning: PlanningInput) -> tuple[list[Demand], dict[int, int]]:
+    """The demands in name order, then (with `redundancy: site`) a standby twin for each on
+    an MLPS-3 platform; and each twin's primary."""
+    demands = [planning.demands[d] for d in sorted(planning.demands)]
+    twin: dict[int, int] = {}
+    if planning.policy.redundancy == "site":
+        for d, demand in enumerate(list(demands)):
+            if planning.platforms[demand.platform].mlps_level >= SITE_REDUNDANT_MLPS:
+                twin[len(demands)] = d
+                demands.append(dataclasses.replace(demand, name=f"{demand.name}{STANDBY}"))
+    return demands, twin
+
+
 def build_problem(
     fleet: Fleet,
     planning: PlanningInput,
@@ -170,20 +234,11 @@ def build_problem(
     guardrails; pass [] to plan without placement rules."""
     policy = planning.policy
     growth = (1 + policy.growth_per_year) ** policy.horizon_years
-    target = policy.target_utilization
-    model = latency or LatencyModel()
     pools, site_names = pools_of(fleet)
     rules = Rules(fleet, guardrails() if policies is None else policies)
+    maker = _Options(pools, rules, latency or LatencyModel(), growth, policy.target_utilization)
     skus = [planning.skus[k] for k in sorted(planning.skus)]
-    demands = [planning.demands[d] for d in sorted(planning.demands)]
-    twin: dict[int, int] = {}
-    if policy.redundancy == "site":  # a standby at another site for every MLPS-3 demand
-        for d, demand in enumerate(list(demands)):
-            if planning.platforms[demand.platform].mlps_level >= SITE_REDUNDANT_MLPS:
-                twin[len(demands)] = d
-                demands.append(dataclasses.replace(demand, name=f"{demand.name}{STANDBY}"))
-    builds: list[Build] = []
-    build_index: dict[tuple[str, int], int] = {}
+    demands, twin = _with_standbys(planning)
     options: list[list[Option]] = []
     infeasible: dict[int, str] = {}
     refused: dict[int, dict[str, str]] = {}
@@ -191,42 +246,7 @@ def build_problem(
     for d, demand in enumerate(demands):
         platform = planning.platforms[demand.platform]
         sku_allowed.append([not platform.archs or s.arch in platform.archs for s in skus])
-        cpu = demand.units * platform.per_unit.cpu_milli / 1000 * growth / target
-        memory = demand.units * platform.per_unit.memory_bytes * growth / target
-        existing = {i.site for i in platform.instances}
-        verdicts = rules.refusals(demand, platform)
-        refused[d] = {c: v for c, v in verdicts.items() if v}
-        mine: list[Option] = []
-        blocked: list[tuple[str, str, float]] = []  # (rule, site, latency) per pool removed
-        for p, pool in enumerate(pools):
-            ms = model.between(demand.division, pool.site, pool.division, pool.compute_hub)
-            reuse = pool.site in existing
-            level_ok = pool.level.rank <= platform.min_level.rank
-            if verdicts[pool.name]:
-                blocked.append((verdicts[pool.name], pool.site, ms))
-                continue
-            if not reuse and not level_ok:
-                blocked.append(("level", pool.site, ms))
-                continue
-            if demand.latency_max_ms is not None and ms > demand.latency_max_ms:
-                blocked.append(("latency", pool.site, ms))
-                continue
-            if reuse:
-                mine.append(Option(p, -1, ms, cpu, memory))
-                continue
-            key = (platform.name, p)
-            if key not in build_index:
-                build_index[key] = len(builds)
-                builds.append(
-                    Build(
-                        platform.name,
-                        p,
-                        platform.base.cpu_milli / 1000 / target,
-                        platform.base.memory_bytes / target,
-                        platform.build_cost_cny,
-                    )
-                )
-            mine.append(Option(p, build_index[key], ms, cpu, memory))
+        mine, blocked, refused[d] = maker.of(demand, platform)
         if not mine:
             infeasible[d] = _why(demand, platform.min_level, blocked)
         options.append(mine)
@@ -239,12 +259,12 @@ def build_problem(
         skus,
         demands,
         options,
-        builds,
+        maker.builds,
         infeasible,
         policy.domestic_share_min,
         policy.redundancy in ("n+1", "site"),
         growth=growth,
-        target=target,
+        target=policy.target_utilization,
         site_names=site_names,
         sku_allowed=sku_allowed,
         refused=refused,

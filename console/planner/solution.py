@@ -89,7 +89,7 @@ def domestic_cores(problem: Problem, purchases: dict[tuple[int, int], int]) -> t
 
 def violations(problem: Problem, solution: Solution) -> list[str]:
     """What is wrong with a plan: capacity, slots per site, one SKU per cluster, archs,
-    the domestic share, missing builds."""
+    standbys at their primary's site, the domestic share, missing builds."""
     out = []
     cpu, memory, needed = loads(problem, solution.assign)
     if not needed <= solution.builds:
@@ -99,20 +99,7 @@ def violations(problem: Problem, solution: Solution) -> list[str]:
     for p, pool in enumerate(problem.pools):
         bought = {k: n for (pp, k), n in solution.purchases.items() if pp == p and n > 0}
         per_site[pool.site_index] = per_site.get(pool.site_index, 0) + sum(bought.values())
-        if len(bought) > 1:
-            out.append(f"{pool.name}: buys {len(bought)} SKUs")
-        for k in bought:
-            if not allowed[p][k]:
-                out.append(f"{pool.name}: buys {problem.skus[k].name}, an arch not allowed there")
-        spare = 1 if problem.spare and bought else 0
-        have_cpu = pool.free_cpu + sum(problem.sku_cpu(k) * (n - spare) for k, n in bought.items())
-        have_mem = pool.free_memory + sum(
-            problem.sku_memory(k) * (n - spare) for k, n in bought.items()
-        )
-        if cpu[p] > have_cpu * (1 + 1e-9) + 1e-6:
-            out.append(f"{pool.name}: needs {cpu[p]:.1f} cores, has {have_cpu:.1f}")
-        if memory[p] > have_mem * (1 + 1e-9) + 1:
-            out.append(f"{pool.name}: needs {memory[p]:.0f} bytes of memory, has {have_mem:.0f}")
+        out += _pool_violations(problem, p, bought, allowed[p], cpu[p], memory[p])
     for t, d in problem.twin.items():
         if solution.assign[t] >= 0 and solution.assign[d] >= 0:
             here = problem.pools[problem.options[d][solution.assign[d]].pool].site
@@ -120,12 +107,40 @@ def violations(problem: Problem, solution: Solution) -> list[str]:
             if here == there:
                 out.append(f"{problem.demands[t].name}: standby at its primary's site {here}")
     slots = {pool.site_index: pool.slots for pool in problem.pools}
-    for s, n in per_site.items():
-        if n > slots[s]:
-            out.append(f"{problem.site_names[s]}: {n} servers for {slots[s]} slots")
+    out += [
+        f"{problem.site_names[s]}: {n} servers for {slots[s]} slots"
+        for s, n in per_site.items()
+        if n > slots[s]
+    ]
     domestic, total = domestic_cores(problem, solution.purchases)
     if total and domestic < problem.domestic_share * total - 1e-6:
         out.append(f"domestic share {domestic / total:.1%} below {problem.domestic_share:.0%}")
+    return out
+
+
+def _pool_violations(
+    problem: Problem, p: int, bought: dict[int, int], allowed: list[bool], cpu: float,
+    memory: float,
+) -> list[str]:  # fmt: skip
+    """One cluster: one SKU, of an allowed arch, and room for its load with the spare."""
+    pool = problem.pools[p]
+    out = []
+    if len(bought) > 1:
+        out.append(f"{pool.name}: buys {len(bought)} SKUs")
+    out += [
+        f"{pool.name}: buys {problem.skus[k].name}, an arch not allowed there"
+        for k in bought
+        if not allowed[k]
+    ]
+    spare = 1 if problem.spare and bought else 0
+    have_cpu = pool.free_cpu + sum(problem.sku_cpu(k) * (n - spare) for k, n in bought.items())
+    have_mem = pool.free_memory + sum(
+        problem.sku_memory(k) * (n - spare) for k, n in bought.items()
+    )
+    if cpu > have_cpu * (1 + 1e-9) + 1e-6:
+        out.append(f"{pool.name}: needs {cpu:.1f} cores, has {have_cpu:.1f}")
+    if memory > have_mem * (1 + 1e-9) + 1:
+        out.append(f"{pool.name}: needs {memory:.0f} bytes of memory, has {have_mem:.0f}")
     return out
 
 
@@ -149,30 +164,42 @@ def cheapest_purchases(
         if best is None:
             return None
         choice[p] = (best[1], best[2])
+    slots = {pool.site_index: pool.slots for pool in problem.pools}
     while True:
         purchases = {(p, k): n for p, (k, n) in choice.items()}
         used: dict[int, int] = {}
         for p, (_k, n) in choice.items():
             s = problem.pools[p].site_index
             used[s] = used.get(s, 0) + n
-        slots = {pool.site_index: pool.slots for pool in problem.pools}
         if any(n > slots[s] for s, n in used.items()):
             return None
         domestic, total = domestic_cores(problem, purchases)
         if not total or domestic >= problem.domestic_share * total - 1e-6:
             return purchases
-        swaps = []
-        for p, (k, n) in choice.items():
-            if problem.skus[k].domestic:
-                continue
-            cpu, memory = short[p]
-            for j, sku in enumerate(problem.skus):
-                m = problem.servers_for(p, cpu, memory, j)
-                if sku.domestic and ok[p][j] and m <= problem.pools[p].slots:
-                    extra = m * problem.server_cost[p][j] - n * problem.server_cost[p][k]
-                    gain = m * sku.capacity.cpu_milli / 1000
-                    swaps.append((extra / max(gain, 1e-9), p, j, m))
-        if not swaps:
+        swap = _domestic_swap(problem, short, ok, choice)
+        if swap is None:
             return None
-        _ratio, p, j, m = min(swaps)
+        p, j, m = swap
         choice[p] = (j, m)
+
+
+def _domestic_swap(
+    problem: Problem, short: list[tuple[float, float]], ok: list[list[bool]],
+    choice: dict[int, tuple[int, int]],
+) -> tuple[int, int, int] | None:  # fmt: skip
+    """The pool, domestic SKU and servers that add domestic cores at the least extra cost."""
+    swaps = []
+    for p, (k, n) in choice.items():
+        if problem.skus[k].domestic:
+            continue
+        cpu, memory = short[p]
+        for j, sku in enumerate(problem.skus):
+            m = problem.servers_for(p, cpu, memory, j)
+            if sku.domestic and ok[p][j] and m <= problem.pools[p].slots:
+                extra = m * problem.server_cost[p][j] - n * problem.server_cost[p][k]
+                gain = m * sku.capacity.cpu_milli / 1000
+                swaps.append((extra / max(gain, 1e-9), p, j, m))
+    if not swaps:
+        return None
+    _ratio, p, j, m = min(swaps)
+    return p, j, m

@@ -113,6 +113,44 @@ class Verdict:
     reasons: list[str] = field(default_factory=list)
 
 
+ANY_ARCH = frozenset({"x86_64", "aarch64", "loongarch64", "sw_64"})
+
+
+def allowed_archs(problem: Problem, sz: Sizes, assign: list[int]) -> list[set[str] | None]:
+    """Per pool: the archs every platform served there allows (None: any)."""
+    archs: list[set[str] | None] = [None] * len(problem.pools)
+    for d, o in enumerate(assign):
+        if o >= 0 and sz.archs[d]:
+            pool = problem.options[d][o].pool
+            before = archs[pool]
+            archs[pool] = set(sz.archs[d]) & (before if before is not None else set(sz.archs[d]))
+    return archs
+
+
+def planned_loads(
+    problem: Problem, sz: Sizes, assign: list[int]
+) -> tuple[list[float], list[float], set[int]]:
+    """CPU and memory per pool from the raw sizes, with the bases of the builds needed."""
+    cpu = [0.0] * len(problem.pools)
+    memory = [0.0] * len(problem.pools)
+    needed: set[int] = set()
+    for d, o in enumerate(assign):
+        if o < 0:
+            continue
+        option = problem.options[d][o]
+        cpu[option.pool] += sz.demand[d][0]
+        memory[option.pool] += sz.demand[d][1]
+        if option.build >= 0:
+            needed.add(option.build)
+            assert problem.builds[option.build].pool == option.pool
+            assert problem.builds[option.build].platform == problem.demands[d].platform
+    for b in needed:
+        build = problem.builds[b]
+        cpu[build.pool] += sz.base[build.platform][0]
+        memory[build.pool] += sz.base[build.platform][1]
+    return cpu, memory, needed
+
+
 def independent_check(
     problem: Problem,
     sz: Sizes,
@@ -127,31 +165,10 @@ def independent_check(
         verdict.feasible = False
         verdict.reasons.append(reason)
 
-    cpu = [0.0] * len(problem.pools)
-    memory = [0.0] * len(problem.pools)
-    needed: set[int] = set()
-    archs: list[set[str] | None] = [None] * len(problem.pools)  # None: any arch
-    for d, o in enumerate(assign):
-        if o < 0:
-            continue
-        option = problem.options[d][o]
-        if sz.archs[d]:
-            allowed = archs[option.pool]
-            archs[option.pool] = set(sz.archs[d]) & (
-                allowed if allowed is not None else set(sz.archs[d])
-            )
-        cpu[option.pool] += sz.demand[d][0]
-        memory[option.pool] += sz.demand[d][1]
-        if option.build >= 0:
-            needed.add(option.build)
-            assert problem.builds[option.build].pool == option.pool
-            assert problem.builds[option.build].platform == problem.demands[d].platform
+    cpu, memory, needed = planned_loads(problem, sz, assign)
+    archs = allowed_archs(problem, sz, assign)
     if not needed <= builds:
         fail("missing build")
-    for b in needed:
-        build = problem.builds[b]
-        cpu[build.pool] += sz.base[build.platform][0]
-        memory[build.pool] += sz.base[build.platform][1]
     domestic = total = 0.0
     for s, site in enumerate(problem.pools):
         bought = [(key[1], n) for key, n in purchases.items() if key[0] == s and n > 0]
@@ -159,10 +176,10 @@ def independent_check(
             fail(f"site {s}: two SKUs")
         if sum(n for _k, n in bought) > site.slots:
             fail(f"site {s}: slots")
-        for k, _n in bought:
-            allowed_here = archs[s]
-            if allowed_here is not None and problem.skus[k].arch not in allowed_here:
-                fail(f"site {s}: arch {problem.skus[k].arch}")
+        here = archs[s]
+        allowed = ANY_ARCH if here is None else here
+        for arch in {problem.skus[k].arch for k, _n in bought} - allowed:
+            fail(f"site {s}: arch {arch}")
         have_cpu, have_memory = sz.free[s]
         for k, n in bought:
             working = n - (1 if problem.spare else 0)

@@ -95,6 +95,9 @@ def check_document(raw: RawDocument, sink: ErrorSink) -> Checked:
         return _checked(raw, kind, name, None)
     for path, message in spec.check(name):
         report(path, message)
+    if status is not None:
+        for path, message in spec.check_status(status):
+            report(path, message)
     if report.count:
         return _checked(raw, kind, name, None)
     doc = Document(raw.file, raw.index, kind.name, name, labels, spec, status, raw.source)

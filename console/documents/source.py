@@ -234,6 +234,13 @@ def _composed(file: Path, text: str, sink: ErrorSink) -> Iterator[tuple[int, yam
             what = " ".join(p for p in (err.context, err.problem) if p)
             sink.add(DocumentError(file, index + 1, None, None, None, line, f"bad YAML: {what}"))
             return
+        except yaml.reader.ReaderError as err:
+            line = text.count("\n", 0, err.position) + 1
+            char = err.character
+            shown = f"U+{char:04X}" if isinstance(char, int) else repr(char)
+            what = f"character {shown} is not allowed ({err.reason})"
+            sink.add(DocumentError(file, index + 1, None, None, None, line, f"bad YAML: {what}"))
+            return
         except yaml.YAMLError as err:
             sink.add(DocumentError(file, index + 1, None, None, None, None, f"bad YAML: {err}"))
             return
@@ -338,7 +345,8 @@ class _Plain:
         try:
             return construct(self._constructor, node)
         except (ConstructorError, ValueError) as err:
-            self._report((node, f"bad YAML value {node.value!r}: {err}"))
+            shown = node.value if len(node.value) <= 40 else node.value[:39] + "…"
+            self._report((node, f"bad YAML value {shown!r}: {str(err)[:200]}"))
             return None
 
     def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, object]:

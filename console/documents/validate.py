@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from console.documents.errors import DocumentError, ErrorSink
 from console.documents.fields import show
-from console.documents.kinds import API_VERSION, Document, Kind, known_kinds, lookup
+from console.documents.kinds import API_VERSION, DNS_MAX, Document, Kind, known_kinds, lookup
 from console.documents.messages import describe, error_path, suggest, unknown_field
 from console.documents.source import FieldPath, LineSource, RawDocument, field_name
 
@@ -115,7 +115,11 @@ def _label(body: Mapping[str, object], report: _Reporter) -> None:
     kind, meta = body.get("kind"), body.get("metadata")
     name = meta.get("name") if isinstance(meta, dict) else None
     report.kind = kind if isinstance(kind, str) else None
-    report.name = str(name) if isinstance(name, (str, int)) and not isinstance(name, bool) else None
+    if isinstance(name, (str, int)) and not isinstance(name, bool):
+        text = str(name)
+        report.name = text if len(text) <= DNS_MAX else text[: DNS_MAX - 1] + "…"
+    else:
+        report.name = None
 
 
 def _kind(body: Mapping[str, object], report: _Reporter) -> Kind | None:

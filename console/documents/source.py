@@ -118,7 +118,7 @@ def _compose(file: Path, text: str | None = None) -> list[yaml.Node]:
             text = file.read_text(encoding="utf-8-sig")
         for node in yaml.compose_all(text, Loader=_Loader):
             roots.append(node if node is not None else yaml.ScalarNode(_NULL, ""))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
         pass
     return roots
 

@@ -21,6 +21,7 @@ from prometheus_client import start_http_server
 from console.executor.config import ExecutorConfig
 from console.hub import loops
 from console.hub.api import scope, services, watch
+from console.hub.api.intake import Intake
 from console.hub.api.inventory import InventoryQuery
 from console.hub.api.messages import fleet_summary
 from console.hub.api.plans import PlanApi
@@ -125,6 +126,7 @@ class Hub:
         )
         self.ingest.max_stream_rate = config.max_stream_rate
         self.workloads = WorkloadManager(store, self.inventory, self.fleet, config.policies)
+        self.intake = Intake()  # API documents, read on their own threads
         self.watchers = Watchers(
             self.inventory, lambda: fleet_summary(self.inventory, self.fleet, self.pacer)
         )
@@ -185,7 +187,7 @@ class Hub:
             return []
         denied = self.metrics.denied
         self.guard = Guard(self.credentials, self.record, lambda r: denied.labels(r).inc())
-        scope.install(self.guard, self.inventory, self.workloads)
+        scope.install(self.guard, self.inventory, self.workloads, self.intake)
         return [self.guard]
 
     def _servicers(self) -> services.Servicers:
@@ -194,9 +196,9 @@ class Hub:
         query.workloads = self.workloads
         return services.Servicers(
             inventory=query,
-            workloads=WorkloadApi(self.workloads, self.reconciler),
-            plans=PlanApi(self.workloads, self.planner_metrics),
-            policies=PolicyApi(self.workloads),
+            workloads=WorkloadApi(self.workloads, self.reconciler, self.intake),
+            plans=PlanApi(self.workloads, self.planner_metrics, self.intake),
+            policies=PolicyApi(self.workloads, self.intake),
             users=UserApi(self.credentials) if self.credentials is not None else None,
             audit=AuditApi(self.audit) if self.audit is not None else None,
             join=self._join_api(),
@@ -365,6 +367,7 @@ class Hub:
         for task in self._tasks:
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, self.config.shutdown_grace)
+        self.intake.close()
         await self.flusher.flush(full=True)
         await asyncio.to_thread(self.store.prune_events, EVENTS_KEPT)
         if self._httpd is not None:

@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 
 import grpc
 
-from console.documents import LoadError, load_text
 from console.documents.planning import PlanningInputError, planning_input
+from console.hub.api import limits
 from console.hub.api.answers import found
+from console.hub.api.intake import InputRefused, Intake
 from console.hub.api.messages import plan_result_message, progress_message
 from console.hub.collectors import PlannerMetrics
 from console.hub.control.workloads import WorkloadManager
@@ -23,7 +24,7 @@ from console.planner.report import make_plan
 from tongchou.v1 import plans_pb2, plans_pb2_grpc
 
 MAX_TIME_LIMIT = 600.0
-MAX_DOCUMENT = 4 * 1024 * 1024
+MAX_DOCUMENT = limits.MAX_PLAN_BYTES
 KEPT = 50
 """Finished plans the hub keeps for ListPlans/GetPlan (in memory: a plan can be run again)."""
 
@@ -31,9 +32,15 @@ KEPT = 50
 class PlanApi(plans_pb2_grpc.PlanServiceServicer):
     """Runs the solver on a worker thread; the event loop keeps serving meanwhile."""
 
-    def __init__(self, workloads: WorkloadManager, metrics: PlannerMetrics | None = None) -> None:
+    def __init__(
+        self,
+        workloads: WorkloadManager,
+        metrics: PlannerMetrics | None = None,
+        intake: Intake | None = None,
+    ) -> None:
         self.workloads = workloads  # for the fleet documents and the live inventory
         self.metrics = metrics
+        self.intake = intake or Intake()
         self.plans: deque[plans_pb2.PlanResult] = deque(maxlen=KEPT)
         self._next_id = 1
 
@@ -48,8 +55,14 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
         )
         known = {"Division": set(fleet.divisions), "Site": set(fleet.sites)}
         try:
-            planning = planning_input(load_text(request.yaml, "submitted documents", known=known))
-        except (LoadError, PlanningInputError) as err:
+            documents = await self.intake.read(
+                request.yaml, limits.SUBMITTED_PLAN, max_bytes=MAX_DOCUMENT, known=known
+            )
+            planning = planning_input(documents)
+        except InputRefused as err:
+            await context.abort(err.code, err.message)
+            return
+        except PlanningInputError as err:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
             return
         loop = asyncio.get_running_loop()

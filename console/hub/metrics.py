@@ -28,6 +28,7 @@ DENIAL_REASONS = (
     "permission",
     "revoked",
     "scope",
+    "claim_mismatch",
 )
 """Why a call was refused: the `reason` label of `tongchou_hub_denied`."""
 
@@ -89,6 +90,11 @@ class HubMetrics:
             "tongchou_hub_denied",
             "Calls refused for their identity or permissions, by reason.",
             ["reason"],
+            registry=r,
+        )
+        self.capacity_jumps = Counter(
+            "tongchou_hub_capacity_jumps",
+            "Node reports whose cpu or memory jumped beyond the threshold (docs/hub.md).",
             registry=r,
         )
         self._security(r)

@@ -9,7 +9,7 @@ import logging
 import os
 import time
 from collections.abc import Coroutine
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -39,6 +39,7 @@ from console.hub.collectors import (
 )
 from console.hub.control.clusters import ClusterView
 from console.hub.control.workloads import WorkloadManager
+from console.hub.fleet.claims import Claims
 from console.hub.fleet.flusher import Flusher
 from console.hub.fleet.ingest import AgentIngest
 from console.hub.fleet.inventory import Inventory
@@ -125,6 +126,8 @@ class Hub:
             max_report_bytes=config.max_report_bytes,
         )
         self.ingest.max_stream_rate = config.max_stream_rate
+        self.ingest.claims = Claims(lambda: self.fleet)
+        self.ingest.refused_claim = self._refused_claim
         self.workloads = WorkloadManager(store, self.inventory, self.fleet, config.policies)
         self.intake = Intake()  # API documents, read on their own threads
         self.watchers = Watchers(
@@ -314,6 +317,10 @@ class Hub:
         except PkiError as err:
             raise RuntimeError(str(err)) from None
         return JoinApi(ca, self.credentials, self.record, node_cert_days=self.config.node_cert_days)
+
+    def _refused_claim(self, node: str, peer: str, why: str) -> None:
+        entry = AuditEntry(f"node:{node}", "report", "AgentService/Connect", "denied")
+        self.record(replace(entry, detail=f"{why} (from {peer})"))
 
     def record(self, entry: AuditEntry) -> None:
         """Appends to the audit log (when the store has one); a failed write is logged loudly."""

@@ -5,19 +5,20 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
 from google.protobuf.message import DecodeError
 
 from console.hub.fleet import validate
+from console.hub.fleet.claims import Claims
 from console.hub.fleet.flusher import Flusher
 from console.hub.fleet.inventory import Inventory, NodeEntry
 from console.hub.fleet.pacing import Pacer
 from console.hub.fleet.validate import ReportRejected
 from console.hub.metrics import HubMetrics
-from console.model.inventory import NodeState
+from console.model.inventory import Event, NodeState
 from console.security.binding import NodeBinding
 from console.security.ratelimit import TokenBucket
 from tongchou.v1 import agent_pb2
@@ -54,6 +55,8 @@ class AgentIngest:
         self.draining = False
         self.binding: NodeBinding | None = None  # set when the hub runs mutual TLS
         self.max_stream_rate = 25.0  # reports/s on one stream (an agent's floor is 50 ms)
+        self.claims: Claims | None = None  # where declared nodes are, from the fleet documents
+        self.refused_claim: Callable[[str, str, str], None] = lambda _node, _peer, _why: None
         self._streams = itertools.count(1)
 
     def handler(self) -> grpc.GenericRpcHandler:
@@ -89,6 +92,8 @@ class AgentIngest:
                     message = f"node {report.identity.node} now reports on a newer stream"
                     raise _Refused(grpc.StatusCode.ALREADY_EXISTS, message)
                 now = time.time()
+                if owner is None or owner.report.capacity != report.capacity:
+                    self._capacity(report, owner, now)
                 if owner is None or owner.report.identity != report.identity:
                     await self._register(report, owner, now)
                 self.inventory.accept(report, stream, now, self.pacer.interval)
@@ -123,7 +128,26 @@ class AgentIngest:
                 self.metrics.denied.labels(denial.reason).inc()
                 log.warning("refused stream from %s: %s", peer, denial.message)
                 raise _Refused(grpc.StatusCode.PERMISSION_DENIED, denial.message)
+        if first is None and self.claims is not None:
+            wrong = self.claims.contradiction(report.identity)
+            if wrong is not None:
+                self.metrics.denied.labels("claim_mismatch").inc()
+                log.warning("refused stream from %s: %s", peer, wrong)
+                self.refused_claim(report.identity.node, peer, wrong)
+                raise _Refused(grpc.StatusCode.PERMISSION_DENIED, wrong)
         return report
+
+    def _capacity(self, report: agent_pb2.NodeReport, owner: NodeEntry | None, now: float) -> None:
+        """A capacity jump beyond the documented threshold is an event an operator sees."""
+        if self.claims is None:
+            return
+        node = report.identity.node
+        before = owner.report.capacity if owner is not None else None
+        jump = self.claims.jump(node, before, report.capacity)
+        if jump is not None:
+            self.metrics.capacity_jumps.inc()
+            log.warning("%s", jump)
+            self.inventory.record(Event(now, "capacity", node, jump))
 
     async def _register(
         self, report: agent_pb2.NodeReport, owner: NodeEntry | None, now: float

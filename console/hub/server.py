@@ -9,7 +9,7 @@ import logging
 import os
 import time
 from collections.abc import Coroutine
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -41,6 +41,7 @@ from console.hub.control.clusters import ClusterView
 from console.hub.control.workloads import WorkloadManager
 from console.hub.fleet.claims import Claims
 from console.hub.fleet.flusher import Flusher
+from console.hub.fleet.hygiene import Hygiene, NodeRates, PeerStreams
 from console.hub.fleet.ingest import AgentIngest
 from console.hub.fleet.inventory import Inventory
 from console.hub.fleet.pacing import Pacer
@@ -89,6 +90,7 @@ class HubConfig:
     token_listen: str = ""  # TLS without client certificates: join and bearer tokens
     node_cert_days: float = 90.0
     max_stream_rate: float = 25.0  # reports/s one agent stream may send (burst twice that)
+    hygiene: Hygiene = field(default_factory=Hygiene)  # connection limits (docs/hub.md)
     # The Kubernetes executor and failover; None (or no cluster with a kubeContext): off.
     executor: ExecutorConfig | None = None
 
@@ -127,6 +129,9 @@ class Hub:
         )
         self.ingest.max_stream_rate = config.max_stream_rate
         self.ingest.claims = Claims(lambda: self.fleet)
+        self.ingest.hygiene = config.hygiene
+        self.ingest.peers = PeerStreams(config.hygiene.max_streams_per_peer)
+        self.ingest.node_rates = NodeRates(config.hygiene.max_node_rate)
         self.ingest.refused_claim = self._refused_claim
         self.workloads = WorkloadManager(store, self.inventory, self.fleet, config.policies)
         self.intake = Intake()  # API documents, read on their own threads
@@ -158,7 +163,9 @@ class Hub:
         interceptors = self._guard()
         executor = self._executor()
         servicers = self._servicers()
-        server = services.main_server(servicers, self.health, interceptors)
+        options = self.config.hygiene.server_options()
+        self.metrics.max_connections.set(dict(options)["grpc.max_allowed_incoming_connections"])
+        server = services.main_server(servicers, self.health, interceptors, options)
         self.port = self._bind(server)
         await server.start()
         self._server = server

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import time
@@ -14,6 +15,7 @@ from google.protobuf.message import DecodeError
 from console.hub.fleet import validate
 from console.hub.fleet.claims import Claims
 from console.hub.fleet.flusher import Flusher
+from console.hub.fleet.hygiene import Hygiene, NodeRates, PeerStreams, peer_host
 from console.hub.fleet.inventory import Inventory, NodeEntry
 from console.hub.fleet.pacing import Pacer
 from console.hub.fleet.validate import ReportRejected
@@ -56,6 +58,9 @@ class AgentIngest:
         self.binding: NodeBinding | None = None  # set when the hub runs mutual TLS
         self.max_stream_rate = 25.0  # reports/s on one stream (an agent's floor is 50 ms)
         self.claims: Claims | None = None  # where declared nodes are, from the fleet documents
+        self.hygiene = Hygiene()
+        self.peers = PeerStreams(self.hygiene.max_streams_per_peer)
+        self.node_rates = NodeRates(self.hygiene.max_node_rate)
         self.refused_claim: Callable[[str, str, str], None] = lambda _node, _peer, _why: None
         self._streams = itertools.count(1)
 
@@ -71,11 +76,22 @@ class AgentIngest:
     ) -> AsyncIterator[bytes]:
         stream = next(self._streams)
         peer = context.peer()
+        host = peer_host(peer)
         first: agent_pb2.NodeReport | None = None
+        if not self.peers.admit(host):
+            self.metrics.rejected.labels("peer_streams").inc()
+            message = f"more than {self.peers.cap} agent streams from {host}"
+            log.warning("refused stream: %s", message)
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
         self.metrics.streams.inc()
         bucket = TokenBucket(self.max_stream_rate, 2 * self.max_stream_rate)
+        incoming = aiter(requests)
         try:
-            async for raw in requests:
+            while True:
+                try:
+                    raw = await self._next(incoming, first is None)
+                except StopAsyncIteration:
+                    break
                 started = time.perf_counter()
                 self.metrics.reports.inc()
                 if not bucket.take(time.monotonic()):
@@ -105,6 +121,19 @@ class AgentIngest:
             await context.abort(refused.code, refused.message)
         finally:
             self.metrics.streams.dec()
+            self.peers.release(host)
+
+    async def _next(self, incoming: AsyncIterator[bytes], first: bool) -> bytes:
+        """The stream's next report; the first must come within the first-report timeout."""
+        if not first:
+            return await anext(incoming)
+        seconds = self.hygiene.first_report_seconds
+        try:
+            return await asyncio.wait_for(anext(incoming), seconds)
+        except TimeoutError:
+            self.metrics.rejected.labels("no_first_report").inc()
+            message = f"no report within {seconds:g} s of opening the stream"
+            raise _Refused(grpc.StatusCode.DEADLINE_EXCEEDED, message) from None
 
     def _admit(
         self,
@@ -135,6 +164,14 @@ class AgentIngest:
                 log.warning("refused stream from %s: %s", peer, wrong)
                 self.refused_claim(report.identity.node, peer, wrong)
                 raise _Refused(grpc.StatusCode.PERMISSION_DENIED, wrong)
+        if not self.node_rates.take(report.identity.node, time.monotonic()):
+            self.metrics.rejected.labels("node_rate_limited").inc()
+            message = (
+                f"more than {self.node_rates.rate:g} reports/s from node "
+                f"{report.identity.node} over all its streams"
+            )
+            log.warning("refused stream from %s: %s", peer, message)
+            raise _Refused(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
         return report
 
     def _capacity(self, report: agent_pb2.NodeReport, owner: NodeEntry | None, now: float) -> None:

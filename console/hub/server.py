@@ -27,6 +27,7 @@ from console.hub.api.messages import fleet_summary
 from console.hub.api.plans import PlanApi
 from console.hub.api.policies import PolicyApi
 from console.hub.api.services import SERVICES
+from console.hub.api.solver import Solver
 from console.hub.api.watch import Watchers
 from console.hub.api.workloads import WorkloadApi
 from console.hub.collectors import (
@@ -135,6 +136,7 @@ class Hub:
         self.ingest.refused_claim = self._refused_claim
         self.workloads = WorkloadManager(store, self.inventory, self.fleet, config.policies)
         self.intake = Intake()  # API documents, read on their own threads
+        self.solver = Solver()  # plans, solved in processes of their own
         self.watchers = Watchers(
             self.inventory, lambda: fleet_summary(self.inventory, self.fleet, self.pacer)
         )
@@ -207,7 +209,7 @@ class Hub:
         return services.Servicers(
             inventory=query,
             workloads=WorkloadApi(self.workloads, self.reconciler, self.intake),
-            plans=PlanApi(self.workloads, self.planner_metrics, self.intake),
+            plans=PlanApi(self.workloads, self.planner_metrics, self.intake, self.solver),
             policies=PolicyApi(self.workloads, self.intake),
             users=UserApi(self.credentials) if self.credentials is not None else None,
             audit=AuditApi(self.audit) if self.audit is not None else None,
@@ -382,6 +384,7 @@ class Hub:
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, self.config.shutdown_grace)
         self.intake.close()
+        self.solver.close()
         await self.flusher.flush(full=True)
         await asyncio.to_thread(self.store.prune_events, EVENTS_KEPT)
         if self._httpd is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -14,13 +14,12 @@ from console.hub.api import limits
 from console.hub.api.answers import found
 from console.hub.api.intake import InputRefused, Intake
 from console.hub.api.messages import plan_result_message, progress_message
+from console.hub.api.solver import Solver, SolverFailed
 from console.hub.collectors import PlannerMetrics
 from console.hub.control.workloads import WorkloadManager
 from console.hub.fleet.view import live_fleet
-from console.planner.greedy import greedy
-from console.planner.milp import Progress, solve
-from console.planner.problem import build_problem
-from console.planner.report import make_plan
+from console.planner.milp import Progress
+from console.planner.report import Plan
 from tongchou.v1 import plans_pb2, plans_pb2_grpc
 
 MAX_TIME_LIMIT = 600.0
@@ -30,17 +29,20 @@ KEPT = 50
 
 
 class PlanApi(plans_pb2_grpc.PlanServiceServicer):
-    """Runs the solver on a worker thread; the event loop keeps serving meanwhile."""
+    """Runs the solver in a process of its own (at most two at a time), stopped when the
+    caller goes away; the event loop keeps serving meanwhile."""
 
     def __init__(
         self,
         workloads: WorkloadManager,
         metrics: PlannerMetrics | None = None,
         intake: Intake | None = None,
+        solver: Solver | None = None,
     ) -> None:
         self.workloads = workloads  # for the fleet documents and the live inventory
         self.metrics = metrics
         self.intake = intake or Intake()
+        self.solver = solver or Solver()
         self.plans: deque[plans_pb2.PlanResult] = deque(maxlen=KEPT)
         self._next_id = 1
 
@@ -65,34 +67,26 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
         except PlanningInputError as err:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
             return
-        loop = asyncio.get_running_loop()
-        events: asyncio.Queue[plans_pb2.PlanEvent | None] = asyncio.Queue()
-
-        def progress(p: Progress) -> None:
-            loop.call_soon_threadsafe(events.put_nowait, progress_message(p))
-
-        def work() -> plans_pb2.PlanEvent:
-            problem = build_problem(fleet, planning)
-            baseline = greedy(problem)
-            outcome = solve(problem, baseline, time_limit=limit, gap=gap, progress=progress)
-            plan = make_plan(problem, outcome, baseline)
-            if self.metrics is not None:
-                self.metrics.succeeded(
-                    time.perf_counter() - started, plan.cost.total, plan.counterfactual, time.time()
-                )
-            return plans_pb2.PlanEvent(result=plan_result_message(plan))
-
         started = time.perf_counter()
-        task = asyncio.create_task(asyncio.to_thread(work), name="hub-plan-solver")
-        task.add_done_callback(lambda _t: loop.call_soon(events.put_nowait, None))
-        while (event := await events.get()) is not None:
-            yield event
+        plan: Plan | None = None
         try:
-            event = await task
-        except Exception:
+            async with contextlib.aclosing(self.solver.run(fleet, planning, limit, gap)) as run:
+                async for item in run:
+                    if isinstance(item, Progress):
+                        yield progress_message(item)
+                    else:
+                        plan = item
+        except SolverFailed as err:
             if self.metrics is not None:
                 self.metrics.failed(time.perf_counter() - started)
-            raise
+            await context.abort(grpc.StatusCode.INTERNAL, str(err))
+            return
+        assert plan is not None
+        if self.metrics is not None:
+            self.metrics.succeeded(
+                time.perf_counter() - started, plan.cost.total, plan.counterfactual, time.time()
+            )
+        event = plans_pb2.PlanEvent(result=plan_result_message(plan))
         yield self._keep(event)
 
     def _keep(self, event: plans_pb2.PlanEvent) -> plans_pb2.PlanEvent:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +24,7 @@ from console.simulate.nodes import sim_node
 from console.simulate.runner import Simulator
 from console.store import SqliteStore
 from console.store.credentials import User
+from tongchou.v1 import security_pb2, security_pb2_grpc
 
 from .corpus import CORPUS, laughs
 
@@ -235,3 +237,32 @@ async def test_a_full_disk_leaves_memory_as_it_was(api: Api, probe: Simulator) -
     assert "full" in details
     assert {w.name for w in await op.workloads()} == {"kept"}
     assert probe.stats.failures == 0
+
+
+async def test_audit_verification_runs_off_the_event_loop(api: Api) -> None:
+    """VerifyAudit reads the whole chain: on a worker thread, never the loop's."""
+    audit = api.hub.audit
+    assert audit is not None
+    threads: list[str] = []
+    verify = audit.verify
+
+    def spy() -> Any:
+        threads.append(threading.current_thread().name)
+        return verify()
+
+    audit.verify = spy  # type: ignore[method-assign]
+    api.tokens["auditor"] = api.hub.credentials.add_user(  # type: ignore[union-attr]
+        User("auditor", ("auditor",), "")
+    )
+    channel = grpc.aio.secure_channel(
+        f"127.0.0.1:{api.hub.token_port}",
+        grpc.composite_channel_credentials(
+            grpc.ssl_channel_credentials(api.ca.cert_pem),
+            grpc.access_token_call_credentials(api.tokens["auditor"]),
+        ),
+    )
+    async with channel:
+        stub = security_pb2_grpc.AuditServiceStub(channel)
+        answer = await stub.VerifyAudit(security_pb2.VerifyAuditRequest(), timeout=CALL_SECONDS)
+    assert answer.ok
+    assert threads and threads[0] != threading.main_thread().name

@@ -1,7 +1,8 @@
 """A probe agent's ack latency (p50/p99/max) on a real hub while the hub is abused in turn.
 
 Each abuse runs for a window while probe agents (simulated, each on its own gRPC stream)
-report every second; the figures are the time from a report written to its ack read. The
+report every second; the figures are the time from a report written to its ack read. A new
+node joins every second meanwhile; `1st ack` is the slowest first acknowledgement of one. The
 abuses: alias bombs sent to CheckPolicies, SubmitWorkload and RunPlan; a poison workload
 (16Ei of memory) submitted again and again; seven concurrent plans; thousands of idle TCP
 connections; streams that never send a report; and a reconnect flood (a new connection and
@@ -175,6 +176,30 @@ ABUSES: dict[str, Abuse | None] = {
 }
 
 
+async def newcomers(hub: HubUnderTest, stop: asyncio.Event, out: list[float]) -> None:
+    """A new node joins every second: the time from its first report to its ack (the hub
+    acknowledges a registration only once it is written to the store)."""
+    fleet_nodes = probes(200, f"new-{time.monotonic_ns()}")
+    for node in fleet_nodes:
+        if stop.is_set():
+            return
+        async with grpc.aio.insecure_channel(hub.address) as channel:
+            connect: Any = channel.stream_stream(
+                CONNECT,
+                request_serializer=None,
+                response_deserializer=agent_pb2.ReportAck.FromString,
+            )
+            call = connect()
+            started = time.monotonic()
+            with contextlib.suppress(grpc.aio.AioRpcError, asyncio.InvalidStateError):
+                await call.write(node.report())
+                await asyncio.wait_for(call.read(), 120)
+                out.append(time.monotonic() - started)
+            call.cancel()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+
+
 async def _run(abuse: Abuse, hub: HubUnderTest, stop: asyncio.Event) -> None:
     await abuse(hub, stop)
 
@@ -194,20 +219,26 @@ async def measure(hub: HubUnderTest, names: list[str], window: float, count: int
         sim.stats.latencies.clear()
         sim.stats.keep_latencies = True
         acks0 = sim.stats.acks
+        joined: list[float] = []
+        joining = asyncio.create_task(newcomers(hub, stop, joined), name="bench-newcomers")
         await asyncio.sleep(window)
         lat = sorted(sim.stats.latencies)
         sim.stats.keep_latencies = False
         acks = sim.stats.acks - acks0
         stop.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(joining, 130)
         if task is not None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(task, 90)
         p50, p99 = quantile(lat, 0.5), quantile(lat, 0.99)
         worst = lat[-1] if lat else float("nan")
         rss = hub.process.memory_info().rss / 2**20
+        first = max(joined) if joined else float("nan")
         rows.append(
             f"{name:<22} {acks:>6} {acks / window:>7.1f} {p50 * 1000:>9.1f} "
-            f"{p99 * 1000:>9.1f} {worst * 1000:>9.1f} {rss:>8,.0f}"
+            f"{p99 * 1000:>9.1f} {worst * 1000:>9.1f} {len(joined):>4} {first * 1000:>9.1f} "
+            f"{rss:>8,.0f}"
         )
         print(rows[-1], flush=True)
         await asyncio.sleep(2.0)  # the hub settles before the next abuse
@@ -230,7 +261,7 @@ def main() -> None:
     try:
         print(
             f"{'abuse':<22} {'acks':>6} {'acks/s':>7} {'p50 ms':>9} {'p99 ms':>9} "
-            f"{'max ms':>9} {'rss MiB':>8}"
+            f"{'max ms':>9} {'new':>4} {'1st ack':>9} {'rss MiB':>8}"
         )
         asyncio.run(measure(hub, names, args.window, args.probes))
     finally:

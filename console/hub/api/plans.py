@@ -52,13 +52,12 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
         context: grpc.aio.ServicerContext[plans_pb2.RunPlanRequest, plans_pb2.PlanEvent],
     ) -> AsyncIterator[plans_pb2.PlanEvent]:
         limit, gap = await _limits(request, context)
-        fleet = live_fleet(
-            self.workloads.documents, self.workloads.inventory, usage_as_allocated=True
-        )
-        known = {"Division": set(fleet.divisions), "Site": set(fleet.sites)}
         try:
             documents = await self.intake.read(
-                request.yaml, limits.SUBMITTED_PLAN, max_bytes=MAX_DOCUMENT, known=known
+                request.yaml,
+                limits.SUBMITTED_PLAN,
+                max_bytes=MAX_DOCUMENT,
+                known=self.workloads.known(planning=True),
             )
             planning = planning_input(documents)
         except InputRefused as err:
@@ -67,6 +66,9 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
         except PlanningInputError as err:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
             return
+        fleet = live_fleet(
+            self.workloads.documents, self.workloads.inventory, usage_as_allocated=True
+        )
         started = time.perf_counter()
         plan: Plan | None = None
         try:

@@ -137,7 +137,7 @@ class WorkloadManager:
 
     def known(self, *, planning: bool = False) -> dict[str, Collection[str]]:
         """The names submitted documents may refer to: the live divisions (and sites)."""
-        fleet = live_fleet(self.documents, self.inventory, usage_as_allocated=planning)
+        fleet = live_fleet(self.documents, self.inventory, with_nodes=False)
         if planning:
             return {"Division": set(fleet.divisions), "Site": set(fleet.sites)}
         return {"Division": set(fleet.divisions)}

@@ -27,7 +27,6 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
-_FLOAT = "tag:yaml.org,2002:float"
 # YAML 1.2 reads 1e308 and 2E-3 as numbers; PyYAML's YAML 1.1 rules want a dot ("1.0e308").
 _FLOAT12 = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
 
@@ -46,10 +45,11 @@ class Limits:
 
 
 FILE_LIMITS = Limits()
-"""Files named on the command line (the sample province is about 120 KiB, 40,000 values)."""
+"""Files named on the command line (the whole sample province is about 120 KiB)."""
 
 TEXT_LIMITS = Limits(max_bytes=4 * 2**20, max_values=200_000)
 """Documents sent to the hub's API."""
+
 FieldPath = tuple[str | int, ...]
 """A field path: mapping keys and sequence indexes, e.g. ("spec", "capacity", "cpu")."""
 

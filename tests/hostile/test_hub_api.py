@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -266,3 +267,34 @@ async def test_audit_verification_runs_off_the_event_loop(api: Api) -> None:
         answer = await stub.VerifyAudit(security_pb2.VerifyAuditRequest(), timeout=CALL_SECONDS)
     assert answer.ok
     assert threads and threads[0] != threading.main_thread().name
+
+
+async def test_a_frozen_store_answers_unavailable_and_the_hub_keeps_serving(
+    api: Api, probe: Simulator
+) -> None:
+    op = api.client("province-op")
+    await op.submit_workload(workload("kept", '"440100"'))
+    store = api.hub.store
+    assert isinstance(store, SqliteStore)
+    api.hub.workloads.store_seconds = 1.0
+    frozen = threading.Event()
+
+    def freeze() -> None:
+        with store._lock:
+            frozen.set()
+            time.sleep(4)
+
+    holder = threading.Thread(target=freeze, name="frozen-disk")
+    holder.start()
+    frozen.wait(10)
+    try:
+        acks = probe.stats.acks
+        code, details = await code_of(op.submit_workload(workload("late", '"440100"')))
+        assert code == grpc.StatusCode.UNAVAILABLE, details
+        assert "did not answer within 1 s" in details
+        code, _ = await code_of(op.delete_workload("kept"))
+        assert code == grpc.StatusCode.UNAVAILABLE
+        assert {w.name for w in await op.workloads()} == {"kept"}  # reads carry on
+        assert probe.stats.acks > acks  # and so does ingest
+    finally:
+        holder.join()

@@ -28,6 +28,9 @@ from console.store.base import InventoryStore, StoredWorkload
 
 _T = TypeVar("_T")
 
+STORE_SECONDS = 10.0
+"""How long a submit or delete waits for the store before answering UNAVAILABLE."""
+
 log = logging.getLogger("tongchou.hub.workloads")
 
 
@@ -119,6 +122,7 @@ class WorkloadManager:
         self._seen_generation = -1
         # Clusters failover has taken out of service → why; they take no replicas.
         self.unavailable: dict[str, str] = {}
+        self.store_seconds = STORE_SECONDS  # a submit or delete waits this long for the store
 
     def load(self) -> None:
         """Reads the stored workloads back (after a restart)."""
@@ -213,10 +217,16 @@ class WorkloadManager:
             self.inventory.record(Event(time.time(), "deleted", name, "workload deleted"))
         return True
 
-    @staticmethod
-    async def _durably(write: Callable[[_T], object], value: _T) -> None:
+    async def _durably(self, write: Callable[[_T], object], value: _T) -> None:
+        """`write(value)` on a worker thread, within `store_seconds`: a frozen disk is
+        StoreUnavailable too (should the write land later, memory lags the store, never
+        leads it, and a retry of the same change is harmless)."""
         try:
-            await asyncio.to_thread(write, value)
+            await asyncio.wait_for(asyncio.to_thread(write, value), self.store_seconds)
+        except TimeoutError:
+            raise StoreUnavailable(
+                f"the store did not answer within {self.store_seconds:g} s"
+            ) from None
         except Exception as err:  # the store's own errors: sqlite3, psycopg, OSError
             raise StoreUnavailable(f"the store did not take the change ({err})") from err
 

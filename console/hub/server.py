@@ -42,7 +42,7 @@ from console.hub.control.clusters import ClusterView
 from console.hub.control.workloads import WorkloadManager
 from console.hub.fleet.claims import Claims
 from console.hub.fleet.flusher import Flusher
-from console.hub.fleet.hygiene import Hygiene, NodeRates, PeerStreams
+from console.hub.fleet.hygiene import Hygiene
 from console.hub.fleet.ingest import AgentIngest
 from console.hub.fleet.inventory import Inventory
 from console.hub.fleet.pacing import Pacer
@@ -129,11 +129,7 @@ class Hub:
             max_report_bytes=config.max_report_bytes,
         )
         self.ingest.max_stream_rate = config.max_stream_rate
-        self.ingest.claims = Claims(lambda: self.fleet)
-        self.ingest.hygiene = config.hygiene
-        self.ingest.peers = PeerStreams(config.hygiene.max_streams_per_peer)
-        self.ingest.node_rates = NodeRates(config.hygiene.max_node_rate)
-        self.ingest.refused_claim = self._refused_claim
+        self.ingest.guard_claims(config.hygiene, Claims(lambda: self.fleet), self._refused_claim)
         self.workloads = WorkloadManager(store, self.inventory, self.fleet, config.policies)
         self.intake = Intake()  # API documents, read on their own threads
         self.solver = Solver()  # plans, solved in processes of their own

@@ -93,10 +93,12 @@ async def test_agent_streams_per_peer_are_capped(hub_with: HubFactory, fleet: Fl
         hub_with(Hygiene(max_streams_per_peer=3)) as hub,
         grpc.aio.insecure_channel(f"127.0.0.1:{hub.port}") as channel,
     ):
-        calls = [stream(channel) for _ in range(4)]
-        for i, call in enumerate(calls[:3]):
-            await call.write(report(fleet, i))
-            await call.read()
+        calls = []
+        for i in range(3):  # one at a time: each is admitted before the next opens
+            calls.append(stream(channel))
+            await calls[i].write(report(fleet, i))
+            await calls[i].read()
+        calls.append(stream(channel))
         with contextlib.suppress(grpc.aio.AioRpcError, asyncio.InvalidStateError):
             await calls[3].write(report(fleet, 3))
         assert await asyncio.wait_for(calls[3].code(), 30) == grpc.StatusCode.RESOURCE_EXHAUSTED

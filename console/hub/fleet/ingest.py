@@ -64,6 +64,17 @@ class AgentIngest:
         self.refused_claim: Callable[[str, str, str], None] = lambda _node, _peer, _why: None
         self._streams = itertools.count(1)
 
+    def guard_claims(
+        self, hygiene: Hygiene, claims: Claims, refused: Callable[[str, str, str], None]
+    ) -> None:
+        """Takes the connection limits, and where declared nodes are (`refused` hears of a
+        report that contradicts it: node, peer, why)."""
+        self.hygiene = hygiene
+        self.peers = PeerStreams(hygiene.max_streams_per_peer)
+        self.node_rates = NodeRates(hygiene.max_node_rate)
+        self.claims = claims
+        self.refused_claim = refused
+
     def handler(self) -> grpc.GenericRpcHandler:
         """A generic handler taking raw bytes, so size is checked before parsing."""
         method: grpc.RpcMethodHandler[Any, Any] = grpc.stream_stream_rpc_method_handler(

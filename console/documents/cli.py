@@ -8,7 +8,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from console.documents.errors import LoadError
+from console.documents.codes import ENV_ALLOW
+from console.documents.errors import DocumentError, LoadError
 from console.documents.fleet import build_fleet
 from console.documents.loader import load_documents
 from console.documents.planning import PlanningInputError, planning_input
@@ -17,15 +18,27 @@ from console.documents.planning import PlanningInputError, planning_input
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", type=Path, nargs="+", help="YAML files or folders of them")
     parser.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--allow-new-codes",
+        action="store_true",
+        help="accept well-formed division codes missing from the national GB/T 2260 table "
+        f"(divisions created since it was built; also {ENV_ALLOW}=1)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        documents = load_documents(args.paths)
+        documents = load_documents(args.paths, allow_new_codes=args.allow_new_codes)
         fleet = build_fleet(documents)
         planning_input(documents)  # cross-document rules of the planning kinds
     except (LoadError, PlanningInputError) as err:
-        print(err, file=sys.stderr)
+        if args.output == "json":
+            omitted = err.omitted if isinstance(err, LoadError) else 0
+            errors = [error_json(e) for e in err.errors]
+            out = {"valid": False, "errors": errors, "omitted": omitted}
+            print(json.dumps(out, ensure_ascii=False, indent=2))
+        else:
+            print(err, file=sys.stderr)
         return 2
     kinds = Counter(doc.kind for doc in documents)
     by_kind = dict(sorted(kinds.items()))
@@ -46,3 +59,16 @@ def run(args: argparse.Namespace) -> int:
             f"{counts['clusters']} clusters, {counts['nodes']} nodes"
         )
     return 0
+
+
+def error_json(error: DocumentError) -> dict[str, object]:
+    """One error as `validate -o json` prints it: every key present, null when unknown."""
+    return {
+        "file": str(error.file),
+        "line": error.line,
+        "document": error.index,
+        "kind": error.kind,
+        "name": error.name,
+        "field": error.field,
+        "message": error.message,
+    }

@@ -74,6 +74,10 @@ class ErrorSink:
     def __bool__(self) -> bool:
         return bool(self._errors)
 
+    def has_errors(self, file: Path) -> bool:
+        """True when an error about `file` has been added."""
+        return any(e.file == file for e in self._errors)
+
     def raise_if_any(self, limit: int = MAX_ERRORS) -> None:
         if not self._errors:
             return

@@ -1,15 +1,36 @@
-"""Field types shared by spec models: strict scalars, ranges, quantities and division codes."""
+"""Field types shared by spec models: strict scalars, ranges, quantities and division codes.
+
+Every number that enters through a document has an upper bound, named in the message when
+it is exceeded: a typo or a hostile value must not reach the scheduler's or the planner's
+arithmetic (int64 arrays, a MILP's coefficients).
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, StrictFloat, StrictInt, StrictStr
 from pydantic_core import PydanticCustomError
 
+from console.documents.codes import check_known
 from console.model.quantity import QuantityError, parse_bytes, parse_cpu
-from tongchou.divisions import DivisionCodeError, check_code
+from tongchou.divisions import DivisionCodeError
+
+MAX_CPU_CORES = 65_536
+"""The most cores a quantity may name (a node's capacity, a replica's request)."""
+
+MAX_MEMORY = 64 * 2**40
+"""The most memory a quantity may name: 64Ti."""
+
+MAX_DISK = 2**50
+"""The most disk a quantity may name: 1Pi."""
+
+MAX_GPU = 64
+"""The most GPUs a node may hold."""
+
+_SHOW_MAX = 40
 
 ERROR_TYPE = "tongchou"
 """The pydantic error type of our own checks: its message is shown as is."""
@@ -27,12 +48,20 @@ def show(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        return '"' + value.replace('"', '\\"') + '"'
+        return '"' + _cut(value).replace('"', '\\"') + '"'
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return str(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, int) and abs(value) >= 10**_SHOW_MAX:
+        return f"a {len(str(abs(value)))}-digit number"
+    return _cut(str(value))
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _SHOW_MAX else text[: _SHOW_MAX - 1] + "…"
 
 
 def _fmt(number: float) -> str:
@@ -58,32 +87,54 @@ def _text(value: str) -> str:
     return value.strip()
 
 
-def _code(value: object) -> object:
-    """Division codes may be written unquoted (440106): YAML reads those as integers."""
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        value = str(value)
-    if isinstance(value, str):
-        try:
-            return check_code(value.strip())
-        except DivisionCodeError as err:
-            raise invalid(str(err)) from None
-    return value
+def _code(value: object) -> str:
+    """Division codes may be written unquoted (440106): YAML reads those as integers. Either
+    way the code is normalised once, here, and must be in the national table."""
+    try:
+        return check_known(value)
+    except DivisionCodeError as err:
+        raise invalid(str(err)) from None
 
 
-def _quantity(parse: Callable[[object], int]) -> Callable[[object], int]:
+def _quantity(parse: Callable[[object], int], most: int, unit: str) -> Callable[[object], int]:
     def convert(value: object) -> int:
         try:
-            return parse(value)
+            amount = parse(value)
         except QuantityError as err:
             raise invalid(str(err)) from None
+        if amount > most:
+            raise invalid(
+                f"must be at most {amount_text(most, unit)}, got {amount_text(amount, unit)}"
+            )
+        return amount
 
     return convert
 
 
+def amount_text(amount: int, unit: str) -> str:
+    """An amount for messages: millicores as "4 cores", bytes as "64Ti", else the number."""
+    if unit == "cores":
+        return f"{amount / 1000:g} cores"
+    if unit != "bytes":
+        return str(amount)
+    for suffix, scale in (("Ei", 2**60), ("Pi", 2**50), ("Ti", 2**40), ("Gi", 2**30)):
+        if amount >= scale:
+            return f"{amount / scale:g}{suffix}"
+    return f"{amount} bytes"
+
+
+def _number(value: object) -> object:
+    """Rejects NaN and infinities before any range check (NaN compares false to every bound)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise invalid(f"must be a finite number, got {show(value)}")
+    return value
+
+
 def _whole(value: object) -> object:
     """A whole-number quantity such as a GPU count: 2 or "2"."""
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
     if isinstance(value, bool) or not isinstance(value, int):
         raise invalid(f"must be a whole number, got {show(value)}")
     return value
@@ -98,17 +149,23 @@ Code = Annotated[str, BeforeValidator(_code)]
 Int = StrictInt
 """An integer: "3" and true are rejected."""
 
-Number = Annotated[StrictFloat, AfterValidator(float)]
-"""A number (an integer is fine); strings and booleans are rejected."""
+Number = Annotated[StrictFloat, AfterValidator(float), AfterValidator(_number)]
+"""A finite number (an integer is fine); strings and booleans are rejected."""
 
-Cpu = Annotated[int, BeforeValidator(_quantity(parse_cpu))]
-"""A cpu quantity ("4", 4, "500m"), held in millicores."""
+Cpu = Annotated[int, BeforeValidator(_quantity(parse_cpu, MAX_CPU_CORES * 1000, "cores"))]
+"""A cpu quantity ("4", 4, "500m"), held in millicores, at most MAX_CPU_CORES cores."""
 
-Bytes = Annotated[int, BeforeValidator(_quantity(parse_bytes))]
-"""A size quantity ("8Gi", "512Mi", 1024), held in bytes."""
+Memory = Annotated[int, BeforeValidator(_quantity(parse_bytes, MAX_MEMORY, "bytes"))]
+"""A memory quantity ("8Gi", "512Mi", 1024), held in bytes, at most MAX_MEMORY."""
 
-Whole = Annotated[int, BeforeValidator(_whole), between(0)]
-"""A whole number of devices (GPUs), 0 or more."""
+Disk = Annotated[int, BeforeValidator(_quantity(parse_bytes, MAX_DISK, "bytes"))]
+"""A disk quantity ("2Ti"), held in bytes, at most MAX_DISK."""
+
+Bytes = Disk
+"""A size quantity of no more specific kind: bounded as a disk."""
+
+Whole = Annotated[int, BeforeValidator(_whole), between(0, MAX_GPU)]
+"""A whole number of devices (GPUs), 0 to MAX_GPU."""
 
 
 def positive(what: str) -> AfterValidator:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 
+from console.documents.codes import problem
 from console.documents.kinds import Document, Kind, register
 from console.documents.specs import (
     AmountSpec,
@@ -25,10 +26,9 @@ POOL_LABEL = "tongchou.io/pool"
 
 def _code_problem(name: str) -> str | None:
     try:
-        check_code(name)
+        return problem(check_code(name))
     except DivisionCodeError as err:
         return str(err)
-    return None
 
 
 def _division(doc: Document) -> Iterator[Division]:

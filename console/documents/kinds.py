@@ -52,6 +52,10 @@ class SpecModel(BaseModel):
         """Rules that involve the document's name; called when the name itself is valid."""
         return ()
 
+    def check_status(self, status: StatusModel) -> Iterable[Issue]:
+        """Rules between the spec and a valid `status` block (allocated within capacity)."""
+        return ()
+
 
 class StatusModel(BaseModel):
     """Base of a kind's optional `status` block (observed state, for offline use)."""

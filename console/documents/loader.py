@@ -5,37 +5,48 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
+from console.documents.codes import allowing_new_codes
 from console.documents.errors import ErrorSink
 from console.documents.fleet import build_fleet
 from console.documents.kinds import Document
 from console.documents.link import link
-from console.documents.source import expand_paths, read_documents
+from console.documents.source import TEXT_LIMITS, Limits, expand_paths, read_documents
 from console.documents.validate import Checked, check_document
 from console.model.fleet import Fleet
 
 
-def load_documents(paths: Sequence[Path]) -> list[Document]:
+def load_documents(paths: Sequence[Path], *, allow_new_codes: bool = False) -> list[Document]:
     """Every document of `paths`, validated and linked, in input order.
 
     A path is a file or a directory (its *.yaml and *.yml files, sorted, not recursive).
+    Division codes must be in the national table unless `allow_new_codes`.
     Raises LoadError listing every problem found (up to MAX_ERRORS).
     """
     sink = ErrorSink()
     checked: list[Checked] = []
-    for file in expand_paths([Path(p) for p in paths], sink):
-        checked.extend(check_document(raw, sink) for raw in read_documents(file, sink))
+    with allowing_new_codes(allow_new_codes):
+        for file in expand_paths([Path(p) for p in paths], sink):
+            checked.extend(check_document(raw, sink) for raw in read_documents(file, sink))
     link(checked, sink)
     sink.raise_if_any()
     return [item.document for item in checked if item.document is not None]
 
 
 def load_text(
-    text: str, origin: str, *, known: Mapping[str, Collection[str]] | None = None
+    text: str,
+    origin: str,
+    *,
+    known: Mapping[str, Collection[str]] | None = None,
+    limits: Limits = TEXT_LIMITS,
 ) -> list[Document]:
-    """The documents of `text` (named `origin` in messages), validated and linked; `known`
-    names by kind count as declared (e.g. the divisions a hub knows)."""
+    """The documents of `text` (named `origin` in messages), read within `limits`, validated
+    and linked; `known` names by kind count as declared (e.g. the divisions a hub knows; its
+    division codes are accepted even when newer than the national table)."""
     sink = ErrorSink()
-    checked = [check_document(raw, sink) for raw in read_documents(Path(origin), sink, text)]
+    also = (known or {}).get("Division", ())
+    with allowing_new_codes(False, also):
+        raws = read_documents(Path(origin), sink, text, limits)
+        checked = [check_document(raw, sink) for raw in raws]
     link(checked, sink, known)
     sink.raise_if_any()
     return [item.document for item in checked if item.document is not None]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 from collections.abc import Iterable, Sequence
 
@@ -28,9 +29,20 @@ _TYPES = {
 }
 
 
+# Parts of a pydantic location that name a branch of a union or a validator, not a field:
+# "function-after[float(), float]", "constrained-str", "int", "literal['a','b']", "[key]".
+_TAG = re.compile(
+    r"^(?:\[key\]|[a-z]+(?:-[a-z]+)+(?:\[.*\])?|[a-z]+\[.*\]|int|float|str|bool|none)$"
+)
+
+
 def error_path(error: ErrorDetails) -> FieldPath:
-    """The error's location without pydantic's markers such as `[key]`."""
-    return tuple(p for p in error["loc"] if p != "[key]")
+    """The error's location as the user writes fields, without pydantic's markers."""
+    loc = error["loc"]
+    keep = len(loc) - 1 if error["type"] == "extra_forbidden" else len(loc)  # the user's key
+    return tuple(
+        p for i, p in enumerate(loc) if i >= keep or not (isinstance(p, str) and _TAG.match(p))
+    )
 
 
 def describe(error: ErrorDetails, model: type[BaseModel]) -> str:
@@ -43,6 +55,8 @@ def describe(error: ErrorDetails, model: type[BaseModel]) -> str:
         return "required field is missing"
     if kind == "extra_forbidden":
         return unknown_field(str(error["loc"][-1]), allowed_fields(model, error["loc"][:-1]))
+    if kind in ("int_from_float", "int_parsing_size"):
+        return f"must be a whole number, got {show(value)}"
     if error["loc"] and error["loc"][-1] == "[key]":
         return f"keys must be strings, got {show(value)}"
     if kind in ("literal_error", "enum"):

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from console.documents.fields import Bytes, Code, Cpu, Int, Number, Text, between, positive
+from console.documents.fields import Code, Cpu, Int, Memory, Number, Text, between, positive
 from console.documents.kinds import Document, Issue, Kind, Ref, SpecModel, register
 from console.documents.specs import Arch
 from console.model.workload import DataClass, PlacementPolicy, PolicyForm, Workload
@@ -20,7 +20,7 @@ class ResourcesSpec(SpecModel):
     """What one replica asks for."""
 
     cpu: Annotated[Cpu, positive("cpu")]
-    memory: Annotated[Bytes, positive("memory")]
+    memory: Annotated[Memory, positive("memory")]
 
 
 class SpreadSpec(SpecModel):
@@ -65,7 +65,7 @@ class PlacementPolicySpec(SpecModel):
     prefer: Text | None = None
     limit: Text | None = None
     spread: Text | None = None
-    weight: Annotated[Number | Int, between(0, 1000)] = 1.0
+    weight: Annotated[Number, between(0, 1000)] = 1.0
     message: Text | None = None
 
     def form(self) -> tuple[str, str]:
@@ -96,7 +96,8 @@ def _check_expression(
         return
     got = compiled.expression.return_type().name().lower()
     if compiled.kind is not wanted and got != "dyn":
-        yield (path, f"must be a {wanted.value} expression, but {source!r} is a {got}")
+        article = "an" if got[:1] in "aeiou" else "a"
+        yield (path, f"must be a {wanted.value} expression, but {source!r} is {article} {got}")
         return
     if workload_only and not compiled.refs.workload_only:
         yield (path, "may read only `workload` (it is decided once per workload)")

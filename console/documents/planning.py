@@ -8,7 +8,17 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field
 
 from console.documents.errors import DocumentError
-from console.documents.fields import Bytes, Code, Cpu, Int, Number, Text, between, invalid, positive
+from console.documents.fields import (
+    Code,
+    Cpu,
+    Int,
+    Memory,
+    Number,
+    Text,
+    between,
+    invalid,
+    positive,
+)
 from console.documents.kinds import Document, Issue, Kind, Ref, SpecModel, register
 from console.documents.source import FieldPath, field_name
 from console.documents.specs import Arch
@@ -24,6 +34,17 @@ from console.model.planning import (
 from tongchou.divisions import Level, contains
 
 HostLevel = Literal["province", "city", "county", "township"]
+
+MAX_BUILD_COST = 1e12
+"""The highest `buildCostCny` of a platform instance (one trillion yuan)."""
+MAX_UNITS = 1e9
+"""The most `units` one Demand may ask for."""
+MAX_LATENCY_MS = 60_000.0
+"""The largest `latencyMaxMs` (a minute: beyond it there is no latency bound to speak of)."""
+MAX_SERVER_PRICE = 1e8
+"""The highest `priceCny` of one server."""
+MAX_POWER_W = 100_000.0
+"""The highest `powerW` of one server."""
 Redundancy = Literal["n+1", "none", "site"]
 DataClassName = Literal["realtime", "interactive", "batch", "offline", "backup"]
 
@@ -45,14 +66,14 @@ class SizeSpec(SpecModel):
     """A fixed amount of resources: cpu and memory, both more than 0."""
 
     cpu: Annotated[Cpu, positive("cpu")]
-    memory: Annotated[Bytes, positive("memory")]
+    memory: Annotated[Memory, positive("memory")]
 
 
 class PerUnitSpec(SpecModel):
     """What one demand unit adds: cpu and memory, each 0 or more (not both 0)."""
 
     cpu: Cpu = 0
-    memory: Bytes = 0
+    memory: Memory = 0
 
 
 class InstanceSpec(SpecModel):
@@ -69,7 +90,7 @@ class PlatformSpec(SpecModel):
     unit: Text | None = None
     base_resources: SizeSpec
     per_unit: PerUnitSpec
-    build_cost_cny: Annotated[Number, between(0)]
+    build_cost_cny: Annotated[Number, between(0, MAX_BUILD_COST)]
     min_level: HostLevel
     mlps_level: Annotated[Int, between(1, 4)] = 3
     archs: list[Arch] = Field(default_factory=list)
@@ -106,9 +127,9 @@ class DemandSpec(SpecModel):
 
     division: Code
     platform: Text
-    units: Annotated[Number, above(0)]
+    units: Annotated[Number, above(0, MAX_UNITS)]
     residency: Code | None = None
-    latency_max_ms: Annotated[Number, above(0)] | None = None
+    latency_max_ms: Annotated[Number, above(0, MAX_LATENCY_MS)] | None = None
 
     def references(self, name: str) -> Iterable[Ref]:
         yield Ref(("spec", "division"), "Division", self.division)
@@ -131,8 +152,8 @@ class ServerSkuSpec(SpecModel):
     chip: Text
     domestic: bool = Field(strict=True)
     capacity: SizeSpec
-    price_cny: Annotated[Number, above(0)]
-    power_w: Annotated[Number, above(0)]
+    price_cny: Annotated[Number, above(0, MAX_SERVER_PRICE)]
+    power_w: Annotated[Number, above(0, MAX_POWER_W)]
     cpu_performance: Annotated[Number, above(0, 4)] = 1.0
 
 

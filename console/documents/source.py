@@ -1,7 +1,14 @@
-"""Reads YAML files into plain values while keeping each field's line for error messages."""
+"""Reads YAML files into plain values while keeping each field's line for error messages.
+
+Input is untrusted: a file or an API request is read within `Limits` (bytes, nesting depth,
+and values after alias expansion, so that a few hundred bytes of nested anchors cannot
+expand into billions of values), and every problem is an error with its line.
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +26,30 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
-_MAX_DEPTH = 64
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+# YAML 1.2 reads 1e308 and 2E-3 as numbers; PyYAML's YAML 1.1 rules want a dot ("1.0e308").
+_FLOAT12 = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on one YAML input (a file, or the text of an API request).
+
+    `max_values` counts every mapping, list and scalar after alias expansion, over all the
+    documents of the input; `max_depth` is the deepest nesting of mappings and lists.
+    """
+
+    max_bytes: int = 16 * 2**20
+    max_values: int = 1_000_000
+    max_depth: int = 64
+
+
+FILE_LIMITS = Limits()
+"""Files named on the command line (the whole sample province is about 120 KiB)."""
+
+TEXT_LIMITS = Limits(max_bytes=4 * 2**20, max_values=200_000)
+"""Documents sent to the hub's API."""
+
 FieldPath = tuple[str | int, ...]
 """A field path: mapping keys and sequence indexes, e.g. ("spec", "capacity", "cpu")."""
 
@@ -88,7 +118,7 @@ def _compose(file: Path, text: str | None = None) -> list[yaml.Node]:
             text = file.read_text(encoding="utf-8-sig")
         for node in yaml.compose_all(text, Loader=_Loader):
             roots.append(node if node is not None else yaml.ScalarNode(_NULL, ""))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
         pass
     return roots
 
@@ -128,17 +158,69 @@ def expand_paths(paths: Sequence[Path], sink: ErrorSink) -> list[Path]:
     return list(unique.values())
 
 
-def read_documents(file: Path, sink: ErrorSink, text: str | None = None) -> Iterator[RawDocument]:
-    """Every non-empty document of `file` (or of `text`, named `file` in messages); YAML
-    problems go to `sink` with their line."""
+def read_documents(
+    file: Path, sink: ErrorSink, text: str | None = None, limits: Limits = FILE_LIMITS
+) -> Iterator[RawDocument]:
+    """Every non-empty document of `file` (or of `text`, named `file` in messages), read
+    within `limits`; YAML problems go to `sink` with their line. An input without any
+    document (empty, or only comments) is an error."""
     sink.file_seen(file)
     source = LineSource(file, text)
+    text = _read(file, sink, text, limits)
     if text is None:
-        try:
-            text = file.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as err:
-            sink.add(_file_error(file, f"cannot read: {err}"))
+        return
+    budget = Budget(limits)
+    found = 0
+    for index, node in _composed(file, text, sink):
+        found += 1
+        problem = budget.spend(node)
+        if problem is not None:
+            sink.add(
+                DocumentError(file, index, None, None, None, node.start_mark.line + 1, problem)
+            )
             return
+        problems: list[tuple[yaml.Node, str]] = []
+        value = _Plain(problems.append).convert(node, 0)
+        for where, message in problems:
+            line = where.start_mark.line + 1
+            sink.add(DocumentError(file, index, None, None, None, line, message))
+        if not problems:
+            yield RawDocument(file, index, value, node, source)
+    if not found and not sink.has_errors(file):
+        sink.add(_file_error(file, "holds no documents (the file is empty or only comments)"))
+
+
+def _read(file: Path, sink: ErrorSink, text: str | None, limits: Limits) -> str | None:
+    """The input's text, or None (with an error in `sink`) when it is unreadable or too big."""
+    try:
+        size = (
+            len(text.encode("utf-8", "surrogatepass")) if text is not None else file.stat().st_size
+        )
+    except OSError as err:
+        sink.add(_file_error(file, f"cannot read: {err.strerror or err}"))
+        return None
+    if size > limits.max_bytes:
+        sink.add(
+            _file_error(file, f"is {size:,} bytes; an input may hold at most {limits.max_bytes:,}")
+        )
+        return None
+    if text is not None:
+        return text
+    try:
+        return file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        sink.add(
+            _file_error(
+                file, f"is not UTF-8 text: byte {err.start} is {err.object[err.start]:#04x}"
+            )
+        )
+    except OSError as err:
+        sink.add(_file_error(file, f"cannot read: {err.strerror or err}"))
+    return None
+
+
+def _composed(file: Path, text: str, sink: ErrorSink) -> Iterator[tuple[int, yaml.Node]]:
+    """The non-empty documents of `text` as YAML nodes, with their 1-based index."""
     index = 0
     nodes = yaml.compose_all(text, Loader=_Loader)
     while True:
@@ -152,19 +234,75 @@ def read_documents(file: Path, sink: ErrorSink, text: str | None = None) -> Iter
             what = " ".join(p for p in (err.context, err.problem) if p)
             sink.add(DocumentError(file, index + 1, None, None, None, line, f"bad YAML: {what}"))
             return
+        except yaml.reader.ReaderError as err:
+            line = text.count("\n", 0, err.position) + 1
+            char = err.character
+            shown = f"U+{char:04X}" if isinstance(char, int) else repr(char)
+            what = f"character {shown} is not allowed ({err.reason})"
+            sink.add(DocumentError(file, index + 1, None, None, None, line, f"bad YAML: {what}"))
+            return
         except yaml.YAMLError as err:
             sink.add(DocumentError(file, index + 1, None, None, None, None, f"bad YAML: {err}"))
+            return
+        except RecursionError:
+            message = "bad YAML: nesting too deep to read"
+            sink.add(DocumentError(file, index + 1, None, None, None, None, message))
             return
         index += 1
         if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _NULL):
             continue
-        problems: list[tuple[yaml.Node, str]] = []
-        value = _Plain(problems.append).convert(node, 0)
-        for where, message in problems:
-            line = where.start_mark.line + 1
-            sink.add(DocumentError(file, index, None, None, None, line, message))
-        if not problems:
-            yield RawDocument(file, index, value, node, source)
+        yield index, node
+
+
+class Budget:
+    """What one input may still hold: values after alias expansion, and nesting depth."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.left = limits.max_values
+
+    def spend(self, root: yaml.Node) -> str | None:
+        """Takes the values of the document `root` from the budget; a message when it is over
+        (or when the document nests too deep, or an alias names its own ancestor)."""
+        limits = self.limits
+        sizes: dict[int, int] = {}
+        depths: dict[int, int] = {}
+        stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+        open_nodes: set[int] = set()
+        while stack:
+            node, done = stack.pop()
+            key = id(node)
+            if key in sizes:
+                continue
+            children = _children(node)
+            if done:
+                open_nodes.discard(key)
+                size = 1 + sum(sizes[id(c)] for c in children)
+                sizes[key] = min(size, limits.max_values + 1)
+                depths[key] = 1 + max((depths[id(c)] for c in children), default=-1)
+                if depths[key] > limits.max_depth:
+                    return f"nesting deeper than {limits.max_depth} levels"
+                continue
+            if key in open_nodes:
+                return "an alias names a mapping or list that contains it (a recursive alias)"
+            open_nodes.add(key)
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+        self.left -= sizes[id(root)]
+        if self.left < 0:
+            return (
+                f"holds more than {limits.max_values:,} values after aliases are expanded; "
+                f"an input may hold at most {limits.max_values:,}"
+            )
+        return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _file_error(file: Path, message: str) -> DocumentError:
@@ -181,8 +319,8 @@ class _Plain:
         self._report = report
 
     def convert(self, node: yaml.Node, depth: int) -> object:
-        if depth > _MAX_DEPTH:
-            self._report((node, f"nesting deeper than {_MAX_DEPTH} levels"))
+        if depth > FILE_LIMITS.max_depth:  # Budget.spend has refused deeper documents
+            self._report((node, f"nesting deeper than {FILE_LIMITS.max_depth} levels"))
             return None
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
@@ -195,7 +333,11 @@ class _Plain:
 
     def _scalar(self, node: yaml.ScalarNode) -> object:
         if node.tag == _STR:
+            if not node.style and _FLOAT12.match(node.value):  # plain, not quoted
+                return self._float(node)
             return node.value
+        if node.tag == _TIMESTAMP:
+            return node.value  # a date is text to every field; no field holds a timestamp
         construct = self._scalars.get(node.tag)
         if construct is None:
             self._report((node, f"unsupported YAML tag {node.tag}"))
@@ -203,7 +345,8 @@ class _Plain:
         try:
             return construct(self._constructor, node)
         except (ConstructorError, ValueError) as err:
-            self._report((node, f"bad YAML value {node.value!r}: {err}"))
+            shown = node.value if len(node.value) <= 40 else node.value[:39] + "…"
+            self._report((node, f"bad YAML value {shown!r}: {str(err)[:200]}"))
             return None
 
     def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, object]:
@@ -222,6 +365,13 @@ class _Plain:
                 continue
             out[key] = self.convert(value_node, depth + 1)
         return out
+
+    def _float(self, node: yaml.ScalarNode) -> object:
+        value = float(node.value)
+        if not math.isfinite(value):
+            self._report((node, f"{node.value} is too large for a number"))
+            return None
+        return value
 
 
 def _text(node: yaml.Node) -> str:

@@ -7,7 +7,19 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
-from console.documents.fields import Bytes, Code, Cpu, Int, Number, Text, Whole, between, positive
+from console.documents.fields import (
+    Code,
+    Cpu,
+    Disk,
+    Int,
+    Memory,
+    Number,
+    Text,
+    Whole,
+    amount_text,
+    between,
+    positive,
+)
 from console.documents.kinds import DNS_MAX, Issue, Ref, SpecModel, StatusModel
 from tongchou.divisions import Level, level_of, parent_candidates
 
@@ -24,6 +36,12 @@ ARCHS: tuple[str, ...] = get_args(Arch)
 
 MAX_POOL = 100_000
 """A NodePool's largest `count`: a typo must not make the loader build a billion nodes."""
+
+MAX_SLOTS = 100_000
+"""A site's most `freeServerSlots`."""
+
+MAX_POWER_PRICE = 100.0
+"""The highest `powerPriceCnyPerKwh` (yuan per kWh)."""
 
 
 class DivisionSpec(SpecModel):
@@ -61,9 +79,9 @@ class SiteSpec(SpecModel):
     division: Code
     provider: Text
     compute_hub: ComputeHub | None = None
-    power_price_cny_per_kwh: Annotated[Number, between(0)] = 0.0
+    power_price_cny_per_kwh: Annotated[Number, between(0, MAX_POWER_PRICE)] = 0.0
     pue: Annotated[Number, between(1.0, 3.0)] = 1.0
-    free_server_slots: Annotated[Int, between(0)] = 0
+    free_server_slots: Annotated[Int, between(0, MAX_SLOTS)] = 0
 
     def references(self, name: str) -> Iterable[Ref]:
         yield Ref(("spec", "division"), "Division", self.division)
@@ -85,8 +103,8 @@ class CapacitySpec(SpecModel):
     """A node's capacity: cpu and memory are required and positive."""
 
     cpu: Annotated[Cpu, positive("cpu")]
-    memory: Annotated[Bytes, positive("memory")]
-    disk: Bytes = 0
+    memory: Annotated[Memory, positive("memory")]
+    disk: Disk = 0
     gpu: Whole = 0
 
 
@@ -94,8 +112,8 @@ class AmountSpec(SpecModel):
     """An amount of resources in use or allocated: every field defaults to 0."""
 
     cpu: Cpu = 0
-    memory: Bytes = 0
-    disk: Bytes = 0
+    memory: Memory = 0
+    disk: Disk = 0
     gpu: Whole = 0
 
 
@@ -116,6 +134,19 @@ class NodeSpec(SpecModel):
 
     def references(self, name: str) -> Iterable[Ref]:
         yield Ref(("spec", "cluster"), "Cluster", self.cluster)
+
+    def check_status(self, status: StatusModel) -> Iterable[Issue]:
+        allocated = status.allocated if isinstance(status, NodeStatus) else None
+        if allocated is None:
+            return
+        for field, unit in (("cpu", "cores"), ("memory", "bytes"), ("disk", "bytes"), ("gpu", "")):
+            have, want = getattr(self.capacity, field), getattr(allocated, field)
+            if want > have:
+                yield (
+                    ("status", "allocated", field),
+                    f"must be at most the capacity, {amount_text(have, unit)}; "
+                    f"got {amount_text(want, unit)}",
+                )
 
 
 class NodePoolSpec(NodeSpec):

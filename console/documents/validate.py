@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from console.documents.errors import DocumentError, ErrorSink
 from console.documents.fields import show
-from console.documents.kinds import API_VERSION, Document, Kind, known_kinds, lookup
+from console.documents.kinds import API_VERSION, DNS_MAX, Document, Kind, known_kinds, lookup
 from console.documents.messages import describe, error_path, suggest, unknown_field
 from console.documents.source import FieldPath, LineSource, RawDocument, field_name
 
@@ -95,6 +95,9 @@ def check_document(raw: RawDocument, sink: ErrorSink) -> Checked:
         return _checked(raw, kind, name, None)
     for path, message in spec.check(name):
         report(path, message)
+    if status is not None:
+        for path, message in spec.check_status(status):
+            report(path, message)
     if report.count:
         return _checked(raw, kind, name, None)
     doc = Document(raw.file, raw.index, kind.name, name, labels, spec, status, raw.source)
@@ -112,7 +115,11 @@ def _label(body: Mapping[str, object], report: _Reporter) -> None:
     kind, meta = body.get("kind"), body.get("metadata")
     name = meta.get("name") if isinstance(meta, dict) else None
     report.kind = kind if isinstance(kind, str) else None
-    report.name = str(name) if isinstance(name, (str, int)) and not isinstance(name, bool) else None
+    if isinstance(name, (str, int)) and not isinstance(name, bool):
+        text = str(name)
+        report.name = text if len(text) <= DNS_MAX else text[: DNS_MAX - 1] + "…"
+    else:
+        report.name = None
 
 
 def _kind(body: Mapping[str, object], report: _Reporter) -> Kind | None:

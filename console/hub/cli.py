@@ -14,6 +14,7 @@ from console.documents import load_documents, policies_of
 from console.documents.builtin import UNSAFE_FLAG, UNSAFE_HELP, warnings_of, with_guardrails
 from console.executor.cli_options import add_executor_arguments, executor_config
 from console.hub.control.replicas import ReplicaSettings
+from console.hub.fleet.hygiene import Hygiene
 from console.hub.server import Hub, HubConfig
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
@@ -23,6 +24,7 @@ from console.store.cli_options import add_store_arguments, store_from_args
 from tongchou.durations import parse_duration
 
 log = logging.getLogger("tongchou.hub")
+_DEFAULT_LIMITS = Hygiene()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,10 +87,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-level", default="info", choices=("debug", "info", "warning", "error")
     )
+    _add_limits(parser)
     from console.security.hub_flags import add_arguments as add_security_arguments
 
     add_security_arguments(parser)
     add_executor_arguments(parser)
+
+
+def _add_limits(parser: argparse.ArgumentParser) -> None:
+    limits = parser.add_argument_group("connection limits (docs/hub.md)")
+    limits.add_argument(
+        "--max-connections",
+        type=int,
+        default=_DEFAULT_LIMITS.max_connections,
+        help="connections the port takes at most (and no more than file descriptors allow)",
+    )
+    limits.add_argument(
+        "--max-streams-per-peer",
+        type=int,
+        default=_DEFAULT_LIMITS.max_streams_per_peer,
+        help="agent streams one address may hold open",
+    )
+    limits.add_argument(
+        "--first-report-timeout",
+        default="30s",
+        help="a stream without a report for this long is closed",
+    )
+    limits.add_argument(
+        "--idle-timeout",
+        default="10m",
+        help="a connection without any call for this long is closed",
+    )
+    limits.add_argument(
+        "--max-node-rate",
+        type=float,
+        default=_DEFAULT_LIMITS.max_node_rate,
+        help="reports/s one node may send over all its streams",
+    )
 
 
 def load_policies(paths: list[Path], *, guardrails: bool = True) -> tuple[PlacementPolicy, ...]:
@@ -106,10 +141,28 @@ def load_policies(paths: list[Path], *, guardrails: bool = True) -> tuple[Placem
     return tuple(mine)
 
 
+def hygiene_from(args: argparse.Namespace) -> Hygiene:
+    for flag, value in (
+        ("--max-connections", args.max_connections),
+        ("--max-streams-per-peer", args.max_streams_per_peer),
+        ("--max-node-rate", args.max_node_rate),
+    ):
+        if not value > 0:
+            raise ValueError(f"{flag} must be positive, got {value}")
+    return Hygiene(
+        max_connections=args.max_connections,
+        max_streams_per_peer=args.max_streams_per_peer,
+        first_report_seconds=parse_duration(args.first_report_timeout, "--first-report-timeout"),
+        idle_seconds=parse_duration(args.idle_timeout, "--idle-timeout"),
+        max_node_rate=args.max_node_rate,
+    )
+
+
 def config_from(args: argparse.Namespace) -> HubConfig:
     if args.max_report_rate <= 0:
         raise ValueError(f"--max-report-rate must be positive, got {args.max_report_rate}")
     return HubConfig(
+        hygiene=hygiene_from(args),
         listen=args.listen,
         metrics_listen=args.metrics_listen,
         report_interval=parse_duration(args.report_interval, "--report-interval"),

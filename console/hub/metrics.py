@@ -17,6 +17,9 @@ REJECTION_REASONS = (
     "absurd_value",
     "sequence_backwards",
     "identity_changed",
+    "peer_streams",
+    "no_first_report",
+    "node_rate_limited",
 )
 """Why a report was rejected: the `reason` label of `tongchou_hub_reports_rejected`."""
 
@@ -28,6 +31,7 @@ DENIAL_REASONS = (
     "permission",
     "revoked",
     "scope",
+    "claim_mismatch",
 )
 """Why a call was refused: the `reason` label of `tongchou_hub_denied`."""
 
@@ -92,6 +96,21 @@ class HubMetrics:
             registry=r,
         )
         self._security(r)
+        self._limits(r)
+
+    def _limits(self, r: CollectorRegistry) -> None:
+        """What the connection limits and the node claims count."""
+        self.max_connections = Gauge(
+            "tongchou_hub_max_connections",
+            "Connections the hub's port takes at most (beyond them, new ones are closed);"
+            " compare process_open_fds.",
+            registry=r,
+        )
+        self.capacity_jumps = Counter(
+            "tongchou_hub_capacity_jumps",
+            "Node reports whose cpu or memory jumped beyond the threshold (docs/hub.md).",
+            registry=r,
+        )
 
     def _security(self, r: CollectorRegistry) -> None:
         """The audit and failover metrics, the build info, and every known label value."""

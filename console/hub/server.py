@@ -9,7 +9,7 @@ import logging
 import os
 import time
 from collections.abc import Coroutine
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -22,11 +22,13 @@ from console.documents.builtin import GUARDRAILS_OFF, UNSAFE_FLAG, with_guardrai
 from console.executor.config import ExecutorConfig
 from console.hub import loops
 from console.hub.api import scope, services, watch
+from console.hub.api.intake import Intake
 from console.hub.api.inventory import InventoryQuery
 from console.hub.api.messages import fleet_summary
 from console.hub.api.plans import PlanApi
 from console.hub.api.policies import PolicyApi
 from console.hub.api.services import SERVICES
+from console.hub.api.solver import Solver
 from console.hub.api.watch import Watchers
 from console.hub.api.workloads import WorkloadApi
 from console.hub.collectors import (
@@ -40,7 +42,9 @@ from console.hub.collectors import (
 from console.hub.control.clusters import ClusterView
 from console.hub.control.replicas import Replica, ReplicaSettings, open_replica
 from console.hub.control.workloads import WorkloadManager
+from console.hub.fleet.claims import Claims
 from console.hub.fleet.flusher import Flusher
+from console.hub.fleet.hygiene import Hygiene
 from console.hub.fleet.ingest import AgentIngest
 from console.hub.fleet.inventory import Inventory
 from console.hub.fleet.pacing import Pacer
@@ -92,6 +96,7 @@ class HubConfig:
     max_stream_rate: float = 25.0  # reports/s one agent stream may send (burst twice that)
     # With a PostgreSQL store: this replica's name, election and reading of the others.
     replicas: ReplicaSettings = field(default_factory=ReplicaSettings)
+    hygiene: Hygiene = field(default_factory=Hygiene)  # connection limits (docs/hub.md)
     # The Kubernetes executor and failover; None (or no cluster with a kubeContext): off.
     executor: ExecutorConfig | None = None
 
@@ -129,8 +134,11 @@ class Hub:
             max_report_bytes=config.max_report_bytes,
         )
         self.ingest.max_stream_rate = config.max_stream_rate
+        self.ingest.guard_claims(config.hygiene, Claims(lambda: self.fleet), self._refused_claim)
         policies = with_guardrails(config.policies, enabled=not config.guardrails_off).policies
         self.workloads = WorkloadManager(store, self.inventory, self.fleet, policies)
+        self.intake = Intake()  # API documents, read on their own threads
+        self.solver = Solver()  # plans, solved in processes of their own
         self.watchers = Watchers(
             self.inventory, lambda: fleet_summary(self.inventory, self.fleet, self.pacer)
         )
@@ -166,7 +174,9 @@ class Hub:
         interceptors = self._guard()
         executor = self._executor()
         servicers = self._servicers()
-        server = services.main_server(servicers, self.health, interceptors)
+        options = self.config.hygiene.server_options()
+        self.metrics.max_connections.set(dict(options)["grpc.max_allowed_incoming_connections"])
+        server = services.main_server(servicers, self.health, interceptors, options)
         self.port = self._bind(server)
         await server.start()
         self._server = server
@@ -198,7 +208,7 @@ class Hub:
             return []
         denied = self.metrics.denied
         self.guard = Guard(self.credentials, self.record, lambda r: denied.labels(r).inc())
-        scope.install(self.guard, self.inventory, self.workloads)
+        scope.install(self.guard, self.inventory, self.workloads, self.intake)
         return [self.guard]
 
     def _servicers(self) -> services.Servicers:
@@ -207,9 +217,9 @@ class Hub:
         query.workloads = self.workloads
         return services.Servicers(
             inventory=query,
-            workloads=WorkloadApi(self.workloads, self.reconciler),
-            plans=PlanApi(self.workloads, self.planner_metrics),
-            policies=PolicyApi(self.workloads),
+            workloads=WorkloadApi(self.workloads, self.reconciler, self.intake),
+            plans=PlanApi(self.workloads, self.planner_metrics, self.intake, self.solver),
+            policies=PolicyApi(self.workloads, self.intake),
             users=UserApi(self.credentials) if self.credentials is not None else None,
             audit=AuditApi(self.audit) if self.audit is not None else None,
             join=self._join_api(),
@@ -331,6 +341,10 @@ class Hub:
             raise RuntimeError(str(err)) from None
         return JoinApi(ca, self.credentials, self.record, node_cert_days=self.config.node_cert_days)
 
+    def _refused_claim(self, node: str, peer: str, why: str) -> None:
+        entry = AuditEntry(f"node:{node}", "report", "AgentService/Connect", "denied")
+        self.record(replace(entry, detail=f"{why} (from {peer})"))
+
     def record(self, entry: AuditEntry) -> None:
         """Appends to the audit log (when the store has one); a failed write is logged loudly."""
         if self.audit is None:
@@ -385,6 +399,8 @@ class Hub:
         for task in self._tasks:
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, self.config.shutdown_grace)
+        self.intake.close()
+        self.solver.close()
         await self.flusher.flush(full=True)
         await asyncio.to_thread(self.store.prune_events, EVENTS_KEPT)
         if self._httpd is not None:

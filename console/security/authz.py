@@ -100,7 +100,7 @@ class Refused(Exception):
 
 
 # A scope hook sees the request and the caller; it returns the request (maybe narrowed to the
-# caller's scope) or raises Refused. A filter narrows a unary response.
+# caller's scope), or an awaitable of it, or raises Refused. A filter narrows a unary response.
 ScopeHook = Callable[[Any, Principal], Any]
 ResponseFilter = Callable[[Any, Principal], Any]
 
@@ -264,6 +264,8 @@ class Guard(grpc.aio.ServerInterceptor):
         try:
             principal = self.authenticate(context, method)
             request = self.authorize(principal, method, rule, request)
+            if inspect.isawaitable(request):  # a hook that reads documents off the loop
+                request = await request
         except Refused as refused:
             self.denied(refused.reason)
             outcome = "unauthenticated" if refused.reason == "unauthenticated" else "denied"

@@ -114,6 +114,12 @@ class SqliteStore:
             ).fetchall()
         return [StoredNode(*row) for row in rows]
 
+    def _rollback(self) -> None:
+        """Ends a failed transaction, unless SQLite has already rolled it back (it does so
+        itself on a full disk): the original error is the one to report."""
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
     def load_documents(self) -> list[StoredDocument]:
         with self._lock:
             rows = self._db.execute(
@@ -155,7 +161,7 @@ class SqliteStore:
                     [(e.at, e.kind, e.node, e.message) for e in events],
                 )
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
             self._db.execute("COMMIT")
 
@@ -169,7 +175,7 @@ class SqliteStore:
                     [(d.kind, d.name, d.body) for d in documents],
                 )
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
             self._db.execute("COMMIT")
 
@@ -203,7 +209,7 @@ class SqliteStore:
                 )
                 self._write_placement(workload)
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
             self._db.execute("COMMIT")
 
@@ -217,7 +223,7 @@ class SqliteStore:
                 for workload in workloads:
                     self._write_placement(workload)
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
             self._db.execute("COMMIT")
 
@@ -238,7 +244,7 @@ class SqliteStore:
                 gone = self._db.execute("DELETE FROM workloads WHERE name = ?", (name,)).rowcount
                 self._db.execute("DELETE FROM placements WHERE workload = ?", (name,))
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
             self._db.execute("COMMIT")
         return gone > 0

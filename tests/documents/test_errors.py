@@ -296,7 +296,7 @@ CASES = [
         site("  powerPriceCnyPerKwh: -0.1\n"),
         "powerPrice",
         "spec.powerPriceCnyPerKwh",
-        "must be at least 0, got -0.1",
+        "must be 0 to 100, got -0.1",
         kind="Site",
     ),
     Case(
@@ -304,7 +304,7 @@ CASES = [
         site("  freeServerSlots: -2\n"),
         "freeServerSlots",
         "spec.freeServerSlots",
-        "must be at least 0, got -2",
+        "must be 0 to 100000, got -2",
         kind="Site",
     ),
     Case(

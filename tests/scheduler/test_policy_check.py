@@ -96,7 +96,7 @@ def test_default_policies_pass() -> None:
         pytest.param(
             "require: cluster.mlpsLevel + 1",
             "spec.require",
-            "must be a bool expression, but 'cluster.mlpsLevel + 1' is a int",
+            "must be a bool expression, but 'cluster.mlpsLevel + 1' is an int",
             id="require-not-bool",
         ),
         pytest.param(
@@ -120,7 +120,7 @@ def test_default_policies_pass() -> None:
         pytest.param(
             "match: workload.replicas\nrequire: 'true'",
             "spec.match",
-            "must be a bool expression, but 'workload.replicas' is a int",
+            "must be a bool expression, but 'workload.replicas' is an int",
             id="match-not-bool",
         ),
         pytest.param(

@@ -2,38 +2,47 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import AsyncIterator
 
 import grpc
 
-from console.documents import LoadError, load_text
 from console.documents.planning import PlanningInputError, planning_input
+from console.hub.api import limits
 from console.hub.api.answers import found
+from console.hub.api.intake import InputRefused, Intake
 from console.hub.api.messages import plan_result_message, progress_message
+from console.hub.api.solver import Solver, SolverFailed
 from console.hub.collectors import PlannerMetrics
 from console.hub.control.workloads import WorkloadManager
 from console.hub.fleet.view import live_fleet
-from console.planner.greedy import greedy
-from console.planner.milp import Progress, solve
-from console.planner.problem import build_problem
-from console.planner.report import make_plan
+from console.planner.milp import Progress
+from console.planner.report import Plan
 from tongchou.v1 import plans_pb2, plans_pb2_grpc
 
 MAX_TIME_LIMIT = 600.0
-MAX_DOCUMENT = 4 * 1024 * 1024
+MAX_DOCUMENT = limits.MAX_PLAN_BYTES
 KEPT = 50
 """Finished plans the hub keeps for ListPlans/GetPlan (in memory: a plan can be run again)."""
 
 
 class PlanApi(plans_pb2_grpc.PlanServiceServicer):
-    """Runs the solver on a worker thread; the event loop keeps serving meanwhile."""
+    """Runs the solver in a process of its own (at most two at a time), stopped when the
+    caller goes away; the event loop keeps serving meanwhile."""
 
-    def __init__(self, workloads: WorkloadManager, metrics: PlannerMetrics | None = None) -> None:
+    def __init__(
+        self,
+        workloads: WorkloadManager,
+        metrics: PlannerMetrics | None = None,
+        intake: Intake | None = None,
+        solver: Solver | None = None,
+    ) -> None:
         self.workloads = workloads  # for the fleet documents and the live inventory
         self.metrics = metrics
+        self.intake = intake or Intake()
+        self.solver = solver or Solver()
         self.plans: deque[plans_pb2.PlanResult] = deque(maxlen=KEPT)
         self._next_id = 1
 
@@ -43,44 +52,46 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
         context: grpc.aio.ServicerContext[plans_pb2.RunPlanRequest, plans_pb2.PlanEvent],
     ) -> AsyncIterator[plans_pb2.PlanEvent]:
         limit, gap = await _limits(request, context)
+        try:
+            documents = await self.intake.read(
+                request.yaml,
+                limits.SUBMITTED_PLAN,
+                max_bytes=MAX_DOCUMENT,
+                known=self.workloads.known(planning=True),
+            )
+            planning = planning_input(documents)
+        except InputRefused as err:
+            await context.abort(err.code, err.message)
+            return
+        except PlanningInputError as err:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
+            return
         fleet = live_fleet(
             self.workloads.documents, self.workloads.inventory, usage_as_allocated=True
         )
-        known = {"Division": set(fleet.divisions), "Site": set(fleet.sites)}
-        try:
-            planning = planning_input(load_text(request.yaml, "submitted documents", known=known))
-        except (LoadError, PlanningInputError) as err:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
-            return
-        loop = asyncio.get_running_loop()
-        events: asyncio.Queue[plans_pb2.PlanEvent | None] = asyncio.Queue()
-
-        def progress(p: Progress) -> None:
-            loop.call_soon_threadsafe(events.put_nowait, progress_message(p))
-
-        def work() -> plans_pb2.PlanEvent:
-            # the options are judged by the hub scheduler's own policies (guardrails included)
-            problem = build_problem(fleet, planning, list(self.workloads.policies))
-            baseline = greedy(problem)
-            outcome = solve(problem, baseline, time_limit=limit, gap=gap, progress=progress)
-            plan = make_plan(problem, outcome, baseline)
-            if self.metrics is not None:
-                self.metrics.succeeded(
-                    time.perf_counter() - started, plan.cost.total, plan.counterfactual, time.time()
-                )
-            return plans_pb2.PlanEvent(result=plan_result_message(plan))
-
         started = time.perf_counter()
-        task = asyncio.create_task(asyncio.to_thread(work), name="hub-plan-solver")
-        task.add_done_callback(lambda _t: loop.call_soon(events.put_nowait, None))
-        while (event := await events.get()) is not None:
-            yield event
+        plan: Plan | None = None
         try:
-            event = await task
-        except Exception:
+            # the options are judged by the hub scheduler's own policies (guardrails included)
+            policies = tuple(self.workloads.policies)
+            solving = self.solver.run(fleet, planning, limit, gap, policies)
+            async with contextlib.aclosing(solving) as run:
+                async for item in run:
+                    if isinstance(item, Progress):
+                        yield progress_message(item)
+                    else:
+                        plan = item
+        except SolverFailed as err:
             if self.metrics is not None:
                 self.metrics.failed(time.perf_counter() - started)
-            raise
+            await context.abort(grpc.StatusCode.INTERNAL, str(err))
+            return
+        assert plan is not None
+        if self.metrics is not None:
+            self.metrics.succeeded(
+                time.perf_counter() - started, plan.cost.total, plan.counterfactual, time.time()
+            )
+        event = plans_pb2.PlanEvent(result=plan_result_message(plan))
         yield self._keep(event)
 
     def _keep(self, event: plans_pb2.PlanEvent) -> plans_pb2.PlanEvent:

@@ -7,18 +7,21 @@ from collections.abc import Sequence
 
 import grpc
 
-from console.documents import LoadError, load_text, policies_of
+from console.documents import policies_of
+from console.hub.api import limits
+from console.hub.api.intake import InputRefused, Intake
 from console.hub.api.messages import policies_message
 from console.hub.control.workloads import WorkloadManager
 from console.model.workload import PlacementPolicy
 from tongchou.v1 import policies_pb2, policies_pb2_grpc
 
-MAX_DOCUMENT = 256 * 1024
+MAX_DOCUMENT = limits.MAX_POLICY_BYTES
 
 
 class PolicyApi(policies_pb2_grpc.PolicyServiceServicer):
-    def __init__(self, manager: WorkloadManager) -> None:
+    def __init__(self, manager: WorkloadManager, intake: Intake | None = None) -> None:
         self.manager = manager
+        self.intake = intake or Intake()
 
     def _answer(self, policies: Sequence[PlacementPolicy]) -> policies_pb2.ListPoliciesResponse:
         effects, clusters = self.manager.effects(policies)
@@ -40,15 +43,12 @@ class PolicyApi(policies_pb2_grpc.PolicyServiceServicer):
             policies_pb2.CheckPoliciesRequest, policies_pb2.ListPoliciesResponse
         ],
     ) -> policies_pb2.ListPoliciesResponse:
-        if len(request.yaml.encode()) > MAX_DOCUMENT:
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"the documents are too large (at most {MAX_DOCUMENT // 1024} KiB)",
-            )
         try:
-            documents = load_text(request.yaml, "submitted policies")
-        except LoadError as err:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
+            documents = await self.intake.read(
+                request.yaml, limits.SUBMITTED_POLICIES, max_bytes=MAX_DOCUMENT
+            )
+        except InputRefused as err:
+            await context.abort(err.code, err.message)
             raise AssertionError("abort returns only by raising") from err
         others = sorted({d.kind for d in documents if d.kind != "PlacementPolicy"})
         if others or not documents:

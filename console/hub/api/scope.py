@@ -4,14 +4,16 @@ read from the live inventory and the workloads."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 import grpc
-import yaml
 from google.protobuf.message import Message
 
+from console.documents import DemandSpec, WorkloadSpec
+from console.hub.api import limits
+from console.hub.api.intake import InputRefused, Intake
 from console.hub.api.messages import scoped_summary
 from console.hub.control.workloads import WorkloadManager
 from console.hub.fleet.inventory import Inventory
@@ -52,26 +54,14 @@ def _is_code(text: str) -> bool:
     return True
 
 
-def _documents(text: str) -> Iterator[dict[str, Any]]:
-    try:
-        docs = list(yaml.safe_load_all(text))
-    except yaml.YAMLError:
-        return  # the handler says what is wrong with the YAML
-    yield from (d for d in docs if isinstance(d, dict))
-
-
-def _field(doc: dict[str, Any], section: str, name: str) -> str | None:
-    part = doc.get(section)
-    value = part.get(name) if isinstance(part, dict) else None
-    return value if isinstance(value, str) else None
-
-
 class Scope:
-    """What a caller scoped to a division may ask, and what it is shown."""
+    """What a caller scoped to a division may ask, and what it is shown. Documents are
+    checked as the handler will use them: read once, typed, off the event loop (`intake`)."""
 
-    def __init__(self, inventory: Inventory, workloads: WorkloadManager) -> None:
+    def __init__(self, inventory: Inventory, workloads: WorkloadManager, intake: Intake) -> None:
         self.inventory = inventory
         self.workloads = workloads
+        self.intake = intake
 
     # -- where things are --------------------------------------------------------------
 
@@ -152,24 +142,43 @@ class Scope:
         self._workload(request.name, p)
         return request
 
-    def submit(
+    async def submit(
         self, request: workloads_pb2.SubmitWorkloadRequest, p: Principal
     ) -> workloads_pb2.SubmitWorkloadRequest:
-        for doc in _documents(request.yaml):
-            owner = _field(doc, "spec", "owner")
-            if owner is not None and not p.sees(owner):
+        try:
+            documents = await self.intake.read(
+                request.yaml,
+                limits.SUBMITTED_WORKLOAD,
+                max_bytes=limits.MAX_WORKLOAD_BYTES,
+                known=self.workloads.known(),
+            )
+        except InputRefused:
+            return request  # the handler answers with the same error
+        for doc in documents:
+            if doc.kind != "Workload":
+                continue
+            owner = doc.spec_as(WorkloadSpec).owner
+            if not p.sees(owner):
                 raise _outside(p, f"owner {owner}")
-            name = _field(doc, "metadata", "name")
-            if name is not None:
-                self._workload(name, p)
+            self._workload(doc.name, p)
         return request
 
-    @staticmethod
-    def run_plan(request: plans_pb2.RunPlanRequest, p: Principal) -> plans_pb2.RunPlanRequest:
-        for doc in _documents(request.yaml):
-            if doc.get("kind") == "Demand":
-                division = _field(doc, "spec", "division")
-                if division is not None and not p.sees(division):
+    async def run_plan(
+        self, request: plans_pb2.RunPlanRequest, p: Principal
+    ) -> plans_pb2.RunPlanRequest:
+        try:
+            documents = await self.intake.read(
+                request.yaml,
+                limits.SUBMITTED_PLAN,
+                max_bytes=limits.MAX_PLAN_BYTES,
+                known=self.workloads.known(planning=True),
+            )
+        except InputRefused:
+            return request  # the handler answers with the same error
+        for doc in documents:
+            if doc.kind == "Demand":
+                division = doc.spec_as(DemandSpec).division
+                if not p.sees(division):
                     raise _outside(p, f"demand of division {division}")
         return request
 
@@ -229,7 +238,7 @@ class Scoped(Generic[Req, Resp]):
 
     request: type[Req]
     response: type[Resp]
-    check: Callable[[Scope, Req, Principal], Req]
+    check: Callable[[Scope, Req, Principal], Req | Awaitable[Req]]
     narrow: Callable[[Scope, Resp, Principal], Resp] | None = None
 
 
@@ -311,9 +320,7 @@ TABLE: dict[tuple[str, str], Scoped[Any, Any]] = {
     (_WL, "ExplainWorkload"): Scoped(
         workloads_pb2.ExplainWorkloadRequest, workloads_pb2.Explanation, Scope.by_name
     ),
-    (_PLAN, "RunPlan"): Scoped(
-        plans_pb2.RunPlanRequest, plans_pb2.PlanEvent, lambda _s, r, p: Scope.run_plan(r, p)
-    ),
+    (_PLAN, "RunPlan"): Scoped(plans_pb2.RunPlanRequest, plans_pb2.PlanEvent, Scope.run_plan),
 }
 """Every scoped method a scoped user may call, with its check and filter."""
 
@@ -346,9 +353,9 @@ def unmatched(methods: Mapping[str, Rule]) -> list[str]:
     return sorted(known ^ scoped)
 
 
-def install(guard: Guard, inventory: Inventory, workloads: WorkloadManager) -> None:
+def install(guard: Guard, inventory: Inventory, workloads: WorkloadManager, intake: Intake) -> None:
     """Registers the table's check and filter of every scoped method."""
-    scope = Scope(inventory, workloads)
+    scope = Scope(inventory, workloads, intake)
     for (service, name), entry in TABLE.items():
         path = method_path(service, name)
         guard.scopes[path] = _bind(scope, entry.check)

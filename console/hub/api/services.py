@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +41,6 @@ OPTIONS = [
     ("grpc.max_receive_message_length", 4 * 1024 * 1024),
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
-    ("grpc.http2.max_ping_strikes", 0),
     ("grpc.so_reuseport", 0),
 ]
 
@@ -96,9 +95,11 @@ def main_server(
     servicers: Servicers,
     health_servicer: health.aio.HealthServicer,
     interceptors: list[grpc.aio.ServerInterceptor],
+    options: Sequence[tuple[str, int]] = (),
 ) -> grpc.aio.Server:
-    """The main port's server: every service, health and reflection (not yet bound)."""
-    server = grpc.aio.server(interceptors=interceptors, options=OPTIONS)
+    """The main port's server: every service, health and reflection (not yet bound);
+    `options` add to OPTIONS (the connection limits)."""
+    server = grpc.aio.server(interceptors=interceptors, options=[*OPTIONS, *options])
     servicers.add_to(server)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(reflection_names(), server)

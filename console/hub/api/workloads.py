@@ -6,21 +6,33 @@ import asyncio
 
 import grpc
 
+from console.hub.api import limits
 from console.hub.api.answers import found
+from console.hub.api.intake import InputRefused, Intake
 from console.hub.api.messages import explanation_message, status_message
 from console.hub.control.clusters import ClusterView
-from console.hub.control.workloads import WorkloadError, WorkloadManager
+from console.hub.control.workloads import StoreUnavailable, WorkloadError, WorkloadManager
 from tongchou.v1 import workloads_pb2, workloads_pb2_grpc
 
-MAX_DOCUMENT = 256 * 1024
+MAX_DOCUMENT = limits.MAX_WORKLOAD_BYTES
+
+
+def unavailable(err: StoreUnavailable) -> str:
+    return f"{err}; nothing was changed: try again when the hub's store has room"
 
 
 class WorkloadApi(workloads_pb2_grpc.WorkloadServiceServicer):
     """Thin: every decision is the WorkloadManager's; one change at a time."""
 
-    def __init__(self, manager: WorkloadManager, clusters: ClusterView | None = None) -> None:
+    def __init__(
+        self,
+        manager: WorkloadManager,
+        clusters: ClusterView | None = None,
+        intake: Intake | None = None,
+    ) -> None:
         self.manager = manager
         self.clusters = clusters
+        self.intake = intake or Intake()
         self._lock = asyncio.Lock()
 
     async def SubmitWorkload(
@@ -30,16 +42,23 @@ class WorkloadApi(workloads_pb2_grpc.WorkloadServiceServicer):
             workloads_pb2.SubmitWorkloadRequest, workloads_pb2.WorkloadStatus
         ],
     ) -> workloads_pb2.WorkloadStatus:
-        if len(request.yaml.encode()) > MAX_DOCUMENT:
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"the document is larger than {MAX_DOCUMENT} bytes",
+        try:
+            documents = await self.intake.read(
+                request.yaml,
+                limits.SUBMITTED_WORKLOAD,
+                max_bytes=MAX_DOCUMENT,
+                known=self.manager.known(),
             )
+            workload = self.manager.workload_of(documents)
+        except InputRefused as err:
+            await context.abort(err.code, err.message)
+        except WorkloadError as err:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
         async with self._lock:
             try:
-                record = self.manager.submit(request.yaml)
-            except WorkloadError as err:
-                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
+                record = await self.manager.submit_durably(workload, request.yaml)
+            except StoreUnavailable as err:
+                await context.abort(grpc.StatusCode.UNAVAILABLE, unavailable(err))
         return status_message(record, self.clusters)
 
     async def DeleteWorkload(
@@ -50,7 +69,11 @@ class WorkloadApi(workloads_pb2_grpc.WorkloadServiceServicer):
         ],
     ) -> workloads_pb2.DeleteWorkloadResponse:
         async with self._lock:
-            if not self.manager.delete(request.name):
+            try:
+                deleted = await self.manager.delete_durably(request.name)
+            except StoreUnavailable as err:
+                await context.abort(grpc.StatusCode.UNAVAILABLE, unavailable(err))
+            if not deleted:
                 await context.abort(
                     grpc.StatusCode.NOT_FOUND, f"no workload named {request.name!r}"
                 )

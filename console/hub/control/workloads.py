@@ -9,12 +9,15 @@ goes away), at most every `retry_interval` seconds.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
-from console.documents import LoadError, load_text, workloads_of
+from console.documents import Document, LoadError, load_text, workloads_of
+from console.documents.codes import allowing_new_codes
 from console.hub.fleet.inventory import Inventory
 from console.hub.fleet.view import live_fleet
 from console.model.fleet import Fleet
@@ -22,6 +25,11 @@ from console.model.inventory import Event
 from console.model.workload import PlacementPolicy, Workload
 from console.scheduler import Placement, PolicyEffect, Scheduler
 from console.store.base import InventoryStore, StoredWorkload
+
+_T = TypeVar("_T")
+
+STORE_SECONDS = 10.0
+"""How long a submit or delete waits for the store before answering UNAVAILABLE."""
 
 log = logging.getLogger("tongchou.hub.workloads")
 
@@ -92,9 +100,10 @@ def read_records(store: InventoryStore) -> dict[str, WorkloadRecord]:
     """The stored workloads, parsed (safe to run on a worker thread)."""
     records = {}
     for row in store.load_workloads():
-        docs = load_text(
-            row.document, f"stored workload {row.name}", known={"Division": _Anything()}
-        )
+        with allowing_new_codes():  # valid when stored, whatever the table says now
+            docs = load_text(
+                row.document, f"stored workload {row.name}", known={"Division": _Anything()}
+            )
         (workload,) = workloads_of(docs)
         records[row.name] = WorkloadRecord(
             workload, row.document, row.submitted_at, dict(row.placed), row.pending,
@@ -105,6 +114,10 @@ def read_records(store: InventoryStore) -> dict[str, WorkloadRecord]:
 
 class WorkloadError(ValueError):
     """A submission that cannot be taken; the message says why and where."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The store did not take a change (a full or failing disk); nothing was changed."""
 
 
 class WorkloadManager:
@@ -128,6 +141,7 @@ class WorkloadManager:
         self._seen_generation = -1
         # Clusters failover has taken out of service → why; they take no replicas.
         self.unavailable: dict[str, str] = {}
+        self.store_seconds = STORE_SECONDS  # a submit or delete waits this long for the store
 
     def load(self) -> None:
         """Reads the stored workloads back (after a restart)."""
@@ -140,13 +154,24 @@ class WorkloadManager:
 
     # -- changes -----------------------------------------------------------------------
 
+    def known(self, *, planning: bool = False) -> dict[str, Collection[str]]:
+        """The names submitted documents may refer to: the live divisions (and sites)."""
+        fleet = live_fleet(self.documents, self.inventory, with_nodes=False)
+        if planning:
+            return {"Division": set(fleet.divisions), "Site": set(fleet.sites)}
+        return {"Division": set(fleet.divisions)}
+
     def parse(self, text: str) -> Workload:
         """The one Workload of a submitted document; WorkloadError says what is wrong."""
-        fleet = live_fleet(self.documents, self.inventory)
         try:
-            docs = load_text(text, "submitted document", known={"Division": set(fleet.divisions)})
+            docs = load_text(text, "submitted document", known=self.known())
         except LoadError as err:
             raise WorkloadError(str(err)) from None
+        return self.workload_of(docs)
+
+    @staticmethod
+    def workload_of(docs: Sequence[Document]) -> Workload:
+        """The one Workload of validated documents; WorkloadError when there is not one."""
         workloads = workloads_of(docs)
         others = [d.kind for d in docs if d.kind != "Workload"]
         if len(workloads) != 1 or others:
@@ -182,6 +207,48 @@ class WorkloadManager:
         self.store.delete_workload(name)
         self.inventory.record(Event(time.time(), "deleted", name, "workload deleted"))
         return True
+
+    async def submit_durably(self, workload: Workload, text: str) -> WorkloadRecord:
+        """Stores the workload on a worker thread first; only once it is stored is it taken
+        into memory and scheduled. StoreUnavailable when the store refuses it (nothing
+        changed). Its placement is stored after; were that write lost, a restart places the
+        stored workload again."""
+        now = time.time()
+        old = self.records.get(workload.name)
+        record = WorkloadRecord(
+            workload, text, now, {}, workload.replicas, "not scheduled yet",
+            generation=old.generation if old else 0,
+        )  # fmt: skip
+        await self._durably(self.store.save_workload, record.stored())
+        self.records[workload.name] = record
+        self.schedule(force={workload.name}, now=now)
+        try:
+            await self._durably(self.store.save_workload, record.stored())
+        except StoreUnavailable as err:
+            log.warning("workload %s is stored, its placement not yet: %s", workload.name, err)
+        return record
+
+    async def delete_durably(self, name: str) -> bool:
+        """Deletes from the store first, then from memory; StoreUnavailable leaves both."""
+        if name not in self.records:
+            return False
+        await self._durably(self.store.delete_workload, name)
+        if self.records.pop(name, None) is not None:
+            self.inventory.record(Event(time.time(), "deleted", name, "workload deleted"))
+        return True
+
+    async def _durably(self, write: Callable[[_T], object], value: _T) -> None:
+        """`write(value)` on a worker thread, within `store_seconds`: a frozen disk is
+        StoreUnavailable too (should the write land later, memory lags the store, never
+        leads it, and a retry of the same change is harmless)."""
+        try:
+            await asyncio.wait_for(asyncio.to_thread(write, value), self.store_seconds)
+        except TimeoutError:
+            raise StoreUnavailable(
+                f"the store did not answer within {self.store_seconds:g} s"
+            ) from None
+        except Exception as err:  # the store's own errors: sqlite3, psycopg, OSError
+            raise StoreUnavailable(f"the store did not take the change ({err})") from err
 
     # -- scheduling --------------------------------------------------------------------
 

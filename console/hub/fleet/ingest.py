@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
 from google.protobuf.message import DecodeError
 
 from console.hub.fleet import validate
+from console.hub.fleet.claims import Claims
 from console.hub.fleet.flusher import Flusher
+from console.hub.fleet.hygiene import Hygiene, NodeRates, PeerStreams, peer_host
 from console.hub.fleet.inventory import Inventory, NodeEntry
 from console.hub.fleet.pacing import Pacer
 from console.hub.fleet.validate import ReportRejected
 from console.hub.metrics import HubMetrics
-from console.model.inventory import NodeState
+from console.model.inventory import Event, NodeState
 from console.security.binding import NodeBinding
 from console.security.ratelimit import TokenBucket
 from tongchou.v1 import agent_pb2
@@ -54,7 +57,23 @@ class AgentIngest:
         self.draining = False
         self.binding: NodeBinding | None = None  # set when the hub runs mutual TLS
         self.max_stream_rate = 25.0  # reports/s on one stream (an agent's floor is 50 ms)
+        self.claims: Claims | None = None  # where declared nodes are, from the fleet documents
+        self.hygiene = Hygiene()
+        self.peers = PeerStreams(self.hygiene.max_streams_per_peer)
+        self.node_rates = NodeRates(self.hygiene.max_node_rate)
+        self.refused_claim: Callable[[str, str, str], None] = lambda _node, _peer, _why: None
         self._streams = itertools.count(1)
+
+    def guard_claims(
+        self, hygiene: Hygiene, claims: Claims, refused: Callable[[str, str, str], None]
+    ) -> None:
+        """Takes the connection limits, and where declared nodes are (`refused` hears of a
+        report that contradicts it: node, peer, why)."""
+        self.hygiene = hygiene
+        self.peers = PeerStreams(hygiene.max_streams_per_peer)
+        self.node_rates = NodeRates(hygiene.max_node_rate)
+        self.claims = claims
+        self.refused_claim = refused
 
     def handler(self) -> grpc.GenericRpcHandler:
         """A generic handler taking raw bytes, so size is checked before parsing."""
@@ -68,11 +87,22 @@ class AgentIngest:
     ) -> AsyncIterator[bytes]:
         stream = next(self._streams)
         peer = context.peer()
+        host = peer_host(peer)
         first: agent_pb2.NodeReport | None = None
+        if not self.peers.admit(host):
+            self.metrics.rejected.labels("peer_streams").inc()
+            message = f"more than {self.peers.cap} agent streams from {host}"
+            log.warning("refused stream: %s", message)
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
         self.metrics.streams.inc()
         bucket = TokenBucket(self.max_stream_rate, 2 * self.max_stream_rate)
+        incoming = aiter(requests)
         try:
-            async for raw in requests:
+            while True:
+                try:
+                    raw = await self._next(incoming, first is None)
+                except StopAsyncIteration:
+                    break
                 started = time.perf_counter()
                 self.metrics.reports.inc()
                 if not bucket.take(time.monotonic()):
@@ -89,6 +119,8 @@ class AgentIngest:
                     message = f"node {report.identity.node} now reports on a newer stream"
                     raise _Refused(grpc.StatusCode.ALREADY_EXISTS, message)
                 now = time.time()
+                if owner is None or owner.report.capacity != report.capacity:
+                    self._capacity(report, owner, now)
                 if owner is None or owner.report.identity != report.identity:
                     await self._register(report, owner, now)
                 self.inventory.accept(report, stream, now, self.pacer.interval)
@@ -101,12 +133,25 @@ class AgentIngest:
         finally:
             self.metrics.streams.dec()
             self._release(first, stream)
+            self.peers.release(host)
 
     def _release(self, first: agent_pb2.NodeReport | None, stream: int) -> None:
         """The node streams here no more (it may report to another hub replica now)."""
         entry = self.inventory.nodes.get(first.identity.node) if first is not None else None
         if entry is not None and entry.stream == stream:
             entry.stream = 0
+
+    async def _next(self, incoming: AsyncIterator[bytes], first: bool) -> bytes:
+        """The stream's next report; the first must come within the first-report timeout."""
+        if not first:
+            return await anext(incoming)
+        seconds = self.hygiene.first_report_seconds
+        try:
+            return await asyncio.wait_for(anext(incoming), seconds)
+        except TimeoutError:
+            self.metrics.rejected.labels("no_first_report").inc()
+            message = f"no report within {seconds:g} s of opening the stream"
+            raise _Refused(grpc.StatusCode.DEADLINE_EXCEEDED, message) from None
 
     def _admit(
         self,
@@ -130,7 +175,34 @@ class AgentIngest:
                 self.metrics.denied.labels(denial.reason).inc()
                 log.warning("refused stream from %s: %s", peer, denial.message)
                 raise _Refused(grpc.StatusCode.PERMISSION_DENIED, denial.message)
+        if first is None and self.claims is not None:
+            wrong = self.claims.contradiction(report.identity)
+            if wrong is not None:
+                self.metrics.denied.labels("claim_mismatch").inc()
+                log.warning("refused stream from %s: %s", peer, wrong)
+                self.refused_claim(report.identity.node, peer, wrong)
+                raise _Refused(grpc.StatusCode.PERMISSION_DENIED, wrong)
+        if not self.node_rates.take(report.identity.node, time.monotonic()):
+            self.metrics.rejected.labels("node_rate_limited").inc()
+            message = (
+                f"more than {self.node_rates.rate:g} reports/s from node "
+                f"{report.identity.node} over all its streams"
+            )
+            log.warning("refused stream from %s: %s", peer, message)
+            raise _Refused(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
         return report
+
+    def _capacity(self, report: agent_pb2.NodeReport, owner: NodeEntry | None, now: float) -> None:
+        """A capacity jump beyond the documented threshold is an event an operator sees."""
+        if self.claims is None:
+            return
+        node = report.identity.node
+        before = owner.report.capacity if owner is not None else None
+        jump = self.claims.jump(node, before, report.capacity)
+        if jump is not None:
+            self.metrics.capacity_jumps.inc()
+            log.warning("%s", jump)
+            self.inventory.record(Event(now, "capacity", node, jump))
 
     async def _register(
         self, report: agent_pb2.NodeReport, owner: NodeEntry | None, now: float

@@ -13,14 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from google.protobuf import json_format
-
 from agent.config import AgentConfig, ConfigError, build
 from agent.report import ReportBuilder
 from tongchou import __version__
 
 if TYPE_CHECKING:
     from agent.collect import Collector
+    from agent.transport import Transport
 
 log = logging.getLogger("tongchou.agent")
 SHUTDOWN_TIMEOUT = 5.0
@@ -42,6 +41,7 @@ _FLAGS = {
     "tls_key": "this node's private key (PEM)",
     "join_token": "single-use join token (tongchou token create); used when --tls-cert is missing",
     "join_hub": "the hub's join port, host:port (tongchou hub --join-listen)",
+    "transport": "gRPC library: auto (grpclib when installed, else grpcio), grpclib or grpcio",
 }
 
 
@@ -98,11 +98,19 @@ def run(args: argparse.Namespace) -> int:
     builder = ReportBuilder(config, host_collector(config.host_root))
     if args.once:
         return _print_once(builder, args.output)
+    from agent.transport import TransportUnavailable, load
+
+    try:
+        chosen = load(config.transport)
+    except TransportUnavailable as err:
+        where = config.where.get("transport", "transport auto")
+        print(f"tongchou agent: {where}: {err}", file=sys.stderr)
+        return 1
     if config.join_token and not Path(config.tls_cert).exists():
-        code = asyncio.run(_join(config))
+        code = asyncio.run(_join(config, chosen))
         if code:
             return code
-    return asyncio.run(_serve(config, builder))
+    return asyncio.run(_serve(config, builder, chosen))
 
 
 def host_collector(host_root: str) -> Collector:
@@ -124,6 +132,8 @@ def host_collector(host_root: str) -> Collector:
 
 
 def _print_once(builder: ReportBuilder, output: str) -> int:
+    from google.protobuf import json_format
+
     data = json_format.MessageToDict(builder.next())
     if output == "yaml":
         import yaml
@@ -134,31 +144,28 @@ def _print_once(builder: ReportBuilder, output: str) -> int:
     return 0
 
 
-async def _join(config: AgentConfig) -> int:
+async def _join(config: AgentConfig, chosen: Transport) -> int:
     """Gets this node's certificate with the join token; 0 on success, else the exit code."""
-    import grpc
-
     from agent import enroll
+    from agent.transport import RpcError
 
     where = config.join_hub or config.hub
     try:
         (ca,) = enroll.read(Path(config.tls_ca))
-        cert, key = await enroll.join(where, ca, config.join_token, config.node)
+        cert, key = await enroll.join(where, ca, config.join_token, config.node, chosen)
         enroll.write_pair(Path(config.tls_cert), Path(config.tls_key), cert, key)
     except OSError as err:
         print(f"tongchou agent: {err.filename}: {err.strerror}", file=sys.stderr)
         return 2
-    except grpc.aio.AioRpcError as err:
-        print(f"tongchou agent: joining at {where} failed: {err.details()}", file=sys.stderr)
-        code = err.code()
-        bad = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED,
-               grpc.StatusCode.INVALID_ARGUMENT)  # fmt: skip
-        return 2 if code in bad else 1
+    except RpcError as err:
+        print(f"tongchou agent: joining at {where} failed: {err.details}", file=sys.stderr)
+        bad = ("UNAUTHENTICATED", "PERMISSION_DENIED", "INVALID_ARGUMENT")
+        return 2 if err.code in bad else 1
     log.info("joined: certificate for node %s written to %s", config.node, config.tls_cert)
     return 0
 
 
-async def _serve(config: AgentConfig, builder: ReportBuilder) -> int:
+async def _serve(config: AgentConfig, builder: ReportBuilder, chosen: Transport) -> int:
     from agent.daemon import Agent
     from agent.metrics import AgentMetrics, NodeCollector
 
@@ -167,12 +174,12 @@ async def _serve(config: AgentConfig, builder: ReportBuilder) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     metrics = AgentMetrics()
-    agent = Agent(config, builder, metrics=metrics, stop=stop)
-    metrics.registry.register(NodeCollector(lambda: agent.latest))
+    agent = Agent(config, builder, metrics=metrics, stop=stop, transport=chosen)
+    metrics.register(NodeCollector(lambda: agent.latest))
     metrics_port = 0
     if config.metrics_listen:
         try:
-            metrics_port = metrics.serve(config.metrics_listen)
+            metrics_port = await metrics.serve(config.metrics_listen)
         except OSError as err:
             where = config.where.get("metrics_listen", "default --metrics-listen")
             print(
@@ -181,7 +188,7 @@ async def _serve(config: AgentConfig, builder: ReportBuilder) -> int:
             )
             return 2
     log.info(
-        "tongchou agent %s: node %s (%s, %s/%s) reporting to %s every %gs; metrics %s",
+        "tongchou agent %s: node %s (%s, %s/%s) reporting to %s every %gs over %s; metrics %s",
         __version__,
         config.node,
         config.division,
@@ -189,6 +196,7 @@ async def _serve(config: AgentConfig, builder: ReportBuilder) -> int:
         config.cluster,
         config.hub,
         config.interval,
+        chosen.name,
         f"on :{metrics_port}/metrics" if metrics_port else "off",
     )
     task = asyncio.create_task(agent.run(), name="agent-report-loop")
@@ -200,6 +208,7 @@ async def _serve(config: AgentConfig, builder: ReportBuilder) -> int:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    await metrics.close()
     log.info("stopped")
     return 0
 

@@ -46,6 +46,9 @@ class AgentConfig:
     insecure: bool = False
     join_token: str = ""
     join_hub: str = ""
+    # which gRPC library speaks to the hub: auto (grpclib when installed, else grpcio),
+    # grpclib (pure Python) or grpcio
+    transport: str = "auto"
     renew_check: float = 60.0  # how often the certificate's age is checked
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
@@ -97,7 +100,9 @@ _KEYS: dict[str, tuple[str, str]] = {
     "insecure": ("insecure", "TONGCHOU_INSECURE"),
     "join_token": ("joinToken", "TONGCHOU_JOIN_TOKEN"),
     "join_hub": ("joinHub", "TONGCHOU_JOIN_HUB"),
+    "transport": ("transport", "TONGCHOU_TRANSPORT"),
 }
+TRANSPORTS = ("auto", "grpclib", "grpcio")
 
 
 def parse_duration(value: object, where: str) -> float:
@@ -241,6 +246,11 @@ def _validate(config: AgentConfig) -> AgentConfig:
         raise ConfigError(
             f"{at('join_token')}: joining needs tls_ca, tls_cert and tls_key (where the "
             "certificate and key are written), not insecure"
+        )
+    if config.transport not in TRANSPORTS:
+        raise ConfigError(
+            f"{at('transport')}: unknown transport {config.transport!r} "
+            f"(one of {', '.join(TRANSPORTS)})"
         )
     if config.metrics_listen and ":" not in config.metrics_listen:
         raise ConfigError(

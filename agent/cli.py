@@ -7,10 +7,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent.config import AgentConfig, ConfigError, build
@@ -41,14 +41,12 @@ _FLAGS = {
     "tls_key": "this node's private key (PEM)",
     "join_token": "single-use join token (tongchou token create); used when --tls-cert is missing",
     "join_hub": "the hub's join port, host:port (tongchou hub --join-listen)",
-    "transport": "gRPC library: auto (grpclib when installed, else grpcio), grpclib or grpcio",
+    "transport": "gRPC library: auto (h2, pure Python, when installed, else grpcio), h2 or grpcio",
 }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config", type=Path, help="YAML config file (e.g. /etc/tongchou/agent.yaml)"
-    )
+    parser.add_argument("--config", help="YAML config file (e.g. /etc/tongchou/agent.yaml)")
     for name, text in _FLAGS.items():
         parser.add_argument("--" + name.replace("_", "-"), dest=name, help=text)
     parser.add_argument(
@@ -106,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         where = config.where.get("transport", "transport auto")
         print(f"tongchou agent: {where}: {err}", file=sys.stderr)
         return 1
-    if config.join_token and not Path(config.tls_cert).exists():
+    if config.join_token and not os.path.exists(config.tls_cert):
         code = asyncio.run(_join(config, chosen))
         if code:
             return code
@@ -121,13 +119,15 @@ def host_collector(host_root: str) -> Collector:
         return Collector()
     import psutil
 
-    root = Path(host_root)
-    psutil.PROCFS_PATH = str(root / "proc")
+    def under(*parts: str) -> str:
+        return os.path.join(host_root, *parts)
+
+    psutil.PROCFS_PATH = under("proc")
     return Collector(
-        cpuinfo_path=root / "proc" / "cpuinfo",
-        os_release_path=root / "etc" / "os-release",
-        os_release_fallback=root / "usr" / "lib" / "os-release",
-        nvidia_gpus_dir=root / "proc" / "driver" / "nvidia" / "gpus",
+        cpuinfo_path=under("proc", "cpuinfo"),
+        os_release_path=under("etc", "os-release"),
+        os_release_fallback=under("usr", "lib", "os-release"),
+        nvidia_gpus_dir=under("proc", "driver", "nvidia", "gpus"),
     )
 
 
@@ -151,9 +151,9 @@ async def _join(config: AgentConfig, chosen: Transport) -> int:
 
     where = config.join_hub or config.hub
     try:
-        (ca,) = enroll.read(Path(config.tls_ca))
+        (ca,) = enroll.read(config.tls_ca)
         cert, key = await enroll.join(where, ca, config.join_token, config.node, chosen)
-        enroll.write_pair(Path(config.tls_cert), Path(config.tls_key), cert, key)
+        enroll.write_pair(config.tls_cert, config.tls_key, cert, key)
     except OSError as err:
         print(f"tongchou agent: {err.filename}: {err.strerror}", file=sys.stderr)
         return 2

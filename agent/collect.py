@@ -8,11 +8,9 @@ raises because an optional source (os-release, the NVIDIA driver) is missing.
 from __future__ import annotations
 
 import os
-import platform
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 import psutil
@@ -106,9 +104,13 @@ def select_mounts(
     return sorted(chosen.values(), key=lambda m: m.mount)
 
 
-def _read_text(path: Path) -> str | None:
+StrPath = str | os.PathLike[str]
+
+
+def _read_text(path: StrPath) -> str | None:
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        with open(path, encoding="utf-8", errors="replace") as file:
+            return file.read()
     except OSError:
         return None
 
@@ -126,10 +128,10 @@ class Collector:
     def __init__(
         self,
         *,
-        cpuinfo_path: Path = Path("/proc/cpuinfo"),
-        os_release_path: Path = Path("/etc/os-release"),
-        os_release_fallback: Path | None = Path("/usr/lib/os-release"),
-        nvidia_gpus_dir: Path = Path("/proc/driver/nvidia/gpus"),
+        cpuinfo_path: StrPath = "/proc/cpuinfo",
+        os_release_path: StrPath = "/etc/os-release",
+        os_release_fallback: StrPath | None = "/usr/lib/os-release",
+        nvidia_gpus_dir: StrPath = "/proc/driver/nvidia/gpus",
         arch: str | None = None,
         mount_refresh_every: int = 30,
     ) -> None:
@@ -138,7 +140,7 @@ class Collector:
         if os_release_fallback is not None:
             self._os_release_paths.append(os_release_fallback)
         self._nvidia_gpus_dir = nvidia_gpus_dir
-        self._arch = arch if arch is not None else platform.machine()
+        self._arch = arch if arch is not None else os.uname().machine
         self._mount_refresh_every = max(1, mount_refresh_every)
         self._host: HostFacts | None = None
         self._mounts: list[Mount] | None = None
@@ -157,7 +159,7 @@ class Collector:
                 arch=self._arch,
                 chip=chip,
                 cpu_model=cpu_model,
-                os=parse_os_release(self._read_os_release(), kernel=platform.release()),
+                os=parse_os_release(self._read_os_release(), kernel=os.uname().release),
                 hostname=socket.gethostname(),
             )
         return self._host
@@ -213,12 +215,14 @@ class Collector:
 
     def _gpus(self) -> list[common_pb2.Gpu]:
         try:
-            files = sorted(self._nvidia_gpus_dir.glob("*/information"))
+            buses = sorted(os.listdir(self._nvidia_gpus_dir))
         except OSError:
             return []
         gpus = []
-        for path in files:
-            gpu = parse_nvidia_gpu(_read_text(path) or "")
+        for bus in buses:
+            gpu = parse_nvidia_gpu(
+                _read_text(os.path.join(self._nvidia_gpus_dir, bus, "information")) or ""
+            )
             if gpu is not None:
                 gpus.append(gpu)
         return gpus

@@ -7,7 +7,6 @@ import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
 from tongchou import durations
@@ -46,8 +45,8 @@ class AgentConfig:
     insecure: bool = False
     join_token: str = ""
     join_hub: str = ""
-    # which gRPC library speaks to the hub: auto (grpclib when installed, else grpcio),
-    # grpclib (pure Python) or grpcio
+    # which gRPC library speaks to the hub: auto (h2 when installed, else grpcio),
+    # h2 (pure Python) or grpcio
     transport: str = "auto"
     renew_check: float = 60.0  # how often the certificate's age is checked
     backoff_initial: float = 1.0
@@ -102,7 +101,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "join_hub": ("joinHub", "TONGCHOU_JOIN_HUB"),
     "transport": ("transport", "TONGCHOU_TRANSPORT"),
 }
-TRANSPORTS = ("auto", "grpclib", "grpcio")
+TRANSPORTS = ("auto", "h2", "grpcio")
 
 
 def parse_duration(value: object, where: str) -> float:
@@ -161,12 +160,14 @@ def _coerce(name: str, value: object, where: str) -> Any:
     return str(value).strip()
 
 
-def read_file(path: Path) -> dict[str, tuple[object, str]]:
+def read_file(path: str | os.PathLike[str]) -> dict[str, tuple[object, str]]:
     """Settings from a YAML config file, each with where it came from."""
     import yaml  # only when a config file is used: keeps the agent's resident memory down
 
+    path = os.fspath(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as file:
+            data = yaml.safe_load(file.read())
     except OSError as err:
         raise ConfigError(f"{path}: cannot read config file: {err.strerror}") from None
     except yaml.YAMLError as err:
@@ -196,7 +197,7 @@ def read_env(environ: Mapping[str, str]) -> dict[str, tuple[object, str]]:
 
 def build(
     *,
-    config_file: Path | None = None,
+    config_file: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
     flags: Mapping[str, tuple[object, str]] | None = None,
 ) -> AgentConfig:
@@ -258,9 +259,9 @@ def _validate(config: AgentConfig) -> AgentConfig:
         )
     if not config.host_root.startswith("/"):
         raise ConfigError(f"{at('host_root')}: host root {config.host_root!r} must be absolute")
-    if not Path(config.host_root, "proc", "stat").is_file():
+    if not os.path.isfile(os.path.join(config.host_root, "proc", "stat")):
         raise ConfigError(
-            f"{at('host_root')}: {Path(config.host_root, 'proc')} is not a proc file system"
+            f"{at('host_root')}: {os.path.join(config.host_root, 'proc')} is not a proc file system"
             " (mount the host's /proc there)"
         )
     for name in ("node", "site", "cluster", "provider"):

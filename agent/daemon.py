@@ -8,7 +8,6 @@ import datetime as dt
 import logging
 import random
 from dataclasses import dataclass
-from pathlib import Path
 
 from agent.config import AgentConfig
 from agent.metrics import AgentMetrics
@@ -92,11 +91,11 @@ class Agent:
         not touched; the next connection uses the new certificate, so reports never stop."""
         from agent import enroll
 
-        cert_path, key_path = Path(self.config.tls_cert), Path(self.config.tls_key)
+        cert_path, key_path = self.config.tls_cert, self.config.tls_key
         known: tuple[bytes, tuple[dt.datetime, dt.datetime]] | None = None
         while not self.stop.is_set():
             try:
-                ca, cert, key = enroll.read(Path(self.config.tls_ca), cert_path, key_path)
+                ca, cert, key = enroll.read(self.config.tls_ca, cert_path, key_path)
                 if known is None or known[0] != cert:  # read again only when it changed
                     known = cert, await enroll.validity_of(cert)
                 if enroll.due_between(*known[1]):
@@ -167,11 +166,10 @@ class Agent:
         stream on. None for plaintext."""
         if self.config.insecure or not self.config.tls_ca:
             return None
-        return Credentials(
-            ca=Path(self.config.tls_ca).read_bytes(),
-            cert=Path(self.config.tls_cert).read_bytes(),
-            key=Path(self.config.tls_key).read_bytes(),
-        )
+        from agent.enroll import read
+
+        ca, cert, key = read(self.config.tls_ca, self.config.tls_cert, self.config.tls_key)
+        return Credentials(ca=ca, cert=cert, key=key)
 
     async def _session(self) -> None:
         async with self.transport.connect(self.config.hub, self._credentials()) as stream:

@@ -14,7 +14,6 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from agent.transport import Credentials, Transport, load
 from tongchou.v1 import security_pb2
@@ -131,21 +130,29 @@ async def renew(
     return answer.cert_pem.encode(), new_key
 
 
-def read(*paths: Path) -> list[bytes]:
-    return [path.read_bytes() for path in paths]
+def read(*paths: str | os.PathLike[str]) -> list[bytes]:
+    out = []
+    for path in paths:
+        with open(path, "rb") as file:
+            out.append(file.read())
+    return out
 
 
-def write_pair(cert_path: Path, key_path: Path, cert_pem: bytes, key_pem: bytes) -> None:
+def write_pair(
+    cert_path: str | os.PathLike[str],
+    key_path: str | os.PathLike[str],
+    cert_pem: bytes,
+    key_pem: bytes,
+) -> None:
     """Replaces both files atomically (each via a temporary file and rename); the key is 0600."""
     for path, data, mode in ((key_path, key_pem, 0o600), (cert_path, cert_pem, 0o644)):
-        tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        fd = os.open(f"{os.fspath(path)}.tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
     for path in (key_path, cert_path):
-        os.replace(path.with_name(path.name + ".tmp"), path)
+        os.replace(f"{os.fspath(path)}.tmp", path)
 
 
 def main(argv: Sequence[str]) -> int:

@@ -149,8 +149,8 @@ def main() -> None:
     parser.add_argument(
         "--transport",
         action="append",
-        choices=("auto", "grpclib", "grpcio"),
-        help="agent transports to run side by side (default: grpclib and grpcio)",
+        choices=("auto", "h2", "grpcio"),
+        help="agent transports to run side by side (default: h2 and grpcio)",
     )
     parser.add_argument("--breakdown", action="store_true", help="resident memory by mapping")
     parser.add_argument(
@@ -159,7 +159,7 @@ def main() -> None:
         help="run the agent installed in this virtual environment (default: this one)",
     )
     args = parser.parse_args()
-    transports = args.transport or ["grpclib", "grpcio"]
+    transports = args.transport or ["h2", "grpcio"]
     pace = float(args.interval.rstrip("s"))
     print(machine())
     from console.security.pki import CertificateAuthority

@@ -1,8 +1,9 @@
-"""How the agent speaks `tongchou.v1` to the hub: grpclib (pure Python) or grpcio, one interface.
+"""How the agent speaks `tongchou.v1` to the hub: pure Python over `h2`, or grpcio, one interface.
 
-Both send the same protobuf messages over HTTP/2 with mutual TLS, so the hub cannot tell them
-apart. ``load("auto")`` takes grpclib when it imports (it installs on every CPU and holds less
-memory) and grpcio otherwise; ``transport: grpcio`` or ``grpclib`` in the settings forces one.
+Both send the same protobuf messages as gRPC over HTTP/2 with mutual TLS, so the hub cannot tell
+them apart. ``load("auto")`` takes the pure-Python one when `h2` imports (it installs on every
+CPU and holds a fraction of grpcio's memory) and grpcio otherwise; ``transport: h2`` or
+``grpcio`` in the settings forces one.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ __all__ = [
 ]
 
 # Settings value -> module under agent.transport; "auto" tries them in this order.
-_MODULES = {"grpclib": "via_grpclib", "grpcio": "via_grpcio"}
+_MODULES = {"h2": "via_h2", "grpcio": "via_grpcio"}
 CHOICES = ("auto", *_MODULES)
 CONNECT = "/tongchou.v1.AgentService/Connect"
 JOIN = "/tongchou.v1.JoinService/Join"
@@ -91,7 +92,7 @@ class Transport(Protocol):
 
 
 def load(name: str = "auto") -> Transport:
-    """The transport `name` ("auto", "grpclib" or "grpcio"); raises TransportUnavailable."""
+    """The transport `name` ("auto", "h2" or "grpcio"); raises TransportUnavailable."""
     names = list(_MODULES) if name == "auto" else [name]
     missing = []
     for each in names:
@@ -105,5 +106,5 @@ def load(name: str = "auto") -> Transport:
     raise TransportUnavailable(
         "no gRPC transport can be loaded: "
         + "; ".join(missing)
-        + " (pip install grpclib, or grpcio where a wheel exists)"
+        + " (pip install h2, or grpcio where a wheel exists)"
     )

@@ -59,7 +59,7 @@ async def serve(hub: ScriptedHub) -> tuple[grpc.aio.Server, int]:
     return server, port
 
 
-@pytest.fixture(params=["grpclib", "grpcio"])
+@pytest.fixture(params=["h2", "grpcio"])
 def transport(request: pytest.FixtureRequest) -> str:
     """Every test runs with both gRPC libraries: the hub must not tell them apart."""
     return str(request.param)

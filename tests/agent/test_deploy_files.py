@@ -31,7 +31,7 @@ def test_systemd_unit_runs_the_agent_with_the_example_config_path() -> None:
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     args = parser.parse_args(argv[1:])
-    assert args.config == Path("/etc/tongchou/agent.yaml")
+    assert args.config == "/etc/tongchou/agent.yaml"
     assert service["KillSignal"] == "SIGTERM"
     assert service["Restart"] == "always"
     assert unit["Install"]["WantedBy"] == "multi-user.target"

@@ -150,7 +150,7 @@ def test_agent_output_passes_promtool_check_metrics(promtool: str) -> None:
     latest = report("n1")
     metrics.register(NodeCollector(lambda: latest))
     metrics.reports.labels("accepted").inc()
-    metrics.set_transport("grpclib")
+    metrics.set_transport("h2")
     text = metrics.render().decode()
     assert "tongchou_node_cpu_cores" in text
     run_promtool(promtool, "check", "metrics", stdin=text)

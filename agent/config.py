@@ -48,7 +48,7 @@ class AgentConfig:
     # which gRPC library speaks to the hub: auto (h2 when installed, else grpcio),
     # h2 (pure Python) or grpcio
     transport: str = "auto"
-    renew_check: float = 60.0  # how often the certificate's age is checked
+    renew_check: float = 60.0  # how often the certificate's age is checked (renewCheck)
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
     where: Mapping[str, str] = field(default_factory=dict)
@@ -100,6 +100,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "join_token": ("joinToken", "TONGCHOU_JOIN_TOKEN"),
     "join_hub": ("joinHub", "TONGCHOU_JOIN_HUB"),
     "transport": ("transport", "TONGCHOU_TRANSPORT"),
+    "renew_check": ("renewCheck", "TONGCHOU_RENEW_CHECK"),
 }
 TRANSPORTS = ("auto", "h2", "grpcio")
 
@@ -138,7 +139,7 @@ def parse_labels(value: object, where: str) -> dict[str, str]:
 
 
 def _coerce(name: str, value: object, where: str) -> Any:
-    if name == "interval":
+    if name in ("interval", "renew_check"):
         return parse_duration(value, where)
     if name == "labels":
         return parse_labels(value, where)

@@ -49,7 +49,12 @@ def validity(cert_pem: bytes) -> tuple[dt.datetime, dt.datetime]:
     from cryptography import x509
 
     cert = x509.load_pem_x509_certificate(cert_pem)
-    return cert.not_valid_before_utc, cert.not_valid_after_utc
+    if hasattr(cert, "not_valid_before_utc"):  # cryptography 42 and later
+        return cert.not_valid_before_utc, cert.not_valid_after_utc
+    return (  # the distributions' older cryptography: naive datetimes in UTC
+        cert.not_valid_before.replace(tzinfo=dt.UTC),
+        cert.not_valid_after.replace(tzinfo=dt.UTC),
+    )
 
 
 def due_between(start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None) -> bool:

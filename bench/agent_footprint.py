@@ -107,14 +107,36 @@ def start_agent(
     log = workdir / f"agent-{transport}.log"
     argv = [
         # the console script, as the systemd unit runs it
-        str(python.with_name("tongchou-agent")), "--hub", hub, "--node", f"bench-{transport}",
-        "--division", "440106", "--site", "bench-dc", "--cluster", "bench-a",
-        "--provider", "on-prem", "--mlps-level", "3", "--interval", interval,
-        "--metrics-listen", f"127.0.0.1:{port}", "--log-level", "warning",
-        "--transport", transport, "--tls-ca", str(tls / "ca.crt"),
-        "--tls-cert", str(tls / f"bench-{transport}.crt"),
-        "--tls-key", str(tls / f"bench-{transport}.key"),
-    ]  # fmt: skip
+        str(python.with_name("tongchou-agent")),
+        "--hub",
+        hub,
+        "--node",
+        f"bench-{transport}",
+        "--division",
+        "440106",
+        "--site",
+        "bench-dc",
+        "--cluster",
+        "bench-a",
+        "--provider",
+        "on-prem",
+        "--mlps-level",
+        "3",
+        "--interval",
+        interval,
+        "--metrics-listen",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "--transport",
+        transport,
+        "--tls-ca",
+        str(tls / "ca.crt"),
+        "--tls-cert",
+        str(tls / f"bench-{transport}.crt"),
+        "--tls-key",
+        str(tls / f"bench-{transport}.key"),
+    ]
     popen = subprocess.Popen(
         argv,
         stdout=subprocess.DEVNULL,
@@ -172,9 +194,11 @@ def main() -> None:
     for name in transports:
         ca.issue("node", f"bench-{name}").write(tls, f"bench-{name}")
     hub = start_hub(
-        "--report-interval", args.interval, workdir=workdir,
+        "--report-interval",
+        args.interval,
+        workdir=workdir,
         tls=(tls / "ca.crt", hub_cert, hub_key),
-    )  # fmt: skip
+    )
     processes = [start_node_exporter(workdir)]
     try:
         python = (args.agent_venv / "bin" / "python") if args.agent_venv else Path(sys.executable)

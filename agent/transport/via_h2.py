@@ -35,15 +35,35 @@ MAX_MESSAGE = 4 << 20  # what the hub may send in one message
 _READ = 65536
 # https://grpc.github.io/grpc/core/md_doc_statuscodes.html
 _CODES = (
-    "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-    "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-    "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
     "UNAUTHENTICATED",
-)  # fmt: skip
+)
 # An HTTP status without a grpc-status, per gRPC's http-grpc-status-mapping.md.
-_HTTP_CODES = {400: "INTERNAL", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
-               404: "UNIMPLEMENTED", 429: "UNAVAILABLE", 502: "UNAVAILABLE",
-               503: "UNAVAILABLE", 504: "UNAVAILABLE"}  # fmt: skip
+_HTTP_CODES = {
+    400: "INTERNAL",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "UNIMPLEMENTED",
+    429: "UNAVAILABLE",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+    504: "UNAVAILABLE",
+}
 _PERCENT = re.compile(rb"%([0-9A-Fa-f]{2})")
 
 
@@ -312,8 +332,12 @@ class Connection:
                 status_of(call.headers) or ("INTERNAL", "the stream ended without trailers")
             )
         elif isinstance(event, h2.events.StreamReset) and call is not None:
-            call.finish(("CANCELLED" if event.remote_reset else "INTERNAL",
-                         f"stream reset ({event.error_code!r})"))  # fmt: skip
+            call.finish(
+                (
+                    "CANCELLED" if event.remote_reset else "INTERNAL",
+                    f"stream reset ({event.error_code!r})",
+                )
+            )
         elif isinstance(event, h2.events.WindowUpdated | h2.events.RemoteSettingsChanged):
             self._window.set()
         elif isinstance(event, h2.events.PingAckReceived):

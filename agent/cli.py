@@ -129,6 +129,8 @@ def host_collector(host_root: str) -> Collector:
         os_release_path=under("etc", "os-release"),
         os_release_fallback=under("usr", "lib", "os-release"),
         nvidia_gpus_dir=under("proc", "driver", "nvidia", "gpus"),
+        dev_dir=under("dev"),
+        pci_dir=under("sys", "bus", "pci", "devices"),
     )
 
 

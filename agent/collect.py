@@ -15,7 +15,7 @@ from typing import Protocol
 
 import psutil
 
-from agent.hostinfo import detect_chip, parse_nvidia_gpu, parse_os_release
+from agent.hostinfo import detect_chip, parse_ascend, parse_nvidia_gpu, parse_os_release
 from tongchou.v1 import common_pb2
 
 __all__ = ["REAL_FSTYPES", "Collector", "HostFacts", "Mount", "select_mounts"]
@@ -132,6 +132,9 @@ class Collector:
         os_release_path: StrPath = "/etc/os-release",
         os_release_fallback: StrPath | None = "/usr/lib/os-release",
         nvidia_gpus_dir: StrPath = "/proc/driver/nvidia/gpus",
+        nvml_library: str | None = "libnvidia-ml.so.1",
+        dev_dir: StrPath = "/dev",
+        pci_dir: StrPath = "/sys/bus/pci/devices",
         arch: str | None = None,
         mount_refresh_every: int = 30,
     ) -> None:
@@ -140,6 +143,9 @@ class Collector:
         if os_release_fallback is not None:
             self._os_release_paths.append(os_release_fallback)
         self._nvidia_gpus_dir = nvidia_gpus_dir
+        self._nvml_library = nvml_library
+        self._dev_dir = dev_dir
+        self._pci_dir = pci_dir
         self._arch = arch if arch is not None else os.uname().machine
         self._mount_refresh_every = max(1, mount_refresh_every)
         self._host: HostFacts | None = None
@@ -190,7 +196,8 @@ class Collector:
         return list(self._mounts)
 
     def capacity(self) -> common_pb2.Capacity:
-        """What the node has: CPUs, memory, swap, disks, NICs (not ``lo``) and NVIDIA GPUs."""
+        """What the node has: CPUs, memory, swap, disks, NICs (not ``lo``) and accelerators
+        (NVIDIA GPUs, Huawei Ascend NPUs) in ``gpus``."""
         self._mounts = None  # capacity is asked for rarely: always rescan
         logical = psutil.cpu_count(logical=True) or os.cpu_count() or 1
         physical = psutil.cpu_count(logical=False) or logical
@@ -210,14 +217,23 @@ class Collector:
             if name == _LOOPBACK:
                 continue
             cap.nics.add(name=name, speed_bps=max(stats.speed, 0) * _MBIT, mtu=max(stats.mtu, 0))
-        cap.gpus.extend(self._gpus())
+        cap.gpus.extend(self._nvidia())
+        cap.gpus.extend(self._ascend())
         return cap
 
-    def _gpus(self) -> list[common_pb2.Gpu]:
+    def _nvidia(self) -> list[common_pb2.Gpu]:
+        """Through NVML where the driver is loaded and its library is there, else from the
+        driver's /proc files (no memory size there unless the model name carries one)."""
         try:
             buses = sorted(os.listdir(self._nvidia_gpus_dir))
         except OSError:
-            return []
+            return []  # no NVIDIA driver: ctypes and NVML are never loaded
+        if self._nvml_library is not None:
+            from agent import nvml
+
+            found = nvml.gpus(self._nvml_library)
+            if found is not None:
+                return found
         gpus = []
         for bus in buses:
             gpu = parse_nvidia_gpu(
@@ -226,6 +242,25 @@ class Collector:
             if gpu is not None:
                 gpus.append(gpu)
         return gpus
+
+    def _ascend(self) -> list[common_pb2.Gpu]:
+        try:
+            names = os.listdir(self._dev_dir)
+        except OSError:
+            return []
+        if not any(name.startswith("davinci") for name in names):
+            return []
+        ids = []
+        try:
+            slots = sorted(os.listdir(self._pci_dir))
+        except OSError:
+            slots = []
+        for slot in slots:
+            vendor = _read_text(os.path.join(self._pci_dir, slot, "vendor"))
+            device = _read_text(os.path.join(self._pci_dir, slot, "device"))
+            if vendor and device:
+                ids.append((vendor, device))
+        return parse_ascend(names, ids)
 
     # -- usage ---------------------------------------------------------------------------
 

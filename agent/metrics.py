@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from agent.hostinfo import chip_family
 from tongchou import __version__, levels
 from tongchou.v1 import agent_pb2
 
@@ -173,6 +174,16 @@ class NodeCollector:
             sent.add([*values, nic.name], nic.bytes_sent)
         yield recv
         yield sent
+        info = Family(
+            "tongchou_node_info",
+            "gauge",
+            "Always 1; labels say what the node is: arch, chip, chip family (信创: kunpeng, "
+            "phytium, hygon, zhaoxin, loongson, sunway) and OS family.",
+            (*_NODE_LABELS, "arch", "chip", "chip_family", "os_family"),
+        )
+        family = chip_family(ident.chip)
+        info.add([*values, ident.arch, ident.chip, family, ident.os.family], 1)
+        yield info
         accel_labels = (*_NODE_LABELS, "model")
         accels = Family(
             "tongchou_node_accelerators",

@@ -165,6 +165,7 @@ def test_collector_on_fixture_files(tmp_path: Path) -> None:
         os_release_path=FIXTURES / "os-release" / "kylin-v10-server",
         os_release_fallback=None,
         nvidia_gpus_dir=_nvidia_dir(tmp_path),
+        nvml_library=None,
         arch="aarch64",
     )
     host = c.host()

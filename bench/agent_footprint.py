@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import socket
@@ -163,6 +164,47 @@ def start_node_exporter(workdir: Path) -> Measured:
     return Measured("node_exporter", popen, f"http://127.0.0.1:{port}/metrics", log)
 
 
+def install_agent(workdir: Path, python: str, grpcio: bool) -> Path:
+    """The agent as a node gets it: the offline bundle installed with the node's Python
+    (compiled bytecode, no editable install); plus the locked grpcio to compare transports."""
+    root = Path(__file__).resolve().parent.parent
+    out = workdir / "bundle"
+    built = subprocess.run(
+        [
+            sys.executable,
+            str(root / "scripts" / "agent_bundle.py"),
+            "--arch",
+            os.uname().machine,
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    archive = Path(built.stdout.strip())
+    subprocess.run(["tar", "xzf", str(archive), "-C", str(out)], check=True)
+    bundle = out / archive.name.removesuffix(".tar.gz")
+    prefix = workdir / "node"
+    subprocess.run(
+        [str(bundle / "install.sh"), "--prefix", str(prefix), "--no-service"],
+        env={**os.environ, "PYTHON": python},
+        capture_output=True,
+        check=True,
+    )
+    venv = prefix / "venv"
+    if grpcio:
+        lock = (root / "requirements" / "console.txt").read_text()
+        version = re.search(r"^grpcio==([\w.]+)", lock, re.M)
+        pin = f"grpcio=={version.group(1)}" if version else "grpcio"
+        subprocess.run(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", pin],
+            capture_output=True,
+            check=True,
+        )
+    return venv
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--interval", default="10s", help="report and scrape interval (10s)")
@@ -178,7 +220,13 @@ def main() -> None:
     parser.add_argument(
         "--agent-venv",
         type=Path,
-        help="run the agent installed in this virtual environment (default: this one)",
+        help="run the agent installed in this virtual environment (default: install the "
+        "offline bundle into a new one, as on a node)",
+    )
+    parser.add_argument(
+        "--python",
+        default="/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable,
+        help="the node's Python for the new environment (default: the distribution's)",
     )
     args = parser.parse_args()
     transports = args.transport or ["h2", "grpcio"]
@@ -199,9 +247,10 @@ def main() -> None:
         workdir=workdir,
         tls=(tls / "ca.crt", hub_cert, hub_key),
     )
+    venv = args.agent_venv or install_agent(workdir, args.python, "grpcio" in transports)
     processes = [start_node_exporter(workdir)]
     try:
-        python = (args.agent_venv / "bin" / "python") if args.agent_venv else Path(sys.executable)
+        python = venv / "bin" / "python"
         processes += [
             start_agent(t, hub.address, tls, workdir, args.interval, python) for t in transports
         ]

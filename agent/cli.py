@@ -118,13 +118,13 @@ def host_collector(host_root: str) -> Collector:
 
     if host_root == "/":
         return Collector()
-    import psutil
+    from agent.procfs import Procfs
 
     def under(*parts: str) -> str:
         return os.path.join(host_root, *parts)
 
-    psutil.PROCFS_PATH = under("proc")
     return Collector(
+        procfs=Procfs(proc=under("proc"), sys=under("sys")),
         cpuinfo_path=under("proc", "cpuinfo"),
         os_release_path=under("etc", "os-release"),
         os_release_fallback=under("usr", "lib", "os-release"),

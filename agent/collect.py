@@ -1,4 +1,4 @@
-"""Collects a node's facts, capacity and usage (psutil and /proc) for the agent's reports.
+"""Collects a node's facts, capacity and usage (/proc and /sys) for the agent's reports.
 
 The collector runs every few seconds on thousands of nodes, so it reads what never changes
 (chip, OS) once, keeps the list of real mounts and refreshes it only now and then, and never
@@ -13,9 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-import psutil
-
 from agent.hostinfo import detect_chip, parse_ascend, parse_nvidia_gpu, parse_os_release
+from agent.procfs import CpuTimes, Procfs
 from tongchou.v1 import common_pb2
 
 __all__ = ["REAL_FSTYPES", "Collector", "HostFacts", "Mount", "select_mounts"]
@@ -64,7 +63,7 @@ class Mount:
 
 
 class Partition(Protocol):
-    """The fields of ``psutil.disk_partitions()`` entries that :func:`select_mounts` reads."""
+    """The fields of a mount entry that :func:`select_mounts` reads."""
 
     @property
     def device(self) -> str: ...
@@ -137,6 +136,7 @@ class Collector:
         pci_dir: StrPath = "/sys/bus/pci/devices",
         arch: str | None = None,
         mount_refresh_every: int = 30,
+        procfs: Procfs | None = None,
     ) -> None:
         self._cpuinfo_path = cpuinfo_path
         self._os_release_paths = [os_release_path]
@@ -151,9 +151,10 @@ class Collector:
         self._host: HostFacts | None = None
         self._mounts: list[Mount] | None = None
         self._usage_since_scan = 0
-        # The first call only primes psutil's counter; prime it now so the first report
-        # covers the time since construction rather than reading 0.
-        psutil.cpu_percent(interval=None)
+        self._procfs = procfs or Procfs()
+        # CPU busy share is a difference of counters: take the first reading now, so the
+        # first report covers the time since construction rather than reading 0.
+        self._cpu: CpuTimes = self._procfs.cpu_times()
 
     # -- facts ---------------------------------------------------------------------------
 
@@ -179,7 +180,7 @@ class Collector:
 
     def boot_time(self) -> float:
         """When the host booted, in seconds since the epoch."""
-        return psutil.boot_time()
+        return self._procfs.boot_time()
 
     # -- capacity ------------------------------------------------------------------------
 
@@ -187,8 +188,8 @@ class Collector:
         """The mounts reported in capacity and usage (cached; see the class docstring)."""
         if self._mounts is None:
             try:
-                # all=True: psutil's all=False drops every "nodev" type, overlay roots included.
-                partitions = psutil.disk_partitions(all=True)
+                # every mount: select_mounts keeps the real ones (and an overlay root)
+                partitions = self._procfs.partitions()
             except OSError:
                 partitions = []
             self._mounts = select_mounts(partitions)
@@ -199,24 +200,30 @@ class Collector:
         """What the node has: CPUs, memory, swap, disks, NICs (not ``lo``) and accelerators
         (NVIDIA GPUs, Huawei Ascend NPUs) in ``gpus``."""
         self._mounts = None  # capacity is asked for rarely: always rescan
-        logical = psutil.cpu_count(logical=True) or os.cpu_count() or 1
-        physical = psutil.cpu_count(logical=False) or logical
+        logical = self._procfs.cpu_count()
+        physical = min(self._procfs.cpu_cores() or logical, logical)
+        memory = self._procfs.memory()
         cap = common_pb2.Capacity(
             cpu_logical=logical,
             cpu_physical=physical,
-            memory_bytes=psutil.virtual_memory().total,
-            swap_bytes=psutil.swap_memory().total,
+            memory_bytes=memory.total,
+            swap_bytes=memory.swap_total,
         )
         for m in self.mounts():
             try:
-                total = psutil.disk_usage(m.mount).total
+                total, _used = self._procfs.disk_usage(m.mount)
             except OSError:  # PermissionError included: a mount we may not stat
                 continue
             cap.disks.add(mount=m.mount, device=m.device, fstype=m.fstype, total_bytes=total)
-        for name, stats in sorted(psutil.net_if_stats().items()):
+        try:
+            nics = sorted(self._procfs.nic_counters())
+        except OSError:
+            nics = []
+        for name in nics:
             if name == _LOOPBACK:
                 continue
-            cap.nics.add(name=name, speed_bps=max(stats.speed, 0) * _MBIT, mtu=max(stats.mtu, 0))
+            speed, mtu = self._procfs.nic_link(name)
+            cap.nics.add(name=name, speed_bps=speed * _MBIT, mtu=mtu)
         cap.gpus.extend(self._nvidia())
         cap.gpus.extend(self._ascend())
         return cap
@@ -274,12 +281,15 @@ class Collector:
             self._mounts = None
         mounts = self.mounts()
         self._usage_since_scan += 1
-        cpu = psutil.cpu_percent(interval=None) / 100.0
+        now = self._procfs.cpu_times()
+        elapsed = now.total - self._cpu.total
+        cpu = (now.busy - self._cpu.busy) / elapsed if elapsed > 0 else 0.0
+        self._cpu = now
         try:
-            load1, load5, load15 = psutil.getloadavg()
-        except OSError:
+            load1, load5, load15 = self._procfs.load_average()
+        except (OSError, ValueError):
             load1 = load5 = load15 = 0.0
-        vm = psutil.virtual_memory()
+        vm = self._procfs.memory()
         used = common_pb2.Usage(
             cpu_ratio=min(max(cpu, 0.0), 1.0),
             load1=load1,
@@ -287,15 +297,19 @@ class Collector:
             load15=load15,
             memory_used_bytes=max(vm.total - vm.available, 0),
             memory_available_bytes=vm.available,
-            swap_used_bytes=psutil.swap_memory().used,
+            swap_used_bytes=vm.swap_used,
         )
         for m in mounts:
             try:
-                disk = psutil.disk_usage(m.mount)
+                _total, disk_used = self._procfs.disk_usage(m.mount)
             except OSError:
                 continue
-            used.disks.add(mount=m.mount, used_bytes=disk.used)
-        for name, c in sorted(psutil.net_io_counters(pernic=True).items()):
+            used.disks.add(mount=m.mount, used_bytes=disk_used)
+        try:
+            counters = self._procfs.nic_counters()
+        except OSError:
+            counters = {}
+        for name, c in sorted(counters.items()):
             if name == _LOOPBACK:
                 continue
             used.nets.add(

@@ -10,9 +10,9 @@ writes dist/tongchou-agent-<version>-<arch>.tar.gz holding
     tongchou-agent.service, agent.example.yaml, README
 
 On x86_64 and aarch64 every dependency has a wheel. On loongarch64 and sw_64 PyPI has none for
-psutil, PyYAML and cryptography: the bundle carries only the pure-Python wheels (protobuf, h2,
-hpack, hyperframe) and the installer builds its environment on the distribution's
-python3-psutil, python3-pyyaml and python3-cryptography (--system-site-packages).
+PyYAML and cryptography: the bundle carries only the pure-Python wheels (protobuf, h2, hpack,
+hyperframe) and the installer builds its environment on the distribution's python3-pyyaml and
+python3-cryptography (--system-site-packages).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ PYTHON = "3.11"
 WHEEL_ARCHES = ("x86_64", "aarch64")
 PURE_ARCHES = ("loongarch64", "sw_64")
 # What the distributions package where PyPI has no wheel (and what those need).
-FROM_DISTRIBUTION = frozenset({"psutil", "pyyaml", "cryptography", "cffi", "pycparser"})
-DISTRIBUTION_PACKAGES = "python3-psutil python3-pyyaml (python3-yaml) python3-cryptography"
+FROM_DISTRIBUTION = frozenset({"pyyaml", "cryptography", "cffi", "pycparser"})
+DISTRIBUTION_PACKAGES = "python3-pyyaml (python3-yaml) and python3-cryptography"
 # manylinux tags a node of the arch can run; pip picks the newest wheel among them.
 _MANYLINUX = [
     "manylinux1_{arch}",
@@ -137,7 +137,7 @@ if [ "$machine" != "@ARCH@" ]; then
 fi
 venv_flags=""
 if [ "@SYSTEM@" = 1 ]; then
-    if ! "$python" -c 'import psutil, yaml, cryptography' 2>/dev/null; then
+    if ! "$python" -c 'import yaml, cryptography' 2>/dev/null; then
         echo "install.sh: first install the distribution's @DISTRO@ (dnf, yum or apt)" >&2
         exit 2
     fi

@@ -26,7 +26,7 @@ from agent_bundle import PURE_ARCHES, WHEEL_ARCHES, BundleError, build, version
 
 # uname -m → the package architecture (Debian names; nfpm takes the same and maps them for RPM)
 PACKAGE_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "loongarch64": "loong64", "sw_64": "sw64"}
-DISTRO_DEPENDS = ["python3-psutil", "python3-yaml", "python3-cryptography"]
+DISTRO_DEPENDS = ["python3-yaml", "python3-cryptography"]
 DESCRIPTION = (
     "Tongchou (统筹) node agent\n"
     " Reports the node's capacity and usage to the Tongchou hub over gRPC with mutual TLS,\n"
@@ -104,7 +104,7 @@ def rpm(arch: str, bundle: Path, out: Path) -> Path:
     for name, text in (("postinst.sh", POSTINST), ("prerm.sh", PRERM), ("postrm.sh", POSTRM)):
         (where / name).write_text(text)
     requires = ["python3 >= 3.11"] + (
-        ["python3-psutil", "python3-pyyaml", "python3-cryptography"] if arch in PURE_ARCHES else []
+        ["python3-pyyaml", "python3-cryptography"] if arch in PURE_ARCHES else []
     )
     lines = [
         "# nfpm recipe for the Tongchou agent (nfpm package --packager rpm --config nfpm.yaml)",

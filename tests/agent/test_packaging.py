@@ -65,8 +65,8 @@ def test_the_package_holds_unit_settings_bundle_and_scripts(unpacked: Path) -> N
     postinst = (unpacked / "DEBIAN/postinst").read_text()
     assert "/opt/tongchou/bundle/install.sh --prefix /opt/tongchou --no-service" in postinst
     wheels = {p.name.split("-")[0] for p in (unpacked / "opt/tongchou/bundle/wheels").iterdir()}
-    assert {"tongchou", "protobuf", "h2", "psutil"} <= wheels
-    assert "grpcio" not in wheels
+    assert {"tongchou", "protobuf", "h2", "hpack", "hyperframe", "cryptography"} <= wheels
+    assert not wheels & {"grpcio", "psutil", "prometheus_client"}
 
 
 def test_the_unit_verifies_against_the_installed_agent(unpacked: Path, tmp_path: Path) -> None:

@@ -22,9 +22,10 @@ def test_plain_install_runs_the_agent_and_nothing_of_the_console(tmp_path: Path)
         [*pip, "list", "--format", "json"], check=True, capture_output=True, text=True
     )
     installed = {p["name"].lower().replace("_", "-") for p in json.loads(listed.stdout)}
-    assert {"h2", "protobuf", "psutil", "pyyaml", "cryptography"} <= installed
-    # no compiled gRPC and no Prometheus client: the agent's transport and /metrics are its own
-    assert not installed & {"grpcio", "prometheus-client", "pydantic", "textual"}
+    assert {"h2", "protobuf", "pyyaml", "cryptography"} <= installed
+    # no compiled gRPC, no psutil, no Prometheus client: the agent's transport, its /proc
+    # reads and its /metrics are its own
+    assert not installed & {"grpcio", "psutil", "prometheus-client", "pydantic", "textual"}
 
     once = subprocess.run(
         [str(venv / "bin" / "tongchou-agent"), "--once", "-o", "json", "--division", "440106"],

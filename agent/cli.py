@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -135,6 +134,8 @@ def host_collector(host_root: str) -> Collector:
 
 
 def _print_once(builder: ReportBuilder, output: str) -> int:
+    import json
+
     from google.protobuf import json_format
 
     data = json_format.MessageToDict(builder.next())
@@ -216,8 +217,24 @@ async def _serve(config: AgentConfig, builder: ReportBuilder, chosen: Transport)
     return 0
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, told the terminal's width: left to find it, it imports
+    shutil, and with it the bz2 and lzma libraries — half a MiB the daemon would hold."""
+
+    def __init__(self, prog: str) -> None:
+        columns = 80
+        try:
+            columns = os.get_terminal_size(sys.stdout.fileno()).columns
+        except (OSError, ValueError, AttributeError):  # not a terminal, or no stdout
+            with contextlib.suppress(ValueError):
+                columns = int(os.environ.get("COLUMNS", ""))
+        super().__init__(prog, width=max(columns - 2, 40))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of `tongchou-agent`."""
-    parser = argparse.ArgumentParser(prog="tongchou-agent", description="Tongchou node agent")
+    parser = argparse.ArgumentParser(
+        prog="tongchou-agent", description="Tongchou node agent", formatter_class=_Formatter
+    )
     add_arguments(parser)
     sys.exit(run(parser.parse_args(argv)))

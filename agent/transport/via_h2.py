@@ -307,6 +307,9 @@ class Connection:
             self._fail("UNAVAILABLE", f"connection to {self._authority} lost: {err}")
         except h2.exceptions.ProtocolError as err:
             self._fail("INTERNAL", f"HTTP/2 protocol error from {self._authority}: {err}")
+        except Exception as err:  # anything else still ends every call, never a silent hang
+            self._fail("INTERNAL", f"reading from {self._authority} failed: {err!r}")
+            raise
 
     def _on(self, event: h2.events.Event) -> None:
         sid = getattr(event, "stream_id", None)

@@ -176,6 +176,20 @@ def installer(arch: str) -> str:
     return text
 
 
+# what the wheel is built from: the work tree without environments, caches and old builds
+# (setuptools copies into build/ and would package a module since deleted from the tree)
+_NOT_SOURCE = shutil.ignore_patterns(
+    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis"
+)
+
+
+def source(work: Path) -> Path:
+    """A clean copy of the project to build the wheel from."""
+    copy = work / "source"
+    shutil.copytree(ROOT, copy, ignore=_NOT_SOURCE, symlinks=True)
+    return copy
+
+
 def build(arch: str, out: Path) -> Path:
     """Builds the bundle; returns the path of its .tar.gz."""
     if arch not in WHEEL_ARCHES + PURE_ARCHES:
@@ -187,21 +201,8 @@ def build(arch: str, out: Path) -> Path:
         top = work / name
         wheels = top / "wheels"
         wheels.mkdir(parents=True)
-        run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "--disable-pip-version-check",
-                "-q",
-                "--no-deps",
-                "--no-build-isolation",
-                "-w",
-                str(wheels),
-                str(ROOT),
-            ]
-        )
+        wheel = [sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "-q"]
+        run([*wheel, "--no-deps", "--no-build-isolation", "-w", str(wheels), str(source(work))])
         download(arch, wheels, work)
         script = top / "install.sh"
         script.write_text(installer(arch))

@@ -163,16 +163,13 @@ def _coerce(name: str, value: object, where: str) -> Any:
 
 def read_file(path: str | os.PathLike[str]) -> dict[str, tuple[object, str]]:
     """Settings from a YAML config file, each with where it came from."""
-    import yaml  # only when a config file is used: keeps the agent's resident memory down
+    from agent import yamlfile  # PyYAML runs in a helper process, never in the daemon
 
     path = os.fspath(path)
     try:
-        with open(path, encoding="utf-8") as file:
-            data = yaml.safe_load(file.read())
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read config file: {err.strerror}") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+        data = yamlfile.read(path)
+    except yamlfile.YamlFileError as err:
+        raise ConfigError(f"{path}: {err}") from None
     if data is None:
         return {}
     if not isinstance(data, Mapping):

@@ -15,14 +15,13 @@ import os
 import sys
 from collections.abc import Sequence
 
+from agent import helper
 from agent.transport import Credentials, Transport, load
 from tongchou.v1 import security_pb2
 
 RENEW_AT = 2 / 3  # of the certificate's lifetime
 TIMEOUT = 30.0
 HELPER_TIMEOUT = 60.0
-# where the `agent` package is imported from (a directory, or a zipapp file)
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def key_and_csr(node: str) -> tuple[bytes, str]:
@@ -67,18 +66,14 @@ def due(cert_pem: bytes, now: dt.datetime | None = None) -> bool:
     return due_between(*validity(cert_pem), now)
 
 
-async def helper(args: Sequence[str], stdin: bytes = b"") -> dict[str, str]:
+async def run_helper(args: Sequence[str], stdin: bytes = b"") -> dict[str, str]:
     """Runs `python -m agent.enroll ARGS` and returns its JSON answer; raises ValueError."""
-    path = os.pathsep.join(filter(None, [_ROOT, os.environ.get("PYTHONPATH", "")]))
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "agent.enroll",
-        *args,
+        *helper.command("agent.enroll", *args),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": path},
+        env=helper.environment(),
     )
     try:
         out, err = await asyncio.wait_for(proc.communicate(stdin), HELPER_TIMEOUT)
@@ -94,13 +89,13 @@ async def helper(args: Sequence[str], stdin: bytes = b"") -> dict[str, str]:
 
 async def new_key_and_csr(node: str) -> tuple[bytes, str]:
     """`key_and_csr` in a helper process."""
-    answer = await helper(["csr", node])
+    answer = await run_helper(["csr", node])
     return answer["key"].encode(), answer["csr"]
 
 
 async def validity_of(cert_pem: bytes) -> tuple[dt.datetime, dt.datetime]:
     """`validity` in a helper process."""
-    answer = await helper(["validity"], cert_pem)
+    answer = await run_helper(["validity"], cert_pem)
     return dt.datetime.fromisoformat(answer["start"]), dt.datetime.fromisoformat(answer["end"])
 
 

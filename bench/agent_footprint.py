@@ -10,6 +10,7 @@ USS, CPU per report (per scrape for node_exporter) and the ratio to node_exporte
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -106,37 +107,30 @@ def start_agent(
 ) -> Measured:
     port = free_port()
     log = workdir / f"agent-{transport}.log"
+    # a settings file, as the systemd unit runs it (--config /etc/tongchou/agent.yaml)
+    settings = {
+        "hub": hub,
+        "node": f"bench-{transport}",
+        "division": "440106",
+        "site": "bench-dc",
+        "cluster": "bench-a",
+        "provider": "on-prem",
+        "mlpsLevel": 3,
+        "interval": interval,
+        "metricsListen": f"127.0.0.1:{port}",
+        "transport": transport,
+        "tlsCa": str(tls / "ca.crt"),
+        "tlsCert": str(tls / f"bench-{transport}.crt"),
+        "tlsKey": str(tls / f"bench-{transport}.key"),
+    }
+    config = workdir / f"agent-{transport}.yaml"
+    config.write_text("".join(f"{key}: {json.dumps(value)}\n" for key, value in settings.items()))
     argv = [
-        # the console script, as the systemd unit runs it
-        str(python.with_name("tongchou-agent")),
-        "--hub",
-        hub,
-        "--node",
-        f"bench-{transport}",
-        "--division",
-        "440106",
-        "--site",
-        "bench-dc",
-        "--cluster",
-        "bench-a",
-        "--provider",
-        "on-prem",
-        "--mlps-level",
-        "3",
-        "--interval",
-        interval,
-        "--metrics-listen",
-        f"127.0.0.1:{port}",
+        str(python.with_name("tongchou-agent")),  # the console script, as the unit runs it
+        "--config",
+        str(config),
         "--log-level",
         "warning",
-        "--transport",
-        transport,
-        "--tls-ca",
-        str(tls / "ca.crt"),
-        "--tls-cert",
-        str(tls / f"bench-{transport}.crt"),
-        "--tls-key",
-        str(tls / f"bench-{transport}.key"),
     ]
     popen = subprocess.Popen(
         argv,

@@ -303,6 +303,7 @@ def main() -> None:
         for proc in processes:
             proc.stop()
         hub.stop()
+        shutil.rmtree(workdir, ignore_errors=True)  # the node's venv, certificates, logs
 
 
 if __name__ == "__main__":

@@ -5,15 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
-
-from google.protobuf import json_format
 
 from agent.config import AgentConfig, ConfigError, build
 from agent.report import ReportBuilder
@@ -21,6 +18,7 @@ from tongchou import __version__
 
 if TYPE_CHECKING:
     from agent.collect import Collector
+    from agent.transport import Transport
 
 log = logging.getLogger("tongchou.agent")
 SHUTDOWN_TIMEOUT = 5.0
@@ -42,13 +40,13 @@ _FLAGS = {
     "tls_key": "this node's private key (PEM)",
     "join_token": "single-use join token (tongchou token create); used when --tls-cert is missing",
     "join_hub": "the hub's join port, host:port (tongchou hub --join-listen)",
+    "renew_check": "how often the certificate's age is checked (1m); it renews at 2/3 of its life",
+    "transport": "gRPC library: auto (h2, pure Python, when installed, else grpcio), h2 or grpcio",
 }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config", type=Path, help="YAML config file (e.g. /etc/tongchou/agent.yaml)"
-    )
+    parser.add_argument("--config", help="YAML config file (e.g. /etc/tongchou/agent.yaml)")
     for name, text in _FLAGS.items():
         parser.add_argument("--" + name.replace("_", "-"), dest=name, help=text)
     parser.add_argument(
@@ -98,11 +96,19 @@ def run(args: argparse.Namespace) -> int:
     builder = ReportBuilder(config, host_collector(config.host_root))
     if args.once:
         return _print_once(builder, args.output)
-    if config.join_token and not Path(config.tls_cert).exists():
-        code = asyncio.run(_join(config))
+    from agent.transport import TransportUnavailable, load
+
+    try:
+        chosen = load(config.transport)
+    except TransportUnavailable as err:
+        where = config.where.get("transport", "transport auto")
+        print(f"tongchou agent: {where}: {err}", file=sys.stderr)
+        return 1
+    if config.join_token and not os.path.exists(config.tls_cert):
+        code = asyncio.run(_join(config, chosen))
         if code:
             return code
-    return asyncio.run(_serve(config, builder))
+    return asyncio.run(_serve(config, builder, chosen))
 
 
 def host_collector(host_root: str) -> Collector:
@@ -111,19 +117,27 @@ def host_collector(host_root: str) -> Collector:
 
     if host_root == "/":
         return Collector()
-    import psutil
+    from agent.procfs import Procfs
 
-    root = Path(host_root)
-    psutil.PROCFS_PATH = str(root / "proc")
+    def under(*parts: str) -> str:
+        return os.path.join(host_root, *parts)
+
     return Collector(
-        cpuinfo_path=root / "proc" / "cpuinfo",
-        os_release_path=root / "etc" / "os-release",
-        os_release_fallback=root / "usr" / "lib" / "os-release",
-        nvidia_gpus_dir=root / "proc" / "driver" / "nvidia" / "gpus",
+        procfs=Procfs(proc=under("proc"), sys=under("sys")),
+        cpuinfo_path=under("proc", "cpuinfo"),
+        os_release_path=under("etc", "os-release"),
+        os_release_fallback=under("usr", "lib", "os-release"),
+        nvidia_gpus_dir=under("proc", "driver", "nvidia", "gpus"),
+        dev_dir=under("dev"),
+        pci_dir=under("sys", "bus", "pci", "devices"),
     )
 
 
 def _print_once(builder: ReportBuilder, output: str) -> int:
+    import json
+
+    from google.protobuf import json_format
+
     data = json_format.MessageToDict(builder.next())
     if output == "yaml":
         import yaml
@@ -134,31 +148,28 @@ def _print_once(builder: ReportBuilder, output: str) -> int:
     return 0
 
 
-async def _join(config: AgentConfig) -> int:
+async def _join(config: AgentConfig, chosen: Transport) -> int:
     """Gets this node's certificate with the join token; 0 on success, else the exit code."""
-    import grpc
-
     from agent import enroll
+    from agent.transport import RpcError
 
     where = config.join_hub or config.hub
     try:
-        (ca,) = enroll.read(Path(config.tls_ca))
-        cert, key = await enroll.join(where, ca, config.join_token, config.node)
-        enroll.write_pair(Path(config.tls_cert), Path(config.tls_key), cert, key)
+        (ca,) = enroll.read(config.tls_ca)
+        cert, key = await enroll.join(where, ca, config.join_token, config.node, chosen)
+        enroll.write_pair(config.tls_cert, config.tls_key, cert, key)
     except OSError as err:
         print(f"tongchou agent: {err.filename}: {err.strerror}", file=sys.stderr)
         return 2
-    except grpc.aio.AioRpcError as err:
-        print(f"tongchou agent: joining at {where} failed: {err.details()}", file=sys.stderr)
-        code = err.code()
-        bad = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED,
-               grpc.StatusCode.INVALID_ARGUMENT)  # fmt: skip
-        return 2 if code in bad else 1
+    except RpcError as err:
+        print(f"tongchou agent: joining at {where} failed: {err.details}", file=sys.stderr)
+        bad = ("UNAUTHENTICATED", "PERMISSION_DENIED", "INVALID_ARGUMENT")
+        return 2 if err.code in bad else 1
     log.info("joined: certificate for node %s written to %s", config.node, config.tls_cert)
     return 0
 
 
-async def _serve(config: AgentConfig, builder: ReportBuilder) -> int:
+async def _serve(config: AgentConfig, builder: ReportBuilder, chosen: Transport) -> int:
     from agent.daemon import Agent
     from agent.metrics import AgentMetrics, NodeCollector
 
@@ -167,12 +178,12 @@ async def _serve(config: AgentConfig, builder: ReportBuilder) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     metrics = AgentMetrics()
-    agent = Agent(config, builder, metrics=metrics, stop=stop)
-    metrics.registry.register(NodeCollector(lambda: agent.latest))
+    agent = Agent(config, builder, metrics=metrics, stop=stop, transport=chosen)
+    metrics.register(NodeCollector(lambda: agent.latest))
     metrics_port = 0
     if config.metrics_listen:
         try:
-            metrics_port = metrics.serve(config.metrics_listen)
+            metrics_port = await metrics.serve(config.metrics_listen)
         except OSError as err:
             where = config.where.get("metrics_listen", "default --metrics-listen")
             print(
@@ -181,7 +192,7 @@ async def _serve(config: AgentConfig, builder: ReportBuilder) -> int:
             )
             return 2
     log.info(
-        "tongchou agent %s: node %s (%s, %s/%s) reporting to %s every %gs; metrics %s",
+        "tongchou agent %s: node %s (%s, %s/%s) reporting to %s every %gs over %s; metrics %s",
         __version__,
         config.node,
         config.division,
@@ -189,6 +200,7 @@ async def _serve(config: AgentConfig, builder: ReportBuilder) -> int:
         config.cluster,
         config.hub,
         config.interval,
+        chosen.name,
         f"on :{metrics_port}/metrics" if metrics_port else "off",
     )
     task = asyncio.create_task(agent.run(), name="agent-report-loop")
@@ -200,12 +212,29 @@ async def _serve(config: AgentConfig, builder: ReportBuilder) -> int:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    await metrics.close()
     log.info("stopped")
     return 0
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, told the terminal's width: left to find it, it imports
+    shutil, and with it the bz2 and lzma libraries — half a MiB the daemon would hold."""
+
+    def __init__(self, prog: str) -> None:
+        columns = 80
+        try:
+            columns = os.get_terminal_size(sys.stdout.fileno()).columns
+        except (OSError, ValueError, AttributeError):  # not a terminal, or no stdout
+            with contextlib.suppress(ValueError):
+                columns = int(os.environ.get("COLUMNS", ""))
+        super().__init__(prog, width=max(columns - 2, 40))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of `tongchou-agent`."""
-    parser = argparse.ArgumentParser(prog="tongchou-agent", description="Tongchou node agent")
+    parser = argparse.ArgumentParser(
+        prog="tongchou-agent", description="Tongchou node agent", formatter_class=_Formatter
+    )
     add_arguments(parser)
     sys.exit(run(parser.parse_args(argv)))

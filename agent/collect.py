@@ -1,4 +1,4 @@
-"""Collects a node's facts, capacity and usage (psutil and /proc) for the agent's reports.
+"""Collects a node's facts, capacity and usage (/proc and /sys) for the agent's reports.
 
 The collector runs every few seconds on thousands of nodes, so it reads what never changes
 (chip, OS) once, keeps the list of real mounts and refreshes it only now and then, and never
@@ -8,16 +8,13 @@ raises because an optional source (os-release, the NVIDIA driver) is missing.
 from __future__ import annotations
 
 import os
-import platform
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
-import psutil
-
-from agent.hostinfo import detect_chip, parse_nvidia_gpu, parse_os_release
+from agent.hostinfo import detect_chip, parse_ascend, parse_nvidia_gpu, parse_os_release
+from agent.procfs import CpuTimes, Procfs
 from tongchou.v1 import common_pb2
 
 __all__ = ["REAL_FSTYPES", "Collector", "HostFacts", "Mount", "select_mounts"]
@@ -66,7 +63,7 @@ class Mount:
 
 
 class Partition(Protocol):
-    """The fields of ``psutil.disk_partitions()`` entries that :func:`select_mounts` reads."""
+    """The fields of a mount entry that :func:`select_mounts` reads."""
 
     @property
     def device(self) -> str: ...
@@ -106,9 +103,13 @@ def select_mounts(
     return sorted(chosen.values(), key=lambda m: m.mount)
 
 
-def _read_text(path: Path) -> str | None:
+StrPath = str | os.PathLike[str]
+
+
+def _read_text(path: StrPath) -> str | None:
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        with open(path, encoding="utf-8", errors="replace") as file:
+            return file.read()
     except OSError:
         return None
 
@@ -126,26 +127,34 @@ class Collector:
     def __init__(
         self,
         *,
-        cpuinfo_path: Path = Path("/proc/cpuinfo"),
-        os_release_path: Path = Path("/etc/os-release"),
-        os_release_fallback: Path | None = Path("/usr/lib/os-release"),
-        nvidia_gpus_dir: Path = Path("/proc/driver/nvidia/gpus"),
+        cpuinfo_path: StrPath = "/proc/cpuinfo",
+        os_release_path: StrPath = "/etc/os-release",
+        os_release_fallback: StrPath | None = "/usr/lib/os-release",
+        nvidia_gpus_dir: StrPath = "/proc/driver/nvidia/gpus",
+        nvml_library: str | None = "libnvidia-ml.so.1",
+        dev_dir: StrPath = "/dev",
+        pci_dir: StrPath = "/sys/bus/pci/devices",
         arch: str | None = None,
         mount_refresh_every: int = 30,
+        procfs: Procfs | None = None,
     ) -> None:
         self._cpuinfo_path = cpuinfo_path
         self._os_release_paths = [os_release_path]
         if os_release_fallback is not None:
             self._os_release_paths.append(os_release_fallback)
         self._nvidia_gpus_dir = nvidia_gpus_dir
-        self._arch = arch if arch is not None else platform.machine()
+        self._nvml_library = nvml_library
+        self._dev_dir = dev_dir
+        self._pci_dir = pci_dir
+        self._arch = arch if arch is not None else os.uname().machine
         self._mount_refresh_every = max(1, mount_refresh_every)
         self._host: HostFacts | None = None
         self._mounts: list[Mount] | None = None
         self._usage_since_scan = 0
-        # The first call only primes psutil's counter; prime it now so the first report
-        # covers the time since construction rather than reading 0.
-        psutil.cpu_percent(interval=None)
+        self._procfs = procfs or Procfs()
+        # CPU busy share is a difference of counters: take the first reading now, so the
+        # first report covers the time since construction rather than reading 0.
+        self._cpu: CpuTimes = self._procfs.cpu_times()
 
     # -- facts ---------------------------------------------------------------------------
 
@@ -157,7 +166,7 @@ class Collector:
                 arch=self._arch,
                 chip=chip,
                 cpu_model=cpu_model,
-                os=parse_os_release(self._read_os_release(), kernel=platform.release()),
+                os=parse_os_release(self._read_os_release(), kernel=os.uname().release),
                 hostname=socket.gethostname(),
             )
         return self._host
@@ -171,7 +180,7 @@ class Collector:
 
     def boot_time(self) -> float:
         """When the host booted, in seconds since the epoch."""
-        return psutil.boot_time()
+        return self._procfs.boot_time()
 
     # -- capacity ------------------------------------------------------------------------
 
@@ -179,8 +188,8 @@ class Collector:
         """The mounts reported in capacity and usage (cached; see the class docstring)."""
         if self._mounts is None:
             try:
-                # all=True: psutil's all=False drops every "nodev" type, overlay roots included.
-                partitions = psutil.disk_partitions(all=True)
+                # every mount: select_mounts keeps the real ones (and an overlay root)
+                partitions = self._procfs.partitions()
             except OSError:
                 partitions = []
             self._mounts = select_mounts(partitions)
@@ -188,40 +197,77 @@ class Collector:
         return list(self._mounts)
 
     def capacity(self) -> common_pb2.Capacity:
-        """What the node has: CPUs, memory, swap, disks, NICs (not ``lo``) and NVIDIA GPUs."""
+        """What the node has: CPUs, memory, swap, disks, NICs (not ``lo``) and accelerators
+        (NVIDIA GPUs, Huawei Ascend NPUs) in ``gpus``."""
         self._mounts = None  # capacity is asked for rarely: always rescan
-        logical = psutil.cpu_count(logical=True) or os.cpu_count() or 1
-        physical = psutil.cpu_count(logical=False) or logical
+        logical = self._procfs.cpu_count()
+        physical = min(self._procfs.cpu_cores() or logical, logical)
+        memory = self._procfs.memory()
         cap = common_pb2.Capacity(
             cpu_logical=logical,
             cpu_physical=physical,
-            memory_bytes=psutil.virtual_memory().total,
-            swap_bytes=psutil.swap_memory().total,
+            memory_bytes=memory.total,
+            swap_bytes=memory.swap_total,
         )
         for m in self.mounts():
             try:
-                total = psutil.disk_usage(m.mount).total
+                total, _used = self._procfs.disk_usage(m.mount)
             except OSError:  # PermissionError included: a mount we may not stat
                 continue
             cap.disks.add(mount=m.mount, device=m.device, fstype=m.fstype, total_bytes=total)
-        for name, stats in sorted(psutil.net_if_stats().items()):
+        try:
+            nics = sorted(self._procfs.nic_counters())
+        except OSError:
+            nics = []
+        for name in nics:
             if name == _LOOPBACK:
                 continue
-            cap.nics.add(name=name, speed_bps=max(stats.speed, 0) * _MBIT, mtu=max(stats.mtu, 0))
-        cap.gpus.extend(self._gpus())
+            speed, mtu = self._procfs.nic_link(name)
+            cap.nics.add(name=name, speed_bps=speed * _MBIT, mtu=mtu)
+        cap.gpus.extend(self._nvidia())
+        cap.gpus.extend(self._ascend())
         return cap
 
-    def _gpus(self) -> list[common_pb2.Gpu]:
+    def _nvidia(self) -> list[common_pb2.Gpu]:
+        """Through NVML where the driver is loaded and its library is there, else from the
+        driver's /proc files (no memory size there unless the model name carries one)."""
         try:
-            files = sorted(self._nvidia_gpus_dir.glob("*/information"))
+            buses = sorted(os.listdir(self._nvidia_gpus_dir))
         except OSError:
-            return []
+            return []  # no NVIDIA driver: ctypes and NVML are never loaded
+        if self._nvml_library is not None:
+            from agent import nvml
+
+            found = nvml.gpus(self._nvml_library)
+            if found is not None:
+                return found
         gpus = []
-        for path in files:
-            gpu = parse_nvidia_gpu(_read_text(path) or "")
+        for bus in buses:
+            gpu = parse_nvidia_gpu(
+                _read_text(os.path.join(self._nvidia_gpus_dir, bus, "information")) or ""
+            )
             if gpu is not None:
                 gpus.append(gpu)
         return gpus
+
+    def _ascend(self) -> list[common_pb2.Gpu]:
+        try:
+            names = os.listdir(self._dev_dir)
+        except OSError:
+            return []
+        if not any(name.startswith("davinci") for name in names):
+            return []
+        ids = []
+        try:
+            slots = sorted(os.listdir(self._pci_dir))
+        except OSError:
+            slots = []
+        for slot in slots:
+            vendor = _read_text(os.path.join(self._pci_dir, slot, "vendor"))
+            device = _read_text(os.path.join(self._pci_dir, slot, "device"))
+            if vendor and device:
+                ids.append((vendor, device))
+        return parse_ascend(names, ids)
 
     # -- usage ---------------------------------------------------------------------------
 
@@ -235,12 +281,15 @@ class Collector:
             self._mounts = None
         mounts = self.mounts()
         self._usage_since_scan += 1
-        cpu = psutil.cpu_percent(interval=None) / 100.0
+        now = self._procfs.cpu_times()
+        elapsed = now.total - self._cpu.total
+        cpu = (now.busy - self._cpu.busy) / elapsed if elapsed > 0 else 0.0
+        self._cpu = now
         try:
-            load1, load5, load15 = psutil.getloadavg()
-        except OSError:
+            load1, load5, load15 = self._procfs.load_average()
+        except (OSError, ValueError):
             load1 = load5 = load15 = 0.0
-        vm = psutil.virtual_memory()
+        vm = self._procfs.memory()
         used = common_pb2.Usage(
             cpu_ratio=min(max(cpu, 0.0), 1.0),
             load1=load1,
@@ -248,15 +297,19 @@ class Collector:
             load15=load15,
             memory_used_bytes=max(vm.total - vm.available, 0),
             memory_available_bytes=vm.available,
-            swap_used_bytes=psutil.swap_memory().used,
+            swap_used_bytes=vm.swap_used,
         )
         for m in mounts:
             try:
-                disk = psutil.disk_usage(m.mount)
+                _total, disk_used = self._procfs.disk_usage(m.mount)
             except OSError:
                 continue
-            used.disks.add(mount=m.mount, used_bytes=disk.used)
-        for name, c in sorted(psutil.net_io_counters(pernic=True).items()):
+            used.disks.add(mount=m.mount, used_bytes=disk_used)
+        try:
+            counters = self._procfs.nic_counters()
+        except OSError:
+            counters = {}
+        for name, c in sorted(counters.items()):
             if name == _LOOPBACK:
                 continue
             used.nets.add(

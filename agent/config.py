@@ -7,7 +7,6 @@ import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
 from tongchou import durations
@@ -47,7 +46,10 @@ class AgentConfig:
     insecure: bool = False
     join_token: str = ""
     join_hub: str = ""
-    renew_check: float = 60.0  # how often the certificate's age is checked
+    # which gRPC library speaks to the hub: auto (h2 when installed, else grpcio),
+    # h2 (pure Python) or grpcio
+    transport: str = "auto"
+    renew_check: float = 60.0  # how often the certificate's age is checked (renewCheck)
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
     where: Mapping[str, str] = field(default_factory=dict)
@@ -98,7 +100,10 @@ _KEYS: dict[str, tuple[str, str]] = {
     "insecure": ("insecure", "TONGCHOU_INSECURE"),
     "join_token": ("joinToken", "TONGCHOU_JOIN_TOKEN"),
     "join_hub": ("joinHub", "TONGCHOU_JOIN_HUB"),
+    "transport": ("transport", "TONGCHOU_TRANSPORT"),
+    "renew_check": ("renewCheck", "TONGCHOU_RENEW_CHECK"),
 }
+TRANSPORTS = ("auto", "h2", "grpcio")
 
 
 def parse_duration(value: object, where: str) -> float:
@@ -135,7 +140,7 @@ def parse_labels(value: object, where: str) -> dict[str, str]:
 
 
 def _coerce(name: str, value: object, where: str) -> Any:
-    if name == "interval":
+    if name in ("interval", "renew_check"):
         return parse_duration(value, where)
     if name == "labels":
         return parse_labels(value, where)
@@ -157,16 +162,15 @@ def _coerce(name: str, value: object, where: str) -> Any:
     return str(value).strip()
 
 
-def read_file(path: Path) -> dict[str, tuple[object, str]]:
+def read_file(path: str | os.PathLike[str]) -> dict[str, tuple[object, str]]:
     """Settings from a YAML config file, each with where it came from."""
-    import yaml  # only when a config file is used: keeps the agent's resident memory down
+    from agent import yamlfile  # PyYAML runs in a helper process, never in the daemon
 
+    path = os.fspath(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read config file: {err.strerror}") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+        data = yamlfile.read(path)
+    except yamlfile.YamlFileError as err:
+        raise ConfigError(f"{path}: {err}") from None
     if data is None:
         return {}
     if not isinstance(data, Mapping):
@@ -192,7 +196,7 @@ def read_env(environ: Mapping[str, str]) -> dict[str, tuple[object, str]]:
 
 def build(
     *,
-    config_file: Path | None = None,
+    config_file: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
     flags: Mapping[str, tuple[object, str]] | None = None,
 ) -> AgentConfig:
@@ -245,15 +249,20 @@ def _validate(config: AgentConfig) -> AgentConfig:
             f"{at('join_token')}: joining needs tls_ca, tls_cert and tls_key (where the "
             "certificate and key are written), not insecure"
         )
+    if config.transport not in TRANSPORTS:
+        raise ConfigError(
+            f"{at('transport')}: unknown transport {config.transport!r} "
+            f"(one of {', '.join(TRANSPORTS)})"
+        )
     if config.metrics_listen and ":" not in config.metrics_listen:
         raise ConfigError(
             f"{at('metrics_listen')}: {config.metrics_listen!r} must be host:port, or empty"
         )
     if not config.host_root.startswith("/"):
         raise ConfigError(f"{at('host_root')}: host root {config.host_root!r} must be absolute")
-    if not Path(config.host_root, "proc", "stat").is_file():
+    if not os.path.isfile(os.path.join(config.host_root, "proc", "stat")):
         raise ConfigError(
-            f"{at('host_root')}: {Path(config.host_root, 'proc')} is not a proc file system"
+            f"{at('host_root')}: {os.path.join(config.host_root, 'proc')} is not a proc file system"
             " (mount the host's /proc there)"
         )
     for name in ("node", "site", "cluster", "provider"):

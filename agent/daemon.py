@@ -4,28 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import random
 from dataclasses import dataclass
-from pathlib import Path
-
-import grpc
 
 from agent.config import AgentConfig
 from agent.metrics import AgentMetrics
 from agent.report import ReportBuilder
-from tongchou.targets import channel_target
-from tongchou.v1 import agent_pb2, agent_pb2_grpc
+from agent.transport import Credentials, ReportStream, RpcError, Transport, load
+from tongchou.targets import split_addresses
+from tongchou.v1 import agent_pb2
 
 log = logging.getLogger("tongchou.agent")
 
-CHANNEL_OPTIONS = [
-    ("grpc.keepalive_time_ms", 30_000),
-    ("grpc.keepalive_timeout_ms", 10_000),
-    ("grpc.keepalive_permit_without_calls", 1),
-    ("grpc.http2.max_pings_without_data", 0),
-    ("grpc.enable_retries", 0),
-]
 ACK_TIMEOUT = 30.0
 JITTER = 0.1
 
@@ -67,8 +59,10 @@ class Agent:
         metrics: AgentMetrics | None = None,
         stop: asyncio.Event | None = None,
         rng: random.Random | None = None,
+        transport: Transport | None = None,
     ) -> None:
         self.config = config
+        self.transport = transport or load(config.transport)
         self.builder = builder
         self.metrics = metrics or AgentMetrics()
         self.stop = stop or asyncio.Event()
@@ -77,6 +71,15 @@ class Agent:
         self.latest: agent_pb2.NodeReport | None = None
         self.backoff = Backoff(config.backoff_initial, config.backoff_max, self.rng)
         self.metrics.interval.set(self.interval)
+        self.metrics.set_transport(self.transport.name)
+        # Several hub addresses (hub replicas): each connection takes the next, from a random
+        # start, so agents spread over the replicas and move on when one goes.
+        try:
+            self.addresses = split_addresses(config.hub)
+        except ValueError:
+            self.addresses = [config.hub]  # one address, used as given
+        self._turn = self.rng.randrange(len(self.addresses))
+        self.hub = self.addresses[self._turn]
 
     async def run(self) -> None:
         """Connects, reports, and reconnects with backoff, until stopped; renews the node's
@@ -95,23 +98,26 @@ class Agent:
     async def _renew_loop(self) -> None:
         """Renews the certificate once two thirds of its life have passed. The open stream is
         not touched; the next connection uses the new certificate, so reports never stop."""
-        from agent import enroll  # cryptography: only for nodes that run mutual TLS
+        from agent import enroll
 
-        cert_path, key_path = Path(self.config.tls_cert), Path(self.config.tls_key)
+        cert_path, key_path = self.config.tls_cert, self.config.tls_key
+        known: tuple[bytes, tuple[dt.datetime, dt.datetime]] | None = None
         while not self.stop.is_set():
             try:
-                ca, cert, key = enroll.read(Path(self.config.tls_ca), cert_path, key_path)
-                if enroll.due(cert):
+                ca, cert, key = enroll.read(self.config.tls_ca, cert_path, key_path)
+                if known is None or known[0] != cert:  # read again only when it changed
+                    known = cert, await enroll.validity_of(cert)
+                if enroll.due_between(*known[1]):
                     new_cert, new_key = await enroll.renew(
-                        self.config.hub, ca, cert, key, self.config.node
+                        self.hub, ca, cert, key, self.config.node, self.transport
                     )
                     enroll.write_pair(cert_path, key_path, new_cert, new_key)
                     self.metrics.renewals.inc()
                     log.info("renewed this node's certificate (%s)", cert_path)
             except (OSError, ValueError) as err:
                 log.error("cannot renew the certificate: %s", err)
-            except grpc.aio.AioRpcError as err:
-                log.warning("renewing the certificate failed: %s", err.details())
+            except RpcError as err:
+                log.warning("renewing the certificate failed: %s", err.details)
             await self._sleep(self.config.renew_check)
 
     async def _report_loop(self) -> None:
@@ -124,13 +130,11 @@ class Agent:
                 await self._session()
                 delay = self.backoff.next()
                 if not self.stop.is_set():
-                    log.warning(
-                        "hub %s closed the stream; reconnecting in %.1fs", self.config.hub, delay
-                    )
+                    log.warning("hub %s closed the stream; reconnecting in %.1fs", self.hub, delay)
             except _Reconnect as asked:
                 delay = asked.delay * self.rng.uniform(1.0, 1.0 + JITTER) if asked.delay else 0.0
                 log.info("hub asked to reconnect in %.1fs", delay)
-            except grpc.aio.AioRpcError as err:
+            except RpcError as err:
                 delay = self.backoff.next()
                 self._log_rpc_error(err, delay)
             except OSError as err:  # the TLS files went missing or unreadable
@@ -147,58 +151,46 @@ class Agent:
                 self.metrics.connected.set(0)
             await self._sleep(delay)
 
-    def _log_rpc_error(self, err: grpc.aio.AioRpcError, delay: float) -> None:
-        code = err.code()
-        if code == grpc.StatusCode.PERMISSION_DENIED:
-            log.error("hub refused this node: %s; retrying in %.1fs", err.details(), delay)
-        elif code == grpc.StatusCode.INVALID_ARGUMENT:
+    def _log_rpc_error(self, err: RpcError, delay: float) -> None:
+        if err.code == "PERMISSION_DENIED":
+            log.error("hub refused this node: %s; retrying in %.1fs", err.details, delay)
+        elif err.code == "INVALID_ARGUMENT":
             self.metrics.reports.labels("rejected").inc()
-            log.error("hub rejected report: %s; reconnecting in %.1fs", err.details(), delay)
-        elif code == grpc.StatusCode.CANCELLED and self.stop.is_set():
+            log.error("hub rejected report: %s; reconnecting in %.1fs", err.details, delay)
+        elif err.code == "CANCELLED" and self.stop.is_set():
             return
         else:
             log.warning(
                 "stream to hub %s failed (%s: %s); reconnecting in %.1fs",
-                self.config.hub,
-                code.name if code else "?",
-                err.details(),
+                self.hub,
+                err.code,
+                err.details,
                 delay,
             )
 
-    def _channel(self) -> grpc.aio.Channel:
-        # Several hub replicas: one channel over all of them, moving on when one goes.
-        target, extra = channel_target(self.config.hub, shuffle=self.rng)
-        options = CHANNEL_OPTIONS + extra
+    def _credentials(self) -> Credentials | None:
+        """The TLS files, read on every connect: a renewed certificate is used from the next
+        stream on. None for plaintext."""
         if self.config.insecure or not self.config.tls_ca:
-            return grpc.aio.insecure_channel(target, options=options)
-        credentials = grpc.ssl_channel_credentials(
-            root_certificates=Path(self.config.tls_ca).read_bytes(),
-            private_key=Path(self.config.tls_key).read_bytes(),
-            certificate_chain=Path(self.config.tls_cert).read_bytes(),
-        )  # read on every connect: a rotated certificate is used from the next stream on
-        return grpc.aio.secure_channel(target, credentials, options=options)
+            return None
+        from agent.enroll import read
+
+        ca, cert, key = read(self.config.tls_ca, self.config.tls_cert, self.config.tls_key)
+        return Credentials(ca=ca, cert=cert, key=key)
 
     async def _session(self) -> None:
-        async with self._channel() as channel:
-            stub = agent_pb2_grpc.AgentServiceStub(channel)
-            call = stub.Connect()
-            try:
-                await self._converse(call)
-            finally:
-                call.cancel()
+        self.hub = self.addresses[self._turn % len(self.addresses)]
+        self._turn += 1
+        async with self.transport.connect(self.hub, self._credentials()) as stream:
+            await self._converse(stream)
 
-    async def _converse(
-        self, call: grpc.aio.StreamStreamCall[agent_pb2.NodeReport, agent_pb2.ReportAck]
-    ) -> None:
+    async def _converse(self, stream: ReportStream) -> None:
         while not self.stop.is_set():
             report = self.builder.next()
             self.latest = report
-            try:
-                await call.write(report)
-                ack = await asyncio.wait_for(call.read(), ACK_TIMEOUT)
-            except asyncio.InvalidStateError:  # the hub ended the call with OK
-                return
-            if not isinstance(ack, agent_pb2.ReportAck):  # EOF: the hub closed the stream
+            await stream.write(report)
+            ack = await asyncio.wait_for(stream.read(), ACK_TIMEOUT)
+            if ack is None:  # the hub closed the stream
                 return
             self.metrics.connected.set(1)
             self.metrics.reports.labels("accepted" if ack.accepted else "rejected").inc()

@@ -11,8 +11,11 @@ import re
 from tongchou.v1 import common_pb2
 
 __all__ = [
+    "DOMESTIC_FAMILIES",
+    "chip_family",
     "detect_chip",
     "os_family",
+    "parse_ascend",
     "parse_cpuinfo",
     "parse_nvidia_gpu",
     "parse_os_release",
@@ -60,17 +63,19 @@ def read_os_release(text: str) -> dict[str, str]:
 
 
 def os_family(fields: dict[str, str]) -> str:
-    """Classify parsed os-release fields as "kylin", "uos", "openeuler", "debian" or "other".
+    """Classify parsed os-release fields as "kylin", "uos", "openeuler", "anolis", "debian" or
+    "other".
 
     The rules, in order:
 
     * ``ID`` decides first: ``kylin`` (银河麒麟, also ``neokylin``, 中标麒麟, now sold by the
       same company) → kylin; ``uos`` → uos; ``openEuler`` → openeuler; ``debian`` → debian.
-      ID wins over ID_LIKE, so Kylin V10 desktop (``ID=kylin``, ``ID_LIKE=debian``) is kylin.
+      ID wins over ID_LIKE, so Kylin V10 desktop (``ID=kylin``, ``ID_LIKE=debian``) is kylin;
+      ``anolis`` (龙蜥 Anolis OS, ``ID_LIKE="rhel fedora centos"``) → anolis.
     * Branded names without the expected ID: a ``NAME``/``PRETTY_NAME`` containing
       "UnionTech" or starting with "UOS" → uos (some UOS server builds); one starting with
       "Kylin" → kylin.
-    * ``ID_LIKE`` is consulted only for the three domestic families (a distro that declares
+    * ``ID_LIKE`` is consulted only for the domestic families (a distro that declares
       itself "like openEuler" is an openEuler derivative for 信创 purposes). It is never used
       for debian: Ubuntu, Deepin, openKylin, Ubuntu Kylin and UOS desktop all say
       ``ID_LIKE=debian`` but have their own release numbers and lifecycles, so a "debian"
@@ -83,6 +88,7 @@ def os_family(fields: dict[str, str]) -> str:
         "neokylin": "kylin",
         "uos": "uos",
         "openeuler": "openeuler",
+        "anolis": "anolis",
         "debian": "debian",
     }
     if os_id in by_id:
@@ -95,7 +101,7 @@ def os_family(fields: dict[str, str]) -> str:
         if lowered.startswith("kylin"):
             return "kylin"
     for like in fields.get("ID_LIKE", "").lower().split():
-        if like in ("kylin", "uos", "openeuler"):
+        if like in ("kylin", "uos", "openeuler", "anolis"):
             return like
     return "other"
 
@@ -348,6 +354,53 @@ def detect_chip(cpuinfo: str, arch: str) -> tuple[str, str]:
     if kind == "sunway":
         return _detect_sunway(info), model
     return "unknown", model
+
+
+# The 信创 chip families (DOMAIN.md), by the prefix of the chip id detect_chip returns.
+DOMESTIC_FAMILIES = frozenset({"kunpeng", "phytium", "hygon", "zhaoxin", "loongson", "sunway"})
+
+
+def chip_family(chip: str) -> str:
+    """The family of a chip id: kunpeng, phytium, hygon, zhaoxin, loongson, sunway (信创), or
+    intel, amd, arm, …; "unknown" for an unknown chip."""
+    family = chip.split("-", 1)[0]
+    return family or "unknown"
+
+
+# --------------------------------------------------------------------------------------------
+# Huawei Ascend NPUs
+# --------------------------------------------------------------------------------------------
+
+HUAWEI_PCI_VENDOR = 0x19E5
+# PCI device ids of Ascend chips (lspci shows "Huawei Technologies Co., Ltd. Device d802").
+ASCEND_PCI_DEVICES: dict[int, str] = {
+    0xD100: "Huawei Ascend 310",
+    0xD500: "Huawei Ascend 310P",
+    0xD801: "Huawei Ascend 910",
+    0xD802: "Huawei Ascend 910B",
+}
+_DAVINCI = re.compile(r"davinci(\d+)\Z")
+
+
+def parse_ascend(dev_names: list[str], pci_ids: list[tuple[str, str]]) -> list[common_pb2.Gpu]:
+    """Ascend NPUs from the names in /dev and the (vendor, device) ids of the PCI devices.
+
+    The driver makes one ``/dev/davinci<N>`` per NPU (beside davinci_manager, devmm_svm and
+    hisi_hdc); the model comes from the Huawei PCI ids when they name one Ascend chip for
+    each device file, else it is "Huawei Ascend NPU". Memory is not in either source: 0.
+    """
+    count = sum(1 for name in dev_names if _DAVINCI.match(name))
+    if count == 0:
+        return []
+    models = []
+    for vendor, device in pci_ids:
+        if _int(vendor.strip()) == HUAWEI_PCI_VENDOR:
+            model = ASCEND_PCI_DEVICES.get(_int(device.strip()) or -1)
+            if model is not None:
+                models.append(model)
+    if len(models) != count:
+        models = ["Huawei Ascend NPU"] * count
+    return [common_pb2.Gpu(model=model, memory_bytes=0) for model in sorted(models)]
 
 
 # --------------------------------------------------------------------------------------------

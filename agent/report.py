@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from typing import Protocol
 
 from agent.config import AgentConfig
@@ -60,7 +60,7 @@ class ReportBuilder:
         self._boot_time = source.boot_time()
         self._capacity = source.capacity()
         self._capacity_at = time.monotonic()
-        self.run_id = run_id or uuid.uuid4().hex
+        self.run_id = run_id or os.urandom(16).hex()
         self.sequence = 0
 
     def next(self) -> agent_pb2.NodeReport:

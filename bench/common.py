@@ -83,9 +83,15 @@ class HubUnderTest:
             self.popen.wait(5)
 
 
-def start_hub(*extra: str, workdir: Path | None = None) -> HubUnderTest:
-    """A hub process on loopback with a fresh store, as `tongchou hub` runs in production."""
+def start_hub(
+    *extra: str, workdir: Path | None = None, tls: tuple[Path, Path, Path] | None = None
+) -> HubUnderTest:
+    """A hub process on loopback with a fresh store, as `tongchou hub` runs in production;
+    mutual TLS with `tls` = (CA, certificate, key), plaintext without."""
     workdir = workdir or Path(tempfile.mkdtemp(prefix="tongchou-bench-"))
+    security = ["--insecure"]
+    if tls is not None:
+        security = ["--tls-ca", str(tls[0]), "--tls-cert", str(tls[1]), "--tls-key", str(tls[2])]
     ready = workdir / "ready.json"
     popen = subprocess.Popen(
         [
@@ -93,7 +99,7 @@ def start_hub(*extra: str, workdir: Path | None = None) -> HubUnderTest:
             "-m",
             "tongchou",
             "hub",
-            "--insecure",
+            *security,
             "--listen",
             "127.0.0.1:0",
             "--metrics-listen",

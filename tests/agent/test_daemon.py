@@ -59,6 +59,12 @@ async def serve(hub: ScriptedHub) -> tuple[grpc.aio.Server, int]:
     return server, port
 
 
+@pytest.fixture(params=["h2", "grpcio"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """Every test runs with both gRPC libraries: the hub must not tell them apart."""
+    return str(request.param)
+
+
 def make_agent(port: int, interval: float = 30.0, **extra: Any) -> Agent:
     config = AgentConfig(
         hub=f"127.0.0.1:{port}", node="n1", division="440106", level="county", site="s",
@@ -74,13 +80,13 @@ async def wait_reports(hub: ScriptedHub, count: int, timeout: float = 15.0) -> N
             await hub.got.wait()
 
 
-async def test_obeys_interval_report_now_and_reconnect() -> None:
+async def test_obeys_interval_report_now_and_reconnect(transport: str) -> None:
     report_now = agent_pb2.Command(kind=agent_pb2.Command.KIND_REPORT_NOW)
     reconnect = agent_pb2.Command(kind=agent_pb2.Command.KIND_RECONNECT)
     reconnect.delay.FromMilliseconds(100)
     hub = ScriptedHub([ack(1, 30.0, report_now), ack(2, 30.0, reconnect), ack(3, 7.5)])
     server, port = await serve(hub)
-    agent = make_agent(port, interval=30.0)
+    agent = make_agent(port, interval=30.0, transport=transport)
     task = asyncio.create_task(agent.run())
     try:
         # REPORT_NOW: the second report comes at once, not after 30 s.
@@ -100,15 +106,17 @@ async def test_obeys_interval_report_now_and_reconnect() -> None:
         await server.stop(None)
 
 
-async def test_backs_off_while_the_hub_is_away_and_buffers_nothing() -> None:
+async def test_backs_off_while_the_hub_is_away_and_buffers_nothing(transport: str) -> None:
     server, port = await serve(ScriptedHub([]))
     await server.stop(None)  # nothing listens on the port now
-    agent = make_agent(port, interval=0.05, backoff_initial=0.02, backoff_max=0.1)
+    agent = make_agent(
+        port, interval=0.05, backoff_initial=0.02, backoff_max=0.1, transport=transport
+    )
     task = asyncio.create_task(agent.run())
     await asyncio.sleep(1.0)
     agent.stop.set()
     await asyncio.wait_for(task, 5)
-    attempts = agent.metrics.reconnects._value.get() + 1
+    attempts = agent.metrics.reconnects.value + 1
     assert attempts >= 5, "kept trying"
     # One report is built per attempt and dropped with it: nothing piles up.
     assert agent.builder.sequence <= attempts
@@ -116,7 +124,7 @@ async def test_backs_off_while_the_hub_is_away_and_buffers_nothing() -> None:
 
 
 @pytest.mark.parametrize("code", [grpc.StatusCode.INVALID_ARGUMENT])
-async def test_a_rejected_report_is_counted(code: grpc.StatusCode) -> None:
+async def test_a_rejected_report_is_counted(code: grpc.StatusCode, transport: str) -> None:
     class Rejecting(ScriptedHub):
         async def connect(
             self, requests: AsyncIterator[agent_pb2.NodeReport], context: Any
@@ -129,7 +137,7 @@ async def test_a_rejected_report_is_counted(code: grpc.StatusCode) -> None:
 
     hub = Rejecting([])
     server, port = await serve(hub)
-    agent = make_agent(port, backoff_initial=0.02, backoff_max=0.05)
+    agent = make_agent(port, backoff_initial=0.02, backoff_max=0.05, transport=transport)
     task = asyncio.create_task(agent.run())
     try:
         await wait_reports(hub, 2)
@@ -137,5 +145,5 @@ async def test_a_rejected_report_is_counted(code: grpc.StatusCode) -> None:
         agent.stop.set()
         await asyncio.wait_for(task, 5)
         await server.stop(None)
-    assert agent.metrics.reports.labels("rejected")._value.get() >= 1
-    assert agent.metrics.reports.labels("accepted")._value.get() == 0
+    assert agent.metrics.reports.labels("rejected").value >= 1
+    assert agent.metrics.reports.labels("accepted").value == 0

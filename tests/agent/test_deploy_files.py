@@ -19,6 +19,16 @@ def test_example_config_loads_with_every_identity_setting() -> None:
     assert (config.division, config.level, config.mlps_level) == ("440106", "county", 3)
     assert config.labels["department"] == "数字政府运营中心"
     assert config.interval == 10.0
+    config.require_transport()  # mutual TLS, not plaintext
+
+
+def test_the_node_certificate_lies_in_the_units_only_writable_directory() -> None:
+    config = build(config_file=ROOT / "deploy" / "agent.example.yaml", environ={})
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read(ROOT / "deploy" / "systemd" / "tongchou-agent.service", encoding="utf-8")
+    state = "/var/lib/" + unit["Service"]["StateDirectory"]
+    assert unit["Service"]["ProtectSystem"] == "strict"
+    assert Path(config.tls_cert).parent == Path(state) == Path(config.tls_key).parent
 
 
 def test_systemd_unit_runs_the_agent_with_the_example_config_path() -> None:
@@ -31,7 +41,7 @@ def test_systemd_unit_runs_the_agent_with_the_example_config_path() -> None:
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     args = parser.parse_args(argv[1:])
-    assert args.config == Path("/etc/tongchou/agent.yaml")
+    assert args.config == "/etc/tongchou/agent.yaml"
     assert service["KillSignal"] == "SIGTERM"
     assert service["Restart"] == "always"
     assert unit["Install"]["WantedBy"] == "multi-user.target"

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from agent.hostinfo import (
+    DOMESTIC_FAMILIES,
+    chip_family,
     detect_chip,
     parse_cpuinfo,
     parse_nvidia_gpu,
@@ -177,6 +179,7 @@ def test_parse_cpuinfo_keeps_first_value_and_lowers_keys() -> None:
             "UnionTech OS Server 20 Enterprise",
         ),
         ("openeuler-22.03", "openeuler", "openEuler", "22.03", "openEuler 22.03 (LTS-SP1)"),
+        ("anolis-8.8", "anolis", "anolis", "8.8", "Anolis OS 8.8"),
         ("debian-12", "debian", "debian", "12", "Debian GNU/Linux 12 (bookworm)"),
         ("ubuntu-22.04", "other", "ubuntu", "22.04", "Ubuntu 22.04.4 LTS"),
     ],
@@ -258,3 +261,28 @@ def test_parse_nvidia_gpu() -> None:
     assert (t4.model, t4.memory_bytes) == ("Tesla T4", 0)
     assert parse_nvidia_gpu("") is None
     assert parse_nvidia_gpu("IRQ: 5\n") is None
+
+
+@pytest.mark.parametrize(
+    ("fixture", "arch", "family"),
+    [
+        ("kunpeng-920.txt", "aarch64", "kunpeng"),
+        ("phytium-s2500.txt", "aarch64", "phytium"),
+        ("phytium-ft2000-4.txt", "aarch64", "phytium"),
+        ("hygon-7380.txt", "x86_64", "hygon"),
+        ("zhaoxin-kh-40000.txt", "x86_64", "zhaoxin"),
+        ("loongson-3a5000.txt", "loongarch64", "loongson"),
+        ("loongson-3c5000l.txt", "loongarch64", "loongson"),
+        ("sunway-sw3231.txt", "sw_64", "sunway"),
+        ("intel-xeon-gold-6330.txt", "x86_64", "intel"),
+        ("amd-epyc-7763.txt", "x86_64", "amd"),
+        ("ampere-altra-neoverse-n1.txt", "aarch64", "arm"),
+        ("riscv64-unknown.txt", "riscv64", "unknown"),
+    ],
+)
+def test_chip_family_of_each_sample(fixture: str, arch: str, family: str) -> None:
+    chip, _model = detect_chip(_cpuinfo(fixture), arch)
+    assert chip_family(chip) == family
+    assert (family in DOMESTIC_FAMILIES) == (
+        family in {"kunpeng", "phytium", "hygon", "zhaoxin", "loongson", "sunway"}
+    )

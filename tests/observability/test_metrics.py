@@ -149,9 +149,10 @@ def test_hub_output_passes_promtool_check_metrics(promtool: str) -> None:
 def test_agent_output_passes_promtool_check_metrics(promtool: str) -> None:
     metrics = AgentMetrics()
     latest = report("n1")
-    metrics.registry.register(NodeCollector(lambda: latest))
+    metrics.register(NodeCollector(lambda: latest))
     metrics.reports.labels("accepted").inc()
-    text = generate_latest(metrics.registry).decode()
+    metrics.set_transport("h2")
+    text = metrics.render().decode()
     assert "tongchou_node_cpu_cores" in text
     run_promtool(promtool, "check", "metrics", stdin=text)
 

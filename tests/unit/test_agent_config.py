@@ -227,7 +227,15 @@ def test_setting_names() -> None:
     assert "mlps_level" in names
     assert "where" not in names
     assert "backoff_initial" not in names
-    assert len(names) == 18  # 12 + tls_ca, tls_cert, tls_key, insecure, join_token, join_hub
+    # 12 + tls_ca, tls_cert, tls_key, insecure, join_token, join_hub, transport, renew_check
+    assert len(names) == 20
+
+
+def test_transport_must_be_a_known_library() -> None:
+    assert build(environ={}).transport == "auto"
+    assert build(environ={"TONGCHOU_TRANSPORT": "grpcio"}).transport == "grpcio"
+    with pytest.raises(ConfigError, match="environment TONGCHOU_TRANSPORT: unknown transport"):
+        build(environ={"TONGCHOU_TRANSPORT": "http"})
 
 
 def test_transport_is_mutual_tls_unless_insecure_is_asked_for() -> None:

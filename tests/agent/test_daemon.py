@@ -14,6 +14,7 @@ from agent.config import AgentConfig
 from agent.daemon import Agent
 from agent.metrics import AgentMetrics
 from agent.report import ReportBuilder
+from tests.e2e.waiting import eventually
 from tongchou.v1 import agent_pb2
 
 
@@ -100,16 +101,27 @@ async def test_obeys_interval_report_now_and_reconnect() -> None:
         await server.stop(None)
 
 
+def sample(agent: Agent, name: str, **labels: str) -> float:
+    value = agent.metrics.registry.get_sample_value(name, labels)
+    return 0.0 if value is None else value
+
+
 async def test_backs_off_while_the_hub_is_away_and_buffers_nothing() -> None:
     server, port = await serve(ScriptedHub([]))
     await server.stop(None)  # nothing listens on the port now
     agent = make_agent(port, interval=0.05, backoff_initial=0.02, backoff_max=0.1)
     task = asyncio.create_task(agent.run())
-    await asyncio.sleep(1.0)
-    agent.stop.set()
-    await asyncio.wait_for(task, 5)
-    attempts = agent.metrics.reconnects._value.get() + 1
-    assert attempts >= 5, "kept trying"
+
+    async def tried_five_times() -> bool | None:
+        return sample(agent, "tongchou_agent_reconnects_total") >= 4 or None
+
+    try:  # kept trying: five attempts, however slow the machine
+        await eventually(tried_five_times, timeout=30, what="five connection attempts")
+    finally:
+        agent.stop.set()
+        await asyncio.wait_for(task, 5)
+    attempts = sample(agent, "tongchou_agent_reconnects_total") + 1
+    assert attempts >= 5
     # One report is built per attempt and dropped with it: nothing piles up.
     assert agent.builder.sequence <= attempts
     assert agent.backoff.attempt >= 3
@@ -137,5 +149,5 @@ async def test_a_rejected_report_is_counted(code: grpc.StatusCode) -> None:
         agent.stop.set()
         await asyncio.wait_for(task, 5)
         await server.stop(None)
-    assert agent.metrics.reports.labels("rejected")._value.get() >= 1
-    assert agent.metrics.reports.labels("accepted")._value.get() == 0
+    assert sample(agent, "tongchou_agent_reports_total", result="rejected") >= 1
+    assert sample(agent, "tongchou_agent_reports_total", result="accepted") == 0

@@ -192,6 +192,7 @@ class Hub:
         query = InventoryQuery(self.inventory, self.fleet, self.pacer)
         query.watchers = self.watchers
         query.workloads = self.workloads
+        query.catalog.live = self.workloads.live  # one live fleet for the catalog and scheduler
         return services.Servicers(
             inventory=query,
             workloads=WorkloadApi(self.workloads, self.reconciler),

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from console.documents import LoadError, load_text, workloads_of
 from console.hub.fleet.inventory import Inventory
-from console.hub.fleet.view import live_fleet
+from console.hub.fleet.view import LiveFleet
 from console.model.fleet import Fleet
 from console.model.inventory import Event
 from console.model.workload import PlacementPolicy, Workload
@@ -107,6 +107,7 @@ class WorkloadManager:
         self.documents = documents
         self.policies = list(policies)
         self.records: dict[str, WorkloadRecord] = {}
+        self.live = LiveFleet(inventory)
         self._seen_generation = -1
         # Clusters failover has taken out of service → why; they take no replicas.
         self.unavailable: dict[str, str] = {}
@@ -127,7 +128,7 @@ class WorkloadManager:
 
     def parse(self, text: str) -> Workload:
         """The one Workload of a submitted document; WorkloadError says what is wrong."""
-        fleet = live_fleet(self.documents, self.inventory)
+        fleet = self.live.get(self.documents)
         try:
             docs = load_text(text, "submitted document", known={"Division": set(fleet.divisions)})
         except LoadError as err:
@@ -177,7 +178,7 @@ class WorkloadManager:
     ) -> tuple[Scheduler, list[WorkloadRecord]]:
         """A scheduler on the live fleet with existing placements reserved; returns the
         records whose placement shrank because their cluster did (changed unless `dry`)."""
-        fleet = live_fleet(self.documents, self.inventory)
+        fleet = self.live.get(self.documents)
         if self.unavailable:
             fleet.nodes = {
                 k: n for k, n in fleet.nodes.items() if n.cluster not in self.unavailable

@@ -113,6 +113,10 @@ class Inventory:
     dirty: set[str] = field(default_factory=set)
     # Grows whenever a node registers, moves or changes state: the scheduler's cue to retry.
     generation: int = 0
+    # Grows whenever any node changes at all (every report): the cue to rebuild totals.
+    version: int = 0
+    # Grows whenever the nodes the scheduler sees change: generation, or a node's capacity.
+    shape: int = 0
     # Nodes that only reported again: written at the next full flush (heartbeats are cheap to lose).
     touched: set[str] = field(default_factory=set)
     _names: list[str] = field(default_factory=list)
@@ -121,6 +125,8 @@ class Inventory:
         for row in rows:
             self.nodes[row.name] = NodeEntry.from_stored(row)
         self._names = sorted(self.nodes)
+        self.version += 1
+        self.shape += 1
 
     def record(self, event: Event) -> None:
         self.events.append(event)
@@ -140,6 +146,8 @@ class Inventory:
             self.dirty.add(name)
             self.changed.add(name)
             self.generation += 1
+            self.version += 1
+            self.shape += 1
             ident = report.identity
             self.record(
                 Event(
@@ -149,6 +157,9 @@ class Inventory:
             return entry, True
         registered = entry.report.identity != report.identity
         changed = registered or entry.state is not NodeState.READY
+        self.version += 1
+        if changed or entry.report.capacity != report.capacity:
+            self.shape += 1
         if registered:
             old = entry.report.identity
             self.record(
@@ -181,6 +192,8 @@ class Inventory:
             self.dirty.add(entry.name)
             self.changed.add(entry.name)
             self.generation += 1
+            self.version += 1
+            self.shape += 1
             changed += 1
             self.record(Event(now, entry.state.value, entry.name, f"no report for {silent:.0f}s"))
         return changed

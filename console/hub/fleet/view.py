@@ -51,6 +51,27 @@ def live_fleet(
     return fleet
 
 
+class LiveFleet:
+    """`live_fleet` of the documents and the inventory, kept until either changes: the nodes
+    the scheduler sees change only when one registers, moves, changes state or capacity."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        self.inventory = inventory
+        self._documents: Fleet | None = None
+        self._shape = -1
+        self._fleet = Fleet()
+        self.builds = 0  # how often it was built afresh
+
+    def get(self, documents: Fleet) -> Fleet:
+        """The live fleet; a copy of the cached one, so callers may narrow its nodes."""
+        if documents is not self._documents or self.inventory.shape != self._shape:
+            self._fleet = live_fleet(documents, self.inventory)
+            self.builds += 1
+            self._documents, self._shape = documents, self.inventory.shape
+        f = self._fleet
+        return Fleet(dict(f.divisions), dict(f.sites), dict(f.clusters), dict(f.nodes))
+
+
 def _add_division(fleet: Fleet, code: str) -> None:
     while code and code not in fleet.divisions:
         try:

@@ -114,8 +114,8 @@ class AllocationCollector(Collector):
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
         held = held_by_cluster(list(self.records().values()))
-        cpu = {cluster: h.cpu_milli / 1000 for cluster, h in held.items()}
-        memory = {cluster: float(h.memory_bytes) for cluster, h in held.items()}
+        cpu = {cluster: h.amount.cpu_milli / 1000 for cluster, h in held.items()}
+        memory = {cluster: float(h.amount.memory_bytes) for cluster, h in held.items()}
         labels = self._cluster_labels()
         families = (
             (

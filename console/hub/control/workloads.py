@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from console.documents import LoadError, load_text, workloads_of
 from console.hub.fleet.inventory import Inventory
 from console.hub.fleet.view import LiveFleet
-from console.model.fleet import Fleet
+from console.model.fleet import Fleet, Resources
 from console.model.inventory import Event
 from console.model.workload import PlacementPolicy, Workload
 from console.scheduler import Placement, PolicyEffect, Scheduler
@@ -60,15 +60,13 @@ class WorkloadRecord:
 
 @dataclass(slots=True)
 class Held:
-    """What placed replicas request in one cluster."""
+    """What placed replicas request in one cluster: an amount of `Resources`, and how many."""
 
-    cpu_milli: int = 0
-    memory_bytes: int = 0
+    amount: Resources = field(default_factory=Resources)
     replicas: int = 0
 
     def add(self, other: Held) -> None:
-        self.cpu_milli += other.cpu_milli
-        self.memory_bytes += other.memory_bytes
+        self.amount += other.amount
         self.replicas += other.replicas
 
 
@@ -82,8 +80,7 @@ def held_by_cluster(records: Iterable[WorkloadRecord]) -> dict[str, Held]:
             held = out.get(cluster)
             if held is None:
                 held = out[cluster] = Held()
-            held.cpu_milli += replicas * w.cpu_milli
-            held.memory_bytes += replicas * w.memory_bytes
+            held.amount += Resources(replicas * w.cpu_milli, replicas * w.memory_bytes)
             held.replicas += replicas
     return out
 

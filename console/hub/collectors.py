@@ -57,9 +57,9 @@ class FleetCollector(Collector):
             "tongchou_hub_nodes", "Nodes by state.", labels=(*CLUSTER_LABELS, "state")
         )
         for labels, t in rows:
-            for state, count in (("lost", t.lost), ("ready", t.ready), ("stale", t.stale)):
+            for state, count in sorted(t.by_state().items(), key=lambda item: item[0].value):
                 if count:
-                    family.add_metric([*labels, state], count)
+                    family.add_metric([*labels, state.value], count)
         yield family
         names = (
             ("tongchou_hub_cluster_cpu_cores", "Logical CPUs of a cluster's nodes."),

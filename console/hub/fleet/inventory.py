@@ -97,6 +97,9 @@ class Totals:
     def nodes(self) -> int:
         return self.ready + self.stale + self.lost
 
+    def by_state(self) -> dict[NodeState, int]:
+        return {NodeState.READY: self.ready, NodeState.STALE: self.stale, NodeState.LOST: self.lost}
+
 
 @dataclass(slots=True)
 class Inventory:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 from console.documents import LoadError, load_text, workloads_of
 from console.hub.fleet.inventory import Inventory
@@ -41,6 +41,9 @@ class _Anything:
 
 @dataclass(slots=True)
 class WorkloadRecord:
+    """A workload in the hub: the parsed document and its placement. What the store keeps of
+    it is a StoredWorkload with the same fields (and the name in place of the Workload)."""
+
     workload: Workload
     document: str
     submitted_at: float
@@ -52,10 +55,18 @@ class WorkloadRecord:
     scheduled_at: float = 0.0
 
     def stored(self) -> StoredWorkload:
-        return StoredWorkload(
-            self.workload.name, self.document, self.submitted_at, dict(self.placed),
-            self.pending, self.reason, self.summary, self.generation, self.scheduled_at,
-        )  # fmt: skip
+        """The row the store keeps: a copy, since the record changes on."""
+        values = {name: getattr(self, name) for name in _ROW_FIELDS}
+        return StoredWorkload(name=self.workload.name, **{**values, "placed": dict(self.placed)})
+
+    @classmethod
+    def from_stored(cls, row: StoredWorkload, workload: Workload) -> WorkloadRecord:
+        values = {name: getattr(row, name) for name in _ROW_FIELDS}
+        return cls(workload=workload, **{**values, "placed": dict(row.placed)})
+
+
+_ROW_FIELDS = tuple(f.name for f in fields(StoredWorkload) if f.name != "name")
+"""What a record and its stored row share: every field but the name (the Workload's)."""
 
 
 @dataclass(slots=True)
@@ -116,10 +127,7 @@ class WorkloadManager:
                 row.document, f"stored workload {row.name}", known={"Division": _Anything()}
             )
             (workload,) = workloads_of(docs)
-            self.records[row.name] = WorkloadRecord(
-                workload, row.document, row.submitted_at, dict(row.placed), row.pending,
-                row.reason, row.summary, row.generation, row.scheduled_at,
-            )  # fmt: skip
+            self.records[row.name] = WorkloadRecord.from_stored(row, workload)
 
     # -- changes -----------------------------------------------------------------------
 
@@ -146,9 +154,14 @@ class WorkloadManager:
         now = time.time() if now is None else now
         old = self.records.get(workload.name)
         record = WorkloadRecord(
-            workload, text, now, {}, workload.replicas, "not scheduled yet",
+            workload,
+            text,
+            now,
+            {},
+            workload.replicas,
+            "not scheduled yet",
             generation=old.generation if old else 0,
-        )  # fmt: skip
+        )
         self.records[workload.name] = record
         self.schedule(force={workload.name}, now=now)
         self.store.save_workload(record.stored())

@@ -14,6 +14,7 @@ import grpc
 from agent.config import AgentConfig
 from agent.metrics import AgentMetrics
 from agent.report import ReportBuilder
+from tongchou import loops
 from tongchou.v1 import agent_pb2, agent_pb2_grpc
 
 log = logging.getLogger("tongchou.agent")
@@ -216,7 +217,5 @@ class Agent:
 
     async def _sleep(self, seconds: float) -> None:
         """Waits `seconds`, or less if the agent is asked to stop."""
-        if seconds <= 0:
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stop.wait(), seconds)
+        if seconds > 0:
+            await loops.pause(self.stop, seconds)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from typing import Any
 import grpc
 
 from console.simulate.nodes import SimNode
+from tongchou import loops
 from tongchou.v1 import agent_pb2
 
 log = logging.getLogger("tongchou.simulate")
@@ -85,8 +85,7 @@ class Simulator:
                 await channel.close(None)
 
     async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stop.wait(), seconds)
+        await loops.pause(self.stop, seconds)
 
     async def _agent(self, node: SimNode, channel: grpc.aio.Channel) -> None:
         await self._sleep(self.rng.uniform(0, self.ramp_seconds))

@@ -25,7 +25,6 @@ from console.hub.api.inventory import InventoryQuery
 from console.hub.api.messages import fleet_summary
 from console.hub.api.plans import PlanApi
 from console.hub.api.policies import PolicyApi
-from console.hub.api.services import SERVICES
 from console.hub.api.watch import Watchers
 from console.hub.api.workloads import WorkloadApi
 from console.hub.collectors import (
@@ -57,7 +56,7 @@ from console.store.credentials import Credentials
 from console.store.sqlite import SqliteStore
 
 log = logging.getLogger("tongchou.hub")
-__all__ = ["SERVICES", "Hub", "HubConfig"]
+
 EVENTS_KEPT = 100_000
 
 

@@ -188,12 +188,14 @@ class Hub:
         return [self.guard]
 
     def _servicers(self) -> services.Servicers:
-        query = InventoryQuery(self.inventory, self.fleet, self.pacer)
-        query.watchers = self.watchers
-        query.workloads = self.workloads
-        query.catalog.live = self.workloads.live  # one live fleet for the catalog and scheduler
         return services.Servicers(
-            inventory=query,
+            inventory=InventoryQuery(
+                self.inventory,
+                self.fleet,
+                self.pacer,
+                watchers=self.watchers,
+                workloads=self.workloads,
+            ),
             workloads=WorkloadApi(self.workloads, self.reconciler),
             plans=PlanApi(self.workloads, self.planner_metrics),
             policies=PolicyApi(self.workloads),

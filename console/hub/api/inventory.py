@@ -26,13 +26,22 @@ DEFAULT_PAGE = 500
 class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
     """Answers from memory; never touches the store."""
 
-    def __init__(self, inventory: Inventory, fleet: Fleet, pacer: Pacer) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        fleet: Fleet,
+        pacer: Pacer,
+        *,
+        watchers: Watchers | None = None,
+        workloads: WorkloadManager | None = None,
+    ) -> None:
         self.inventory = inventory
         self.fleet = fleet
         self.pacer = pacer
-        self.watchers: Watchers | None = None
-        self.workloads: WorkloadManager | None = None
-        self.catalog = Catalog(inventory)
+        self.watchers = watchers
+        self.workloads = workloads
+        # one live fleet for the catalog and the scheduler
+        self.catalog = Catalog(inventory, workloads.live if workloads is not None else None)
 
     def _records(self) -> list[WorkloadRecord]:
         return list(self.workloads.records.values()) if self.workloads is not None else []

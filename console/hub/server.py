@@ -9,7 +9,7 @@ import logging
 import os
 import time
 from collections.abc import Coroutine
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -18,6 +18,7 @@ import grpc
 from grpc_health.v1 import health
 from prometheus_client import start_http_server
 
+from console.documents.builtin import GUARDRAILS_OFF, UNSAFE_FLAG, with_guardrails
 from console.executor.config import ExecutorConfig
 from console.hub import loops
 from console.hub.api import scope, services, watch
@@ -36,11 +37,13 @@ from console.hub.collectors import (
     WorkloadCollector,
 )
 from console.hub.control.clusters import ClusterView
+from console.hub.control.replicas import Replica, ReplicaSettings, open_replica
 from console.hub.control.workloads import WorkloadManager
 from console.hub.fleet.flusher import Flusher
 from console.hub.fleet.ingest import AgentIngest
 from console.hub.fleet.inventory import Inventory
 from console.hub.fleet.pacing import Pacer
+from console.hub.fleet.view import stored_documents
 from console.hub.metrics import HubMetrics
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
@@ -51,7 +54,7 @@ from console.security.join import JoinApi
 from console.security.pki import CertificateAuthority, PkiError
 from console.security.tls import INSECURE_WARNING, TlsFiles
 from console.store.audit import AuditEntry, AuditError, AuditLog, default_key_path, load_key
-from console.store.base import InventoryStore, StoredDocument
+from console.store.base import InventoryStore
 from console.store.credentials import Credentials
 from console.store.sqlite import SqliteStore
 
@@ -76,7 +79,8 @@ class HubConfig:
     shutdown_grace: float = 5.0
     ready_file: Path | None = None
     retry_interval: float = 2.0
-    policies: tuple[PlacementPolicy, ...] = ()
+    policies: tuple[PlacementPolicy, ...] = ()  # the user's: the built-in guardrails are added
+    guardrails_off: bool = False  # --unsafe-no-guardrails: warned at start and audited
     tls: TlsFiles | None = None  # None: plaintext, which the hub logs as a warning
     trust_simulators: bool = False  # a "simulator" certificate may report for any node
     audit_key: Path | None = None  # default: <store>.audit-key, created on first start
@@ -86,6 +90,8 @@ class HubConfig:
     token_listen: str = ""  # TLS without client certificates: join and bearer tokens
     node_cert_days: float = 90.0
     max_stream_rate: float = 25.0  # reports/s one agent stream may send (burst twice that)
+    # With a PostgreSQL store: this replica's name, election and reading of the others.
+    replicas: ReplicaSettings = field(default_factory=ReplicaSettings)
     # The Kubernetes executor and failover; None (or no cluster with a kubeContext): off.
     executor: ExecutorConfig | None = None
 
@@ -123,7 +129,8 @@ class Hub:
             max_report_bytes=config.max_report_bytes,
         )
         self.ingest.max_stream_rate = config.max_stream_rate
-        self.workloads = WorkloadManager(store, self.inventory, self.fleet, config.policies)
+        policies = with_guardrails(config.policies, enabled=not config.guardrails_off).policies
+        self.workloads = WorkloadManager(store, self.inventory, self.fleet, policies)
         self.watchers = Watchers(
             self.inventory, lambda: fleet_summary(self.inventory, self.fleet, self.pacer)
         )
@@ -137,10 +144,17 @@ class Hub:
         self.guard: Guard | None = None  # authentication and authorisation, with mutual TLS
         self._token_server: grpc.aio.Server | None = None
         self.reconciler: ClusterView | None = None
+        self.replica: Replica | None = None  # one of several hubs on a PostgreSQL store
 
     async def start(self) -> None:
         """Loads the store, binds the ports, and starts the timers."""
         self._open_audit()
+        if self.config.guardrails_off:  # --unsafe-no-guardrails: loud in the log, and audited
+            log.warning("%s", GUARDRAILS_OFF)
+            self.record(AuditEntry("hub", "hub.start", "guardrails", "off", detail=UNSAFE_FLAG))
+        self.replica = await open_replica(
+            self.config.replicas, self.store, self.workloads, self.metrics, bool(self.config.tls)
+        )
         self.inventory.load(self.store.load_nodes())
         self.workloads.documents = self.fleet
         self.workloads.load()
@@ -261,6 +275,8 @@ class Hub:
             )
         if executor is not None:
             work["hub-executor"] = executor
+        if self.replica is not None:
+            work["hub-replica"] = self.replica.run(stop)
         self._tasks = [asyncio.create_task(coro, name=name) for name, coro in work.items()]
 
     def _executor(self) -> Coroutine[Any, Any, None] | None:
@@ -280,27 +296,18 @@ class Hub:
             len(reconciler.targets),
             config.kubeconfig,
         )
+        if self.replica is not None:  # only the leading replica reconciles and fails over
+            self.replica.add_duty("executor", reconciler.run)
+            return None
         return reconciler.run(self.stop)
 
     def load_fleet(self, fleet: Fleet) -> None:
         """Takes the fleet documents the hub was started with, and stores them."""
         self.fleet = fleet
-        docs = [
-            StoredDocument("Division", d.code, json.dumps(asdict(d), ensure_ascii=False))
-            for d in fleet.divisions.values()
-        ]
-        docs += [
-            StoredDocument("Site", s.name, json.dumps(asdict(s), ensure_ascii=False))
-            for s in fleet.sites.values()
-        ]
-        docs += [
-            StoredDocument("Cluster", c.name, json.dumps(asdict(c), ensure_ascii=False))
-            for c in fleet.clusters.values()
-        ]
-        self.store.replace_documents(docs)
+        self.store.replace_documents(stored_documents(fleet))
 
     def _sweep(self) -> None:
-        self.inventory.sweep(time.time())
+        self.inventory.sweep(time.time(), self.replica.sweep_grace if self.replica else 0.0)
         interval = self.pacer.adjust(self.inventory.count_live())
         self.metrics.interval.set(interval)
 
@@ -341,6 +348,8 @@ class Hub:
 
     def _retry(self) -> None:
         """Places pending replicas again when the inventory has changed."""
+        if self.replica is not None and not self.replica.leading:
+            return  # the leading replica runs the scheduling passes
         started = time.perf_counter()
         try:
             changed = self.workloads.retry_if_changed()

@@ -174,6 +174,7 @@ def test_the_hub_runs_with_flags_tongchou_hub_accepts() -> None:
     args.insecure = True
     config = hub_config(args)
     assert (config.report_interval, config.lost_after) == (15.0, 180.0)
+    assert not config.guardrails_off  # the built-in compliance guardrails stay on
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert ports == {"grpc": 7470, "metrics": 9470}
     assert container["readinessProbe"]["grpc"]["port"] == 7470
@@ -224,7 +225,7 @@ def test_agents_without_an_identity_are_refused_by_name() -> None:
         ({"agent": {"identity": {"mlpsLevel": 5}}}, "mlpsLevel"),
         ({"agent": {"identity": {"division": "4401"}}}, "division"),
         ({"hub": {"persistence": {"size": "lots"}}}, "size"),
-        ({"hub": {"replicas": 3}}, "replicas"),
+        ({"hub": {"replicas": 0}}, "replicas"),
         ({"hub": {"resources": {"requests": {"cpu": "lots"}}}}, "cpu"),
     ],
 )
@@ -298,3 +299,12 @@ def test_plaintext_only_when_asked_for() -> None:
         render({"tls": {"enabled": False}})
     with pytest.raises(helm.HelmError, match="one transport or the other"):
         render({"insecure": True})
+
+
+def test_the_guardrails_are_off_only_when_asked_by_name() -> None:
+    def args(values: dict[str, Any]) -> list[str]:
+        hub = one(render(values), "Deployment")
+        return list(hub["spec"]["template"]["spec"]["containers"][0]["args"])
+
+    assert "--unsafe-no-guardrails" not in args({}) + args(all_on())
+    assert "--unsafe-no-guardrails" in args({"hub": {"unsafeNoGuardrails": True}})

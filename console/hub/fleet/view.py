@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+
 from console.hub.fleet.inventory import Inventory
 from console.model.fleet import Cluster, Division, Fleet, Node, Resources, Site
 from console.model.inventory import NodeState
+from console.store.base import StoredDocument
 from tongchou.divisions import DivisionCodeError, level_of, parent_candidates
 
 
@@ -86,3 +90,20 @@ def _add_division(fleet: Fleet, code: str) -> None:
             parent = None
         fleet.divisions[code] = Division(code, code, level, parent)
         code = parent or ""
+
+
+def stored_documents(fleet: Fleet) -> list[StoredDocument]:
+    """The fleet's divisions, sites and clusters as the store keeps them (JSON bodies)."""
+    docs = [
+        StoredDocument("Division", d.code, json.dumps(asdict(d), ensure_ascii=False))
+        for d in fleet.divisions.values()
+    ]
+    docs += [
+        StoredDocument("Site", s.name, json.dumps(asdict(s), ensure_ascii=False))
+        for s in fleet.sites.values()
+    ]
+    docs += [
+        StoredDocument("Cluster", c.name, json.dumps(asdict(c), ensure_ascii=False))
+        for c in fleet.clusters.values()
+    ]
+    return docs

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from console.hub.api.catalog import Catalog
 from console.hub.control.workloads import WorkloadRecord
-from console.hub.fleet.inventory import Inventory
+from console.hub.fleet.inventory import Inventory, NodeEntry
 from console.hub.fleet.view import LiveFleet
 from console.model.fleet import Cluster, Division, Fleet, Site
+from console.model.inventory import NodeState
 from tests.hub.test_inventory import GIB, T0, report
 from tests.scheduler.builders import workload
 from tongchou.divisions import Level
@@ -82,3 +83,21 @@ def test_the_catalog_answers_as_of_now_and_sums_nodes_once_per_change() -> None:
     assert [d.code for d in catalog.divisions(DOCUMENTS)] == ["440100", "440106"]
     assert catalog.site(DOCUMENTS, [], "nowhere") is None
     assert catalog.builds == 2
+
+
+def test_what_another_replica_stored_is_seen_by_the_live_fleet_and_the_catalog() -> None:
+    inv = inventory_of("n1")
+    live = LiveFleet(inv)
+    catalog = Catalog(inv, live)
+    live.get(DOCUMENTS)
+    catalog.site(DOCUMENTS, [], "dc1")
+    bigger = report("n1", sequence=2)
+    bigger.capacity.memory_bytes = 32 * GIB
+    bigger.usage.cpu_ratio = 1.0
+    stored = NodeEntry(
+        "n1", bigger, NodeState.READY, T0, T0 + 10, 10.0
+    ).stored()  # as another replica wrote it
+    assert inv.adopt(NodeEntry.from_stored(stored))
+    assert live.get(DOCUMENTS).nodes["n1"].capacity.memory_bytes == 32 * GIB
+    site = catalog.site(DOCUMENTS, [], "dc1")
+    assert site is not None and site.totals.cpu_used_cores == 8.0

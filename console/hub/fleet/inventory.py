@@ -141,8 +141,12 @@ class Inventory:
         if old is None:
             bisect.insort(self._names, entry.name)
         self.changed.add(entry.name)
+        self.version += 1
         if old is None or old.state is not entry.state or old.identity != entry.identity:
             self.generation += 1
+            self.shape += 1
+        elif old.report.capacity != entry.report.capacity:
+            self.shape += 1
         return True
 
     def remember(self, event: Event) -> None:

@@ -13,6 +13,7 @@ from agent.config import AgentConfig
 from agent.metrics import AgentMetrics
 from agent.report import ReportBuilder
 from agent.transport import Credentials, ReportStream, RpcError, Transport, load
+from tongchou import loops
 from tongchou.targets import split_addresses
 from tongchou.v1 import agent_pb2
 
@@ -212,7 +213,5 @@ class Agent:
 
     async def _sleep(self, seconds: float) -> None:
         """Waits `seconds`, or less if the agent is asked to stop."""
-        if seconds <= 0:
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stop.wait(), seconds)
+        if seconds > 0:
+            await loops.pause(self.stop, seconds)

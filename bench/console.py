@@ -23,7 +23,7 @@ from textual.widgets import Input
 from bench.common import ROOT, machine, quantile, start_hub
 from console.client import HubClient
 from console.tui.app import TongchouApp
-from console.tui.screens.nodes import FILTER_DELAY
+from console.tui.panes.nodes import FILTER_DELAY
 from console.tui.widgets.fleet_table import FleetTable
 
 POOL = """---

@@ -16,6 +16,7 @@ from console.client import HubClient
 from console.documents import LoadError, load_documents, load_fleet, policies_of
 from console.documents.builtin import default_policies_dir, sample_dir
 from console.documents.texts import document_texts
+from console.hub import loops
 from console.hub.server import Hub, HubConfig
 from console.model.fleet import Fleet
 from console.model.quantity import format_bytes
@@ -179,21 +180,31 @@ async def _demo(
 
             await TongchouApp(client, lang=args.lang).run_async()
             stop.set()
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), every)
-            summary = format_summary(await client.fleet_summary(), time.monotonic() - started)
-            print(summary + "\n" + format_workloads(await client.workloads()), flush=True)
-            if duration is not None and time.monotonic() - started >= duration:
-                stop.set()
-    if agent is not None:
-        agent.terminate()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(agent.wait(), 5)
+        await loops.every(
+            stop, every, lambda: _report(client, started, duration, stop), wait_first=True
+        )
+    await _stop_agent(agent)
     await asyncio.gather(*tasks)
     await hub.shutdown()
     print("demo stopped; the store keeps the inventory for next time", flush=True)
     return 0
+
+
+async def _report(
+    client: HubClient, started: float, duration: float | None, stop: asyncio.Event
+) -> None:
+    """Prints the fleet's summary and the workloads; sets `stop` once `duration` is over."""
+    summary = format_summary(await client.fleet_summary(), time.monotonic() - started)
+    print(summary + "\n" + format_workloads(await client.workloads()), flush=True)
+    if duration is not None and time.monotonic() - started >= duration:
+        stop.set()
+
+
+async def _stop_agent(agent: asyncio.subprocess.Process | None) -> None:
+    if agent is not None:
+        agent.terminate()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(agent.wait(), 5)
 
 
 async def _start_agent(hub: str, fleet: Fleet, pki: demo_pki.DemoPki) -> asyncio.subprocess.Process:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 
+from console.client.errors import HubError, answers, streams
 from tongchou.targets import channel_target
 from tongchou.v1 import (
     common_pb2,
@@ -21,6 +22,8 @@ from tongchou.v1 import (
     workloads_pb2,
     workloads_pb2_grpc,
 )
+
+__all__ = ["HubClient", "HubError"]
 
 
 class HubClient:
@@ -75,21 +78,25 @@ class HubClient:
         """Waits until the hub's channel is connected, or raises TimeoutError."""
         await asyncio.wait_for(self._channel.channel_ready(), timeout)
 
+    @answers
     async def whoami(self, timeout: float = 10.0) -> security_pb2.Principal:
         """Who the hub takes this client for: name, roles, scope, and the methods it may call."""
         stub = security_pb2_grpc.UserServiceStub(self._channel)
         return await stub.WhoAmI(security_pb2.WhoAmIRequest(), timeout=timeout)
 
+    @answers
     async def fleet_summary(self, timeout: float = 10.0) -> inventory_pb2.FleetSummary:
         return await self._inventory.GetFleetSummary(
             inventory_pb2.GetFleetSummaryRequest(), timeout=timeout
         )
 
+    @answers
     async def node(self, name: str, timeout: float = 10.0) -> inventory_pb2.Node:
         return await self._inventory.GetNode(
             inventory_pb2.GetNodeRequest(node=name), timeout=timeout
         )
 
+    @streams
     async def nodes(
         self,
         *,
@@ -113,6 +120,7 @@ class HubClient:
             if not token:
                 return
 
+    @answers
     async def submit_workload(
         self, yaml_text: str, timeout: float = 30.0
     ) -> workloads_pb2.WorkloadStatus:
@@ -120,27 +128,32 @@ class HubClient:
             workloads_pb2.SubmitWorkloadRequest(yaml=yaml_text), timeout=timeout
         )
 
+    @answers
     async def delete_workload(self, name: str, timeout: float = 10.0) -> None:
         await self._workloads.DeleteWorkload(
             workloads_pb2.DeleteWorkloadRequest(name=name), timeout=timeout
         )
 
+    @answers
     async def workloads(self, timeout: float = 10.0) -> list[workloads_pb2.WorkloadStatus]:
         response = await self._workloads.ListWorkloads(
             workloads_pb2.ListWorkloadsRequest(), timeout=timeout
         )
         return list(response.workloads)
 
+    @answers
     async def workload(self, name: str, timeout: float = 10.0) -> workloads_pb2.WorkloadStatus:
         return await self._workloads.GetWorkload(
             workloads_pb2.GetWorkloadRequest(name=name), timeout=timeout
         )
 
+    @answers
     async def explain(self, name: str, timeout: float = 30.0) -> workloads_pb2.Explanation:
         return await self._workloads.ExplainWorkload(
             workloads_pb2.ExplainWorkloadRequest(name=name), timeout=timeout
         )
 
+    @streams
     async def run_plan(
         self, yaml_text: str, *, time_limit: float = 30.0, gap: float = 0.001
     ) -> AsyncIterator[plans_pb2.PlanEvent]:
@@ -152,11 +165,13 @@ class HubClient:
         async for event in call:
             yield event
 
+    @streams
     async def watch(self, division: str = "") -> AsyncIterator[inventory_pb2.InventoryDelta]:
         """A snapshot of the nodes, then what changes, as long as the caller reads."""
         async for delta in self._inventory.Watch(inventory_pb2.WatchRequest(division=division)):
             yield delta
 
+    @answers
     async def divisions(
         self, division: str = "", timeout: float = 10.0
     ) -> list[inventory_pb2.Division]:
@@ -165,12 +180,14 @@ class HubClient:
         )
         return list(response.divisions)
 
+    @answers
     async def sites(self, division: str = "", timeout: float = 10.0) -> list[inventory_pb2.Site]:
         response = await self._inventory.ListSites(
             inventory_pb2.ListSitesRequest(division=division), timeout=timeout
         )
         return list(response.sites)
 
+    @answers
     async def clusters(
         self, division: str = "", timeout: float = 10.0
     ) -> list[inventory_pb2.Cluster]:
@@ -179,11 +196,13 @@ class HubClient:
         )
         return list(response.clusters)
 
+    @answers
     async def policies(self, timeout: float = 30.0) -> policies_pb2.ListPoliciesResponse:
         return await self._policies.ListPolicies(
             policies_pb2.ListPoliciesRequest(), timeout=timeout
         )
 
+    @answers
     async def check_policies(
         self, yaml_text: str, timeout: float = 30.0
     ) -> policies_pb2.ListPoliciesResponse:
@@ -191,23 +210,28 @@ class HubClient:
             policies_pb2.CheckPoliciesRequest(yaml=yaml_text), timeout=timeout
         )
 
+    @answers
     async def plans(self, timeout: float = 10.0) -> list[plans_pb2.PlanResult]:
         response = await self._plans.ListPlans(plans_pb2.ListPlansRequest(), timeout=timeout)
         return list(response.plans)
 
+    @answers
     async def plan(self, plan_id: int, timeout: float = 10.0) -> plans_pb2.PlanResult:
         return await self._plans.GetPlan(plans_pb2.GetPlanRequest(id=plan_id), timeout=timeout)
 
+    @answers
     async def division(self, code: str, timeout: float = 10.0) -> inventory_pb2.Division:
         return await self._inventory.GetDivision(
             inventory_pb2.GetDivisionRequest(code=code), timeout=timeout
         )
 
+    @answers
     async def site(self, name: str, timeout: float = 10.0) -> inventory_pb2.Site:
         return await self._inventory.GetSite(
             inventory_pb2.GetSiteRequest(name=name), timeout=timeout
         )
 
+    @answers
     async def cluster(self, name: str, timeout: float = 10.0) -> inventory_pb2.Cluster:
         return await self._inventory.GetCluster(
             inventory_pb2.GetClusterRequest(name=name), timeout=timeout

@@ -1,10 +1,13 @@
-"""A token bucket for one cluster's API calls: `qps` a second on average, `burst` at once."""
+"""One cluster's API calls: `qps` a second on average, `burst` at once (a token bucket that
+waits for its turn)."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+
+from tongchou.ratelimit import TokenBucket
 
 
 class RateLimiter:
@@ -25,18 +28,13 @@ class RateLimiter:
         self.burst = burst
         self._clock = clock
         self._sleep = sleep
-        self._tokens = float(burst)
-        self._at = clock()
+        self._bucket = TokenBucket(qps, burst)  # full at the first call
         self._lock = threading.Lock()
 
     def acquire(self) -> float:
         """Takes one token, waiting for it if needed; returns the seconds waited."""
         with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.qps)
-            self._at = now
-            self._tokens -= 1
-            wait = -self._tokens / self.qps if self._tokens < 0 else 0.0
+            wait = self._bucket.reserve(self._clock())
         if wait > 0:
             self._sleep(wait)
         return wait

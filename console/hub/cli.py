@@ -27,14 +27,8 @@ log = logging.getLogger("tongchou.hub")
 _DEFAULT_LIMITS = Hygiene()
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--listen", default="0.0.0.0:7470", help="gRPC host:port (default 0.0.0.0:7470)"
-    )
-    parser.add_argument(
-        "--metrics-listen", default="0.0.0.0:9470", help="/metrics host:port; empty to disable"
-    )
-    add_store_arguments(parser)
+def _add_replica_arguments(parser: argparse.ArgumentParser) -> None:
+    """Hub replicas on a PostgreSQL store: this one's name, the election, the reading."""
     parser.add_argument(
         "--replica-name",
         default=os.environ.get("TONGCHOU_HUB_REPLICA", ""),
@@ -51,6 +45,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="1s",
         help="how often a replica reads what the others wrote, besides on notification (1s)",
     )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--listen", default="0.0.0.0:7470", help="gRPC host:port (default 0.0.0.0:7470)"
+    )
+    parser.add_argument(
+        "--metrics-listen", default="0.0.0.0:9470", help="/metrics host:port; empty to disable"
+    )
+    add_store_arguments(parser)
+    _add_replica_arguments(parser)
     parser.add_argument(
         "--fleet", type=Path, action="append", default=[], help="fleet documents (file or folder)"
     )

@@ -57,9 +57,9 @@ class FleetCollector(Collector):
             "tongchou_hub_nodes", "Nodes by state.", labels=(*CLUSTER_LABELS, "state")
         )
         for labels, t in rows:
-            for state, count in (("lost", t.lost), ("ready", t.ready), ("stale", t.stale)):
+            for state, count in sorted(t.by_state().items(), key=lambda item: item[0].value):
                 if count:
-                    family.add_metric([*labels, state], count)
+                    family.add_metric([*labels, state.value], count)
         yield family
         names = (
             ("tongchou_hub_cluster_cpu_cores", "Logical CPUs of a cluster's nodes."),
@@ -114,8 +114,8 @@ class AllocationCollector(Collector):
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
         held = held_by_cluster(list(self.records().values()))
-        cpu = {cluster: h.cpu_milli / 1000 for cluster, h in held.items()}
-        memory = {cluster: float(h.memory_bytes) for cluster, h in held.items()}
+        cpu = {cluster: h.amount.cpu_milli / 1000 for cluster, h in held.items()}
+        memory = {cluster: float(h.amount.memory_bytes) for cluster, h in held.items()}
         labels = self._cluster_labels()
         families = (
             (

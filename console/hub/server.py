@@ -9,7 +9,7 @@ import logging
 import os
 import time
 from collections.abc import Coroutine
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -27,7 +27,6 @@ from console.hub.api.inventory import InventoryQuery
 from console.hub.api.messages import fleet_summary
 from console.hub.api.plans import PlanApi
 from console.hub.api.policies import PolicyApi
-from console.hub.api.services import SERVICES
 from console.hub.api.solver import Solver
 from console.hub.api.watch import Watchers
 from console.hub.api.workloads import WorkloadApi
@@ -48,6 +47,7 @@ from console.hub.fleet.hygiene import Hygiene
 from console.hub.fleet.ingest import AgentIngest
 from console.hub.fleet.inventory import Inventory
 from console.hub.fleet.pacing import Pacer
+from console.hub.fleet.view import stored_documents
 from console.hub.metrics import HubMetrics
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
@@ -58,12 +58,12 @@ from console.security.join import JoinApi
 from console.security.pki import CertificateAuthority, PkiError
 from console.security.tls import INSECURE_WARNING, TlsFiles
 from console.store.audit import AuditEntry, AuditError, AuditLog, default_key_path, load_key
-from console.store.base import InventoryStore, StoredDocument
+from console.store.base import InventoryStore
 from console.store.credentials import Credentials
 from console.store.sqlite import SqliteStore
 
 log = logging.getLogger("tongchou.hub")
-__all__ = ["SERVICES", "Hub", "HubConfig"]
+
 EVENTS_KEPT = 100_000
 
 
@@ -212,11 +212,14 @@ class Hub:
         return [self.guard]
 
     def _servicers(self) -> services.Servicers:
-        query = InventoryQuery(self.inventory, self.fleet, self.pacer)
-        query.watchers = self.watchers
-        query.workloads = self.workloads
         return services.Servicers(
-            inventory=query,
+            inventory=InventoryQuery(
+                self.inventory,
+                self.fleet,
+                self.pacer,
+                watchers=self.watchers,
+                workloads=self.workloads,
+            ),
             workloads=WorkloadApi(self.workloads, self.reconciler, self.intake),
             plans=PlanApi(self.workloads, self.planner_metrics, self.intake, self.solver),
             policies=PolicyApi(self.workloads, self.intake),
@@ -311,19 +314,7 @@ class Hub:
     def load_fleet(self, fleet: Fleet) -> None:
         """Takes the fleet documents the hub was started with, and stores them."""
         self.fleet = fleet
-        docs = [
-            StoredDocument("Division", d.code, json.dumps(asdict(d), ensure_ascii=False))
-            for d in fleet.divisions.values()
-        ]
-        docs += [
-            StoredDocument("Site", s.name, json.dumps(asdict(s), ensure_ascii=False))
-            for s in fleet.sites.values()
-        ]
-        docs += [
-            StoredDocument("Cluster", c.name, json.dumps(asdict(c), ensure_ascii=False))
-            for c in fleet.clusters.values()
-        ]
-        self.store.replace_documents(docs)
+        self.store.replace_documents(stored_documents(fleet))
 
     def _sweep(self) -> None:
         self.inventory.sweep(time.time(), self.replica.sweep_grace if self.replica else 0.0)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import signal
 import sys
@@ -18,6 +17,7 @@ from console.security.pki import PkiError
 from console.security.tls import add_client_arguments, client_credentials
 from console.simulate.nodes import SimNode, sim_node
 from console.simulate.runner import Simulator
+from tongchou import loops
 from tongchou.durations import DurationError, parse_duration
 
 
@@ -83,9 +83,8 @@ async def _main(
     task = asyncio.create_task(sim.run(), name="simulator")
     started = time.monotonic()
     print(f"simulating {len(nodes)} nodes against {hub}", file=sys.stderr)
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 5.0)
+
+    def report() -> None:
         s = sim.stats
         print(
             f"{time.monotonic() - started:6.0f}s  streams {s.connected}/{len(nodes)}  "
@@ -94,5 +93,7 @@ async def _main(
         )
         if duration is not None and time.monotonic() - started >= duration:
             stop.set()
+
+    await loops.every(stop, 5.0, report, wait_first=True)
     await task
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from typing import Any
 import grpc
 
 from console.simulate.nodes import SimNode
+from tongchou import loops
 from tongchou.targets import channel_target
 from tongchou.v1 import agent_pb2
 
@@ -83,8 +83,7 @@ class Simulator:
                 await channel.close(None)
 
     async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stop.wait(), seconds)
+        await loops.pause(self.stop, seconds)
 
     def _channel(self) -> grpc.aio.Channel:
         # Several hub replicas ("a:7470,b:7470"): each channel over all of them, in its own

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from console.store.transaction import transaction
+
 GENESIS = "0" * 64
 DEFAULT_RETENTION_MONTHS = 6  # MLPS 2.0 level 3: logs kept at least six months
 MIN_RETENTION_MONTHS = 6
@@ -195,13 +197,8 @@ class AuditLog:
     def append(self, entry: AuditEntry, *, at: str | None = None) -> AuditRecord:
         with self._lock:
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
+                with transaction(self._db):
                     record = self._append(entry, at or _now())
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
             except sqlite3.Error as err:
                 raise AuditError(f"{self.path}: cannot append to the audit log: {err}") from None
         return record
@@ -345,8 +342,7 @@ class AuditLog:
         )
         with self._lock:
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
+                with transaction(self._db):
                     last = self._db.execute(
                         "SELECT seq, hash FROM audit WHERE at < ? ORDER BY seq DESC LIMIT 1",
                         (cutoff,),
@@ -354,7 +350,6 @@ class AuditLog:
                     # never prune the newest record: the chain's head stays in the table
                     newest = self._db.execute("SELECT MAX(seq) FROM audit").fetchone()[0]
                     if last is None or last[0] >= newest:
-                        self._db.execute("COMMIT")
                         return 0
                     deleted = self._db.execute(
                         "DELETE FROM audit WHERE seq <= ?", (last[0],)
@@ -375,10 +370,6 @@ class AuditLog:
                         ),
                         _now(),
                     )
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
             except sqlite3.Error as err:
                 raise AuditError(f"{self.path}: cannot prune the audit log: {err}") from None
         return int(deleted)

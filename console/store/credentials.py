@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from console.store.transaction import transaction
+
 CREDENTIALS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS join_tokens (
     id TEXT PRIMARY KEY,
@@ -86,24 +88,18 @@ class Credentials:
         token_id, sep, secret = token.partition(".")
         if not sep or not token_id or not secret or len(token) > 200:
             raise CredentialError("the join token is malformed (expected <id>.<secret>)")
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute(
-                    "SELECT hash, node, expires_at, used_at FROM join_tokens WHERE id = ?",
-                    (token_id,),
-                ).fetchone()
-                if row is None or not hmac.compare_digest(row[0], _hash(secret)):
-                    raise CredentialError("the join token is not known")
-                if row[3] is not None:
-                    raise CredentialError("the join token was already used")
-                if row[2] <= now:
-                    raise CredentialError("the join token has expired")
-                self._db.execute("UPDATE join_tokens SET used_at = ? WHERE id = ?", (now, token_id))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, transaction(self._db):
+            row = self._db.execute(
+                "SELECT hash, node, expires_at, used_at FROM join_tokens WHERE id = ?",
+                (token_id,),
+            ).fetchone()
+            if row is None or not hmac.compare_digest(row[0], _hash(secret)):
+                raise CredentialError("the join token is not known")
+            if row[3] is not None:
+                raise CredentialError("the join token was already used")
+            if row[2] <= now:
+                raise CredentialError("the join token has expired")
+            self._db.execute("UPDATE join_tokens SET used_at = ? WHERE id = ?", (now, token_id))
         return str(row[1])
 
     # --- revoked certificates

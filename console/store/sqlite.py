@@ -12,6 +12,7 @@ from console.model.inventory import Event
 from console.store.audit import AUDIT_SCHEMA
 from console.store.base import StoredDocument, StoredNode, StoredWorkload
 from console.store.credentials import CREDENTIALS_SCHEMA
+from console.store.transaction import transaction
 
 SCHEMA_VERSION = 3
 
@@ -131,53 +132,41 @@ class SqliteStore:
         """Writes every node and event in one transaction: all of it lands, or none."""
         if not nodes and not events:
             return
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(
-                    _UPSERT_NODE,
-                    [
-                        (
-                            n.name,
-                            n.division,
-                            n.site,
-                            n.cluster,
-                            n.state,
-                            n.first_seen,
-                            n.last_seen,
-                            n.run_id,
-                            n.sequence,
-                            n.interval,
-                            n.identity,
-                            n.capacity,
-                            n.usage,
-                            n.boot_time,
-                        )
-                        for n in nodes
-                    ],
-                )
-                self._db.executemany(
-                    "INSERT INTO events (at, kind, node, message) VALUES (?, ?, ?, ?)",
-                    [(e.at, e.kind, e.node, e.message) for e in events],
-                )
-            except BaseException:
-                self._rollback()
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, transaction(self._db):
+            self._db.executemany(
+                _UPSERT_NODE,
+                [
+                    (
+                        n.name,
+                        n.division,
+                        n.site,
+                        n.cluster,
+                        n.state,
+                        n.first_seen,
+                        n.last_seen,
+                        n.run_id,
+                        n.sequence,
+                        n.interval,
+                        n.identity,
+                        n.capacity,
+                        n.usage,
+                        n.boot_time,
+                    )
+                    for n in nodes
+                ],
+            )
+            self._db.executemany(
+                "INSERT INTO events (at, kind, node, message) VALUES (?, ?, ?, ?)",
+                [(e.at, e.kind, e.node, e.message) for e in events],
+            )
 
     def replace_documents(self, documents: Sequence[StoredDocument]) -> None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute("DELETE FROM documents")
-                self._db.executemany(
-                    "INSERT INTO documents (kind, name, body) VALUES (?, ?, ?)",
-                    [(d.kind, d.name, d.body) for d in documents],
-                )
-            except BaseException:
-                self._rollback()
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, transaction(self._db):
+            self._db.execute("DELETE FROM documents")
+            self._db.executemany(
+                "INSERT INTO documents (kind, name, body) VALUES (?, ?, ?)",
+                [(d.kind, d.name, d.body) for d in documents],
+            )
 
     def load_workloads(self) -> list[StoredWorkload]:
         with self._lock:
@@ -198,34 +187,22 @@ class SqliteStore:
 
     def save_workload(self, workload: StoredWorkload) -> None:
         """Writes a workload and its placement in one transaction."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute(
-                    "INSERT INTO workloads (name, document, submitted_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (name) DO UPDATE SET document = excluded.document,"
-                    " submitted_at = excluded.submitted_at",
-                    (workload.name, workload.document, workload.submitted_at),
-                )
-                self._write_placement(workload)
-            except BaseException:
-                self._rollback()
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, transaction(self._db):
+            self._db.execute(
+                "INSERT INTO workloads (name, document, submitted_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET document = excluded.document,"
+                " submitted_at = excluded.submitted_at",
+                (workload.name, workload.document, workload.submitted_at),
+            )
+            self._write_placement(workload)
 
     def save_placements(self, workloads: Sequence[StoredWorkload]) -> None:
         """Writes the placements of several workloads in one transaction."""
         if not workloads:
             return
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for workload in workloads:
-                    self._write_placement(workload)
-            except BaseException:
-                self._rollback()
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, transaction(self._db):
+            for workload in workloads:
+                self._write_placement(workload)
 
     def _write_placement(self, w: StoredWorkload) -> None:
         self._db.execute(
@@ -238,15 +215,9 @@ class SqliteStore:
         )  # fmt: skip
 
     def delete_workload(self, name: str) -> bool:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                gone = self._db.execute("DELETE FROM workloads WHERE name = ?", (name,)).rowcount
-                self._db.execute("DELETE FROM placements WHERE workload = ?", (name,))
-            except BaseException:
-                self._rollback()
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, transaction(self._db):
+            gone = self._db.execute("DELETE FROM workloads WHERE name = ?", (name,)).rowcount
+            self._db.execute("DELETE FROM placements WHERE workload = ?", (name,))
         return gone > 0
 
     def recent_events(self, limit: int) -> list[Event]:

@@ -12,7 +12,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
-import grpc
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -30,18 +29,19 @@ from textual.widgets import (
     TabPane,
 )
 
+from console.client.errors import HubError
 from console.client.fleet_view import FleetView
+from console.tui.help import Help
 from console.tui.hub import Hub
 from console.tui.i18n import text
-from console.tui.screens.clusters import Clusters
-from console.tui.screens.events import Events
-from console.tui.screens.help import Help
-from console.tui.screens.nodes import Nodes
-from console.tui.screens.overview import Overview
-from console.tui.screens.plan import Plan
-from console.tui.screens.policies import Policies
-from console.tui.screens.sites import Sites
-from console.tui.screens.workloads import Workloads
+from console.tui.panes.clusters import Clusters
+from console.tui.panes.events import Events
+from console.tui.panes.nodes import Nodes
+from console.tui.panes.overview import Overview
+from console.tui.panes.plan import Plan
+from console.tui.panes.policies import Policies
+from console.tui.panes.sites import Sites
+from console.tui.panes.workloads import Workloads
 
 # Actions that call the hub, and the method each needs (hidden when the user may not).
 _ACTION_METHODS = {
@@ -159,7 +159,7 @@ class TongchouApp(App[None]):
                         delay = 0.5
                         self.post_message(HubStatus(True))
                         self.post_message(FleetChanged())
-            except (grpc.aio.AioRpcError, OSError):
+            except HubError:
                 pass
             self.post_message(HubStatus(False))
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
@@ -168,12 +168,9 @@ class TongchouApp(App[None]):
     @work(exclusive=True, group="whoami")
     async def identify(self) -> None:
         """Shows the user and scope, and hides the actions the user's roles cannot take."""
-        whoami = getattr(self.hub, "whoami", None)
-        if whoami is None:
-            return
         try:
-            me = await whoami()
-        except (grpc.aio.AioRpcError, OSError):
+            me = await self.hub.whoami()
+        except HubError:
             return
         if not me.name:  # a hub without authentication
             return
@@ -192,7 +189,7 @@ class TongchouApp(App[None]):
     async def poll_workloads(self) -> None:
         """Workloads, division names and the list view on screen, every `refresh_every`."""
         while True:
-            with contextlib.suppress(grpc.aio.AioRpcError, OSError):
+            with contextlib.suppress(HubError):
                 statuses = await self.hub.workloads()
                 try:
                     self.query_one(Workloads).show(statuses)
@@ -225,7 +222,7 @@ class TongchouApp(App[None]):
 
     @work(exclusive=True, group="lists")
     async def fetch_lists(self) -> None:
-        with contextlib.suppress(grpc.aio.AioRpcError, OSError):
+        with contextlib.suppress(HubError):
             await self.refresh_lists()
 
     @work(exclusive=True, group="check")
@@ -233,8 +230,8 @@ class TongchouApp(App[None]):
         pane = self.query_one(Policies)
         try:
             answer = await self.hub.check_policies(documents)
-        except grpc.aio.AioRpcError as err:
-            pane.checked_error(err.details() or str(err.code()))
+        except HubError as err:
+            pane.checked_error(err.message)
             return
         pane.checked(source, answer)
 
@@ -242,8 +239,8 @@ class TongchouApp(App[None]):
     async def submit_workload(self, document: str) -> None:
         try:
             status = await self.hub.submit_workload(document)
-        except grpc.aio.AioRpcError as err:
-            self.notify(err.details() or str(err.code()), severity="error", timeout=15)
+        except HubError as err:
+            self.notify(err.message, severity="error", timeout=15)
             return
         placed = sum(p.replicas for p in status.placed)
         self.notify(f"{status.name}: {placed}/{status.replicas} placed"
@@ -254,12 +251,20 @@ class TongchouApp(App[None]):
     async def explain_workload(self, name: str) -> None:
         try:
             explanation = await self.hub.explain(name)
-        except grpc.aio.AioRpcError as err:
-            self.notify(err.details() or str(err.code()), severity="error")
+        except HubError as err:
+            self.notify(err.message, severity="error")
             return
         self.query_one(Workloads).explain(explanation)
 
     # -- messages ---------------------------------------------------------------------
+
+    @on(Policies.CheckRequested)
+    def _check_requested(self, message: Policies.CheckRequested) -> None:
+        self.check_policies(message.source, message.documents)
+
+    @on(Workloads.SubmitRequested)
+    def _submit_requested(self, message: Workloads.SubmitRequested) -> None:
+        self.submit_workload(message.document)
 
     @on(HubStatus)
     def _status(self, message: HubStatus) -> None:
@@ -368,8 +373,8 @@ class TongchouApp(App[None]):
                     pane.progressed(p.elapsed_seconds, p.best_cny, p.bound_cny, p.gap)
                 else:
                     pane.finished(event.result.table, event.result.json)
-        except grpc.aio.AioRpcError as err:
-            self.notify(err.details() or str(err.code()), severity="error", timeout=20)
+        except HubError as err:
+            self.notify(err.message, severity="error", timeout=20)
 
     def action_export_plan(self) -> None:
         pane = self.query_one(Plan)

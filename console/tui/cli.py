@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.client import HubClient
-from console.security.pki import PkiError
-from console.security.tls import add_client_arguments, client_credentials
+from console.client.connect import add_client_arguments, open_client
 from console.tui.app import TongchouApp
 
 
@@ -19,10 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        credentials = client_credentials(args)
-    except PkiError as err:
+        client = open_client(args.hub, args)
+    except ValueError as err:  # the certificates the flags name
         print(f"tongchou console: {err}", file=sys.stderr)
         return 2
-    client = HubClient(args.hub, credentials)
     TongchouApp(client, lang=args.lang).run()
     return 0

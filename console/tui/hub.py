@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from tongchou.v1 import inventory_pb2, plans_pb2, policies_pb2, workloads_pb2
+from tongchou.v1 import inventory_pb2, plans_pb2, policies_pb2, security_pb2, workloads_pb2
 
 
 class Hub(Protocol):
-    """Implemented by console.client.HubClient over gRPC, and by fakes in tests."""
+    """Implemented by console.client.HubClient over gRPC, and by fakes in tests. A call that
+    fails raises console.client.HubError."""
 
     address: str
+
+    async def whoami(self, timeout: float = 10.0) -> security_pb2.Principal: ...
 
     def watch(self, division: str = "") -> AsyncIterator[inventory_pb2.InventoryDelta]: ...
 

@@ -14,6 +14,7 @@ from agent.config import AgentConfig
 from agent.daemon import Agent
 from agent.metrics import AgentMetrics
 from agent.report import ReportBuilder
+from tests.e2e.waiting import eventually
 from tongchou.v1 import agent_pb2
 
 
@@ -113,11 +114,17 @@ async def test_backs_off_while_the_hub_is_away_and_buffers_nothing(transport: st
         port, interval=0.05, backoff_initial=0.02, backoff_max=0.1, transport=transport
     )
     task = asyncio.create_task(agent.run())
-    await asyncio.sleep(1.0)
-    agent.stop.set()
-    await asyncio.wait_for(task, 5)
+
+    async def tried_five_times() -> bool | None:
+        return agent.metrics.reconnects.value >= 4 or None
+
+    try:  # kept trying: five attempts, however slow the machine
+        await eventually(tried_five_times, timeout=30, what="five connection attempts")
+    finally:
+        agent.stop.set()
+        await asyncio.wait_for(task, 5)
     attempts = agent.metrics.reconnects.value + 1
-    assert attempts >= 5, "kept trying"
+    assert attempts >= 5
     # One report is built per attempt and dropped with it: nothing piles up.
     assert agent.builder.sequence <= attempts
     assert agent.backoff.attempt >= 3

@@ -20,8 +20,6 @@ LONG_FILES = {
     "console/tui/app.py": "the App's key bindings and screen switching, one entry per view",
 }
 LONG_FUNCTIONS = {
-    "console/demo.py:_demo": "the demo's whole life in order: hub, simulator, agent, "
-    "workloads, console, shutdown",
     "console/planner/milp.py:_solve": "one HiGHS model: columns, rows and the progress "
     "callback share its indices",
     "console/scheduler/scheduler.py:_vector": "one CEL term per policy form, evaluated over "

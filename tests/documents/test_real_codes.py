@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from console.documents import load_fleet
+from console.model.fleet import Fleet
 
 ROOT = Path(__file__).resolve().parents[2]
 DIVISIONS = ROOT.parent / "shared" / "data" / "divisions"
@@ -30,9 +30,9 @@ def official_names() -> dict[str, str]:
 @pytest.mark.skipif(
     not DIVISIONS.is_dir(), reason="the shared division data is not beside the repo"
 )
-def test_every_sample_division_is_real_and_named_as_in_the_statistics() -> None:
+def test_every_sample_division_is_real_and_named_as_in_the_statistics(sample_fleet: Fleet) -> None:
     names = official_names()
-    fleet = load_fleet([ROOT / "examples" / "guangdong"])
+    fleet = sample_fleet
     wrong = {
         code: (division.name, names.get(code))
         for code, division in fleet.divisions.items()

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-from console.documents import POOL_LABEL, load_fleet
+from console.documents import POOL_LABEL
 from console.model import Fleet, Resources
 from tongchou.divisions import Level
 
-SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "guangdong"
 
-
-@pytest.fixture(scope="module")
-def fleet() -> Fleet:
-    return load_fleet([SAMPLE])
+@pytest.fixture
+def fleet(sample_fleet: Fleet) -> Fleet:
+    return sample_fleet
 
 
 def test_levels_and_counts(fleet: Fleet) -> None:

@@ -15,8 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.samples import SAMPLE
+
+__all__ = ["ROOT", "SAMPLE", "HubProc", "Launcher", "free_port"]
+
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "examples" / "guangdong"
 
 
 def free_port() -> int:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import attrs
 from kmock import KubernetesError
-from kmock._internal.k8s import KubernetesObjectConflictError
 from kubernetes import client
 
 from console.executor.apply import apply_cluster
@@ -23,6 +22,15 @@ class Forbidden(KubernetesError):
     status: int = 403
     reason: str = "Forbidden"
     message: str = 'deployments.apps "gd-e-seal" is forbidden: cannot create deployments'
+
+
+@attrs.frozen
+class Conflict(KubernetesError):
+    """What an API server says when another writer created or changed the object first."""
+
+    status: int = 409
+    reason: str = "Object Already Exists"
+    message: str = "The object already exists in the Kubernetes server and is not deleted."
 
 
 ESEAL = Workload(
@@ -189,8 +197,8 @@ def test_conflicts_are_read_again_and_settled(
     # (as when another writer got there first); the executor reads again and settles.
     gz = clusters["gz-a"]
     path = "/apis/apps/v1/namespaces/tc-440000/deployments"
-    gz.handler[f"post {path}"][:1] << KubernetesObjectConflictError
-    gz.handler[f"patch {path}/gd-e-seal"][:1] << KubernetesObjectConflictError
+    gz.handler[f"post {path}"][:1] << Conflict
+    gz.handler[f"patch {path}/gd-e-seal"][:1] << Conflict
     api = apis(tmp_path, clusters)
     wanted = desired_objects([PlacedWorkload(ESEAL, {"gz-a": 2})], ["gz-a"])["gz-a"]
     first = apply_cluster("gz-a", api["gz-a"], wanted)

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from console.hub.fleet.inventory import Inventory, NodeEntry
 from console.model.inventory import Event, NodeState
-from tests.unit.test_inventory import T0, report, state_of
+from tests.hub.test_inventory import T0, report, state_of
 
 
 def stored_entry(name: str, last_seen: float, state: str = "ready") -> NodeEntry:

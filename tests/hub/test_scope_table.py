@@ -31,3 +31,7 @@ def test_method_paths_are_checked_against_the_wire_contract() -> None:
     )
     with pytest.raises(KeyError):
         scope.method_path("InventoryService", "ListNode")
+
+
+def test_each_entry_names_the_request_and_response_types_of_its_method() -> None:
+    assert scope.mistyped() == []

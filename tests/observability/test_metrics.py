@@ -18,9 +18,9 @@ from console.hub.fleet.inventory import Inventory
 from console.hub.metrics import HubMetrics
 from console.model.fleet import Cluster, Division, Fleet, Site
 from console.model.inventory import NodeState
+from tests.hub.test_inventory import report
 from tests.observability.conftest import run_promtool
 from tests.scheduler.builders import workload
-from tests.unit.test_inventory import report
 from tongchou.divisions import Level
 
 GIB = 2**30

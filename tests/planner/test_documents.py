@@ -19,10 +19,10 @@ from console.documents import (
     planning_input,
 )
 from console.model.planning import Amount, PlanningInput
+from tests.samples import SAMPLE
 from tongchou.divisions import Level, contains, level_of
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "examples" / "guangdong"
 PLANNING = SAMPLE / "planning"
 GIB = 2**30
 

@@ -16,10 +16,10 @@ from console.planner.milp import solve
 from console.planner.problem import Problem, build_problem
 from console.planner.report import Decision, Plan, make_plan
 from console.planner.solution import cost, violations
+from tests.samples import SAMPLE
 from tongchou.divisions import Level, contains, level_of
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "examples" / "guangdong"
 DABU = "441422-video-conference"
 
 

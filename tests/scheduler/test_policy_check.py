@@ -15,10 +15,10 @@ import yaml
 from console.documents import build_fleet, load_documents, policies_of, workloads_of
 from console.documents.builtin import with_guardrails
 from console.scheduler import Scheduler
+from tests.samples import SAMPLE
 
 from .strategies import ROOT
 
-SAMPLE = ROOT / "examples" / "guangdong"
 SCHEDULE = [
     "schedule",
     "--fleet",

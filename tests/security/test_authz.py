@@ -12,15 +12,14 @@ import grpc
 import pytest
 
 from console.client import HubClient
-from console.documents import load_fleet
 from console.hub.server import Hub, HubConfig
+from console.model.fleet import Fleet
 from console.security.authz import METHODS
 from console.security.pki import CertificateAuthority, identity_of
 from console.security.roles import RoleError, check_roles
 from console.security.tls import TlsFiles
 from console.store import SqliteStore
 from console.store.credentials import User
-from tests.e2e.conftest import SAMPLE
 from tongchou.v1 import security_pb2, security_pb2_grpc
 
 from .conftest import client_tls, send_one
@@ -68,7 +67,7 @@ class Api:
 
 
 @pytest.fixture
-async def api(tmp_path: Path, ca: CertificateAuthority) -> AsyncIterator[Api]:
+async def api(tmp_path: Path, ca: CertificateAuthority, sample_fleet: Fleet) -> AsyncIterator[Api]:
     hub_cert = ca.issue("hub", "hub")
     config = HubConfig(
         listen="127.0.0.1:0",
@@ -77,7 +76,7 @@ async def api(tmp_path: Path, ca: CertificateAuthority) -> AsyncIterator[Api]:
         token_listen="127.0.0.1:0",
     )
     hub = Hub(config, SqliteStore(tmp_path / "hub.db"))
-    hub.load_fleet(load_fleet([SAMPLE]))
+    hub.load_fleet(sample_fleet)
     await hub.start()
     assert hub.credentials is not None
     tokens = {

@@ -27,7 +27,7 @@ from console.security.roles import RoleError, check_roles, check_scope
 from console.security.tls import TlsFiles
 from console.store import SqliteStore
 from console.store.credentials import User
-from tests.unit.test_validate import NOW, good_report
+from tests.hub.test_validate import NOW, good_report
 from tongchou.v1 import (
     agent_pb2,
     inventory_pb2,

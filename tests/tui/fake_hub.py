@@ -9,9 +9,17 @@ from collections.abc import AsyncIterator
 
 import grpc
 
+from console.client import HubError
 from tongchou import levels
 from tongchou.divisions import level_of
-from tongchou.v1 import common_pb2, inventory_pb2, plans_pb2, policies_pb2, workloads_pb2
+from tongchou.v1 import (
+    common_pb2,
+    inventory_pb2,
+    plans_pb2,
+    policies_pb2,
+    security_pb2,
+    workloads_pb2,
+)
 
 DIVISIONS = ("440000", "440106", "440305", "441422")
 NAMES = {"440000": "广东省", "440100": "广州市", "440106": "天河区", "440300": "深圳市",
@@ -68,19 +76,18 @@ class FakeHub:
         self.planned: list[str] = []
         self.checked: list[str] = []
 
-    def invalid(self, details: str) -> grpc.aio.AioRpcError:
-        return grpc.aio.AioRpcError(
-            grpc.StatusCode.INVALID_ARGUMENT, grpc.aio.Metadata(), grpc.aio.Metadata(), details
-        )
+    def invalid(self, details: str) -> HubError:
+        return HubError(grpc.StatusCode.INVALID_ARGUMENT, details)
+
+    async def whoami(self, timeout: float = 10.0) -> security_pb2.Principal:
+        return security_pb2.Principal()  # a hub without authentication names nobody
 
     def push(self, delta: inventory_pb2.InventoryDelta) -> None:
         self.queue.put_nowait(delta)
 
     async def watch(self, division: str = "") -> AsyncIterator[inventory_pb2.InventoryDelta]:
         if self.down:
-            raise grpc.aio.AioRpcError(
-                grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(), grpc.aio.Metadata(), "down"
-            )
+            raise HubError(grpc.StatusCode.UNAVAILABLE, "down")
         while True:
             yield await self.queue.get()
 

@@ -12,7 +12,7 @@ from console.hub.api.answers import found
 from console.hub.api.catalog import Catalog
 from console.hub.api.messages import STATES, fleet_summary, node_message
 from console.hub.api.watch import Watchers
-from console.hub.control.workloads import WorkloadManager
+from console.hub.control.workloads import WorkloadManager, WorkloadRecord
 from console.hub.fleet.inventory import Inventory
 from console.hub.fleet.pacing import Pacer
 from console.model.fleet import Fleet
@@ -26,16 +26,25 @@ DEFAULT_PAGE = 500
 class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
     """Answers from memory; never touches the store."""
 
-    def __init__(self, inventory: Inventory, fleet: Fleet, pacer: Pacer) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        fleet: Fleet,
+        pacer: Pacer,
+        *,
+        watchers: Watchers | None = None,
+        workloads: WorkloadManager | None = None,
+    ) -> None:
         self.inventory = inventory
         self.fleet = fleet
         self.pacer = pacer
-        self.watchers: Watchers | None = None
-        self.workloads: WorkloadManager | None = None
+        self.watchers = watchers
+        self.workloads = workloads
+        # one live fleet for the catalog and the scheduler
+        self.catalog = Catalog(inventory, workloads.live if workloads is not None else None)
 
-    def catalog(self) -> Catalog:
-        records = self.workloads.records.values() if self.workloads is not None else ()
-        return Catalog.build(self.fleet, self.inventory, records)
+    def _records(self) -> list[WorkloadRecord]:
+        return list(self.workloads.records.values()) if self.workloads is not None else []
 
     async def Watch(
         self,
@@ -123,7 +132,7 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
         ],
     ) -> inventory_pb2.ListDivisionsResponse:
         scope = await _scope(request.division, context)
-        divisions = self.catalog().divisions
+        divisions = self.catalog.divisions(self.fleet)
         return inventory_pb2.ListDivisionsResponse(
             divisions=[d for d in divisions if not scope or contains(scope, d.code)]
         )
@@ -134,7 +143,7 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
         context: grpc.aio.ServicerContext[inventory_pb2.GetDivisionRequest, inventory_pb2.Division],
     ) -> inventory_pb2.Division:
         code = await _scope(request.code, context, "code")
-        division = {d.code: d for d in self.catalog().divisions}.get(code)
+        division = self.catalog.division(self.fleet, code)
         return await found(division, context, f"no division {code!r} in the fleet")
 
     async def ListSites(
@@ -145,7 +154,7 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
         ],
     ) -> inventory_pb2.ListSitesResponse:
         scope = await _scope(request.division, context)
-        sites = self.catalog().sites
+        sites = self.catalog.sites(self.fleet, self._records())
         return inventory_pb2.ListSitesResponse(
             sites=[s for s in sites if not scope or contains(scope, s.division)]
         )
@@ -155,7 +164,7 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
         request: inventory_pb2.GetSiteRequest,
         context: grpc.aio.ServicerContext[inventory_pb2.GetSiteRequest, inventory_pb2.Site],
     ) -> inventory_pb2.Site:
-        site = {s.name: s for s in self.catalog().sites}.get(request.name)
+        site = self.catalog.site(self.fleet, self._records(), request.name)
         return await found(site, context, f"no site named {request.name!r}")
 
     async def ListClusters(
@@ -166,7 +175,7 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
         ],
     ) -> inventory_pb2.ListClustersResponse:
         scope = await _scope(request.division, context)
-        clusters = self.catalog().clusters
+        clusters = self.catalog.clusters(self.fleet, self._records())
         return inventory_pb2.ListClustersResponse(
             clusters=[c for c in clusters if not scope or contains(scope, c.division)]
         )
@@ -176,7 +185,7 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
         request: inventory_pb2.GetClusterRequest,
         context: grpc.aio.ServicerContext[inventory_pb2.GetClusterRequest, inventory_pb2.Cluster],
     ) -> inventory_pb2.Cluster:
-        cluster = {c.name: c for c in self.catalog().clusters}.get(request.name)
+        cluster = self.catalog.cluster(self.fleet, self._records(), request.name)
         return await found(cluster, context, f"no cluster named {request.name!r}")
 
 

@@ -119,8 +119,8 @@ def scoped_summary(
 
 def allocation_message(held: Held, archs: set[str]) -> inventory_pb2.Allocation:
     return inventory_pb2.Allocation(
-        cpu_allocated_cores=held.cpu_milli / 1000,
-        memory_allocated_bytes=held.memory_bytes,
+        cpu_allocated_cores=held.amount.cpu_milli / 1000,
+        memory_allocated_bytes=held.amount.memory_bytes,
         replicas=held.replicas,
         archs=sorted(archs),
     )

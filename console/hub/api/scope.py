@@ -94,8 +94,7 @@ class Scope:
 
     # -- requests ----------------------------------------------------------------------
 
-    @staticmethod
-    def division_filter(request: D, p: Principal) -> D:
+    def division_filter(self, request: D, p: Principal) -> D:
         """No division means the caller's scope; another subtree is refused."""
         if not request.division:
             request.division = p.scope
@@ -105,9 +104,8 @@ class Scope:
             raise _outside(p, f"division {request.division}")
         return request
 
-    @staticmethod
     def get_division(
-        request: inventory_pb2.GetDivisionRequest, p: Principal
+        self, request: inventory_pb2.GetDivisionRequest, p: Principal
     ) -> inventory_pb2.GetDivisionRequest:
         if _is_code(request.code) and not p.sees(request.code):
             raise _outside(p, f"division {request.code}")
@@ -182,8 +180,7 @@ class Scope:
                     raise _outside(p, f"demand of division {division}")
         return request
 
-    @staticmethod
-    def unchanged(request: Req, _p: Principal) -> Req:
+    def unchanged(self, request: Req, _p: Principal) -> Req:
         """The request stands; the answer is narrowed by the method's filter."""
         return request
 
@@ -214,16 +211,14 @@ class Scope:
             delta.summary.CopyFrom(self.summary(delta.summary, p))
         return delta
 
-    @staticmethod
     def list_workloads(
-        response: workloads_pb2.ListWorkloadsResponse, p: Principal
+        self, response: workloads_pb2.ListWorkloadsResponse, p: Principal
     ) -> workloads_pb2.ListWorkloadsResponse:
         kept = [w for w in response.workloads if p.sees(w.owner)]
         return workloads_pb2.ListWorkloadsResponse(workloads=kept)
 
-    @staticmethod
     def policy_effects(
-        response: policies_pb2.ListPoliciesResponse, _p: Principal
+        self, response: policies_pb2.ListPoliciesResponse, _p: Principal
     ) -> policies_pb2.ListPoliciesResponse:
         """Counts stay; the names of clusters, which may lie outside the scope, go."""
         for policy in response.policies:
@@ -243,47 +238,46 @@ class Scoped(Generic[Req, Resp]):
 
 
 _INV, _WL, _POL, _PLAN = "InventoryService", "WorkloadService", "PolicyService", "PlanService"
-_divisions = Scope.division_filter
 
 TABLE: dict[tuple[str, str], Scoped[Any, Any]] = {
     (_INV, "GetFleetSummary"): Scoped(
         inventory_pb2.GetFleetSummaryRequest,
         inventory_pb2.FleetSummary,
-        lambda _s, r, p: Scope.unchanged(r, p),
+        Scope.unchanged,
         Scope.summary,
     ),
     (_INV, "ListNodes"): Scoped(
         inventory_pb2.ListNodesRequest,
         inventory_pb2.ListNodesResponse,
-        lambda _s, r, p: _divisions(r, p),
+        Scope.division_filter,
     ),
     (_INV, "GetNode"): Scoped(inventory_pb2.GetNodeRequest, inventory_pb2.Node, Scope.get_node),
     (_INV, "Watch"): Scoped(
         inventory_pb2.WatchRequest,
         inventory_pb2.InventoryDelta,
-        lambda _s, r, p: _divisions(r, p),
+        Scope.division_filter,
         Scope.watch_delta,
     ),
     (_INV, "ListDivisions"): Scoped(
         inventory_pb2.ListDivisionsRequest,
         inventory_pb2.ListDivisionsResponse,
-        lambda _s, r, p: _divisions(r, p),
+        Scope.division_filter,
     ),
     (_INV, "GetDivision"): Scoped(
         inventory_pb2.GetDivisionRequest,
         inventory_pb2.Division,
-        lambda _s, r, p: Scope.get_division(r, p),
+        Scope.get_division,
     ),
     (_INV, "ListSites"): Scoped(
         inventory_pb2.ListSitesRequest,
         inventory_pb2.ListSitesResponse,
-        lambda _s, r, p: _divisions(r, p),
+        Scope.division_filter,
     ),
     (_INV, "GetSite"): Scoped(inventory_pb2.GetSiteRequest, inventory_pb2.Site, Scope.get_site),
     (_INV, "ListClusters"): Scoped(
         inventory_pb2.ListClustersRequest,
         inventory_pb2.ListClustersResponse,
-        lambda _s, r, p: _divisions(r, p),
+        Scope.division_filter,
     ),
     (_INV, "GetCluster"): Scoped(
         inventory_pb2.GetClusterRequest, inventory_pb2.Cluster, Scope.get_cluster
@@ -291,14 +285,14 @@ TABLE: dict[tuple[str, str], Scoped[Any, Any]] = {
     (_POL, "ListPolicies"): Scoped(
         policies_pb2.ListPoliciesRequest,
         policies_pb2.ListPoliciesResponse,
-        lambda _s, r, p: Scope.unchanged(r, p),
-        lambda _s, r, p: Scope.policy_effects(r, p),
+        Scope.unchanged,
+        Scope.policy_effects,
     ),
     (_POL, "CheckPolicies"): Scoped(
         policies_pb2.CheckPoliciesRequest,
         policies_pb2.ListPoliciesResponse,
-        lambda _s, r, p: Scope.unchanged(r, p),
-        lambda _s, r, p: Scope.policy_effects(r, p),
+        Scope.unchanged,
+        Scope.policy_effects,
     ),
     (_WL, "SubmitWorkload"): Scoped(
         workloads_pb2.SubmitWorkloadRequest, workloads_pb2.WorkloadStatus, Scope.submit
@@ -311,8 +305,8 @@ TABLE: dict[tuple[str, str], Scoped[Any, Any]] = {
     (_WL, "ListWorkloads"): Scoped(
         workloads_pb2.ListWorkloadsRequest,
         workloads_pb2.ListWorkloadsResponse,
-        lambda _s, r, p: Scope.unchanged(r, p),
-        lambda _s, r, p: Scope.list_workloads(r, p),
+        Scope.unchanged,
+        Scope.list_workloads,
     ),
     (_WL, "GetWorkload"): Scoped(
         workloads_pb2.GetWorkloadRequest, workloads_pb2.WorkloadStatus, Scope.by_name
@@ -339,6 +333,18 @@ def method_path(service: str, method: str) -> str:
     """The gRPC path of a method, checked against the wire contract (KeyError if unknown)."""
     found = _FILES[service].services_by_name[service].methods_by_name[method]
     return f"/{found.containing_service.full_name}/{found.name}"
+
+
+def mistyped() -> list[str]:
+    """Entries whose request or response type is not the one the wire contract names."""
+    out = []
+    for (service, name), entry in TABLE.items():
+        found = _FILES[service].services_by_name[service].methods_by_name[name]
+        if entry.request.DESCRIPTOR is not found.input_type:
+            out.append(f"{service}/{name}: request")
+        if entry.response.DESCRIPTOR is not found.output_type:
+            out.append(f"{service}/{name}: response")
+    return out
 
 
 def _bind(scope: Scope, hook: Callable[[Scope, Any, Principal], Any]) -> Callable[..., Any]:

@@ -13,14 +13,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import TypeVar
 
 from console.documents import Document, LoadError, load_text, workloads_of
 from console.documents.codes import allowing_new_codes
 from console.hub.fleet.inventory import Inventory
-from console.hub.fleet.view import live_fleet
-from console.model.fleet import Fleet
+from console.hub.fleet.view import LiveFleet
+from console.model.fleet import Fleet, Resources
 from console.model.inventory import Event
 from console.model.workload import PlacementPolicy, Workload
 from console.scheduler import Placement, PolicyEffect, Scheduler
@@ -49,6 +49,9 @@ class _Anything:
 
 @dataclass(slots=True)
 class WorkloadRecord:
+    """A workload in the hub: the parsed document and its placement. What the store keeps of
+    it is a StoredWorkload with the same fields (and the name in place of the Workload)."""
+
     workload: Workload
     document: str
     submitted_at: float
@@ -60,23 +63,29 @@ class WorkloadRecord:
     scheduled_at: float = 0.0
 
     def stored(self) -> StoredWorkload:
-        return StoredWorkload(
-            self.workload.name, self.document, self.submitted_at, dict(self.placed),
-            self.pending, self.reason, self.summary, self.generation, self.scheduled_at,
-        )  # fmt: skip
+        """The row the store keeps: a copy, since the record changes on."""
+        values = {name: getattr(self, name) for name in _ROW_FIELDS}
+        return StoredWorkload(name=self.workload.name, **{**values, "placed": dict(self.placed)})
+
+    @classmethod
+    def from_stored(cls, row: StoredWorkload, workload: Workload) -> WorkloadRecord:
+        values = {name: getattr(row, name) for name in _ROW_FIELDS}
+        return cls(workload=workload, **{**values, "placed": dict(row.placed)})
+
+
+_ROW_FIELDS = tuple(f.name for f in fields(StoredWorkload) if f.name != "name")
+"""What a record and its stored row share: every field but the name (the Workload's)."""
 
 
 @dataclass(slots=True)
 class Held:
-    """What placed replicas request in one cluster."""
+    """What placed replicas request in one cluster: an amount of `Resources`, and how many."""
 
-    cpu_milli: int = 0
-    memory_bytes: int = 0
+    amount: Resources = field(default_factory=Resources)
     replicas: int = 0
 
     def add(self, other: Held) -> None:
-        self.cpu_milli += other.cpu_milli
-        self.memory_bytes += other.memory_bytes
+        self.amount += other.amount
         self.replicas += other.replicas
 
 
@@ -90,8 +99,7 @@ def held_by_cluster(records: Iterable[WorkloadRecord]) -> dict[str, Held]:
             held = out.get(cluster)
             if held is None:
                 held = out[cluster] = Held()
-            held.cpu_milli += replicas * w.cpu_milli
-            held.memory_bytes += replicas * w.memory_bytes
+            held.amount += Resources(replicas * w.cpu_milli, replicas * w.memory_bytes)
             held.replicas += replicas
     return out
 
@@ -105,10 +113,7 @@ def read_records(store: InventoryStore) -> dict[str, WorkloadRecord]:
                 row.document, f"stored workload {row.name}", known={"Division": _Anything()}
             )
         (workload,) = workloads_of(docs)
-        records[row.name] = WorkloadRecord(
-            workload, row.document, row.submitted_at, dict(row.placed), row.pending,
-            row.reason, row.summary, row.generation, row.scheduled_at,
-        )  # fmt: skip
+        records[row.name] = WorkloadRecord.from_stored(row, workload)
     return records
 
 
@@ -135,6 +140,7 @@ class WorkloadManager:
         self.documents = documents
         self.policies = list(policies)
         self.records: dict[str, WorkloadRecord] = {}
+        self.live = LiveFleet(inventory)
         # False on a hub replica that does not lead: submissions wait for the leader's pass.
         self.schedules = True
         self.revision = 0  # grows with every change made here
@@ -156,7 +162,7 @@ class WorkloadManager:
 
     def known(self, *, planning: bool = False) -> dict[str, Collection[str]]:
         """The names submitted documents may refer to: the live divisions (and sites)."""
-        fleet = live_fleet(self.documents, self.inventory, with_nodes=False)
+        fleet = self.live.get(self.documents)  # kept until the inventory changes
         if planning:
             return {"Division": set(fleet.divisions), "Site": set(fleet.sites)}
         return {"Division": set(fleet.divisions)}
@@ -188,9 +194,14 @@ class WorkloadManager:
         now = time.time() if now is None else now
         old = self.records.get(workload.name)
         record = WorkloadRecord(
-            workload, text, now, {}, workload.replicas, "not scheduled yet",
+            workload,
+            text,
+            now,
+            {},
+            workload.replicas,
+            "not scheduled yet",
             generation=old.generation if old else 0,
-        )  # fmt: skip
+        )
         self.records[workload.name] = record
         self.revision += 1
         if self.schedules:
@@ -264,7 +275,7 @@ class WorkloadManager:
     ) -> tuple[Scheduler, list[WorkloadRecord]]:
         """A scheduler on the live fleet with existing placements reserved; returns the
         records whose placement shrank because their cluster did (changed unless `dry`)."""
-        fleet = live_fleet(self.documents, self.inventory)
+        fleet = self.live.get(self.documents)
         if self.unavailable:
             fleet.nodes = {
                 k: n for k, n in fleet.nodes.items() if n.cluster not in self.unavailable

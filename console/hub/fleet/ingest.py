@@ -22,7 +22,7 @@ from console.hub.fleet.validate import ReportRejected
 from console.hub.metrics import HubMetrics
 from console.model.inventory import Event, NodeState
 from console.security.binding import NodeBinding
-from console.security.ratelimit import TokenBucket
+from tongchou.ratelimit import TokenBucket
 from tongchou.v1 import agent_pb2
 
 log = logging.getLogger("tongchou.hub.ingest")

@@ -97,6 +97,9 @@ class Totals:
     def nodes(self) -> int:
         return self.ready + self.stale + self.lost
 
+    def by_state(self) -> dict[NodeState, int]:
+        return {NodeState.READY: self.ready, NodeState.STALE: self.stale, NodeState.LOST: self.lost}
+
 
 @dataclass(slots=True)
 class Inventory:
@@ -113,6 +116,10 @@ class Inventory:
     dirty: set[str] = field(default_factory=set)
     # Grows whenever a node registers, moves or changes state: the scheduler's cue to retry.
     generation: int = 0
+    # Grows whenever any node changes at all (every report): the cue to rebuild totals.
+    version: int = 0
+    # Grows whenever the nodes the scheduler sees change: generation, or a node's capacity.
+    shape: int = 0
     # Nodes that only reported again: written at the next full flush (heartbeats are cheap to lose).
     touched: set[str] = field(default_factory=set)
     _names: list[str] = field(default_factory=list)
@@ -121,6 +128,8 @@ class Inventory:
         for row in rows:
             self.nodes[row.name] = NodeEntry.from_stored(row)
         self._names = sorted(self.nodes)
+        self.version += 1
+        self.shape += 1
 
     def adopt(self, entry: NodeEntry) -> bool:
         """Takes a node as another hub replica stored it, if that is newer than what this
@@ -132,8 +141,12 @@ class Inventory:
         if old is None:
             bisect.insort(self._names, entry.name)
         self.changed.add(entry.name)
+        self.version += 1
         if old is None or old.state is not entry.state or old.identity != entry.identity:
             self.generation += 1
+            self.shape += 1
+        elif old.report.capacity != entry.report.capacity:
+            self.shape += 1
         return True
 
     def remember(self, event: Event) -> None:
@@ -159,6 +172,8 @@ class Inventory:
             self.dirty.add(name)
             self.changed.add(name)
             self.generation += 1
+            self.version += 1
+            self.shape += 1
             ident = report.identity
             self.record(
                 Event(
@@ -168,6 +183,9 @@ class Inventory:
             return entry, True
         registered = entry.report.identity != report.identity
         changed = registered or entry.state is not NodeState.READY
+        self.version += 1
+        if changed or entry.report.capacity != report.capacity:
+            self.shape += 1
         if registered:
             old = entry.report.identity
             self.record(
@@ -205,6 +223,8 @@ class Inventory:
             self.dirty.add(entry.name)
             self.changed.add(entry.name)
             self.generation += 1
+            self.version += 1
+            self.shape += 1
             changed += 1
             quiet = now - entry.last_seen
             self.record(Event(now, entry.state.value, entry.name, f"no report for {quiet:.0f}s"))

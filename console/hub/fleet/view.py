@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+
 from console.hub.fleet.inventory import Inventory
 from console.model.fleet import Cluster, Division, Fleet, Node, Resources, Site
 from console.model.inventory import NodeState
+from console.store.base import StoredDocument
 from tongchou.divisions import DivisionCodeError, level_of, parent_candidates
 
 
@@ -51,6 +55,27 @@ def live_fleet(
     return fleet
 
 
+class LiveFleet:
+    """`live_fleet` of the documents and the inventory, kept until either changes: the nodes
+    the scheduler sees change only when one registers, moves, changes state or capacity."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        self.inventory = inventory
+        self._documents: Fleet | None = None
+        self._shape = -1
+        self._fleet = Fleet()
+        self.builds = 0  # how often it was built afresh
+
+    def get(self, documents: Fleet) -> Fleet:
+        """The live fleet; a copy of the cached one, so callers may narrow its nodes."""
+        if documents is not self._documents or self.inventory.shape != self._shape:
+            self._fleet = live_fleet(documents, self.inventory)
+            self.builds += 1
+            self._documents, self._shape = documents, self.inventory.shape
+        f = self._fleet
+        return Fleet(dict(f.divisions), dict(f.sites), dict(f.clusters), dict(f.nodes))
+
+
 def _add_division(fleet: Fleet, code: str) -> None:
     while code and code not in fleet.divisions:
         try:
@@ -65,3 +90,20 @@ def _add_division(fleet: Fleet, code: str) -> None:
             parent = None
         fleet.divisions[code] = Division(code, code, level, parent)
         code = parent or ""
+
+
+def stored_documents(fleet: Fleet) -> list[StoredDocument]:
+    """The fleet's divisions, sites and clusters as the store keeps them (JSON bodies)."""
+    docs = [
+        StoredDocument("Division", d.code, json.dumps(asdict(d), ensure_ascii=False))
+        for d in fleet.divisions.values()
+    ]
+    docs += [
+        StoredDocument("Site", s.name, json.dumps(asdict(s), ensure_ascii=False))
+        for s in fleet.sites.values()
+    ]
+    docs += [
+        StoredDocument("Cluster", c.name, json.dumps(asdict(c), ensure_ascii=False))
+        for c in fleet.clusters.values()
+    ]
+    return docs

@@ -1,10 +1,10 @@
-"""The hub's periodic-work helper: order of calls and waits, the stop flag, sync and async work."""
+"""The periodic-work helper: order of calls and waits, the stop flag, sync and async work."""
 
 from __future__ import annotations
 
 import asyncio
 
-from console.hub.loops import every, pause
+from tongchou.loops import every, pause
 
 
 async def test_work_runs_at_once_and_again_until_stopped() -> None:

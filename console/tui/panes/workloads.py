@@ -8,6 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.coordinate import Coordinate
+from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from console.tui.i18n import text
@@ -19,6 +20,13 @@ COLUMNS = ("workload", "placed", "pending", "where")
 
 class Workloads(Vertical):
     """The workload table; `s` asks for a file to submit, Enter explains the selected one."""
+
+    class SubmitRequested(Message):
+        """A workload document to submit to the hub."""
+
+        def __init__(self, document: str) -> None:
+            super().__init__()
+            self.document = document
 
     def __init__(self, lang: str) -> None:
         super().__init__(id="workloads")
@@ -61,9 +69,9 @@ class Workloads(Vertical):
         try:
             document = path.read_text(encoding="utf-8")
         except OSError as err:
-            self.app.notify(f"{path}: {err.strerror or err}", severity="error")
+            self.notify(f"{path}: {err.strerror or err}", severity="error")
             return
-        self.app.submit_workload(document)  # type: ignore[attr-defined]
+        self.post_message(self.SubmitRequested(document))
         self.query_one(DataTable).focus()
 
     def selected(self) -> str | None:

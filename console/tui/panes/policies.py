@@ -9,6 +9,7 @@ from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from console.tui.i18n import text
@@ -19,6 +20,14 @@ COLUMNS = ("policy", "form", "weight", "matched", "removed", "examples", "origin
 
 
 class Policies(Vertical):
+    class CheckRequested(Message):
+        """Candidate policies from `source` to check against the hub's workloads and clusters."""
+
+        def __init__(self, source: str, documents: str) -> None:
+            super().__init__()
+            self.source = source
+            self.documents = documents
+
     def __init__(self, lang: str) -> None:
         super().__init__(id="policies")
         self.lang = lang
@@ -79,7 +88,7 @@ class Policies(Vertical):
         except OSError as err:
             self.checked_error(f"{path}: {err.strerror or err}")
             return
-        self.app.check_policies(str(path), documents)  # type: ignore[attr-defined]
+        self.post_message(self.CheckRequested(str(path), documents))
 
     def checked(self, source: str, answer: policies_pb2.ListPoliciesResponse) -> None:
         lines = [f"[b]{escape(text(self.lang, 'checked', source=source))}[/b]"]

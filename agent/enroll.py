@@ -80,6 +80,7 @@ def write_pair(cert_path: Path, key_path: Path, cert_pem: bytes, key_pem: bytes)
         tmp = path.with_name(path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), mode)  # a stale temporary file keeps its own mode
             out.write(data)
             out.flush()
             os.fsync(out.fileno())

@@ -35,9 +35,10 @@ from console.hub.workload_api import ClusterView, ReplicaRows, WorkloadApi
 from console.hub.workloads import WorkloadManager
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
-from console.security.apis import AuditApi, UserApi
+from console.security.accounts import UserApi
+from console.security.apis import AuditApi
 from console.security.authz import Guard
-from console.security.binding import NodeBinding
+from console.security.binding import NodeBinding, revocation_check
 from console.security.join import JoinApi
 from console.security.pki import CertificateAuthority, PkiError
 from console.security.tls import INSECURE_WARNING, TlsFiles
@@ -228,7 +229,7 @@ class Hub:
             self.ingest.binding = NodeBinding(
                 trust_simulators=self.config.trust_simulators,
                 audit=self.record,
-                revoked=credentials.is_revoked if credentials else lambda _serial: False,
+                revoked=revocation_check(credentials),
             )
             self.port = server.add_secure_port(
                 self.config.listen, self.config.tls.server_credentials()

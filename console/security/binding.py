@@ -6,10 +6,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from console.security.pki import Identity
 from console.security.tls import peer_identity
 from console.store.audit import AuditEntry
+from console.store.credentials import Credentials
 
 AuditSink = Callable[[AuditEntry], None]
+
+
+def revocation_check(credentials: Credentials | None) -> Callable[[Identity], bool]:
+    """True for a certificate whose lineage (or, issued without a store, name) was revoked."""
+    if credentials is None:
+        return lambda _ident: False
+    return lambda i: credentials.is_revoked(i.serial, i.kind, i.name, i.not_before.timestamp())
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +35,7 @@ class NodeBinding:
         *,
         trust_simulators: bool = False,
         audit: AuditSink | None = None,
-        revoked: Callable[[int], bool] = lambda _serial: False,
+        revoked: Callable[[Identity], bool] = lambda _ident: False,
     ) -> None:
         self.trust_simulators = trust_simulators
         self.audit = audit
@@ -40,7 +49,7 @@ class NodeBinding:
             denial = Denial("no_certificate", "the hub requires a node certificate")
         else:
             actor = f"{ident.kind}:{ident.name}"
-            if self.revoked(ident.serial):
+            if self.revoked(ident):
                 denial = Denial("revoked", f"the certificate of {actor} was revoked")
             elif ident.kind == "simulator" and self.trust_simulators:
                 return None

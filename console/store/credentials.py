@@ -1,4 +1,5 @@
-"""Join tokens and console users in the store file; secrets are kept only as SHA-256 hashes."""
+"""Join tokens, console users and issued certificates in the store file; secrets are kept only
+as SHA-256 hashes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from console.store.files import make_private
 
 CREDENTIALS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS join_tokens (
@@ -33,7 +36,52 @@ CREATE TABLE IF NOT EXISTS users (
     token_hash TEXT NOT NULL UNIQUE,
     created_at REAL NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS certificates (
+    serial TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    lineage TEXT NOT NULL,
+    parent TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    not_before REAL NOT NULL,
+    not_after REAL NOT NULL,
+    issued_at REAL NOT NULL,
+    issued_by TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS certificates_name ON certificates (kind, name);
+CREATE INDEX IF NOT EXISTS certificates_lineage ON certificates (lineage);
+CREATE TABLE IF NOT EXISTS revoked_lineages (
+    lineage TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    revoked_at REAL NOT NULL,
+    reason TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS revoked_names (
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    before REAL NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (kind, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS enrolment_codes (
+    user TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    expires_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending_changes (
+    id TEXT PRIMARY KEY,
+    action TEXT NOT NULL,
+    user TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    requested_at REAL NOT NULL
+) WITHOUT ROWID;
 """
+
+# Columns added to the users table after its first release: (name, definition).
+_USER_COLUMNS = (("id", "TEXT NOT NULL DEFAULT ''"),)
 
 
 class CredentialError(ValueError):
@@ -45,11 +93,50 @@ class User:
     name: str
     roles: tuple[str, ...]
     scope: str  # division code of the subtree; "" for the whole fleet
+    id: str = ""  # the account record: a re-created name is another record
+
+
+@dataclass(frozen=True, slots=True)
+class CertRecord:
+    """One issued certificate: `lineage` is the serial of the first certificate of its chain
+    of renewals, `parent` the one it renewed ('' for the first), `owner` the user record a
+    user certificate is bound to."""
+
+    serial: str
+    kind: str
+    name: str
+    lineage: str
+    parent: str
+    owner: str
+    not_before: float
+    not_after: float
+    issued_at: float
+    issued_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingChange:
+    """A change to an administrator's or auditor's account, waiting for a second admin."""
+
+    id: str
+    action: str  # "grant" (set roles) or "delete"
+    user: str
+    roles: tuple[str, ...]
+    requested_by: str
+    requested_at: float
 
 
 def _hash(secret: str) -> str:
     # Tokens carry 192 random bits: a plain SHA-256 cannot be reversed by guessing.
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def serial_hex(serial: int) -> str:
+    return f"{serial:x}"
+
+
+def _roles(text: str) -> tuple[str, ...]:
+    return tuple(filter(None, text.split(",")))
 
 
 class Credentials:
@@ -59,9 +146,16 @@ class Credentials:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        make_private(path)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(CREDENTIALS_SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(users)")}
+        for column, definition in _USER_COLUMNS:
+            if column not in have:
+                self._db.execute(f"ALTER TABLE users ADD COLUMN {column} {definition}")
+        # accounts made before records had ids: each gets its own
+        self._db.execute("UPDATE users SET id = lower(hex(randomblob(8))) WHERE id = ''")
 
     def close(self) -> None:
         with self._lock:
@@ -80,8 +174,11 @@ class Credentials:
             )
         return f"{token_id}.{secret}"
 
-    def consume_token(self, token: str, *, now: float | None = None) -> str:
-        """The node a token was made for; the token is used up. Raises CredentialError."""
+    def consume_token(
+        self, token: str, *, node: str | None = None, now: float | None = None
+    ) -> str:
+        """The node a token was made for; the token is used up. With `node`, a token made for
+        another node is refused and stays unused. Raises CredentialError."""
         now = time.time() if now is None else now
         token_id, sep, secret = token.partition(".")
         if not sep or not token_id or not secret or len(token) > 200:
@@ -99,6 +196,10 @@ class Credentials:
                     raise CredentialError("the join token was already used")
                 if row[2] <= now:
                     raise CredentialError("the join token has expired")
+                if node is not None and row[1] != node:
+                    raise CredentialError(
+                        f"the join token is for node {row[1]}, the request names {node}"
+                    )
                 self._db.execute("UPDATE join_tokens SET used_at = ? WHERE id = ?", (now, token_id))
                 self._db.execute("COMMIT")
             except BaseException:
@@ -106,58 +207,298 @@ class Credentials:
                 raise
         return str(row[1])
 
-    # --- revoked certificates
+    # --- issued certificates and their lineage
 
-    def revoke(self, serial: int, name: str, reason: str) -> bool:
-        """Marks a certificate revoked; False when it already was."""
+    def record_certificate(
+        self,
+        serial: int,
+        kind: str,
+        name: str,
+        not_before: float,
+        not_after: float,
+        *,
+        parent: int | None = None,
+        owner: str = "",
+        issued_by: str = "",
+        now: float | None = None,
+    ) -> CertRecord:
+        """Records an issued certificate; a renewal (with `parent`) joins its parent's lineage."""
+        now = time.time() if now is None else now
+        lineage = serial_hex(serial)
+        parent_hex = serial_hex(parent) if parent is not None else ""
+        with self._lock:
+            if parent is not None:
+                row = self._db.execute(
+                    "SELECT lineage, owner FROM certificates WHERE serial = ?", (parent_hex,)
+                ).fetchone()
+                if row is not None:
+                    lineage, owner = str(row[0]), owner or str(row[1])
+                else:
+                    lineage = parent_hex  # the parent was issued without a store
+            record = CertRecord(
+                serial_hex(serial),
+                kind,
+                name,
+                lineage,
+                parent_hex,
+                owner,
+                not_before,
+                not_after,
+                now,
+                issued_by,
+            )
+            self._db.execute(
+                "INSERT INTO certificates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.serial,
+                    kind,
+                    name,
+                    lineage,
+                    parent_hex,
+                    owner,
+                    not_before,
+                    not_after,
+                    now,
+                    issued_by,
+                ),
+            )
+        return record
+
+    def certificate(self, serial: int) -> CertRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM certificates WHERE serial = ?", (serial_hex(serial),)
+            ).fetchone()
+        return CertRecord(*row) if row is not None else None
+
+    def certificates(self, kind: str = "", name: str = "") -> list[CertRecord]:
+        """Every recorded certificate (of one kind and name, when given), oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM certificates WHERE (? = '' OR kind = ?) AND (? = '' OR name = ?)"
+                " ORDER BY issued_at",
+                (kind, kind, name, name),
+            ).fetchall()
+        return [CertRecord(*row) for row in rows]
+
+    def lineage(self, lineage: str) -> list[CertRecord]:
+        """The recorded certificates of a lineage, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM certificates WHERE lineage = ? ORDER BY issued_at", (lineage,)
+            ).fetchall()
+        return [CertRecord(*row) for row in rows]
+
+    def last_renewal(self, lineage: str) -> float | None:
+        """When the newest renewal in a lineage was issued; None when it was never renewed."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT MAX(issued_at) FROM certificates WHERE lineage = ? AND parent != ''",
+                (lineage,),
+            ).fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
+    # --- revocation
+
+    def revoke(self, serial: int, name: str, reason: str, *, kind: str = "") -> bool:
+        """Revokes the whole lineage of a certificate (every renewal before and after it);
+        False when it already was."""
+        record = self.certificate(serial)
+        lineage = record.lineage if record else serial_hex(serial)
+        return self._revoke_lineage(lineage, record.kind if record else kind, name, reason)
+
+    def _revoke_lineage(self, lineage: str, kind: str, name: str, reason: str) -> bool:
         with self._lock:
             done = self._db.execute(
-                "INSERT OR IGNORE INTO revoked_certs VALUES (?, ?, ?, ?)",
-                (str(serial), name, time.time(), reason),
+                "INSERT OR IGNORE INTO revoked_lineages VALUES (?, ?, ?, ?, ?)",
+                (lineage, kind, name, time.time(), reason),
             )
             return done.rowcount > 0
 
-    def is_revoked(self, serial: int) -> bool:
+    def revoke_name(
+        self, kind: str, name: str, reason: str, *, now: float | None = None
+    ) -> list[str]:
+        """Revokes every lineage recorded for `kind`/`name`, and every certificate of that
+        name issued without a store before now. Returns the lineages newly revoked."""
+        now = time.time() if now is None else now
+        lineages = sorted({c.lineage for c in self.certificates(kind, name)})
+        fresh = [ln for ln in lineages if self._revoke_lineage(ln, kind, name, reason)]
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO revoked_names VALUES (?, ?, ?, ?) ON CONFLICT (kind, name)"
+                " DO UPDATE SET before = excluded.before, reason = excluded.reason",
+                (kind, name, now, reason),
+            )
+        return fresh
+
+    def is_revoked(
+        self, serial: int, kind: str = "", name: str = "", not_before: float | None = None
+    ) -> bool:
+        """True when the certificate's lineage was revoked, or (for a certificate issued
+        without a store) its name was revoked after it was made."""
+        record = self.certificate(serial)
+        lineage = record.lineage if record else serial_hex(serial)
         with self._lock:
             row = self._db.execute(
-                "SELECT 1 FROM revoked_certs WHERE serial = ?", (str(serial),)
+                "SELECT 1 FROM revoked_lineages WHERE lineage = ? UNION ALL"
+                " SELECT 1 FROM revoked_certs WHERE serial = ?",
+                (lineage, str(serial)),
             ).fetchone()
-        return row is not None
+            if row is not None:
+                return True
+            if record is not None or not kind or not_before is None:
+                return False
+            cut = self._db.execute(
+                "SELECT before FROM revoked_names WHERE kind = ? AND name = ?", (kind, name)
+            ).fetchone()
+        return cut is not None and not_before < float(cut[0])
 
     # --- users
 
     def add_user(self, user: User) -> str:
-        """Stores a user; returns its bearer token (kept only as a hash)."""
+        """Stores a user with its roles; returns its bearer token (kept only as a hash). For
+        the local bootstrap of the first administrators; the API creates accounts without
+        roles or credentials (`add_account`)."""
         token = "tcu_" + secrets.token_urlsafe(32)
+        self._insert_user(user, _hash(token))
+        return token
+
+    def add_account(self, name: str, scope: str) -> User:
+        """An account with no roles and no credential: its holder enrols to get one."""
+        user = User(name, (), scope)
+        # an unusable placeholder until enrolment: no token hashes to it
+        return self._insert_user(user, "unset:" + secrets.token_hex(16))
+
+    def _insert_user(self, user: User, token_hash: str) -> User:
+        record = User(user.name, user.roles, user.scope, secrets.token_hex(8))
         with self._lock:
             try:
                 self._db.execute(
-                    "INSERT INTO users VALUES (?, ?, ?, ?, ?)",
-                    (user.name, ",".join(user.roles), user.scope, _hash(token), time.time()),
+                    "INSERT INTO users (name, roles, scope, token_hash, created_at, id)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        user.name,
+                        ",".join(user.roles),
+                        user.scope,
+                        token_hash,
+                        time.time(),
+                        record.id,
+                    ),
                 )
             except sqlite3.IntegrityError:
                 raise CredentialError(f"user {user.name!r} already exists") from None
-        return token
+        return record
+
+    def set_roles(self, name: str, roles: tuple[str, ...]) -> bool:
+        with self._lock:
+            done = self._db.execute(
+                "UPDATE users SET roles = ? WHERE name = ?", (",".join(roles), name)
+            )
+            return done.rowcount > 0
 
     def delete_user(self, name: str) -> bool:
+        """Removes a user, its enrolment code, and (by revocation) every certificate of it."""
         with self._lock:
-            return self._db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount > 0
+            gone = self._db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount > 0
+            self._db.execute("DELETE FROM enrolment_codes WHERE user = ?", (name,))
+        if gone:
+            self.revoke_name("user", name, "user deleted")
+        return gone
 
     def users(self) -> list[User]:
         with self._lock:
-            rows = self._db.execute("SELECT name, roles, scope FROM users ORDER BY name").fetchall()
-        return [User(r[0], tuple(filter(None, r[1].split(","))), r[2]) for r in rows]
+            rows = self._db.execute(
+                "SELECT name, roles, scope, id FROM users ORDER BY name"
+            ).fetchall()
+        return [User(r[0], _roles(r[1]), r[2], r[3]) for r in rows]
 
     def user(self, name: str) -> User | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT name, roles, scope FROM users WHERE name = ?", (name,)
+                "SELECT name, roles, scope, id FROM users WHERE name = ?", (name,)
             ).fetchone()
-        return User(row[0], tuple(filter(None, row[1].split(","))), row[2]) if row else None
+        return User(row[0], _roles(row[1]), row[2], row[3]) if row else None
 
     def user_by_token(self, token: str) -> User | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT name, roles, scope FROM users WHERE token_hash = ?", (_hash(token),)
+                "SELECT name, roles, scope, id FROM users WHERE token_hash = ?", (_hash(token),)
             ).fetchone()
-        return User(row[0], tuple(filter(None, row[1].split(","))), row[2]) if row else None
+        return User(row[0], _roles(row[1]), row[2], row[3]) if row else None
+
+    # --- enrolment: a one-time code delivered to the user, exchanged for a credential
+
+    def issue_enrolment_code(self, name: str, ttl: float, *, now: float | None = None) -> str:
+        """A one-time code for user `name` (replacing any earlier one). Raises CredentialError."""
+        now = time.time() if now is None else now
+        user = self.user(name)
+        if user is None:
+            raise CredentialError(f"no user {name!r}")
+        code = "tce_" + secrets.token_urlsafe(24)
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO enrolment_codes VALUES (?, ?, ?, ?) ON CONFLICT (user) DO UPDATE"
+                " SET owner = excluded.owner, hash = excluded.hash,"
+                " expires_at = excluded.expires_at",
+                (name, user.id, _hash(code), now + ttl),
+            )
+        return code
+
+    def enrol(self, name: str, code: str, *, now: float | None = None) -> tuple[User, str]:
+        """Uses up a user's enrolment code; returns the user and a new bearer token (which
+        replaces any earlier one). Raises CredentialError."""
+        now = time.time() if now is None else now
+        token = "tcu_" + secrets.token_urlsafe(32)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT e.hash, e.expires_at, e.owner, u.id FROM enrolment_codes e"
+                    " JOIN users u ON u.name = e.user WHERE e.user = ?",
+                    (name,),
+                ).fetchone()
+                if row is None or not hmac.compare_digest(row[0], _hash(code)):
+                    raise CredentialError(f"the enrolment code for {name!r} is not valid")
+                if row[1] <= now or row[2] != row[3]:
+                    raise CredentialError(f"the enrolment code for {name!r} has expired")
+                self._db.execute("DELETE FROM enrolment_codes WHERE user = ?", (name,))
+                self._db.execute(
+                    "UPDATE users SET token_hash = ? WHERE name = ?", (_hash(token), name)
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        user = self.user(name)
+        assert user is not None
+        return user, token
+
+    # --- changes that need a second administrator
+
+    def propose(
+        self, action: str, user: str, roles: tuple[str, ...], requested_by: str
+    ) -> PendingChange:
+        change = PendingChange(secrets.token_hex(6), action, user, roles, requested_by, time.time())
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO pending_changes VALUES (?, ?, ?, ?, ?, ?)",
+                (change.id, action, user, ",".join(roles), requested_by, change.requested_at),
+            )
+        return change
+
+    def pending(self) -> list[PendingChange]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM pending_changes ORDER BY requested_at"
+            ).fetchall()
+        return [PendingChange(r[0], r[1], r[2], _roles(r[3]), r[4], r[5]) for r in rows]
+
+    def take_pending(self, change_id: str) -> PendingChange | None:
+        """Removes and returns a pending change (None when there is no such change)."""
+        with self._lock:
+            row = self._db.execute(
+                "DELETE FROM pending_changes WHERE id = ? RETURNING *", (change_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        return PendingChange(row[0], row[1], row[2], _roles(row[3]), row[4], row[5])

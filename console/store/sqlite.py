@@ -12,6 +12,7 @@ from console.model.inventory import Event
 from console.store.audit import AUDIT_SCHEMA
 from console.store.base import StoredDocument, StoredNode, StoredWorkload
 from console.store.credentials import CREDENTIALS_SCHEMA
+from console.store.files import make_private
 
 SCHEMA_VERSION = 3
 
@@ -88,6 +89,7 @@ class SqliteStore:
         self._lock = threading.Lock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            make_private(path)  # token hashes and the audit log: for the hub's user only
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")

@@ -26,7 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--listen", default="0.0.0.0:7470", help="gRPC host:port (default 0.0.0.0:7470)"
     )
     parser.add_argument(
-        "--metrics-listen", default="0.0.0.0:9470", help="/metrics host:port; empty to disable"
+        "--metrics-listen",
+        default="127.0.0.1:9470",
+        help="/metrics host:port (default loopback; another address wants --metrics-tls-*); "
+        "empty to disable",
     )
     parser.add_argument(
         "--store", type=Path, default=Path("tongchou-hub.db"), help="SQLite inventory file"

@@ -7,13 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from console.store.audit import (
-    DEFAULT_RETENTION_MONTHS,
-    AuditEntry,
-    AuditError,
-    AuditLog,
-    open_log,
-)
+from console.store.audit import DEFAULT_RETENTION_MONTHS, AuditEntry, AuditError, AuditLog
+from console.store.audit_writer import open_log
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -22,6 +23,16 @@ log = logging.getLogger("tongchou.security.join")
 MAX_CSR_BYTES = 16 * 1024
 RENEW_FROM = 0.5  # a certificate renews only once half of its lifetime has passed
 RENEW_GAP = 1 / 8  # of a lifetime: the least time between two renewals of one lineage
+
+
+def load_ca(directory: Path | None) -> CertificateAuthority | None:
+    """The hub's CA from --ca-dir (None without one). Raises RuntimeError saying what is wrong."""
+    if directory is None:
+        return None
+    try:
+        return CertificateAuthority.load(directory)
+    except PkiError as err:
+        raise RuntimeError(str(err)) from None
 
 
 def _csr_name(csr_pem: str) -> str:

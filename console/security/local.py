@@ -5,7 +5,8 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
-from console.store.audit import AuditEntry, AuditError, open_log
+from console.store.audit import AuditEntry, AuditError
+from console.store.audit_writer import open_log
 from console.store.credentials import Credentials
 
 

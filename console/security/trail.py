@@ -12,7 +12,8 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, Gauge
 
 from console.security.flood import RefusalAggregator
-from console.store.audit import AuditEntry, AuditError, AuditWriter, Verdict, open_log
+from console.store.audit import AuditEntry, AuditError, Verdict
+from console.store.audit_writer import AuditWriter, open_log
 
 log = logging.getLogger("tongchou.audit")
 FLUSH_EVERY = 10.0  # seconds between writes of the refusal counts of ended minutes

@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
-import calendar
-import contextlib
 import datetime as dt
-import hashlib
 import hmac
 import json
-import os
-import queue
-import secrets
 import sqlite3
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from console.store.audit_keys import (
+    AuditError,
+    chain_hash,
+    default_key_path,
+    digest_of,
+    head_mac,
+    load_key,
+    months_before,
+)
 from console.store.files import make_private
+from console.store.witness import Witness
 
+__all__ = [
+    "AuditEntry",
+    "AuditError",
+    "AuditLog",
+    "AuditRecord",
+    "Verdict",
+    "default_key_path",
+    "digest_of",
+    "load_key",
+    "months_before",
+]
 GENESIS = "0" * 64
 DEFAULT_RETENTION_MONTHS = 6  # MLPS 2.0 level 3: logs kept at least six months
 MIN_RETENTION_MONTHS = 6
@@ -53,10 +67,6 @@ CREATE TABLE IF NOT EXISTS audit_anchor (
     pruned_at TEXT NOT NULL
 );
 """
-
-
-class AuditError(RuntimeError):
-    """The audit log cannot be read or written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,124 +128,6 @@ class Verdict:
     bad_seq: int | None = None
     problem: str = ""
     head: str = GENESIS
-
-
-def digest_of(change: str | bytes) -> str:
-    data = change.encode() if isinstance(change, str) else change
-    return hashlib.sha256(data).hexdigest()
-
-
-def chain_hash(key: bytes, seq: int, at: str, fields: tuple[str, ...], prev: str) -> str:
-    """HMAC-SHA256 over the record and the previous record's hash: without the key, a record
-    cannot be forged, edited or inserted so that the chain still verifies."""
-    text = json.dumps([seq, at, *fields, prev], ensure_ascii=False, separators=(",", ":"))
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
-
-
-def head_mac(key: bytes, seq: int, hash_: str) -> str:
-    return hmac.new(key, f"head|{seq}|{hash_}".encode(), hashlib.sha256).hexdigest()
-
-
-def load_key(path: Path, *, create: bool = False) -> bytes:
-    """The audit key (32 random bytes, hex) from `path`; created (0600) when asked to."""
-    try:
-        text = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        if not create:
-            raise AuditError(f"{path}: the audit key does not exist") from None
-        key = secrets.token_bytes(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(key.hex() + "\n")
-        return key
-    except (OSError, UnicodeDecodeError) as err:
-        raise AuditError(f"{path}: cannot read the audit key: {err}") from None
-    try:
-        key = bytes.fromhex(text)
-    except ValueError:
-        raise AuditError(f"{path}: the audit key is not hex") from None
-    if len(key) < 16:
-        raise AuditError(f"{path}: the audit key is shorter than 16 bytes")
-    return key
-
-
-def default_key_path(store: Path) -> Path:
-    return store.with_name(store.name + ".audit-key")
-
-
-def default_witness_path(key: Path) -> Path:
-    """The witness lives beside the audit key, apart from the store."""
-    return key.with_name(key.name + ".witness")
-
-
-def witness_mac(key: bytes, seq: int, hash_: str) -> str:
-    return hmac.new(key, f"witness|{seq}|{hash_}".encode(), hashlib.sha256).hexdigest()
-
-
-class Witness:
-    """An append-only file of the chain's head, one line `seq hash mac` at a time, kept apart
-    from the store: a store wiped, truncated or rolled back to an older copy no longer reaches
-    the head the witness saw. The lines are MACed with the audit key."""
-
-    def __init__(self, path: Path, key: bytes) -> None:
-        self.path = path
-        self.key = key
-        self.last_written = 0.0
-
-    def exists(self) -> bool:
-        return self.path.exists()
-
-    def create(self) -> None:
-        with contextlib.suppress(FileExistsError):
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-
-    def append(self, seq: int, hash_: str) -> None:
-        """Appends the head (the file must exist: a missing witness is not silently renewed)."""
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
-        try:
-            os.write(fd, f"{seq} {hash_} {witness_mac(self.key, seq, hash_)}\n".encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        self.last_written = time.monotonic()
-
-    def last(self) -> tuple[int, str] | None:
-        """The newest head witnessed; None when none was. Raises AuditError on a forged line."""
-        with self.path.open("rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - 4096))
-            lines = f.read().decode("ascii", "replace").splitlines()
-        for line in reversed(lines[1:] if size > 4096 else lines):
-            parts = line.split()
-            if len(parts) != 3 or not parts[0].isdigit():
-                continue  # a line cut short by a crash
-            seq, hash_, mac = int(parts[0]), parts[1], parts[2]
-            if not hmac.compare_digest(mac, witness_mac(self.key, seq, hash_)):
-                raise AuditError(f"{self.path}: the witnessed head {seq} was forged")
-            return seq, hash_
-        return None
-
-
-def open_log(
-    store: Path, key_path: Path | None = None, *, witness: Path | None = None, create: bool = False
-) -> AuditLog:
-    """The audit log of a store with its key and witness (beside the key by default). With
-    `create`, a missing key is made, and a missing witness too while the chain is empty."""
-    key_path = key_path or default_key_path(store)
-    key = load_key(key_path, create=create)
-    log = AuditLog(store, key, witness=Witness(witness or default_witness_path(key_path), key))
-    if create and log.witness is not None and not log.witness.exists() and log.is_empty():
-        log.witness.create()
-    return log
-
-
-def months_before(when: dt.datetime, months: int) -> dt.datetime:
-    """The same day and time `months` calendar months earlier (clamped to the month's end)."""
-    index = when.year * 12 + when.month - 1 - months
-    year, month = divmod(index, 12)
-    day = min(when.day, calendar.monthrange(year, month + 1)[1])
-    return when.replace(year=year, month=month + 1, day=day)
 
 
 def _now() -> str:
@@ -324,26 +216,12 @@ class AuditLog:
         if row is None:
             row = self._db.execute("SELECT seq, hash FROM audit_anchor WHERE id = 1").fetchone()
         seq, prev = (row[0] + 1, row[1]) if row is not None else (1, GENESIS)
-        fields = (
-            entry.actor,
-            entry.role,
-            entry.scope,
-            entry.action,
-            entry.object,
-            entry.outcome,
-            entry.digest,
-            entry.detail,
-        )
+        e = entry
+        fields = (e.actor, e.role, e.scope, e.action, e.object, e.outcome, e.digest, e.detail)
         record = AuditRecord(seq, at, *fields, prev, chain_hash(self.key, seq, at, fields, prev))
         self._db.execute(
             f"INSERT INTO audit ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                record.seq,
-                record.at,
-                *fields,
-                record.prev,
-                record.hash,
-            ),
+            (record.seq, record.at, *fields, record.prev, record.hash),
         )
         self._db.execute(
             "INSERT INTO audit_head (id, seq, hash, mac) VALUES (1, ?, ?, ?) ON CONFLICT (id)"
@@ -384,44 +262,17 @@ class AuditLog:
 
     def _verify_witness(self, verdict: Verdict) -> Verdict:
         assert self.witness is not None
-        count, head = verdict.records, verdict.head
-        seq = self.head()[0]
-        if not self.witness.exists():
-            if seq == 0:
-                return verdict
-            return Verdict(
-                False, count, None,
-                f"the witness {self.witness.path} is missing: the log cannot be checked "
-                "against a wipe or a rollback (`tongchou audit witness-reset` starts a new one)",
-                head,
-            )  # fmt: skip
-        try:
-            seen = self.witness.last()
-        except (AuditError, OSError) as err:
-            return Verdict(False, count, None, str(err), head)
-        if seen is None:
-            return verdict
-        w_seq, w_hash = seen
-        if w_seq > seq:
-            what = "were wiped" if seq == 0 else "were removed or rolled back to an older copy"
-            return Verdict(
-                False, count, seq + 1,
-                f"the log ends at record {seq}, but its witness saw record {w_seq}: "
-                f"{w_seq - seq} records {what}",
-                head,
-            )  # fmt: skip
-        with self._lock:
-            row = self._db.execute("SELECT hash FROM audit WHERE seq = ?", (w_seq,)).fetchone()
         anchor = self.anchor()
-        known = row[0] if row is not None else (anchor[1] if anchor[0] == w_seq else None)
-        if known is not None and known != w_hash:
-            return Verdict(
-                False, count, w_seq,
-                f"record {w_seq} is not the one the witness saw: the log was rolled back and "
-                "rewritten",
-                head,
-            )  # fmt: skip
-        return verdict
+
+        def hash_at(seq: int) -> str | None:
+            with self._lock:
+                row = self._db.execute("SELECT hash FROM audit WHERE seq = ?", (seq,)).fetchone()
+            return str(row[0]) if row is not None else (anchor[1] if anchor[0] == seq else None)
+
+        found = self.witness.check(self.head()[0], hash_at)
+        if found is None:
+            return verdict
+        return Verdict(False, verdict.records, found[0], found[1], verdict.head)
 
     def verify_chain(self) -> Verdict:
         """The chain alone, without the witness."""
@@ -544,82 +395,3 @@ class AuditLog:
             except sqlite3.Error as err:
                 raise AuditError(f"{self.path}: cannot prune the audit log: {err}") from None
         return int(deleted)
-
-
-class AuditWriter:
-    """Appends audit entries on a thread of its own, so the hub's event loop never waits on
-    the disk: `submit` queues, the thread appends what has gathered in one transaction and
-    witnesses the head at most once a second (and on `flush` and `close`)."""
-
-    def __init__(
-        self,
-        log: AuditLog,
-        on_error: Callable[[AuditError, AuditEntry], None] | None = None,
-        on_written: Callable[[int], None] | None = None,
-    ) -> None:
-        self.log = log
-        self.on_error = on_error
-        self.on_written = on_written  # told the newest sequence number after each batch
-        self._queue: queue.Queue[AuditEntry | threading.Event | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
-        self._thread.start()
-
-    def submit(self, entry: AuditEntry) -> None:
-        self._queue.put(entry)
-
-    def flush(self, timeout: float = 30.0) -> None:
-        """Blocks until everything submitted so far is written and witnessed."""
-        done = threading.Event()
-        self._queue.put(done)
-        done.wait(timeout)
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(30.0)
-
-    def _run(self) -> None:
-        stop, unwitnessed = False, False
-        while not stop:
-            batch: list[AuditEntry] = []
-            waiting: list[threading.Event] = []
-            try:
-                item = self._queue.get(timeout=1.0 if unwitnessed else None)
-            except queue.Empty:  # quiet for a second: witness what was written
-                self._write([], True)
-                unwitnessed = False
-                continue
-            while True:
-                if item is None:
-                    stop = True
-                elif isinstance(item, threading.Event):
-                    waiting.append(item)
-                else:
-                    batch.append(item)
-                if len(batch) >= 500:
-                    break
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-            witness = self.log.witness
-            due = (
-                stop
-                or bool(waiting)
-                or (witness is not None and time.monotonic() - witness.last_written >= 1.0)
-            )
-            self._write(batch, due)
-            unwitnessed = bool(batch) and not due
-            for event in waiting:
-                event.set()
-
-    def _write(self, batch: list[AuditEntry], witness_now: bool) -> None:
-        try:
-            if batch:
-                records = self.log.append_many(batch, witness=False)
-                if self.on_written is not None:
-                    self.on_written(records[-1].seq)
-            if witness_now:
-                self.log.witness_head()
-        except AuditError as err:
-            if self.on_error is not None:
-                self.on_error(err, batch[0] if batch else AuditEntry("hub", "audit", "", ""))

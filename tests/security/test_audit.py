@@ -16,8 +16,8 @@ from console.store.audit import (
     AuditEntry,
     AuditLog,
     months_before,
-    open_log,
 )
+from console.store.audit_writer import open_log
 from console.store.sqlite import SCHEMA_VERSION, SqliteStore
 
 

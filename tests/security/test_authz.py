@@ -60,6 +60,7 @@ class Api:
 
     def denied(self) -> list[tuple[str, str, str]]:
         assert self.hub.audit is not None
+        self.hub.audit_flush()
         return [
             (r.actor, r.object.rsplit("/", 1)[-1], r.outcome)
             for r in self.hub.audit.records()
@@ -196,7 +197,13 @@ async def test_unauthenticated_callers_are_refused_and_audited(
     by_cert = HubClient(f"127.0.0.1:{api.hub.port}", stranger)
     api.clients.append(by_cert)
     assert await code_of(by_cert.fleet_summary()) == grpc.StatusCode.UNAUTHENTICATED
-    assert [o for _a, _m, o in api.denied()] == ["unauthenticated"] * 3
+    # one peer's refusals in a minute: the first at once, then one record with the count
+    assert [o for _a, _m, o in api.denied()] == ["unauthenticated"]
+    assert api.hub.trail is not None
+    api.hub.trail.refusals.flush(everything=True)
+    assert [o for _a, _m, o in api.denied()] == ["unauthenticated"] * 2
+    assert api.hub.audit is not None
+    assert "2 more like this from 127.0.0.1" in list(api.hub.audit.records())[-1].detail
     registry = api.hub.metrics.registry
     assert (
         registry.get_sample_value("tongchou_hub_denied_total", {"reason": "unauthenticated"}) == 3

@@ -53,6 +53,7 @@ def join_address(hub: Hub) -> str:
 
 def audit_actions(hub: Hub) -> list[tuple[str, str]]:
     assert hub.audit is not None
+    hub.audit_flush()
     return [(r.action, r.outcome) for r in hub.audit.records()]
 
 

@@ -67,6 +67,7 @@ async def code_of(call: object) -> grpc.StatusCode:
 
 def records(hub: Hub, action: str) -> list[tuple[str, str, str]]:
     assert hub.audit is not None
+    hub.audit_flush()
     return [(r.object, r.outcome, r.detail) for r in hub.audit.records() if r.action == action]
 
 

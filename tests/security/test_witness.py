@@ -13,15 +13,10 @@ from pathlib import Path
 import pytest
 
 from console.security.flood import RefusalAggregator, peer_host
-from console.store.audit import (
-    AuditEntry,
-    AuditLog,
-    AuditWriter,
-    default_key_path,
-    default_witness_path,
-    open_log,
-)
+from console.store.audit import AuditEntry, AuditLog, default_key_path
+from console.store.audit_writer import AuditWriter, open_log
 from console.store.sqlite import SqliteStore
+from console.store.witness import default_witness_path
 
 
 @pytest.fixture

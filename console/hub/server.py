@@ -227,6 +227,7 @@ class Hub:
 
     def _bind(self, server: grpc.aio.Server) -> int:
         """Binds the main port: mutual TLS (and node binding) or, with a warning, plaintext."""
+        self.ingest.audit = self.record
         if self.config.tls is not None:
             credentials = self.credentials
             self.ingest.binding = NodeBinding(

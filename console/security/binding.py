@@ -41,7 +41,9 @@ class NodeBinding:
         self.audit = audit
         self.revoked = revoked
 
-    def check(self, context: Any, node: str) -> Denial | None:
+    def check(self, context: Any, node: str = "", *, peer: str = "") -> Denial | None:
+        """Whether the stream's certificate may report as `node`; with no node (before the
+        first report is even parsed), whether it may report at all. Denials are audited."""
         ident = peer_identity(context)
         denial: Denial | None = None
         actor = "anonymous"
@@ -58,7 +60,7 @@ class NodeBinding:
                     "not_a_node",
                     f"a {ident.kind} certificate ({ident.name}) cannot report as a node",
                 )
-            elif ident.name != node:
+            elif node and ident.name != node:
                 denial = Denial(
                     "node_mismatch",
                     f"the certificate is for node {ident.name}, the report claims node {node}",
@@ -68,10 +70,11 @@ class NodeBinding:
                 AuditEntry(
                     actor,
                     "agent.connect",
-                    f"node/{node}",
+                    f"node/{node or (ident.name if ident else '?')}",
                     "denied",
                     role=ident.kind if ident else "",
                     detail=denial.message,
+                    peer=peer,
                 )
             )
         return denial

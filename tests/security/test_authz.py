@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -118,23 +119,37 @@ async def test_a_county_operator_sees_and_acts_on_its_subtree_only(api: Api) -> 
     await county.delete_workload("tianhe-queue")
 
     refused = [
-        county.node("yuexiu-01"),
         county.submit_workload(workload("x", "440104")),
         county.submit_workload(workload("y", "440000")),
-        county.delete_workload("yuexiu-app"),
-        county.delete_workload("gz-portal"),
-        county.explain("gz-portal"),
-        county.workload("gz-portal"),
         county.submit_workload(workload("gz-portal", "440106")),  # takes over another's name
     ]
     for call in refused:
         assert await code_of(call) == grpc.StatusCode.PERMISSION_DENIED
+    # what lies outside the scope gets the answer of what does not exist, word for word
+    hidden: list[tuple[Coroutine[Any, Any, object], Coroutine[Any, Any, object]]] = [
+        (county.node("yuexiu-01"), county.node("no-such-node")),
+        (county.delete_workload("yuexiu-app"), county.delete_workload("nope")),
+        (county.delete_workload("gz-portal"), county.delete_workload("nope")),
+        (county.explain("gz-portal"), county.explain("nope")),
+        (county.workload("gz-portal"), county.workload("nope")),
+    ]
+    for other, absent in hidden:
+        for attempt in (other, absent):
+            assert await code_of(attempt) == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.aio.AioRpcError) as theirs:
+        await county.workload("gz-portal")
+    with pytest.raises(grpc.aio.AioRpcError) as none:
+        await county.workload("gz-portal-x")
+    assert (theirs.value.details() or "").replace("gz-portal", "X") == (
+        none.value.details() or ""
+    ).replace("gz-portal-x", "X")
+    refusals = len(refused) + len(hidden) + 1  # and the last get above
     for division in ("440104", "440000"):  # another county, and the province level
         listing = county.nodes(division=division)
         assert await code_of(anext(listing)) == grpc.StatusCode.PERMISSION_DENIED
     assert {w.name for w in await province.workloads()} == {"gz-portal", "yuexiu-app"}
     denials = api.denied()
-    assert len(denials) == len(refused) + 2
+    assert len(denials) == refusals + 2  # each refused or hidden call, and the listings
     assert {actor for actor, _m, _o in denials} == {"user:county-op"}
 
 
@@ -295,12 +310,13 @@ async def test_a_county_viewer_lists_divisions_sites_clusters_of_its_subtree_onl
         county.sites("440000"),
         county.divisions("440100"),
         county.plans(),  # a plan covers every division
-        county.cluster("yuexiu-gov"),
-        county.site("yuexiu-dc"),
-        county.division("440104"),
     ]
     for call in refused:
         assert await code_of(call) == grpc.StatusCode.PERMISSION_DENIED
+    hidden = [county.cluster("yuexiu-gov"), county.site("yuexiu-dc"), county.division("440104")]
+    for call in hidden:
+        assert await code_of(call) == grpc.StatusCode.NOT_FOUND
+    refused += hidden
     province = api.client("province-op")
     assert len(await province.clusters()) > 50
     assert await province.plans() == []

@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any
 
 import grpc
@@ -20,6 +21,8 @@ from console.hub.metrics import HubMetrics
 from console.model.inventory import NodeState
 from console.security.binding import NodeBinding
 from console.security.ratelimit import TokenBucket
+from console.security.tls import peer_identity
+from console.store.audit import AuditEntry
 from tongchou.v1 import agent_pb2
 
 log = logging.getLogger("tongchou.hub.ingest")
@@ -53,6 +56,7 @@ class AgentIngest:
         self.max_report_bytes = max_report_bytes
         self.draining = False
         self.binding: NodeBinding | None = None  # set when the hub runs mutual TLS
+        self.audit: Callable[[AuditEntry], None] = lambda _entry: None
         self.max_stream_rate = 25.0  # reports/s on one stream (an agent's floor is 50 ms)
         self._streams = itertools.count(1)
 
@@ -79,6 +83,7 @@ class AgentIngest:
                     self.metrics.rejected.labels("rate_limited").inc()
                     message = f"more than {self.max_stream_rate:g} reports/s on one stream"
                     log.warning("refused stream from %s: %s", peer, message)
+                    self._record(context, first, "rate-limited", message)
                     raise _Refused(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
                 report = self._admit(raw, first, peer, context)
                 if first is None:
@@ -108,7 +113,10 @@ class AgentIngest:
         peer: str,
         context: grpc.aio.ServicerContext[bytes, bytes],
     ) -> agent_pb2.NodeReport:
-        """The report, parsed and checked; on a stream's first, the caller's certificate too."""
+        """The report, parsed and checked; on a stream's first, the caller's certificate too
+        (whether it may report at all before the bytes are parsed, then for which node)."""
+        if first is None and self.binding is not None:
+            self._bind(context, "", peer)
         try:
             report = self._parse(raw)
             self._check(report, first)
@@ -116,14 +124,30 @@ class AgentIngest:
             name = first.identity.node if first is not None else "?"
             self.metrics.rejected.labels(bad.reason).inc()
             log.warning("rejected report from %s (node %s): %s", peer, name, bad.message)
+            self._record(context, first, "rejected", f"{bad.reason}: {bad.message}")
             raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, bad.message) from None
         if first is None and self.binding is not None:
-            denial = self.binding.check(context, report.identity.node)
-            if denial is not None:
-                self.metrics.denied.labels(denial.reason).inc()
-                log.warning("refused stream from %s: %s", peer, denial.message)
-                raise _Refused(grpc.StatusCode.PERMISSION_DENIED, denial.message)
+            self._bind(context, report.identity.node, peer)
         return report
+
+    def _bind(self, context: Any, node: str, peer: str) -> None:
+        assert self.binding is not None
+        denial = self.binding.check(context, node, peer=peer)
+        if denial is not None:
+            self.metrics.denied.labels(denial.reason).inc()
+            log.warning("refused stream from %s: %s", peer, denial.message)
+            raise _Refused(grpc.StatusCode.PERMISSION_DENIED, denial.message)
+
+    def _record(
+        self, context: Any, first: agent_pb2.NodeReport | None, outcome: str, detail: str
+    ) -> None:
+        """Audits a refused report (the audit sink aggregates them per peer and minute)."""
+        ident = peer_identity(context)
+        node = first.identity.node if first is not None else (ident.name if ident else "?")
+        actor = f"{ident.kind}:{ident.name}" if ident else "anonymous"
+        role = ident.kind if ident else ""
+        entry = AuditEntry(actor, "agent.report", f"node/{node}", outcome, role=role, detail=detail)
+        self.audit(replace(entry, peer=context.peer()))
 
     async def _register(
         self, report: agent_pb2.NodeReport, owner: NodeEntry | None, now: float

@@ -20,7 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     init.add_argument("--days", type=int, default=3650, help="validity (3650 days)")
     issue = sub.add_parser("issue", help="issue a certificate and key signed by the CA")
     issue.add_argument("--dir", type=Path, required=True, help="the CA's directory")
-    issue.add_argument("--kind", choices=KINDS, required=True, help="hub, node, user, simulator")
+    issue.add_argument(
+        "--kind",
+        choices=KINDS,
+        required=True,
+        help="hub, node, user, simulator, scraper (reads /metrics)",
+    )
     issue.add_argument("--name", required=True, help="node name, user name, or hub name")
     issue.add_argument(
         "--host",

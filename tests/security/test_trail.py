@@ -274,7 +274,7 @@ async def test_metrics_and_health_ports(tmp_path: Path, ca: CertificateAuthority
         anonymous = ssl.create_default_context(cafile=str(pki / "ca.crt"))
         with pytest.raises((urllib.error.URLError, ssl.SSLError, ConnectionError)):
             await asyncio.to_thread(get, metrics, anonymous)
-        scraper = client_tls(ca, "user", "prometheus")
+        scraper = client_tls(ca, "scraper", "prometheus")
         (tmp_path / "p.crt").write_bytes(scraper.cert)
         (tmp_path / "p.key").write_bytes(scraper.key)
         with_cert = ssl.create_default_context(cafile=str(pki / "ca.crt"))

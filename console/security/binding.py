@@ -41,6 +41,26 @@ class NodeBinding:
         self.audit = audit
         self.revoked = revoked
 
+    def recheck(self, ident: Identity, node: str, peer: str) -> Denial | None:
+        """Whether an open stream's certificate was revoked since it was checked (a blocking
+        store read: call it off the event loop). A revocation is audited."""
+        if not self.revoked(ident):
+            return None
+        denial = Denial("revoked", f"the certificate of {ident.kind}:{ident.name} was revoked")
+        if self.audit is not None:
+            self.audit(
+                AuditEntry(
+                    f"{ident.kind}:{ident.name}",
+                    "agent.connect",
+                    f"node/{node}",
+                    "denied",
+                    role=ident.kind,
+                    detail=denial.message,
+                    peer=peer,
+                )
+            )
+        return denial
+
     def check(self, context: Any, node: str = "", *, peer: str = "") -> Denial | None:
         """Whether the stream's certificate may report as `node`; with no node (before the
         first report is even parsed), whether it may report at all. Denials are audited."""

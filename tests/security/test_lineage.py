@@ -4,6 +4,7 @@ node, user or serial, and user certificates bound to the account they were issue
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import stat
@@ -232,3 +233,37 @@ def test_a_key_reissued_over_a_readable_file_becomes_private(tmp_path: Path) -> 
     key.chmod(0o644)
     ca.issue("node", "n1").write(tmp_path, "n1")
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+async def test_an_open_stream_ends_when_its_lineage_is_revoked(
+    hub: Hub, ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    from tongchou.v1 import agent_pb2
+
+    from .conftest import report_for
+
+    hub.ingest.recheck_every = 0.2
+    tls = late_in_life(ca, "node-o")
+    async with grpc.aio.secure_channel(
+        f"127.0.0.1:{hub.port}", creds(ca, tls.cert, tls.key)
+    ) as channel:
+        call = channel.stream_stream(
+            "/tongchou.v1.AgentService/Connect",
+            request_serializer=agent_pb2.NodeReport.SerializeToString,
+            response_deserializer=agent_pb2.ReportAck.FromString,
+        )()
+        report = report_for("node-o")
+        report.sequence = 1
+        await call.write(report)
+        ack = await call.read()
+        assert isinstance(ack, agent_pb2.ReportAck) and ack.accepted
+        store = str(tmp_path / "hub.db")
+        assert tongchou("ca", "revoke", "--store", store, "--node", "node-o") == 0
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            for seq in range(2, 100):
+                await asyncio.sleep(0.1)
+                report.sequence = seq
+                await call.write(report)
+                await call.read()
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert "revoked" in (err.value.details() or "")

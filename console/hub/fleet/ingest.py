@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import time
@@ -58,6 +59,7 @@ class AgentIngest:
         self.binding: NodeBinding | None = None  # set when the hub runs mutual TLS
         self.audit: Callable[[AuditEntry], None] = lambda _entry: None
         self.max_stream_rate = 25.0  # reports/s on one stream (an agent's floor is 50 ms)
+        self.recheck_every = 30.0  # seconds between checks of an open stream's revocation
         self._streams = itertools.count(1)
 
     def handler(self) -> grpc.GenericRpcHandler:
@@ -75,6 +77,7 @@ class AgentIngest:
         first: agent_pb2.NodeReport | None = None
         self.metrics.streams.inc()
         bucket = TokenBucket(self.max_stream_rate, 2 * self.max_stream_rate)
+        checked = time.monotonic()
         try:
             async for raw in requests:
                 started = time.perf_counter()
@@ -88,6 +91,9 @@ class AgentIngest:
                 report = self._admit(raw, first, peer, context)
                 if first is None:
                     first = report
+                elif time.monotonic() - checked >= self.recheck_every:
+                    checked = time.monotonic()
+                    await self._recheck(context, first.identity.node, peer)
                 owner = self.inventory.nodes.get(report.identity.node)
                 if owner is not None and owner.stream > stream:
                     self.metrics.superseded.inc()
@@ -136,6 +142,17 @@ class AgentIngest:
         if denial is not None:
             self.metrics.denied.labels(denial.reason).inc()
             log.warning("refused stream from %s: %s", peer, denial.message)
+            raise _Refused(grpc.StatusCode.PERMISSION_DENIED, denial.message)
+
+    async def _recheck(self, context: Any, node: str, peer: str) -> None:
+        """Ends an open stream whose certificate was revoked since the stream began."""
+        ident = peer_identity(context)
+        if self.binding is None or ident is None:
+            return
+        denial = await asyncio.to_thread(self.binding.recheck, ident, node, peer)
+        if denial is not None:
+            self.metrics.denied.labels(denial.reason).inc()
+            log.warning("ended stream from %s: %s", peer, denial.message)
             raise _Refused(grpc.StatusCode.PERMISSION_DENIED, denial.message)
 
     def _record(

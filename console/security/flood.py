@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from console.store.audit import AuditEntry
 
 # Outcomes an unauthenticated or misbehaving caller can produce at will.
-AGGREGATED = frozenset({"unauthenticated", "rate-limited", "rejected"})
+AGGREGATED = frozenset({"unauthenticated", "rate-limited", "rejected", "invalid", "refused"})
 OTHER_PEERS = "other peers"
 
 

@@ -99,7 +99,9 @@ class JoinApi(security_pb2_grpc.JoinServiceServicer):
         try:
             claimed = _csr_name(request.csr_pem)
         except PkiError as err:
-            self._record("node:?", "node.join", "node/?", "invalid", str(err))
+            self._record(
+                "anonymous", "node.join", "node/?", "invalid", str(err), peer=context.peer()
+            )
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
             raise  # not reached: abort raises
         try:
@@ -140,16 +142,26 @@ class JoinApi(security_pb2_grpc.JoinServiceServicer):
         lineage = record.lineage if record is not None else serial
         refusal = renewal_refusal(ident, self.credentials.last_renewal(lineage), time.time())
         if refusal is not None:
-            self._record(actor, "cert.renew", target, "refused", refusal[1], serial)
+            self._record(
+                actor, "cert.renew", target, "refused", refusal[1], serial, peer=context.peer()
+            )
             await context.abort(*refusal)
         return await self._issue(request.csr_pem, ident.name, "cert.renew", ident, context)
 
     def _record(
-        self, actor: str, action: str, obj: str, outcome: str, detail: str, serial: str = ""
+        self,
+        actor: str,
+        action: str,
+        obj: str,
+        outcome: str,
+        detail: str,
+        serial: str = "",
+        *,
+        peer: str = "",
     ) -> None:
         if serial:
             detail = f"presented serial {serial}; {detail}"
-        self.audit(AuditEntry(actor, action, obj, outcome, role="node", detail=detail))
+        self.audit(AuditEntry(actor, action, obj, outcome, role="node", detail=detail, peer=peer))
 
     async def _issue(
         self, csr_pem: str, node: str, action: str, parent: Identity | None, context: Any

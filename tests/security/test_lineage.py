@@ -90,10 +90,13 @@ async def test_a_stolen_certificate_cannot_outlive_revocation_by_renewing(
     record = hub.credentials.certificate(second)
     assert record is not None
     assert (record.lineage, record.parent) == (f"{first:x}", f"{first:x}")
+    assert hub.trail is not None
+    hub.trail.refusals.flush(everything=True)  # refusals are counted per peer and minute
     renewals = records(hub, "cert.renew")
     assert [(o, out) for o, out, _d in renewals] == [("node/node-s", "ok")] + [
         ("node/node-s", "refused")
     ] * 2
+    assert "1 more like this" in renewals[2][2]
     assert f"serial {second:x}" in renewals[0][2] and f"lineage {first:x}" in renewals[0][2]
 
     # the admin revokes by node name, without the certificate file

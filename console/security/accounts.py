@@ -3,6 +3,7 @@ and enrolment with a one-time code delivered to the user or with the user's own 
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from console.store.credentials import CredentialError, Credentials, PendingChang
 from tongchou.v1 import security_pb2, security_pb2_grpc
 
 CODE_TTL = 24 * 3600.0  # an enrolment code is good for a day
+_db = asyncio.to_thread  # the store and the delivery directory are read and written off the loop
 
 
 def change_message(change: PendingChange) -> security_pb2.PendingChange:
@@ -73,7 +75,7 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
         self, request: security_pb2.ListUsersRequest, context: Any
     ) -> security_pb2.ListUsersResponse:
         me = caller()
-        users = [u for u in self.credentials.users() if self._visible(me, u)]
+        users = [u for u in await _db(self.credentials.users) if self._visible(me, u)]
         return security_pb2.ListUsersResponse(
             users=[principal_message(Principal("user", u.name, u.roles, u.scope)) for u in users]
         )
@@ -82,9 +84,14 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
         self, request: security_pb2.ListChangesRequest, context: Any
     ) -> security_pb2.ListChangesResponse:
         me = caller()
-        users = self.credentials.user
-        changes = [c for c in self.credentials.pending() if self._visible(me, users(c.user))]
-        return security_pb2.ListChangesResponse(changes=[change_message(c) for c in changes])
+        changes = [c for c in await _db(self._pending) if self._visible(me, c[1])]
+        return security_pb2.ListChangesResponse(changes=[change_message(c) for c, _u in changes])
+
+    def _pending(self) -> list[tuple[PendingChange, User | None]]:
+        return [(c, self.credentials.user(c.user)) for c in self.credentials.pending()]
+
+    def _deliver(self, directory: Path, name: str) -> None:
+        deliver_code(directory, name, self.credentials.issue_enrolment_code(name, CODE_TTL))
 
     @staticmethod
     def _visible(me: Principal, user: User | None) -> bool:
@@ -92,7 +99,7 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
 
     async def _account(self, me: Principal, name: str, context: Any) -> User:
         """The account `name` when the caller's scope covers it; one NOT_FOUND otherwise."""
-        user = self.credentials.user(name)
+        user = await _db(self.credentials.user, name)
         if user is None or not me.covers(user.scope):
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no user {name!r}")
             raise AssertionError("not reached: abort raises")
@@ -127,7 +134,7 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
                 "csr_pem: this hub has no CA to sign user certificates (tongchou hub --ca-dir)",
             )
         try:
-            user = self.credentials.add_account(request.name, scope)
+            user = await _db(self.credentials.add_account, request.name, scope)
         except CredentialError as err:
             await context.abort(grpc.StatusCode.ALREADY_EXISTS, str(err))
             raise  # not reached
@@ -140,8 +147,7 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
             )
             reply.enrolment = "certificate for the user's own key"
         elif self.delivery is not None:
-            code = self.credentials.issue_enrolment_code(user.name, CODE_TTL)
-            deliver_code(self.delivery, user.name, code)
+            await _db(self._deliver, self.delivery, user.name)
             reply.enrolment = "enrolment code sent to the user through the delivery directory"
             self.audit(
                 AuditEntry(
@@ -167,11 +173,12 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
             cert = self.ca.sign_csr(csr_pem.encode(), "user", user.name, days=self.user_cert_days)
         except PkiError as err:
             if rollback:  # the account was made for this certificate: not without it
-                self.credentials.delete_user(user.name)
+                await _db(self.credentials.delete_user, user.name)
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"csr_pem: {err}")
             raise  # not reached
         ident = identity_of(cert)
-        record = self.credentials.record_certificate(
+        record = await _db(
+            self.credentials.record_certificate,
             ident.serial,
             "user",
             user.name,
@@ -193,9 +200,9 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
         me = caller()
         user = await self._account(me, request.name, context)
         if is_privileged(user.roles):
-            change = self.credentials.propose("delete", user.name, (), me.actor)
+            change = await _db(self.credentials.propose, "delete", user.name, (), me.actor)
             return security_pb2.ChangeResponse(applied=False, pending=change_message(change))
-        self.credentials.delete_user(user.name)
+        await _db(self.credentials.delete_user, user.name)
         return security_pb2.ChangeResponse(applied=True)
 
     # --- roles (secadmin)
@@ -216,9 +223,9 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
                 "separation of duties: no administrator grants roles to their own account",
             )
         if is_privileged(user.roles) or is_privileged(roles):
-            change = self.credentials.propose("grant", user.name, roles, me.actor)
+            change = await _db(self.credentials.propose, "grant", user.name, roles, me.actor)
             return security_pb2.ChangeResponse(applied=False, pending=change_message(change))
-        self.credentials.set_roles(user.name, roles)
+        await _db(self.credentials.set_roles, user.name, roles)
         return security_pb2.ChangeResponse(applied=True)
 
     # --- approvals (a second administrator)
@@ -227,8 +234,9 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
         self, request: security_pb2.ApproveChangeRequest, context: Any
     ) -> security_pb2.ChangeResponse:
         me = caller()
-        change = next((c for c in self.credentials.pending() if c.id == request.id), None)
-        if change is None or not self._visible(me, self.credentials.user(change.user)):
+        found = next((c for c in await _db(self._pending) if c[0].id == request.id), None)
+        change = found[0] if found is not None else None
+        if change is None or not self._visible(me, found[1] if found else None):
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no pending change {request.id!r}")
             raise AssertionError("not reached")
         if change.requested_by == me.actor or change.user == me.name:
@@ -237,13 +245,13 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
                 f"change {change.id} needs a second administrator: {me.actor} asked for it "
                 "or is the account it concerns",
             )
-        taken = self.credentials.take_pending(change.id)
+        taken = await _db(self.credentials.take_pending, change.id)
         if taken is None:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no pending change {request.id!r}")
         if change.action == "delete":
-            self.credentials.delete_user(change.user)
+            await _db(self.credentials.delete_user, change.user)
         else:
-            self.credentials.set_roles(change.user, change.roles)
+            await _db(self.credentials.set_roles, change.user, change.roles)
         roles = ",".join(change.roles) or "no role"
         what = f"delete {change.user}" if change.action == "delete" else f"{change.user}: {roles}"
         self.audit(
@@ -266,7 +274,7 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
     ) -> security_pb2.EnrolResponse:
         obj = f"user/{request.name[:64]}"
         try:
-            user, token = self.credentials.enrol(request.name, request.code)
+            user, token = await _db(self.credentials.enrol, request.name, request.code)
         except CredentialError as err:
             self.audit(
                 AuditEntry(

@@ -17,6 +17,7 @@ import grpc
 
 from console.security.binding import revocation_check
 from console.security.objects import object_of
+from console.security.pki import Identity
 from console.security.roles import Principal
 from console.security.tls import peer_identity
 from console.store.audit import AuditEntry
@@ -179,9 +180,14 @@ class Guard(grpc.aio.ServerInterceptor):
 
     # --- the checks
 
-    def authenticate(self, context: Any, method: str) -> Principal:
+    async def authenticate(self, context: Any) -> Principal:
+        """The caller: the call's credentials are read here, the store on a worker thread."""
         metadata = {k.lower(): v for k, v in (context.invocation_metadata() or ())}
-        header = metadata.get("authorization", "")
+        header = str(metadata.get("authorization", ""))
+        return await asyncio.to_thread(self.identify, header, peer_identity(context))
+
+    def identify(self, header: str, ident: Identity | None) -> Principal:
+        """The principal of a bearer token or a client certificate (reads the store)."""
         if header:
             scheme, _, token = str(header).partition(" ")
             if scheme.lower() != "bearer" or not token:
@@ -198,7 +204,6 @@ class Guard(grpc.aio.ServerInterceptor):
                     "the bearer token is not known",
                 )
             return Principal("user", user.name, user.roles, user.scope)
-        ident = peer_identity(context)
         if ident is not None and self.revoked(ident):
             raise Refused(
                 grpc.StatusCode.UNAUTHENTICATED,
@@ -295,7 +300,7 @@ class Guard(grpc.aio.ServerInterceptor):
     ) -> tuple[Principal, Any]:
         principal: Principal | None = None
         try:
-            principal = self.authenticate(context, method)
+            principal = await self.authenticate(context)
             request = self.authorize(principal, method, rule, request)
         except Refused as refused:
             self.denied(refused.reason)

@@ -3,6 +3,7 @@ in the last part of its certificate's life, at a bounded rate, unless its lineag
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ log = logging.getLogger("tongchou.security.join")
 MAX_CSR_BYTES = 16 * 1024
 RENEW_FROM = 0.5  # a certificate renews only once half of its lifetime has passed
 RENEW_GAP = 1 / 8  # of a lifetime: the least time between two renewals of one lineage
+_db = asyncio.to_thread  # the store is read and written off the event loop
 
 
 def load_ca(directory: Path | None) -> CertificateAuthority | None:
@@ -105,7 +107,7 @@ class JoinApi(security_pb2_grpc.JoinServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
             raise  # not reached: abort raises
         try:
-            node = self.credentials.consume_token(request.token, node=claimed)
+            node = await _db(self.credentials.consume_token, request.token, node=claimed)
         except CredentialError as err:
             mismatch = "the request names" in str(err)
             self._record(
@@ -132,21 +134,28 @@ class JoinApi(security_pb2_grpc.JoinServiceServicer):
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, message)
             raise AssertionError("not reached: abort raises")
         serial = serial_hex(ident.serial)
-        if self.credentials.is_revoked(
-            ident.serial, ident.kind, ident.name, ident.not_before.timestamp()
+        if await _db(
+            self.credentials.is_revoked,
+            ident.serial,
+            ident.kind,
+            ident.name,
+            ident.not_before.timestamp(),
         ):
             message = f"certificate {serial} of node {ident.name} belongs to a revoked lineage"
             self._record(actor, "cert.renew", target, "denied", message, serial)
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, message)
-        record = self.credentials.certificate(ident.serial)
-        lineage = record.lineage if record is not None else serial
-        refusal = renewal_refusal(ident, self.credentials.last_renewal(lineage), time.time())
+        refusal = renewal_refusal(ident, await _db(self._last_renewal, ident), time.time())
         if refusal is not None:
             self._record(
                 actor, "cert.renew", target, "refused", refusal[1], serial, peer=context.peer()
             )
             await context.abort(*refusal)
         return await self._issue(request.csr_pem, ident.name, "cert.renew", ident, context)
+
+    def _last_renewal(self, ident: Identity) -> float | None:
+        record = self.credentials.certificate(ident.serial)
+        lineage = record.lineage if record is not None else serial_hex(ident.serial)
+        return self.credentials.last_renewal(lineage)
 
     def _record(
         self,
@@ -173,7 +182,8 @@ class JoinApi(security_pb2_grpc.JoinServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
             raise  # not reached
         issued = identity_of(cert)
-        record = self.credentials.record_certificate(
+        record = await _db(
+            self.credentials.record_certificate,
             issued.serial,
             "node",
             node,

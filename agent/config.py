@@ -12,6 +12,7 @@ from typing import Any
 
 from tongchou import durations
 from tongchou.divisions import DivisionCodeError, Level, level_of
+from tongchou.targets import split_addresses
 
 DEFAULT_HUB = "127.0.0.1:7470"
 DEFAULT_METRICS = "0.0.0.0:9471"
@@ -233,8 +234,10 @@ def _validate(config: AgentConfig) -> AgentConfig:
         config = replace(config, level=derived.value)
     elif config.level and config.level not in {lvl.value for lvl in Level}:
         raise ConfigError(f"{at('level')}: unknown level {config.level!r}")
-    if ":" not in config.hub:
-        raise ConfigError(f"{at('hub')}: hub address {config.hub!r} must be host:port")
+    try:
+        split_addresses(config.hub)  # one hub, or several replicas: "hub-a:7470,hub-b:7470"
+    except ValueError as err:
+        raise ConfigError(f"{at('hub')}: {err}") from None
     if config.join_hub and ":" not in config.join_hub:
         raise ConfigError(f"{at('join_hub')}: join address {config.join_hub!r} must be host:port")
     if config.join_token and (config.insecure or not config.tls_cert):

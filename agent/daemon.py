@@ -14,6 +14,7 @@ import grpc
 from agent.config import AgentConfig
 from agent.metrics import AgentMetrics
 from agent.report import ReportBuilder
+from tongchou.targets import channel_target
 from tongchou.v1 import agent_pb2, agent_pb2_grpc
 
 log = logging.getLogger("tongchou.agent")
@@ -165,14 +166,17 @@ class Agent:
             )
 
     def _channel(self) -> grpc.aio.Channel:
+        # Several hub replicas: one channel over all of them, moving on when one goes.
+        target, extra = channel_target(self.config.hub, shuffle=self.rng)
+        options = CHANNEL_OPTIONS + extra
         if self.config.insecure or not self.config.tls_ca:
-            return grpc.aio.insecure_channel(self.config.hub, options=CHANNEL_OPTIONS)
+            return grpc.aio.insecure_channel(target, options=options)
         credentials = grpc.ssl_channel_credentials(
             root_certificates=Path(self.config.tls_ca).read_bytes(),
             private_key=Path(self.config.tls_key).read_bytes(),
             certificate_chain=Path(self.config.tls_cert).read_bytes(),
         )  # read on every connect: a rotated certificate is used from the next stream on
-        return grpc.aio.secure_channel(self.config.hub, credentials, options=CHANNEL_OPTIONS)
+        return grpc.aio.secure_channel(target, credentials, options=options)
 
     async def _session(self) -> None:
         async with self._channel() as channel:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from console.client import HubClient
 from console.documents import LoadError, load_documents, load_fleet, policies_of
+from console.documents.builtin import default_policies_dir, sample_dir
 from console.documents.texts import document_texts
 from console.hub.server import Hub, HubConfig
 from console.model.fleet import Fleet
@@ -31,9 +32,8 @@ from tongchou.v1 import inventory_pb2, workloads_pb2
 
 log = logging.getLogger("tongchou.demo")
 DEMO_USER = "demo-operator"
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "examples" / "guangdong"
-POLICIES = ROOT / "policies"
+SAMPLE = sample_dir()
+POLICIES = default_policies_dir()
 
 
 def _state_home() -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -36,6 +37,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "token": ("join tokens for nodes: create", "console.security.token_cli"),
     "audit": ("the audit log: verify its hash chain, export, prune", "console.security.audit_cli"),
+    "sample": (
+        "write the sample province and the default policies to a folder",
+        "console.documents.sample_cli",
+    ),
     "validate": (
         "check document files (fleet, and later workloads, plans)",
         "console.documents.cli",
@@ -75,4 +80,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     add_arguments, run = _load(_COMMANDS[name][1])
     command = argparse.ArgumentParser(prog=f"tongchou {name}", description=_COMMANDS[name][0])
     add_arguments(command)
-    sys.exit(run(command.parse_args(args[1:])))
+    try:
+        code = run(command.parse_args(args[1:]))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader went away (`tongchou plan | head`): stop quietly, as a shell tool does;
+        # standard output is pointed at the null device so the flush at exit cannot fail too
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    sys.exit(code)

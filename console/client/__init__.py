@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 
+from tongchou.targets import channel_target
 from tongchou.v1 import (
     common_pb2,
     inventory_pb2,
@@ -23,8 +24,9 @@ from tongchou.v1 import (
 
 
 class HubClient:
-    """Talks to one hub over one channel, opened on first use (inside the event loop that
-    uses it, as grpc.aio requires). Use as an async context manager."""
+    """Talks to one hub (or one of several replicas) over one channel, opened on first use
+    (inside the event loop that uses it, as grpc.aio requires). Use as an async context
+    manager."""
 
     def __init__(self, address: str, credentials: grpc.ChannelCredentials | None = None) -> None:
         self.address = address
@@ -34,10 +36,12 @@ class HubClient:
     @property
     def _channel(self) -> grpc.aio.Channel:
         if self._open is None:
+            # "hub-a:7470,hub-b:7470": one channel over the replicas, moving on when one goes
+            target, options = channel_target(self.address)
             if self.credentials is None:
-                self._open = grpc.aio.insecure_channel(self.address)
+                self._open = grpc.aio.insecure_channel(target, options=options)
             else:
-                self._open = grpc.aio.secure_channel(self.address, self.credentials)
+                self._open = grpc.aio.secure_channel(target, self.credentials, options=options)
         return self._open
 
     @property

@@ -5,17 +5,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
 
 from console.documents import load_documents, policies_of
+from console.documents.builtin import UNSAFE_FLAG, UNSAFE_HELP, warnings_of, with_guardrails
 from console.executor.cli_options import add_executor_arguments, executor_config
+from console.hub.control.replicas import ReplicaSettings
 from console.hub.server import Hub, HubConfig
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
 from console.security.hub_flags import audit_settings, server_tls
-from console.store import SqliteStore, StoreError
+from console.store import InventoryStore, StoreError
+from console.store.cli_options import add_store_arguments, store_from_args
 from tongchou.durations import parse_duration
 
 log = logging.getLogger("tongchou.hub")
@@ -31,8 +35,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="/metrics host:port (default loopback; another address wants --metrics-tls-*); "
         "empty to disable",
     )
+    add_store_arguments(parser)
     parser.add_argument(
-        "--store", type=Path, default=Path("tongchou-hub.db"), help="SQLite inventory file"
+        "--replica-name",
+        default=os.environ.get("TONGCHOU_HUB_REPLICA", ""),
+        help="this replica's name in the leader election (default $TONGCHOU_HUB_REPLICA, else"
+        " host-pid); with a postgresql:// store",
+    )
+    parser.add_argument(
+        "--election-retry",
+        default="1s",
+        help="how often a replica tries for the lead and the leader checks it holds it (1s)",
+    )
+    parser.add_argument(
+        "--replica-sync",
+        default="1s",
+        help="how often a replica reads what the others wrote, besides on notification (1s)",
     )
     parser.add_argument(
         "--fleet", type=Path, action="append", default=[], help="fleet documents (file or folder)"
@@ -42,7 +60,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         action="append",
         default=[],
-        help="PlacementPolicy files or folders (e.g. policies/)",
+        help="PlacementPolicy files or folders (e.g. policies/), in force with the built-in "
+        "compliance guardrails (a policy named like a guardrail replaces it)",
+    )
+    parser.add_argument(
+        UNSAFE_FLAG, dest="unsafe_no_guardrails", action="store_true", help=UNSAFE_HELP
     )
     parser.add_argument("--report-interval", default="10s", help="base report interval (10s)")
     parser.add_argument(
@@ -72,14 +94,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_executor_arguments(parser)
 
 
-def load_policies(paths: list[Path]) -> tuple[PlacementPolicy, ...]:
-    if not paths:
-        return ()
-    documents = load_documents(paths)
-    others = sorted({d.kind for d in documents if d.kind != "PlacementPolicy"})
-    if others:
-        raise ValueError(f"--policies holds {', '.join(others)} documents, not only policies")
-    return tuple(policies_of(documents))
+def load_policies(paths: list[Path], *, guardrails: bool = True) -> tuple[PlacementPolicy, ...]:
+    """The user's policies from `paths`; the hub adds the built-in guardrails to them (unless
+    turned off). What the user's policies do to the guardrails is logged here."""
+    mine: list[PlacementPolicy] = []
+    if paths:
+        documents = load_documents(paths)
+        others = sorted({d.kind for d in documents if d.kind != "PlacementPolicy"})
+        if others:
+            raise ValueError(f"--policies holds {', '.join(others)} documents, not only policies")
+        mine = policies_of(documents)
+    for line in warnings_of(with_guardrails(mine, enabled=guardrails)):
+        log.warning("%s", line)
+    return tuple(mine)
 
 
 def config_from(args: argparse.Namespace) -> HubConfig:
@@ -94,10 +121,23 @@ def config_from(args: argparse.Namespace) -> HubConfig:
         flush_interval=parse_duration(args.flush_interval, "--flush-interval"),
         heartbeat_every=parse_duration(args.heartbeat_every, "--heartbeat-every"),
         ready_file=args.ready_file,
-        policies=load_policies(args.policies),
+        replicas=replica_settings(args),
+        policies=load_policies(args.policies, guardrails=not args.unsafe_no_guardrails),
+        guardrails_off=args.unsafe_no_guardrails,
         tls=server_tls(args),
         **audit_settings(args),
         executor=executor_config(args),
+    )
+
+
+def replica_settings(args: argparse.Namespace) -> ReplicaSettings:
+    heartbeat = parse_duration(args.heartbeat_every, "--heartbeat-every")
+    flush = parse_duration(args.flush_interval, "--flush-interval")
+    return ReplicaSettings(
+        name=args.replica_name,
+        election_retry=parse_duration(args.election_retry, "--election-retry"),
+        sync=parse_duration(args.replica_sync, "--replica-sync"),
+        remote_grace=heartbeat + flush + 5.0,
     )
 
 
@@ -125,14 +165,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"tongchou hub: the documents are invalid:\n{err}", file=sys.stderr)
         return 2
     try:
-        store = SqliteStore(args.store)
+        store = store_from_args(args)
     except StoreError as err:
         print(f"tongchou hub: {err}", file=sys.stderr)
         return 2
     return asyncio.run(_main(config, store, fleet))
 
 
-async def _main(config: HubConfig, store: SqliteStore, fleet: Fleet) -> int:
+async def _main(config: HubConfig, store: InventoryStore, fleet: Fleet) -> int:
     hub = Hub(config, store)
     hub.load_fleet(fleet)
     loop = asyncio.get_running_loop()

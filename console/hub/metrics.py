@@ -105,6 +105,18 @@ class HubMetrics:
             registry=r,
         )
         self.audit_chain_ok.set(1)
+        self.leader = Gauge(
+            "tongchou_hub_leader",
+            "1 while this hub runs the leader's duties (scheduling, reconcile, failover, the"
+            " sweep of nodes no replica streams): a single hub always, one of several replicas.",
+            registry=r,
+        )
+        self.leader.set(1)
+        self.leader_term = Gauge(
+            "tongchou_hub_leader_term",
+            "The election term this hub replica last led in (0: a single hub, or never led).",
+            registry=r,
+        )
         self.failovers = Counter(
             "tongchou_failovers",
             "Times a cluster was marked unavailable and its replicas placed elsewhere.",

@@ -9,7 +9,7 @@ import logging
 import os
 import time
 from collections.abc import Coroutine
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -17,6 +17,7 @@ from wsgiref.simple_server import WSGIServer
 import grpc
 from grpc_health.v1 import health
 
+from console.documents.builtin import GUARDRAILS_OFF, UNSAFE_FLAG, with_guardrails
 from console.executor.config import ExecutorConfig
 from console.hub import loops
 from console.hub.api import scope, services, watch
@@ -37,6 +38,7 @@ from console.hub.collectors import (
     WorkloadCollector,
 )
 from console.hub.control.clusters import ClusterView
+from console.hub.control.replicas import Replica, ReplicaSettings, open_replica
 from console.hub.control.workloads import WorkloadManager
 from console.hub.fleet.flusher import Flusher
 from console.hub.fleet.ingest import AgentIngest
@@ -45,12 +47,9 @@ from console.hub.fleet.pacing import Pacer
 from console.hub.metrics import HubMetrics
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
-from console.security.accounts import UserApi
-from console.security.apis import AuditApi
 from console.security.authz import Guard
 from console.security.binding import NodeBinding, revocation_check
-from console.security.join import JoinApi, load_ca
-from console.security.pki import CertificateAuthority
+from console.security.servicers import security_servicers
 from console.security.tls import INSECURE_WARNING, TlsFiles
 from console.security.trail import AuditTrail
 from console.store.audit import AuditEntry, AuditLog
@@ -81,7 +80,8 @@ class HubConfig:
     shutdown_grace: float = 5.0
     ready_file: Path | None = None
     retry_interval: float = 2.0
-    policies: tuple[PlacementPolicy, ...] = ()
+    policies: tuple[PlacementPolicy, ...] = ()  # the user's: the built-in guardrails are added
+    guardrails_off: bool = False  # --unsafe-no-guardrails: warned at start and audited
     tls: TlsFiles | None = None  # None: plaintext, which the hub logs as a warning
     trust_simulators: bool = False  # a "simulator" certificate may report for any node
     audit_key: Path | None = None  # default: <store>.audit-key, created on first start
@@ -93,6 +93,8 @@ class HubConfig:
     token_listen: str = ""  # TLS without client certificates: join and bearer tokens
     node_cert_days: float = 90.0
     max_stream_rate: float = 25.0  # reports/s one agent stream may send (burst twice that)
+    # With a PostgreSQL store: this replica's name, election and reading of the others.
+    replicas: ReplicaSettings = field(default_factory=ReplicaSettings)
     # The Kubernetes executor and failover; None (or no cluster with a kubeContext): off.
     executor: ExecutorConfig | None = None
 
@@ -130,7 +132,8 @@ class Hub:
             max_report_bytes=config.max_report_bytes,
         )
         self.ingest.max_stream_rate = config.max_stream_rate
-        self.workloads = WorkloadManager(store, self.inventory, self.fleet, config.policies)
+        policies = with_guardrails(config.policies, enabled=not config.guardrails_off).policies
+        self.workloads = WorkloadManager(store, self.inventory, self.fleet, policies)
         self.watchers = Watchers(
             self.inventory, lambda: fleet_summary(self.inventory, self.fleet, self.pacer)
         )
@@ -146,12 +149,19 @@ class Hub:
         self.guard: Guard | None = None  # authentication and authorisation, with mutual TLS
         self._token_server: grpc.aio.Server | None = None
         self.reconciler: ClusterView | None = None
+        self.replica: Replica | None = None  # one of several hubs on a PostgreSQL store
 
     async def start(self) -> None:
         """Loads the store, binds the ports, and starts the timers."""
         self._open_audit()
         if self.trail is not None:  # a broken chain is logged now, not at the first check
             await self.trail.verify()
+        if self.config.guardrails_off:  # --unsafe-no-guardrails: loud in the log, and audited
+            log.warning("%s", GUARDRAILS_OFF)
+            self.record(AuditEntry("hub", "hub.start", "guardrails", "off", detail=UNSAFE_FLAG))
+        self.replica = await open_replica(
+            self.config.replicas, self.store, self.workloads, self.metrics, bool(self.config.tls)
+        )
         self.inventory.load(self.store.load_nodes())
         self.workloads.documents = self.fleet
         self.workloads.load()
@@ -186,13 +196,8 @@ class Hub:
     def _open_audit(self) -> None:
         """With a SQLite store: the audit log (its chain checked now) and the credentials."""
         if isinstance(self.store, SqliteStore):
-            self.trail = AuditTrail(
-                self.store.path,
-                key=self.config.audit_key,
-                witness=self.config.audit_witness,
-                chain_ok=self.metrics.audit_chain_ok,
-                registry=self.metrics.registry,
-            )
+            c, m = self.config, self.metrics
+            self.trail = AuditTrail(self.store.path, c.audit_key, c.audit_witness, m)
             self.audit = self.trail.log
             self.credentials = Credentials(self.store.path)
 
@@ -206,7 +211,16 @@ class Hub:
         return [self.guard]
 
     def _servicers(self) -> services.Servicers:
-        ca = load_ca(self.config.ca_dir)  # signs join, renewal and user requests
+        config = self.config
+        security = security_servicers(
+            self.credentials,
+            self.trail,
+            self.record,
+            ca_dir=config.ca_dir,
+            mutual_tls=config.tls is not None,
+            delivery=config.enrol_delivery,
+            node_cert_days=config.node_cert_days,
+        )
         query = InventoryQuery(self.inventory, self.fleet, self.pacer)
         query.watchers = self.watchers
         query.workloads = self.workloads
@@ -215,13 +229,9 @@ class Hub:
             workloads=WorkloadApi(self.workloads, self.reconciler),
             plans=PlanApi(self.workloads, self.planner_metrics),
             policies=PolicyApi(self.workloads),
-            users=(
-                UserApi(self.credentials, self.record, ca=ca, delivery=self.config.enrol_delivery)
-                if self.credentials is not None
-                else None
-            ),
-            audit=AuditApi(self.audit, self.audit_flush) if self.audit is not None else None,
-            join=self._join_api(ca),
+            users=security.users,
+            audit=security.audit,
+            join=security.join,
             generic=[self.ingest.handler()],
         )
 
@@ -256,13 +266,10 @@ class Hub:
             self.metrics.registry.register(collector)
 
     def _serve_metrics(self) -> None:
-        if not self.config.metrics_listen:
-            return
-        httpd = serve_metrics(
-            self.config.metrics_listen, self.config.metrics_tls, self.metrics.registry
-        )
-        self.metrics_port = int(httpd.server_port)
-        self._httpd = httpd
+        config, registry = self.config, self.metrics.registry
+        if config.metrics_listen:
+            self._httpd = serve_metrics(config.metrics_listen, config.metrics_tls, registry)
+            self.metrics_port = int(self._httpd.server_port)
 
     def _start_tasks(self, executor: Coroutine[Any, Any, None] | None) -> None:
         """The hub's named background tasks; `stop` ends each of them."""
@@ -283,6 +290,8 @@ class Hub:
             )
         if executor is not None:
             work["hub-executor"] = executor
+        if self.replica is not None:
+            work["hub-replica"] = self.replica.run(stop)
         self._tasks = [asyncio.create_task(coro, name=name) for name, coro in work.items()]
 
     def _executor(self) -> Coroutine[Any, Any, None] | None:
@@ -302,6 +311,9 @@ class Hub:
             len(reconciler.targets),
             config.kubeconfig,
         )
+        if self.replica is not None:  # only the leading replica reconciles and fails over
+            self.replica.add_duty("executor", reconciler.run)
+            return None
         return reconciler.run(self.stop)
 
     def load_fleet(self, fleet: Fleet) -> None:
@@ -322,16 +334,9 @@ class Hub:
         self.store.replace_documents(docs)
 
     def _sweep(self) -> None:
-        self.inventory.sweep(time.time())
+        self.inventory.sweep(time.time(), self.replica.sweep_grace if self.replica else 0.0)
         interval = self.pacer.adjust(self.inventory.count_live())
         self.metrics.interval.set(interval)
-
-    def _join_api(self, ca: CertificateAuthority | None) -> JoinApi | None:
-        if ca is None:
-            return None
-        if self.credentials is None or self.config.tls is None:
-            raise RuntimeError("joining nodes needs mutual TLS and a SQLite store")
-        return JoinApi(ca, self.credentials, self.record, node_cert_days=self.config.node_cert_days)
 
     def record(self, entry: AuditEntry) -> None:
         """Queues an entry for the audit log (when the store has one); never waits on disk."""
@@ -345,6 +350,8 @@ class Hub:
 
     def _retry(self) -> None:
         """Places pending replicas again when the inventory has changed."""
+        if self.replica is not None and not self.replica.leading:
+            return  # the leading replica runs the scheduling passes
         started = time.perf_counter()
         try:
             changed = self.workloads.retry_if_changed()

@@ -57,3 +57,4 @@ class PlacementPolicy:
     weight: float = 1.0
     message: str = ""
     origin: str = ""  # file:line it came from, for explanations
+    guardrail: bool = False  # a built-in compliance rule, in force unless explicitly off

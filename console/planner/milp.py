@@ -10,10 +10,13 @@ purchased cores. Objective: server prices + energy over the horizon + build cost
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,8 +193,7 @@ def _solve(
     if domestic and problem.domestic_share > 0:
         rows.add(domestic, 0, inf)
 
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.silent()
+    h = _quiet_highs()
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("random_seed", 0)
@@ -273,6 +275,37 @@ def _status(text: str) -> str:
     if "interrupt" in text:
         return "interrupted"
     return text
+
+
+_STDOUT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _stdout_to_null() -> Iterator[None]:
+    """Points file descriptor 1 at the null device for the block: what a C library prints
+    there (HiGHS's banner) never mixes with the program's output, such as `plan -o json`."""
+    with _STDOUT_LOCK:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 1)
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(null)
+
+
+def _quiet_highs() -> highspy.Highs:
+    """A HiGHS instance that logs nothing: some highspy releases print a banner when the
+    instance is made, before any option can be set, so it is made with standard output
+    pointed at the null device; then its output is switched off."""
+    with _stdout_to_null():
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("log_to_console", False)
+    return h
 
 
 def _pass(h: highspy.Highs, cols: _Columns, rows: _Rows) -> None:

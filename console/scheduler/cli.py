@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from console.documents import LoadError, build_fleet, load_documents, policies_of, workloads_of
+from console.documents.builtin import UNSAFE_FLAG, UNSAFE_HELP, warnings_of, with_guardrails
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy, Workload
 from console.scheduler.result import Placement
@@ -27,7 +28,11 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         action="append",
         default=[],
-        help="PlacementPolicy files or folders",
+        help="PlacementPolicy files or folders, in force with the built-in compliance "
+        "guardrails (a policy named like a guardrail replaces it)",
+    )
+    parser.add_argument(
+        UNSAFE_FLAG, dest="unsafe_no_guardrails", action="store_true", help=UNSAFE_HELP
     )
 
 
@@ -45,7 +50,10 @@ def read_inputs(
     if not workloads:
         print(f"tongchou {command}: no Workload documents in --workloads", file=sys.stderr)
         return None
-    return build_fleet(documents), workloads, policies_of(documents)
+    guarded = with_guardrails(policies_of(documents), enabled=not args.unsafe_no_guardrails)
+    for line in warnings_of(guarded):
+        print(f"tongchou {command}: {line}", file=sys.stderr)
+    return build_fleet(documents), workloads, list(guarded.policies)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

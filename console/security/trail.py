@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Gauge
 
@@ -19,18 +20,20 @@ log = logging.getLogger("tongchou.audit")
 FLUSH_EVERY = 10.0  # seconds between writes of the refusal counts of ended minutes
 
 
+class _Gauges(Protocol):
+    audit_chain_ok: Gauge
+    registry: CollectorRegistry
+
+
 class AuditTrail:
     def __init__(
-        self,
-        store: Path,
-        *,
-        key: Path | None,
-        witness: Path | None,
-        chain_ok: Gauge,
-        registry: CollectorRegistry,
+        self, store: Path, key: Path | None, witness: Path | None, metrics: _Gauges
     ) -> None:
+        """The log of `store`, its key and witness (defaults beside the store), and the
+        hub's `tongchou_audit_chain_ok` gauge and registry."""
         self.log = open_log(store, key, witness=witness, create=True)
-        self.chain_ok = chain_ok
+        self.chain_ok = metrics.audit_chain_ok
+        registry = metrics.registry
         self.head = Gauge(
             "tongchou_audit_head_sequence",
             "Sequence number of the newest audit record: every record ever appended. It never "

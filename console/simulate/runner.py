@@ -13,6 +13,7 @@ from typing import Any
 import grpc
 
 from console.simulate.nodes import SimNode
+from tongchou.targets import channel_target
 from tongchou.v1 import agent_pb2
 
 log = logging.getLogger("tongchou.simulate")
@@ -64,10 +65,7 @@ class Simulator:
 
     async def run(self) -> None:
         channels = [
-            grpc.aio.insecure_channel(self.hub, options=CHANNEL_OPTIONS)
-            if self.credentials is None
-            else grpc.aio.secure_channel(self.hub, self.credentials, options=CHANNEL_OPTIONS)
-            for _ in range(max(1, -(-len(self.nodes) // STREAMS_PER_CHANNEL)))
+            self._channel() for _ in range(max(1, -(-len(self.nodes) // STREAMS_PER_CHANNEL)))
         ]
         tasks = [
             asyncio.create_task(
@@ -87,6 +85,15 @@ class Simulator:
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stop.wait(), seconds)
+
+    def _channel(self) -> grpc.aio.Channel:
+        # Several hub replicas ("a:7470,b:7470"): each channel over all of them, in its own
+        # order, moving on when its hub goes.
+        target, extra = channel_target(self.hub, shuffle=self.rng)
+        options = [*CHANNEL_OPTIONS, *extra]
+        if self.credentials is None:
+            return grpc.aio.insecure_channel(target, options=options)
+        return grpc.aio.secure_channel(target, self.credentials, options=options)
 
     async def _agent(self, node: SimNode, channel: grpc.aio.Channel) -> None:
         await self._sleep(self.rng.uniform(0, self.ramp_seconds))

@@ -1,4 +1,6 @@
-"""A small province for the executor's tests: clusters that name kubeconfig contexts."""
+"""A small province for the executor's tests: clusters that name kubeconfig contexts. The
+sites are the province's own data centers (in Guangzhou and Shenzhen), so the province's
+workloads may use every cluster under the level-reuse guardrail."""
 
 from __future__ import annotations
 
@@ -23,12 +25,12 @@ spec: {name: 深圳市, level: city, parent: "440000"}
 apiVersion: tongchou.io/v1
 kind: Site
 metadata: {name: gz-dc}
-spec: {division: "440100", provider: tianyi-cloud}
+spec: {division: "440000", provider: tianyi-cloud}
 ---
 apiVersion: tongchou.io/v1
 kind: Site
 metadata: {name: sz-dc}
-spec: {division: "440300", provider: huawei-cloud}
+spec: {division: "440000", provider: huawei-cloud}
 ---
 apiVersion: tongchou.io/v1
 kind: Cluster

@@ -186,6 +186,7 @@ def test_the_hub_runs_with_flags_tongchou_hub_accepts() -> None:
     config = hub_config(args)
     assert (config.report_interval, config.lost_after) == (15.0, 180.0)
     assert config.health_listen == "0.0.0.0:7472"
+    assert not config.guardrails_off  # the built-in compliance guardrails stay on
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert ports == {"grpc": 7470, "metrics": 9470, "health": 7472, "join": 7471}
     # the kubelet has no client certificate: the probes use /healthz, not the gRPC port
@@ -237,7 +238,7 @@ def test_agents_without_an_identity_are_refused_by_name() -> None:
         ({"agent": {"identity": {"mlpsLevel": 5}}}, "mlpsLevel"),
         ({"agent": {"identity": {"division": "4401"}}}, "division"),
         ({"hub": {"persistence": {"size": "lots"}}}, "size"),
-        ({"hub": {"replicas": 3}}, "replicas"),
+        ({"hub": {"replicas": 0}}, "replicas"),
         ({"hub": {"resources": {"requests": {"cpu": "lots"}}}}, "cpu"),
     ],
 )
@@ -340,3 +341,12 @@ def test_plaintext_only_when_asked_for() -> None:
         render({"tls": {"enabled": False}})
     with pytest.raises(helm.HelmError, match="one transport or the other"):
         render({"insecure": True})
+
+
+def test_the_guardrails_are_off_only_when_asked_by_name() -> None:
+    def args(values: dict[str, Any]) -> list[str]:
+        hub = one(render(values), "Deployment")
+        return list(hub["spec"]["template"]["spec"]["containers"][0]["args"])
+
+    assert "--unsafe-no-guardrails" not in args({}) + args(all_on())
+    assert "--unsafe-no-guardrails" in args({"hub": {"unsafeNoGuardrails": True}})

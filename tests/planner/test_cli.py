@@ -192,3 +192,23 @@ def test_impossible_domestic_share_is_refused(tmp_path: Path) -> None:
 def test_bad_time_limit_is_refused() -> None:
     err = refused(*SAMPLE_ARGS, "--time-limit", "abc")
     assert "--time-limit" in err and "'abc'" in err
+
+
+def test_a_reader_that_stops_early_ends_the_plan_quietly() -> None:
+    """`tongchou plan | head -1`: the reader closes the pipe after one line; the plan stops
+    without a BrokenPipe traceback."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "tongchou", "plan", *SAMPLE_ARGS, "-o", "json"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        first = proc.stdout.readline()
+        proc.stdout.close()  # as `head -1` does once it has its line
+        err = proc.stderr.read().decode()
+        code = proc.wait(timeout=120)
+    assert first.startswith(b"{")
+    assert "Traceback" not in err, err
+    assert "BrokenPipe" not in err, err
+    assert code in (0, 1)

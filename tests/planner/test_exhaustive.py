@@ -275,6 +275,15 @@ def check_oracle_catches(problem: Problem, sz: Sizes, plan: Solution) -> None:
         assert not independent_check(problem, sz, plan.assign, plan.builds, over).feasible
 
 
+def bound_tolerance(objective: float, servable: int) -> float:
+    """How far HiGHS's dual bound may sit from a proven-optimal objective. HiGHS stops at
+    gap 0 once the bound is within its MIP feasibility tolerance (1e-6, relative to the
+    objective); the bound itself comes from LP solves whose primal feasibility tolerance
+    (1e-7) lets each unserved column, priced at UNSERVED_COST, move it by up to 1e-7 of that
+    price. Cheap instances keep an absolute floor of a thousandth of a yuan."""
+    return 1e-6 * abs(objective) + 1e-7 * UNSERVED_COST * servable + 1e-3
+
+
 @SETTINGS
 @given(instances(TINY))
 def test_milp_matches_exhaustive_search(instance: Instance) -> None:
@@ -313,7 +322,7 @@ def test_milp_matches_exhaustive_search(instance: Instance) -> None:
     assert outcome.objective == pytest.approx(total, rel=1e-6, abs=1e-3) or (
         outcome.objective == pytest.approx(penalised, rel=1e-6, abs=1e-3)
     )
-    assert outcome.bound == pytest.approx(outcome.objective, rel=1e-6, abs=1e-3)
+    assert abs(outcome.bound - outcome.objective) <= bound_tolerance(outcome.objective, servable)
     # the greedy baseline is feasible, never better than the optimum
     assert violations(problem, baseline) == []
     greedy_left = sum(1 for d, o in enumerate(baseline.assign) if o < 0 and problem.options[d])

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from console.documents import build_fleet, load_documents, policies_of, workloads_of
+from console.documents.builtin import with_guardrails
 from console.scheduler import Scheduler
 
 from .strategies import ROOT
@@ -58,7 +59,7 @@ def test_default_policies_pass() -> None:
     run = tongchou("policy", "check", "policies")
     assert (run.returncode, run.stderr) == (0, "")
     lines = run.stdout.splitlines()
-    assert lines[-1] == "7 policies valid"
+    assert lines[-1] == "7 policies valid; in force with them: 4 built-in compliance guardrails"
     listed = [line.split()[0] for line in lines[1:-1]]
     assert listed == sorted(
         ["architecture", "east-west", "headroom", "level-reuse", "mlps", "residency", "spread"]
@@ -224,7 +225,8 @@ def test_schedule_json_is_a_placement_list(schedule_json: dict[str, Any]) -> Non
 
 def test_schedule_json_equals_the_scheduler_in_process(schedule_json: dict[str, Any]) -> None:
     documents = load_documents([SAMPLE, SAMPLE / "workloads", ROOT / "policies"])
-    scheduler = Scheduler(build_fleet(documents), policies_of(documents))
+    policies = with_guardrails(policies_of(documents)).policies  # as the command runs them
+    scheduler = Scheduler(build_fleet(documents), policies)
     placements = scheduler.schedule(workloads_of(documents))
     assert schedule_json["placements"] == [p.to_dict() for p in placements]
 

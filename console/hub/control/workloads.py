@@ -88,6 +88,21 @@ def held_by_cluster(records: Iterable[WorkloadRecord]) -> dict[str, Held]:
     return out
 
 
+def read_records(store: InventoryStore) -> dict[str, WorkloadRecord]:
+    """The stored workloads, parsed (safe to run on a worker thread)."""
+    records = {}
+    for row in store.load_workloads():
+        docs = load_text(
+            row.document, f"stored workload {row.name}", known={"Division": _Anything()}
+        )
+        (workload,) = workloads_of(docs)
+        records[row.name] = WorkloadRecord(
+            workload, row.document, row.submitted_at, dict(row.placed), row.pending,
+            row.reason, row.summary, row.generation, row.scheduled_at,
+        )  # fmt: skip
+    return records
+
+
 class WorkloadError(ValueError):
     """A submission that cannot be taken; the message says why and where."""
 
@@ -107,21 +122,21 @@ class WorkloadManager:
         self.documents = documents
         self.policies = list(policies)
         self.records: dict[str, WorkloadRecord] = {}
+        # False on a hub replica that does not lead: submissions wait for the leader's pass.
+        self.schedules = True
+        self.revision = 0  # grows with every change made here
         self._seen_generation = -1
         # Clusters failover has taken out of service → why; they take no replicas.
         self.unavailable: dict[str, str] = {}
 
     def load(self) -> None:
         """Reads the stored workloads back (after a restart)."""
-        for row in self.store.load_workloads():
-            docs = load_text(
-                row.document, f"stored workload {row.name}", known={"Division": _Anything()}
-            )
-            (workload,) = workloads_of(docs)
-            self.records[row.name] = WorkloadRecord(
-                workload, row.document, row.submitted_at, dict(row.placed), row.pending,
-                row.reason, row.summary, row.generation, row.scheduled_at,
-            )  # fmt: skip
+        self.records.update(read_records(self.store))
+
+    def replace_records(self, records: dict[str, WorkloadRecord]) -> None:
+        """Takes the stored workloads as they are now (another replica changed them)."""
+        self.records = records
+        self._seen_generation = -1  # a leader places what is pending at its next pass
 
     # -- changes -----------------------------------------------------------------------
 
@@ -152,13 +167,18 @@ class WorkloadManager:
             generation=old.generation if old else 0,
         )  # fmt: skip
         self.records[workload.name] = record
-        self.schedule(force={workload.name}, now=now)
+        self.revision += 1
+        if self.schedules:
+            self.schedule(force={workload.name}, now=now)
+        else:
+            record.reason = "waiting for the leading hub replica to place it"
         self.store.save_workload(record.stored())
         return record
 
     def delete(self, name: str) -> bool:
         if self.records.pop(name, None) is None:
             return False
+        self.revision += 1
         self.store.delete_workload(name)
         self.inventory.record(Event(time.time(), "deleted", name, "workload deleted"))
         return True
@@ -239,6 +259,7 @@ class WorkloadManager:
                     changed.append(record)
                 self._event(record, now)
         if changed:
+            self.revision += 1
             self.store.save_placements(
                 [r.stored() for r in changed if r.workload.name not in force]
             )

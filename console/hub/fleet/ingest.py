@@ -111,6 +111,13 @@ class AgentIngest:
             await context.abort(refused.code, refused.message)
         finally:
             self.metrics.streams.dec()
+            self._release(first, stream)
+
+    def _release(self, first: agent_pb2.NodeReport | None, stream: int) -> None:
+        """The node streams here no more (it may report to another hub replica now)."""
+        entry = self.inventory.nodes.get(first.identity.node) if first is not None else None
+        if entry is not None and entry.stream == stream:
+            entry.stream = 0
 
     def _admit(
         self,

@@ -122,6 +122,25 @@ class Inventory:
             self.nodes[row.name] = NodeEntry.from_stored(row)
         self._names = sorted(self.nodes)
 
+    def adopt(self, entry: NodeEntry) -> bool:
+        """Takes a node as another hub replica stored it, if that is newer than what this
+        one holds; returns whether it did. Not written back: it is already stored."""
+        old = self.nodes.get(entry.name)
+        if old is not None and old.last_seen >= entry.last_seen:
+            return False
+        self.nodes[entry.name] = entry
+        if old is None:
+            bisect.insort(self._names, entry.name)
+        self.changed.add(entry.name)
+        if old is None or old.state is not entry.state or old.identity != entry.identity:
+            self.generation += 1
+        return True
+
+    def remember(self, event: Event) -> None:
+        """An event another replica recorded (and stored): shown, not written again."""
+        self.events.append(event)
+        self.event_count += 1
+
     def record(self, event: Event) -> None:
         self.events.append(event)
         self.pending_events.append(event)
@@ -167,11 +186,16 @@ class Inventory:
             self.generation += 1
         return entry, registered
 
-    def sweep(self, now: float) -> int:
-        """Moves silent nodes to stale, then lost; returns how many changed."""
+    def sweep(self, now: float, remote: float | None = 0.0) -> int:
+        """Moves silent nodes to stale, then lost; returns how many changed. Nodes with no
+        stream here (stream 0) are judged with `remote` seconds more, for the lag of what
+        another replica stored, or not at all when `remote` is None."""
         changed = 0
         for entry in self.nodes.values():
-            silent = now - entry.last_seen
+            if entry.stream == 0 and remote is None:
+                continue
+            grace = (remote or 0.0) if entry.stream == 0 else 0.0
+            silent = now - entry.last_seen - grace
             if entry.state is not NodeState.LOST and silent > self.lost_after:
                 entry.state = NodeState.LOST
             elif entry.state is NodeState.READY and silent > STALE_AFTER_INTERVALS * entry.interval:
@@ -182,7 +206,8 @@ class Inventory:
             self.changed.add(entry.name)
             self.generation += 1
             changed += 1
-            self.record(Event(now, entry.state.value, entry.name, f"no report for {silent:.0f}s"))
+            quiet = now - entry.last_seen
+            self.record(Event(now, entry.state.value, entry.name, f"no report for {quiet:.0f}s"))
         return changed
 
     def take_dirty(self, *, full: bool = True) -> tuple[list[StoredNode], list[Event]]:

@@ -29,12 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--listen", default="0.0.0.0:7470", help="gRPC host:port (default 0.0.0.0:7470)"
     )
-    parser.add_argument(
-        "--metrics-listen",
-        default="127.0.0.1:9470",
-        help="/metrics host:port (default loopback; another address wants --metrics-tls-*); "
-        "empty to disable",
-    )
     add_store_arguments(parser)
     parser.add_argument(
         "--replica-name",

@@ -39,6 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="host:port of a plain-HTTP /healthz for probes without a client certificate "
         "(a kubelet); it serves nothing else",
     )
+    group.add_argument(
+        "--metrics-listen",
+        default="127.0.0.1:9470",
+        help="/metrics host:port (default loopback: it names every division's clusters; "
+        "another address wants --metrics-tls-*); empty to disable",
+    )
     group.add_argument("--metrics-tls-cert", type=Path, help="serve /metrics over TLS: cert")
     group.add_argument("--metrics-tls-key", type=Path, help="... and its key")
     group.add_argument(

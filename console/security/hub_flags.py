@@ -1,4 +1,5 @@
-"""The hub's transport-security flags: mutual TLS files, or an explicit --insecure."""
+"""The hub's security flags: mutual TLS files or an explicit --insecure, the audit log's key
+and witness, enrolment, and the /metrics and /healthz ports."""
 
 from __future__ import annotations
 
@@ -12,10 +13,41 @@ from console.store.audit import DEFAULT_RETENTION_MONTHS, MIN_RETENTION_MONTHS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    _audit_and_ports(parser.add_argument_group("audit, enrolment, metrics and health"))
     group = parser.add_argument_group("transport security (mutual TLS unless --insecure)")
     group.add_argument("--tls-ca", type=Path, help="CA certificate that signs agents and users")
     group.add_argument("--tls-cert", type=Path, help="the hub's certificate (tongchou ca issue)")
     group.add_argument("--tls-key", type=Path, help="the hub's private key")
+    group.add_argument(
+        "--audit-retention-months",
+        type=int,
+        default=DEFAULT_RETENTION_MONTHS,
+        help=f"keep audit records this many calendar months (default and minimum "
+        f"{MIN_RETENTION_MONTHS})",
+    )
+    group.add_argument(
+        "--ca-dir", type=Path, help="the CA (ca.crt, ca.key) that signs join and renewal requests"
+    )
+    group.add_argument(
+        "--token-listen",
+        default="",
+        help="host:port of the token port: TLS without client certificates, for nodes joining "
+        "with a join token (needs --ca-dir) and console users with a bearer token",
+    )
+    group.add_argument(
+        "--node-cert-days",
+        type=float,
+        default=90.0,
+        help="lifetime of certificates issued to nodes",
+    )
+    group.add_argument(
+        "--insecure",
+        action="store_true",
+        help="plaintext gRPC without client certificates (tests and loopback only; warns)",
+    )
+
+
+def _audit_and_ports(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--audit-key",
         type=Path,
@@ -49,33 +81,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--metrics-tls-key", type=Path, help="... and its key")
     group.add_argument(
         "--metrics-client-ca", type=Path, help="... and require a client certificate from this CA"
-    )
-    group.add_argument(
-        "--audit-retention-months",
-        type=int,
-        default=DEFAULT_RETENTION_MONTHS,
-        help=f"keep audit records this many calendar months (default and minimum "
-        f"{MIN_RETENTION_MONTHS})",
-    )
-    group.add_argument(
-        "--ca-dir", type=Path, help="the CA (ca.crt, ca.key) that signs join and renewal requests"
-    )
-    group.add_argument(
-        "--token-listen",
-        default="",
-        help="host:port of the token port: TLS without client certificates, for nodes joining "
-        "with a join token (needs --ca-dir) and console users with a bearer token",
-    )
-    group.add_argument(
-        "--node-cert-days",
-        type=float,
-        default=90.0,
-        help="lifetime of certificates issued to nodes",
-    )
-    group.add_argument(
-        "--insecure",
-        action="store_true",
-        help="plaintext gRPC without client certificates (tests and loopback only; warns)",
     )
 
 

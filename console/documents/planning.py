@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field
 
 from console.documents.errors import DocumentError
-from console.documents.fields import Bytes, Code, Cpu, Number, Text, between, invalid, positive
+from console.documents.fields import Bytes, Code, Cpu, Int, Number, Text, between, invalid, positive
 from console.documents.kinds import Document, Issue, Kind, Ref, SpecModel, register
 from console.documents.source import FieldPath, field_name
 from console.documents.specs import Arch
@@ -24,7 +24,8 @@ from console.model.planning import (
 from tongchou.divisions import Level, contains
 
 HostLevel = Literal["province", "city", "county", "township"]
-Redundancy = Literal["n+1", "none"]
+Redundancy = Literal["n+1", "none", "site"]
+DataClassName = Literal["realtime", "interactive", "batch", "offline", "backup"]
 
 
 def above(low: float, high: float | None = None) -> AfterValidator:
@@ -70,6 +71,10 @@ class PlatformSpec(SpecModel):
     per_unit: PerUnitSpec
     build_cost_cny: Annotated[Number, between(0)]
     min_level: HostLevel
+    mlps_level: Annotated[Int, between(1, 4)] = 3
+    archs: list[Arch] = Field(default_factory=list)
+    data_class: DataClassName = "interactive"
+    image: Text | None = None
     instances: list[InstanceSpec] = Field(default_factory=list)
 
     def references(self, name: str) -> Iterable[Ref]:
@@ -156,6 +161,10 @@ def _platform(doc: Document) -> Iterator[Platform]:
         min_level=Level(spec.min_level),
         instances=tuple(PlatformInstance(i.site, tuple(i.tenants)) for i in spec.instances),
         unit=spec.unit or "unit",
+        mlps_level=spec.mlps_level,
+        archs=tuple(spec.archs),
+        data_class=spec.data_class,
+        image=spec.image,
     )
 
 

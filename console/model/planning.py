@@ -29,7 +29,9 @@ class Platform:
 
     `base` is one instance's fixed footprint; `per_unit` what each demand unit adds (a unit
     is the platform's own measure, e.g. 10,000 accounts); `min_level` the lowest level that
-    may host an instance.
+    may host an instance. `mlps_level`, `archs` and `data_class` are what placement needs:
+    an instance is judged by the placement policies as the workload it will become; `image`
+    is the container image of the Workload documents a plan emits.
     """
 
     name: str
@@ -40,6 +42,10 @@ class Platform:
     min_level: Level
     instances: tuple[PlatformInstance, ...] = ()
     unit: str = "unit"
+    mlps_level: int = 3
+    archs: tuple[str, ...] = ()
+    data_class: str = "interactive"
+    image: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,12 +9,18 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from console.documents import LoadError, build_fleet, load_documents
+from console.documents import LoadError, build_fleet, load_documents, policies_of
+from console.documents.builtin import UNSAFE_FLAG, UNSAFE_HELP, warnings_of, with_guardrails
 from console.documents.planning import PlanningInputError, planning_input
+from console.model.planning import PlanningInput
+from console.planner import resilience, showback
+from console.planner.emit import EmitError, emit, write
 from console.planner.greedy import greedy
+from console.planner.latency import LatencyMatrixError, read_matrix
 from console.planner.milp import Progress, solve
-from console.planner.problem import build_problem
+from console.planner.problem import Problem, build_problem
 from console.planner.report import Plan, make_plan, money
+from console.planner.solution import Solution
 from tongchou.durations import DurationError, parse_duration
 
 
@@ -33,32 +39,115 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--gap", type=float, default=0.001, help="stop at this relative gap (0.001)"
     )
-    parser.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--policies",
+        type=Path,
+        action="append",
+        default=[],
+        help="further PlacementPolicy files or folders: their `require` rules judge every option",
+    )
+    parser.add_argument(
+        UNSAFE_FLAG, dest="unsafe_no_guardrails", action="store_true", help=UNSAFE_HELP
+    )
+    parser.add_argument(
+        "--latency-matrix",
+        type=Path,
+        help="measured latencies (CSV: division,site,ms) replacing the estimate where given",
+    )
+    parser.add_argument(
+        "--emit-workloads",
+        type=Path,
+        metavar="DIR",
+        help="write the plan's Workload documents (and its purchased nodes) into DIR",
+    )
+    view = parser.add_mutually_exclusive_group()
+    view.add_argument(
+        "--showback",
+        action="store_true",
+        help="print each division's share of the shared platforms instead of the plan",
+    )
+    view.add_argument(
+        "--resilience",
+        action="store_true",
+        help="print what losing each site, cluster or provider does to the plan (N-1)",
+    )
+    parser.add_argument(
+        "-o", "--output", choices=("table", "json", "csv"), default="table",
+        help="table or json; csv with --showback",
+    )  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output == "csv" and not args.showback:
+        print("tongchou plan: -o csv is for --showback only", file=sys.stderr)
+        return 2
     try:
         time_limit = parse_duration(args.time_limit, "--time-limit", high=86_400)
         if not 0 <= args.gap < 1:
             raise DurationError(f"--gap must be between 0 and 1, got {args.gap}")
-        documents = load_documents([*args.fleet, *args.planning])
+        documents = load_documents([*args.fleet, *args.planning, *args.policies])
         planning = planning_input(documents)
-    except (LoadError, PlanningInputError, DurationError) as err:
+        fleet = build_fleet(documents)
+        latency = (
+            read_matrix(args.latency_matrix, set(fleet.sites)) if args.latency_matrix else None
+        )
+    except (LoadError, PlanningInputError, DurationError, LatencyMatrixError) as err:
         print(err, file=sys.stderr)
         return 2
-    problem = build_problem(build_fleet(documents), planning)
+    guarded = with_guardrails(policies_of(documents), enabled=not args.unsafe_no_guardrails)
+    for line in warnings_of(guarded):
+        print(f"tongchou plan: {line}", file=sys.stderr)
+    problem = build_problem(fleet, planning, list(guarded.policies), latency)
     baseline = greedy(problem)
     show = None if args.quiet else _progress_printer(time_limit)
     outcome = solve(problem, baseline, time_limit=time_limit, gap=args.gap, progress=show)
     if show is not None:
         print(file=sys.stderr)
     plan = make_plan(problem, outcome, baseline)
-    if args.output == "json":
-        print(json.dumps(to_json(plan), ensure_ascii=False, indent=2))
-    else:
-        print(render(plan))
+    if args.emit_workloads is not None:
+        code = _emit(args, problem, planning, outcome.solution)
+        if code:
+            return code
+    print(_output(args, problem, planning, plan), end="")
     return 0
+
+
+def _emit(
+    args: argparse.Namespace, problem: Problem, planning: PlanningInput, solution: Solution
+) -> int:
+    """Writes --emit-workloads; the exit code of a failure, 0 when written."""
+    try:
+        written = write(emit(problem, planning, solution), args.emit_workloads)
+    except EmitError as err:
+        print(f"tongchou plan: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"tongchou plan: cannot write {args.emit_workloads}: {err}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+    return 0
+
+
+def _output(args: argparse.Namespace, problem: Problem, planning: PlanningInput, plan: Plan) -> str:
+    """What goes to standard output: the plan, its showback or its resilience, as asked."""
+    if args.showback:
+        rows = showback.showback(problem, plan)
+        if args.output == "csv":
+            return showback.to_csv(rows)
+        if args.output == "json":
+            return json.dumps(showback.to_json(rows, plan), ensure_ascii=False, indent=2) + "\n"
+        return showback.render(rows, plan) + "\n"
+    if args.resilience:
+        assert plan.solution is not None
+        losses = resilience.analyse(problem, planning, plan.solution)
+        if args.output == "json":
+            return json.dumps(resilience.to_json(losses), ensure_ascii=False, indent=2) + "\n"
+        return resilience.render(losses) + "\n"
+    if args.output == "json":
+        return json.dumps(to_json(plan), ensure_ascii=False, indent=2) + "\n"
+    return render(plan) + "\n"
 
 
 def _progress_printer(time_limit: float) -> Callable[[Progress], None]:
@@ -86,7 +175,7 @@ def to_json(plan: Plan) -> dict[str, object]:
         "decisions": [
             {
                 "demand": d.demand, "division": d.division, "platform": d.platform,
-                "action": d.action, "instance": d.instance, "site": d.site,
+                "action": d.action, "instance": d.instance, "site": d.site, "cluster": d.cluster,
                 "latencyMs": d.latency_ms, "reason": d.reason,
                 "costCny": round(d.cost_cny, 2), "aloneCny": round(d.alone_cny, 2),
                 "savesCny": round(d.saves_cny, 2),
@@ -94,8 +183,8 @@ def to_json(plan: Plan) -> dict[str, object]:
             for d in plan.decisions
         ],
         "purchases": [
-            {"site": s, "sku": k, "servers": n, "costCny": round(c, 2)}
-            for s, k, n, c in plan.purchases
+            {"site": s, "cluster": cl, "sku": k, "servers": n, "costCny": round(c, 2)}
+            for s, cl, k, n, c in plan.purchases
         ],
         "cost": {
             "serversCny": round(plan.cost.servers, 2), "energyCny": round(plan.cost.energy, 2),
@@ -104,6 +193,7 @@ def to_json(plan: Plan) -> dict[str, object]:
         "baselineCny": round(plan.baseline.total, 2),
         "everyoneBuildsCny": round(plan.counterfactual, 2),
         "savingsCny": round(plan.savings, 2),
+        "sharedSpareCny": plan.spare_fen / 100,
         "utilization": {
             level: {"before": round(b, 4), "after": round(a, 4)}
             for level, (b, a) in plan.utilization.items()
@@ -142,8 +232,9 @@ def render(plan: Plan) -> str:
     lines += ["", "PURCHASES"]
     if not plan.purchases:
         lines.append("  none: existing free capacity covers the plan")
-    for site, sku, n, spent in plan.purchases:
-        lines.append(f"  {site:<24} {sku:<22} {n:>4} servers  {money(spent)} (with energy)")
+    for site, cluster, sku, n, spent in plan.purchases:
+        where = f"{site}/{cluster}"
+        lines.append(f"  {where:<34} {sku:<18} {n:>4} servers  {money(spent)} (with energy)")
     c = plan.cost
     lines += [
         "",

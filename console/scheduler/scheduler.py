@@ -339,6 +339,26 @@ class Scheduler:
             out.append(effect)
         return out
 
+    def refusals(self, workload: Workload) -> list[str]:
+        """For every cluster (snapshot order), the `require` policy that removes it for this
+        workload, or "" where all pass; clusters without nodes are judged too. Fit and
+        capacity are not considered (`fit` reads as 0): the planner sizes those itself."""
+        count = len(self.snapshot.clusters)
+        w = workload_message(workload)
+        alive = np.ones(count, np.bool_)
+        fit = np.zeros(count, np.int64)
+        out = [""] * count
+        for p in self.policies:
+            if p.policy.form is not PolicyForm.REQUIRE:
+                continue
+            if self._scalar(p, "match", p.match, w) is not True:
+                continue
+            ok = self._vector(p, w, fit, alive) == 1.0
+            for i in np.flatnonzero(alive & ~ok).tolist():
+                out[i] = p.policy.name
+            alive &= ok
+        return out
+
     def schedule(self, workloads: Iterable[Workload], *, explain: bool = False) -> list[Placement]:
         """Places workloads by priority (highest first), then name."""
         ordered = sorted(workloads, key=lambda w: (-w.priority, w.name))

@@ -62,14 +62,14 @@ class Instance:
     planning: PlanningInput
 
     def free(self) -> dict[str, tuple[float, float]]:
-        """Free reference cores and bytes per site, from the nodes (capacity − allocated)."""
+        """Free reference cores and bytes per site (one cluster each), from the nodes."""
         out = {name: (0.0, 0.0) for name in self.fleet.sites}
         for node in self.fleet.nodes.values():
             site = self.fleet.clusters[node.cluster].site
             cpu, memory = out[site]
-            out[site] = (
-                cpu + (node.capacity.cpu_milli - node.allocated.cpu_milli) / 1000,
-                memory + node.capacity.memory_bytes - node.allocated.memory_bytes,
+            out[site] = (  # per node: an over-allocated node takes nothing from the others
+                cpu + max(0, node.capacity.cpu_milli - node.allocated.cpu_milli) / 1000,
+                memory + max(0, node.capacity.memory_bytes - node.allocated.memory_bytes),
             )
         return out
 
@@ -87,7 +87,8 @@ def _fleet(rng: random.Random, limits: Limits) -> Fleet:
             free_server_slots=rng.randint(0, limits.max_slots),
         )
         cluster = f"c{i}"
-        fleet.clusters[cluster] = Cluster(cluster, name, 3)
+        fleet.clusters[cluster] = Cluster(cluster, name, rng.choice((2, 3, 3)), rng.random() < 0.8)
+        arch = rng.choice(("x86_64", "x86_64", "aarch64"))
         for j in range(rng.randint(0, limits.max_nodes)):
             cpu = rng.choice((8, 16, 32, 64)) * 1000
             memory = rng.choice((32, 64, 128, 256)) * GIB
@@ -96,8 +97,8 @@ def _fleet(rng: random.Random, limits: Limits) -> Fleet:
             fleet.nodes[f"{cluster}-n{j}"] = Node(
                 f"{cluster}-n{j}",
                 cluster,
-                "x86_64",
-                "intel-xeon",
+                arch,
+                "intel-xeon" if arch == "x86_64" else "kunpeng-920",
                 Resources(cpu, memory),
                 Resources(used_cpu, used_memory),
             )
@@ -117,6 +118,8 @@ def _platforms(rng: random.Random, limits: Limits, sites: list[str]) -> dict[str
             build_cost_cny=rng.choice((0.0, float(rng.randint(2, 80) * 10_000))),
             min_level=rng.choice((Level.PROVINCE, Level.CITY)),
             instances=instances,
+            mlps_level=rng.choice((2, 3)),
+            archs=rng.choice(((), (), ("x86_64",), ("aarch64",), ("x86_64", "aarch64"))),
         )
     return out
 

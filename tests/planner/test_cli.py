@@ -83,7 +83,7 @@ def as_json() -> dict[str, Any]:
 def test_json_has_the_documented_keys(as_json: dict[str, Any]) -> None:
     assert set(as_json) == {
         "apiVersion", "kind", "decisions", "purchases", "cost", "baselineCny",
-        "everyoneBuildsCny", "savingsCny", "utilization", "solver",
+        "everyoneBuildsCny", "savingsCny", "sharedSpareCny", "utilization", "solver",
     }  # fmt: skip
     assert (as_json["apiVersion"], as_json["kind"]) == ("tongchou.io/v1", "Plan")
     assert set(as_json["cost"]) == {"serversCny", "energyCny", "buildsCny", "totalCny"}
@@ -94,8 +94,8 @@ def test_json_has_the_documented_keys(as_json: dict[str, Any]) -> None:
     assert isinstance(as_json["solver"]["provenOptimal"], bool)
     assert as_json["solver"]["provenOptimal"] == (as_json["solver"]["status"] == "optimal")
     decision_keys = {
-        "demand", "division", "platform", "action", "instance", "site", "latencyMs", "reason",
-        "costCny", "aloneCny", "savesCny",
+        "demand", "division", "platform", "action", "instance", "site", "cluster", "latencyMs",
+        "reason", "costCny", "aloneCny", "savesCny",
     }  # fmt: skip
     assert len(as_json["decisions"]) >= 90
     for decision in as_json["decisions"]:
@@ -104,7 +104,7 @@ def test_json_has_the_documented_keys(as_json: dict[str, Any]) -> None:
         if decision["action"] in ("reuse", "build"):
             assert decision["instance"] == f"{decision['platform']}@{decision['site']}"
     for purchase in as_json["purchases"]:
-        assert set(purchase) == {"site", "sku", "servers", "costCny"}
+        assert set(purchase) == {"site", "cluster", "sku", "servers", "costCny"}
         assert purchase["servers"] > 0
     assert as_json["utilization"]
     for level, shares in as_json["utilization"].items():
@@ -121,6 +121,9 @@ def test_json_figures_add_up(as_json: dict[str, Any]) -> None:
         as_json["everyoneBuildsCny"] - c["totalCny"], abs=0.05
     )
     assert as_json["savingsCny"] > 0
+    # to the fen: the demands' costs and the shared spare are the total
+    fen = sum(round(d["costCny"] * 100) for d in as_json["decisions"])
+    assert fen + round(as_json["sharedSpareCny"] * 100) == round(c["totalCny"] * 100)
     assert c["totalCny"] <= as_json["baselineCny"] + 0.01
     solver = as_json["solver"]
     assert solver["objectiveCny"] == pytest.approx(c["totalCny"], rel=1e-6)

@@ -58,6 +58,7 @@ class Sizes:
     free: list[tuple[float, float]]  # per problem site
     server: list[tuple[float, float, float]]  # per problem sku: ref. cores, bytes, raw cores
     energy: list[list[float]]  # [site][sku] over the horizon
+    archs: list[tuple[str, ...]]  # per demand: its platform's allowed archs (empty: any)
 
 
 def sizes(instance: Instance, problem: Problem) -> Sizes:
@@ -86,15 +87,16 @@ def sizes(instance: Instance, problem: Problem) -> Sizes:
     ]
     hours = HOURS_PER_YEAR * policy.horizon_years
     energy = []
-    for s in problem.sites:
-        site = instance.fleet.sites[s.name]
+    for s in problem.pools:
+        site = instance.fleet.sites[s.site]
         energy.append(
             [
                 k.power_w / 1000 * hours * site.pue * site.power_price_cny_per_kwh
                 for k in problem.skus
             ]
         )
-    return Sizes(demand, base, [free[s.name] for s in problem.sites], server, energy)
+    archs = [planning.platforms[d.platform].archs for d in problem.demands]
+    return Sizes(demand, base, [free[s.site] for s in problem.pools], server, energy, archs)
 
 
 def _fits(need: float, have: float, slack: float) -> tuple[bool, float]:
@@ -111,6 +113,44 @@ class Verdict:
     reasons: list[str] = field(default_factory=list)
 
 
+ANY_ARCH = frozenset({"x86_64", "aarch64", "loongarch64", "sw_64"})
+
+
+def allowed_archs(problem: Problem, sz: Sizes, assign: list[int]) -> list[set[str] | None]:
+    """Per pool: the archs every platform served there allows (None: any)."""
+    archs: list[set[str] | None] = [None] * len(problem.pools)
+    for d, o in enumerate(assign):
+        if o >= 0 and sz.archs[d]:
+            pool = problem.options[d][o].pool
+            before = archs[pool]
+            archs[pool] = set(sz.archs[d]) & (before if before is not None else set(sz.archs[d]))
+    return archs
+
+
+def planned_loads(
+    problem: Problem, sz: Sizes, assign: list[int]
+) -> tuple[list[float], list[float], set[int]]:
+    """CPU and memory per pool from the raw sizes, with the bases of the builds needed."""
+    cpu = [0.0] * len(problem.pools)
+    memory = [0.0] * len(problem.pools)
+    needed: set[int] = set()
+    for d, o in enumerate(assign):
+        if o < 0:
+            continue
+        option = problem.options[d][o]
+        cpu[option.pool] += sz.demand[d][0]
+        memory[option.pool] += sz.demand[d][1]
+        if option.build >= 0:
+            needed.add(option.build)
+            assert problem.builds[option.build].pool == option.pool
+            assert problem.builds[option.build].platform == problem.demands[d].platform
+    for b in needed:
+        build = problem.builds[b]
+        cpu[build.pool] += sz.base[build.platform][0]
+        memory[build.pool] += sz.base[build.platform][1]
+    return cpu, memory, needed
+
+
 def independent_check(
     problem: Problem,
     sz: Sizes,
@@ -125,32 +165,21 @@ def independent_check(
         verdict.feasible = False
         verdict.reasons.append(reason)
 
-    cpu = [0.0] * len(problem.sites)
-    memory = [0.0] * len(problem.sites)
-    needed: set[int] = set()
-    for d, o in enumerate(assign):
-        if o < 0:
-            continue
-        option = problem.options[d][o]
-        cpu[option.site] += sz.demand[d][0]
-        memory[option.site] += sz.demand[d][1]
-        if option.build >= 0:
-            needed.add(option.build)
-            assert problem.builds[option.build].site == option.site
-            assert problem.builds[option.build].platform == problem.demands[d].platform
+    cpu, memory, needed = planned_loads(problem, sz, assign)
+    archs = allowed_archs(problem, sz, assign)
     if not needed <= builds:
         fail("missing build")
-    for b in needed:
-        build = problem.builds[b]
-        cpu[build.site] += sz.base[build.platform][0]
-        memory[build.site] += sz.base[build.platform][1]
     domestic = total = 0.0
-    for s, site in enumerate(problem.sites):
+    for s, site in enumerate(problem.pools):
         bought = [(key[1], n) for key, n in purchases.items() if key[0] == s and n > 0]
         if len(bought) > 1:
             fail(f"site {s}: two SKUs")
         if sum(n for _k, n in bought) > site.slots:
             fail(f"site {s}: slots")
+        here = archs[s]
+        allowed = ANY_ARCH if here is None else here
+        for arch in {problem.skus[k].arch for k, _n in bought} - allowed:
+            fail(f"site {s}: arch {arch}")
         have_cpu, have_memory = sz.free[s]
         for k, n in bought:
             working = n - (1 if problem.spare else 0)
@@ -192,14 +221,14 @@ class Search:
 
 
 def site_choices(problem: Problem, s: int) -> list[Choice]:
-    slots = problem.sites[s].slots
+    slots = problem.pools[s].slots
     return [None] + [(k, n) for k in range(len(problem.skus)) for n in range(1, slots + 1)]
 
 
 def search(problem: Problem, sz: Sizes, assignments: list[list[int]]) -> Search:
     """The cheapest feasible plan over these assignments, every purchase tried."""
     found = Search()
-    choices = [site_choices(problem, s) for s in range(len(problem.sites))]
+    choices = [site_choices(problem, s) for s in range(len(problem.pools))]
     for assign in assignments:
         builds = {
             problem.options[d][o].build
@@ -242,14 +271,14 @@ def assignments(problem: Problem, unserved: int) -> list[list[int]]:
 def tiny_problem(instance: Instance) -> Problem:
     problem = build_problem(instance.fleet, instance.planning)
     assume(all(len(options) <= MAX_OPTIONS for options in problem.options))
-    assert len(problem.sites) <= 3 and len(problem.skus) <= 3
-    assert all(s.slots <= 4 for s in problem.sites)
+    assert len(problem.pools) <= 3 and len(problem.skus) <= 3
+    assert all(s.slots <= 4 for s in problem.pools)
     return problem
 
 
 def empty_model(problem: Problem) -> bool:
     """No demand has an option and no site can buy: the MILP has no variable at all."""
-    return not any(problem.options) and all(s.slots <= 0 for s in problem.sites)
+    return not any(problem.options) and all(s.slots <= 0 for s in problem.pools)
 
 
 def check_oracle_catches(problem: Problem, sz: Sizes, plan: Solution) -> None:
@@ -263,7 +292,7 @@ def check_oracle_catches(problem: Problem, sz: Sizes, plan: Solution) -> None:
         broken = Solution(plan.assign, plan.builds - {b}, plan.purchases)
         assert any("not built" in v for v in violations(problem, broken))
         assert not independent_check(problem, sz, plan.assign, broken.builds, {}).feasible
-    for s, site in enumerate(problem.sites):
+    for s, site in enumerate(problem.pools):
         others = {key: n for key, n in plan.purchases.items() if key[0] != s}
         two = {**others, (s, 0): 1, (s, 1): 1}
         broken = Solution(plan.assign, plan.builds, two)
@@ -358,7 +387,7 @@ def hand_instance(
             pue=site.pue, free_server_slots=site.slots,
         )  # fmt: skip
         cluster = f"{site.name}-c"
-        fleet.clusters[cluster] = Cluster(cluster, site.name, 3)
+        fleet.clusters[cluster] = Cluster(cluster, site.name, 3, shared=True)
         for i, (cpu, memory, used_cpu, used_memory) in enumerate(site.nodes):
             name = f"{cluster}-n{i}"
             fleet.nodes[name] = Node(
@@ -403,7 +432,7 @@ def test_milp_buys_nothing_when_free_capacity_suffices() -> None:
             Level.CITY,
             (PlatformInstance("s0"),),
         ),
-        [("440100", 7.5), ("440000", 9.5)],
+        [("440106", 7.5), ("440106", 9.5)],  # s0 is the county's own room
         [sku("k0", 48, 256, 57_000, 280, 0.85, False)],
         PlanningPolicy(
             target_utilization=0.8, horizon_years=2, growth_per_year=0.1, redundancy="none"

@@ -32,7 +32,7 @@ class Sample:
         return next(d for d in self.plan.decisions if d.demand == name)
 
     def site_division(self, site: str) -> str:
-        return next(s.division for s in self.problem.sites if s.name == site)
+        return next(s.division for s in self.problem.pools if s.site == site)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_every_demand_is_planned_and_feasible(sample: Sample) -> None:
 
 
 def test_county_demands_mostly_reuse_province_or_city_instances(sample: Sample) -> None:
-    levels = {s.name: s.level for s in sample.problem.sites}
+    levels = {s.site: s.level for s in sample.problem.pools}
     county = [d for d in sample.plan.decisions if level_of(d.division) is Level.COUNTY]
     assert len(county) >= 40
     reuse = [
@@ -73,7 +73,7 @@ def test_dabu_video_conference_stays_within_5_ms(sample: Sample) -> None:
     assert decision.latency_ms == latency_ms("441422", division) <= 5
     assert "≤ 5 ms" in decision.reason
     assert decision.action == "build"
-    assert "no existing instance within 5 ms" in decision.reason
+    assert "gd-huawei-gz beyond 5 ms" in decision.reason
 
 
 def test_dabu_video_conference_is_local_or_city_level(sample: Sample) -> None:
@@ -117,3 +117,11 @@ def test_savings_against_every_locality_building_its_own(sample: Sample) -> None
     assert sum(d.saves_cny for d in plan.decisions) == pytest.approx(
         plan.counterfactual - sum(d.cost_cny for d in plan.decisions)
     )
+
+
+def test_per_demand_costs_sum_to_the_total_to_the_fen(sample: Sample) -> None:
+    plan = sample.plan
+    total_fen = round(plan.cost.total * 100)
+    assert sum(d.cost_fen for d in plan.decisions) + plan.spare_fen == total_fen
+    saves = sum(d.alone_fen - d.cost_fen for d in plan.decisions)
+    assert saves - plan.spare_fen == round(plan.savings * 100)

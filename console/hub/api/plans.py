@@ -59,7 +59,8 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
             loop.call_soon_threadsafe(events.put_nowait, progress_message(p))
 
         def work() -> plans_pb2.PlanEvent:
-            problem = build_problem(fleet, planning)
+            # the options are judged by the hub scheduler's own policies (guardrails included)
+            problem = build_problem(fleet, planning, list(self.workloads.policies))
             baseline = greedy(problem)
             outcome = solve(problem, baseline, time_limit=limit, gap=gap, progress=progress)
             plan = make_plan(problem, outcome, baseline)

@@ -15,5 +15,6 @@ def make_private(path: Path) -> None:
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     for suffix in SUFFIXES:
-        with contextlib.suppress(FileNotFoundError):
+        # a file of another owner (shared by group) keeps its mode: only its owner may change it
+        with contextlib.suppress(FileNotFoundError, PermissionError):
             os.chmod(path.with_name(path.name + suffix), 0o600)

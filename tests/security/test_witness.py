@@ -179,3 +179,19 @@ def test_refusals_of_one_peer_cost_two_records_a_minute() -> None:
         agg(AuditEntry("anonymous", "call", "/m", "unauthenticated", peer=f"ipv4:{host}:1"))
     assert "other peers" in out[-1].detail
     assert peer_host("ipv6:[::1]:443") == "::1"
+
+
+def test_store_files_are_private(tmp_path: Path) -> None:
+    old = tmp_path / "old.db"
+    old.touch(mode=0o644)
+    old.chmod(0o644)
+    for path in (tmp_path / "new.db", old):
+        store = SqliteStore(path)
+        log = open_log(path, create=True)
+        log.append(entry(1))
+        for suffix in ("", "-wal", "-shm"):
+            companion = path.with_name(path.name + suffix)
+            if companion.exists():
+                assert companion.stat().st_mode & 0o777 == 0o600, companion
+        log.close()
+        store.close()

@@ -148,6 +148,7 @@ def write_pair(
     for path, data, mode in ((key_path, key_pem, 0o600), (cert_path, cert_pem, 0o644)):
         fd = os.open(f"{os.fspath(path)}.tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), mode)  # a stale temporary file keeps its own mode
             out.write(data)
             out.flush()
             os.fsync(out.fileno())

@@ -114,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
     credentials = Credentials(store.path)  # the console's user: runs workloads and plans
     if credentials.user(DEMO_USER) is None:
         credentials.add_user(User(DEMO_USER, ("operator", "planner"), ""))
+    demo_pki.bind_user(credentials, pki.console, DEMO_USER)
     credentials.close()
     texts = [text for group in workloads for text in group]
     return asyncio.run(_demo(config, store, fleet, args, every, duration, texts))

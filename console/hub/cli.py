@@ -51,9 +51,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--listen", default="0.0.0.0:7470", help="gRPC host:port (default 0.0.0.0:7470)"
     )
-    parser.add_argument(
-        "--metrics-listen", default="0.0.0.0:9470", help="/metrics host:port; empty to disable"
-    )
     add_store_arguments(parser)
     _add_replica_arguments(parser)
     parser.add_argument(

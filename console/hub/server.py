@@ -16,12 +16,12 @@ from wsgiref.simple_server import WSGIServer
 
 import grpc
 from grpc_health.v1 import health
-from prometheus_client import start_http_server
 
 from console.documents.builtin import GUARDRAILS_OFF, UNSAFE_FLAG, with_guardrails
 from console.executor.config import ExecutorConfig
 from console.hub import loops
 from console.hub.api import scope, services, watch
+from console.hub.api.httpports import HealthServer, serve_metrics
 from console.hub.api.intake import Intake
 from console.hub.api.inventory import InventoryQuery
 from console.hub.api.messages import fleet_summary
@@ -51,13 +51,12 @@ from console.hub.fleet.view import stored_documents
 from console.hub.metrics import HubMetrics
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
-from console.security.apis import AuditApi, UserApi
 from console.security.authz import Guard
-from console.security.binding import NodeBinding
-from console.security.join import JoinApi
-from console.security.pki import CertificateAuthority, PkiError
+from console.security.binding import NodeBinding, revocation_check
+from console.security.servicers import security_servicers
 from console.security.tls import INSECURE_WARNING, TlsFiles
-from console.store.audit import AuditEntry, AuditError, AuditLog, default_key_path, load_key
+from console.security.trail import AuditTrail
+from console.store.audit import AuditEntry, AuditLog
 from console.store.base import InventoryStore
 from console.store.credentials import Credentials
 from console.store.sqlite import SqliteStore
@@ -72,7 +71,9 @@ class HubConfig:
     """How the hub runs. Durations in seconds."""
 
     listen: str = "0.0.0.0:7470"
-    metrics_listen: str = "0.0.0.0:9470"
+    metrics_listen: str = "127.0.0.1:9470"  # loopback unless served over TLS
+    metrics_tls: tuple[Path, Path, Path | None] | None = None  # cert, key, client CA
+    health_listen: str = ""  # plain HTTP /healthz for probes without a certificate
     report_interval: float = 10.0
     max_report_rate: float = 2000.0
     lost_after: float = 120.0
@@ -88,6 +89,8 @@ class HubConfig:
     tls: TlsFiles | None = None  # None: plaintext, which the hub logs as a warning
     trust_simulators: bool = False  # a "simulator" certificate may report for any node
     audit_key: Path | None = None  # default: <store>.audit-key, created on first start
+    audit_witness: Path | None = None  # default: <audit key>.witness
+    enrol_delivery: Path | None = None  # where users' one-time enrolment codes are written
     audit_retention_months: int = 6
     audit_check_interval: float = 300.0  # verify the chain (and prune) this often
     ca_dir: Path | None = None  # the CA that signs join and renewal requests
@@ -147,6 +150,8 @@ class Hub:
         self._httpd: WSGIServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.audit: AuditLog | None = None  # with a SQLite store
+        self.trail: AuditTrail | None = None  # its writer, refusal counts and checks
+        self._healthz: HealthServer | None = None
         self.credentials: Credentials | None = None  # join tokens and users, ditto
         self.token_port = 0
         self.guard: Guard | None = None  # authentication and authorisation, with mutual TLS
@@ -157,6 +162,8 @@ class Hub:
     async def start(self) -> None:
         """Loads the store, binds the ports, and starts the timers."""
         self._open_audit()
+        if self.trail is not None:  # a broken chain is logged now, not at the first check
+            await self.trail.verify()
         if self.config.guardrails_off:  # --unsafe-no-guardrails: loud in the log, and audited
             log.warning("%s", GUARDRAILS_OFF)
             self.record(AuditEntry("hub", "hub.start", "guardrails", "off", detail=UNSAFE_FLAG))
@@ -187,6 +194,8 @@ class Hub:
         await services.set_health(self.health, serving=True)
         self._register_collectors()
         self._serve_metrics()
+        if self.config.health_listen:
+            self._healthz = HealthServer(self.config.health_listen, lambda: not self.stop.is_set())
         self._start_tasks(executor)
         host = self.config.listen.rpartition(":")[0]
         log.info("hub listening on %s:%d, metrics on :%d", host, self.port, self.metrics_port)
@@ -197,10 +206,10 @@ class Hub:
     def _open_audit(self) -> None:
         """With a SQLite store: the audit log (its chain checked now) and the credentials."""
         if isinstance(self.store, SqliteStore):
-            key = load_key(self.config.audit_key or default_key_path(self.store.path), create=True)
-            self.audit = AuditLog(self.store.path, key)
+            c, m = self.config, self.metrics
+            self.trail = AuditTrail(self.store.path, c.audit_key, c.audit_witness, m)
+            self.audit = self.trail.log
             self.credentials = Credentials(self.store.path)
-            self.metrics.audit_chain_ok.set(1 if self.audit.verify().ok else 0)
 
     def _guard(self) -> list[grpc.aio.ServerInterceptor]:
         """Authentication, permissions and scopes: with mutual TLS and credentials."""
@@ -212,6 +221,16 @@ class Hub:
         return [self.guard]
 
     def _servicers(self) -> services.Servicers:
+        config = self.config
+        security = security_servicers(
+            self.credentials,
+            self.trail,
+            self.record,
+            ca_dir=config.ca_dir,
+            mutual_tls=config.tls is not None,
+            delivery=config.enrol_delivery,
+            node_cert_days=config.node_cert_days,
+        )
         return services.Servicers(
             inventory=InventoryQuery(
                 self.inventory,
@@ -223,20 +242,21 @@ class Hub:
             workloads=WorkloadApi(self.workloads, self.reconciler, self.intake),
             plans=PlanApi(self.workloads, self.planner_metrics, self.intake, self.solver),
             policies=PolicyApi(self.workloads, self.intake),
-            users=UserApi(self.credentials) if self.credentials is not None else None,
-            audit=AuditApi(self.audit) if self.audit is not None else None,
-            join=self._join_api(),
+            users=security.users,
+            audit=security.audit,
+            join=security.join,
             generic=[self.ingest.handler()],
         )
 
     def _bind(self, server: grpc.aio.Server) -> int:
         """Binds the main port: mutual TLS (and node binding) or, with a warning, plaintext."""
+        self.ingest.audit = self.record
         if self.config.tls is not None:
             credentials = self.credentials
             self.ingest.binding = NodeBinding(
                 trust_simulators=self.config.trust_simulators,
                 audit=self.record,
-                revoked=credentials.is_revoked if credentials else lambda _serial: False,
+                revoked=revocation_check(credentials),
             )
             port = server.add_secure_port(self.config.listen, self.config.tls.server_credentials())
         else:
@@ -259,14 +279,10 @@ class Hub:
             self.metrics.registry.register(collector)
 
     def _serve_metrics(self) -> None:
-        if not self.config.metrics_listen:
-            return
-        host, _, port = self.config.metrics_listen.rpartition(":")
-        httpd, _thread = start_http_server(
-            int(port), addr=host.strip("[]") or "0.0.0.0", registry=self.metrics.registry
-        )
-        self.metrics_port = int(httpd.server_port)
-        self._httpd = httpd
+        config, registry = self.config, self.metrics.registry
+        if config.metrics_listen:
+            self._httpd = serve_metrics(config.metrics_listen, config.metrics_tls, registry)
+            self.metrics_port = int(self._httpd.server_port)
 
     def _start_tasks(self, executor: Coroutine[Any, Any, None] | None) -> None:
         """The hub's named background tasks; `stop` ends each of them."""
@@ -279,9 +295,11 @@ class Hub:
             ),
             "hub-watchers": watch.run(self.watchers, stop),
         }
-        if self.audit is not None:
-            work["hub-audit-check"] = loops.every(
-                stop, config.audit_check_interval, self._audit_check, wait_first=True
+        if self.trail is not None:
+            work["hub-audit-check"] = self.trail.run(
+                stop,
+                interval=config.audit_check_interval,
+                retention_months=config.audit_retention_months,
             )
         if executor is not None:
             work["hub-executor"] = executor
@@ -321,44 +339,19 @@ class Hub:
         interval = self.pacer.adjust(self.inventory.count_live())
         self.metrics.interval.set(interval)
 
-    def _join_api(self) -> JoinApi | None:
-        if self.config.ca_dir is None:
-            return None
-        if self.credentials is None or self.config.tls is None:
-            raise RuntimeError("joining nodes needs mutual TLS and a SQLite store")
-        try:
-            ca = CertificateAuthority.load(self.config.ca_dir)
-        except PkiError as err:
-            raise RuntimeError(str(err)) from None
-        return JoinApi(ca, self.credentials, self.record, node_cert_days=self.config.node_cert_days)
-
     def _refused_claim(self, node: str, peer: str, why: str) -> None:
-        entry = AuditEntry(f"node:{node}", "report", "AgentService/Connect", "denied")
+        entry = AuditEntry(f"node:{node}", "agent.report", f"node/{node}", "denied")
         self.record(replace(entry, detail=f"{why} (from {peer})"))
 
     def record(self, entry: AuditEntry) -> None:
-        """Appends to the audit log (when the store has one); a failed write is logged loudly."""
-        if self.audit is None:
-            return
-        try:
-            self.audit.append(entry)
-        except AuditError as err:
-            self.metrics.audit_chain_ok.set(0)
-            log.error("AUDIT WRITE FAILED (%s): %s", err, entry)
+        """Queues an entry for the audit log (when the store has one); never waits on disk."""
+        if self.trail is not None:
+            self.trail.record(entry)
 
-    async def _audit_check(self) -> None:
-        """Verifies the chain and prunes past the retention (every `audit_check_interval`)."""
-        assert self.audit is not None
-        try:
-            await asyncio.to_thread(self.audit.prune, months=self.config.audit_retention_months)
-            verdict = await asyncio.to_thread(self.audit.verify)
-        except AuditError as err:
-            log.error("audit check failed: %s", err)
-            self.metrics.audit_chain_ok.set(0)
-            return
-        self.metrics.audit_chain_ok.set(1 if verdict.ok else 0)
-        if not verdict.ok:
-            log.error("AUDIT CHAIN BROKEN at record %s: %s", verdict.bad_seq, verdict.problem)
+    def audit_flush(self) -> None:
+        """Blocks until every entry recorded so far is written (tests, exports)."""
+        if self.trail is not None:
+            self.trail.flush()
 
     def _retry(self) -> None:
         """Places pending replicas again when the inventory has changed."""
@@ -396,9 +389,11 @@ class Hub:
         await asyncio.to_thread(self.store.prune_events, EVENTS_KEPT)
         if self._httpd is not None:
             self._httpd.shutdown()
+        if self._healthz is not None:
+            self._healthz.close()
         self.store.close()
-        if self.audit is not None:
-            self.audit.close()
+        if self.trail is not None:
+            await asyncio.to_thread(self.trail.close)
         if self.credentials is not None:
             self.credentials.close()
         log.info("hub stopped; inventory flushed")

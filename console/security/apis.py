@@ -1,18 +1,16 @@
-"""UserService and AuditService: users and roles (secadmin), the audit log (auditor)."""
+"""AuditService: the audit log for auditors, within their division scope; and the principal
+message UserService answers with."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import itertools
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-import grpc
-
-from console.security.authz import METHODS, current_principal, methods_for
-from console.security.pki import PkiError, check_name
-from console.security.roles import Principal, RoleError, check_roles, check_scope
-from console.store.audit import AuditLog
-from console.store.credentials import CredentialError, Credentials, User
+from console.security.authz import current_principal, methods_for
+from console.security.roles import Principal
+from console.store.audit import AuditLog, AuditRecord
 from tongchou.v1 import security_pb2, security_pb2_grpc
 
 
@@ -25,100 +23,63 @@ def principal_message(principal: Principal) -> security_pb2.Principal:
     )
 
 
-def _caller() -> Principal:
+def caller() -> Principal:
+    """The principal of the call being handled (an anonymous viewer on a hub without TLS)."""
     principal = current_principal()
     if principal is None:  # a hub without authentication (--insecure)
         return Principal("user", "anonymous", ("viewer",))
     return principal
 
 
-class UserApi(security_pb2_grpc.UserServiceServicer):
-    def __init__(self, credentials: Credentials) -> None:
-        self.credentials = credentials
-
-    async def WhoAmI(
-        self, request: security_pb2.WhoAmIRequest, context: Any
-    ) -> security_pb2.Principal:
-        principal = current_principal()
-        if principal is None:  # a hub without authentication: nobody, and every method
-            return security_pb2.Principal(methods=sorted(METHODS))
-        return principal_message(principal)
-
-    async def ListUsers(
-        self, request: security_pb2.ListUsersRequest, context: Any
-    ) -> security_pb2.ListUsersResponse:
-        caller = _caller()
-        users = [
-            u
-            for u in self.credentials.users()
-            if not caller.scope or (u.scope and caller.sees(u.scope))
-        ]
-        return security_pb2.ListUsersResponse(
-            users=[principal_message(Principal("user", u.name, u.roles, u.scope)) for u in users]
-        )
-
-    async def CreateUser(
-        self, request: security_pb2.CreateUserRequest, context: Any
-    ) -> security_pb2.CreateUserResponse:
-        caller = _caller()
-        try:
-            check_name("user", request.name)
-            roles = check_roles(request.roles)
-            scope = check_scope(request.scope)
-        except (RoleError, PkiError) as err:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
-            raise  # not reached
-        if not caller.covers(scope):
-            await context.abort(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"{caller.actor} is scoped to {caller.scope} and cannot create a user "
-                f"scoped to {scope or 'the whole fleet'}",
-            )
-        user = User(request.name, roles, scope)
-        try:
-            token = self.credentials.add_user(user)
-        except CredentialError as err:
-            await context.abort(grpc.StatusCode.ALREADY_EXISTS, str(err))
-            raise  # not reached
-        return security_pb2.CreateUserResponse(
-            user=principal_message(Principal("user", user.name, roles, scope)), token=token
-        )
-
-    async def DeleteUser(
-        self, request: security_pb2.DeleteUserRequest, context: Any
-    ) -> security_pb2.DeleteUserResponse:
-        caller = _caller()
-        user = self.credentials.user(request.name)
-        if user is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"no user {request.name!r}")
-            return security_pb2.DeleteUserResponse()  # not reached: abort raises
-        if not caller.covers(user.scope):
-            await context.abort(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"{caller.actor} is scoped to {caller.scope}; user {user.name} is not",
-            )
-        self.credentials.delete_user(request.name)
-        return security_pb2.DeleteUserResponse()
-
-
 class AuditApi(security_pb2_grpc.AuditServiceServicer):
-    def __init__(self, audit: AuditLog) -> None:
+    """The audit log, read on worker threads. An auditor scoped to a division sees the records
+    of callers within that subtree; the rest of the log only as a count."""
+
+    def __init__(self, audit: AuditLog, flush: Callable[[], None] = lambda: None) -> None:
         self.audit = audit
+        self.flush = flush  # writes what is queued, so an export ends at the present
 
     async def ExportAudit(
         self, request: security_pb2.ExportAuditRequest, context: Any
     ) -> AsyncIterator[security_pb2.AuditRecord]:
-        for record in self.audit.records(since=request.since):
+        me = caller()
+        await asyncio.to_thread(self.flush)
+        records = self.audit.records(since=request.since)
+        withheld = 0
+        while True:
+            batch = await asyncio.to_thread(_take, records, 500)
+            if not batch:
+                break
+            for r in batch:
+                if me.scope and not (r.scope and me.sees(r.scope)):
+                    withheld += 1
+                    continue
+                yield security_pb2.AuditRecord(
+                    seq=r.seq,
+                    at=r.at,
+                    actor=r.actor,
+                    role=r.role,
+                    scope=r.scope,
+                    action=r.action,
+                    object=r.object,
+                    outcome=r.outcome,
+                    digest=r.digest,
+                    detail=r.detail,
+                    prev=r.prev,
+                    hash=r.hash,
+                )
+        if withheld:
             yield security_pb2.AuditRecord(
-                seq=record.seq, at=record.at, actor=record.actor, role=record.role,
-                scope=record.scope, action=record.action, object=record.object,
-                outcome=record.outcome, digest=record.digest, detail=record.detail,
-                prev=record.prev, hash=record.hash,
-            )  # fmt: skip
+                action="audit.withheld",
+                scope=me.scope,
+                outcome="count",
+                detail=f"{withheld} records of callers outside {me.scope} are not shown",
+            )
 
     async def VerifyAudit(
         self, request: security_pb2.VerifyAuditRequest, context: Any
     ) -> security_pb2.VerifyAuditResponse:
+        await asyncio.to_thread(self.flush)
         verdict = await asyncio.to_thread(self.audit.verify)  # the whole chain: off the loop
         return security_pb2.VerifyAuditResponse(
             ok=verdict.ok,
@@ -126,3 +87,7 @@ class AuditApi(security_pb2_grpc.AuditServiceServicer):
             bad_seq=verdict.bad_seq or 0,
             problem=verdict.problem,
         )
+
+
+def _take(records: Iterator[AuditRecord], n: int) -> list[AuditRecord]:
+    return list(itertools.islice(records, n))

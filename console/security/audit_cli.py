@@ -1,4 +1,5 @@
-"""`tongchou audit`: verify the audit log's hash chain, export it as JSON lines, prune it."""
+"""`tongchou audit`: verify the audit log's hash chain against its witness, export it as JSON
+lines, prune it, and start a new witness."""
 
 from __future__ import annotations
 
@@ -6,25 +7,32 @@ import argparse
 import sys
 from pathlib import Path
 
-from console.store.audit import (
-    DEFAULT_RETENTION_MONTHS,
-    AuditError,
-    AuditLog,
-    default_key_path,
-    load_key,
-)
+from console.store.audit import DEFAULT_RETENTION_MONTHS, AuditEntry, AuditError, AuditLog
+from console.store.audit_writer import open_log
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, text in (
-        ("verify", "check every record's hash and link; name the first bad record"),
+        (
+            "verify",
+            "check every record's hash and link, and the chain's end against the witness "
+            "(a wipe, truncation or rollback); name the first bad record",
+        ),
         ("export", "write the records as JSON lines"),
         ("prune", "delete records older than the retention (keeps the chain verifiable)"),
+        (
+            "witness-reset",
+            "start a new witness at the chain's current head, after the old one was lost "
+            "(audited; the chain is verified first)",
+        ),
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--store", type=Path, required=True, help="the hub's SQLite store")
         p.add_argument("--key", type=Path, help="the audit key (default <store>.audit-key)")
+        p.add_argument(
+            "--witness", type=Path, help="the witness file (default <key>.witness, beside the key)"
+        )
         if name == "export":
             p.add_argument("--since", default="", help="only records at or after this ISO time")
             p.add_argument("-o", "--output", type=Path, help="file to write (default stdout)")
@@ -38,28 +46,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             )
 
 
-def open_log(store: Path, key: Path | None) -> AuditLog:
-    if not store.is_file():
-        raise AuditError(f"{store}: no such store file")
-    return AuditLog(store, load_key(key or default_key_path(store)))
+def _open(args: argparse.Namespace) -> AuditLog:
+    if not args.store.is_file():
+        raise AuditError(f"{args.store}: no such store file")
+    return open_log(args.store, args.key, witness=args.witness)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        log = open_log(args.store, args.key)
+        log = _open(args)
     except AuditError as err:
         print(f"tongchou audit: {err}", file=sys.stderr)
         return 2
     try:
         if args.action == "verify":
-            verdict = log.verify()
-            if verdict.ok:
-                print(f"audit log OK: {verdict.records} records, head {verdict.head}")
-                return 0
-            print(
-                f"audit log BROKEN at record {verdict.bad_seq}: {verdict.problem}", file=sys.stderr
-            )
-            return 1
+            return _verify(log)
         if args.action == "export":
             out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
             try:
@@ -69,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
                 if args.output:
                     out.close()
             return 0
+        if args.action == "witness-reset":
+            return _reset(log)
         try:
             pruned = log.prune(months=args.retention_months)
         except ValueError as err:
@@ -81,3 +84,43 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         log.close()
+
+
+def _verify(log: AuditLog) -> int:
+    verdict = log.verify()
+    if verdict.ok:
+        seq = log.head()[0]
+        print(f"audit log OK: {verdict.records} records, head {seq} {verdict.head}")
+        return 0
+    where = f" at record {verdict.bad_seq}" if verdict.bad_seq else ""
+    print(f"audit log BROKEN{where}: {verdict.problem}", file=sys.stderr)
+    return 1
+
+
+def _reset(log: AuditLog) -> int:
+    import getpass
+
+    assert log.witness is not None
+    if log.witness.exists():
+        print(f"tongchou audit: {log.witness.path} exists; it is not replaced", file=sys.stderr)
+        return 2
+    verdict = log.verify_chain()
+    if not verdict.ok:
+        print(
+            f"tongchou audit: the chain is broken ({verdict.problem}); not resetting",
+            file=sys.stderr,
+        )
+        return 1
+    log.witness.create()
+    seq = log.head()[0]
+    log.append(
+        AuditEntry(
+            f"local:{getpass.getuser()}",
+            "audit.witness-reset",
+            str(log.witness.path),
+            "ok",
+            detail=f"a new witness starts after record {seq}",
+        )
+    )
+    print(f"new witness {log.witness.path} from record {seq + 1}")
+    return 0

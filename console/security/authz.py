@@ -15,6 +15,9 @@ from typing import Any
 
 import grpc
 
+from console.security.binding import revocation_check
+from console.security.objects import object_of
+from console.security.pki import Identity
 from console.security.roles import Principal
 from console.security.tls import peer_identity
 from console.store.audit import AuditEntry
@@ -69,8 +72,12 @@ METHODS: dict[str, Rule] = {
     "/tongchou.v1.AuditService/VerifyAudit": Rule("audit.read"),
     "/tongchou.v1.UserService/WhoAmI": Rule(ANY),
     "/tongchou.v1.UserService/ListUsers": Rule("user.read"),
-    "/tongchou.v1.UserService/CreateUser": Rule("user.write", "user.create"),
-    "/tongchou.v1.UserService/DeleteUser": Rule("user.write", "user.delete"),
+    "/tongchou.v1.UserService/CreateUser": Rule("account.write", "user.create"),
+    "/tongchou.v1.UserService/DeleteUser": Rule("account.write", "user.delete"),
+    "/tongchou.v1.UserService/GrantRoles": Rule("role.write", "user.grant"),
+    "/tongchou.v1.UserService/ListChanges": Rule("user.read"),
+    "/tongchou.v1.UserService/ApproveChange": Rule("change.approve", "change.approve"),
+    "/tongchou.v1.UserService/Enrol": Rule(PUBLIC),  # the one-time code authenticates
     "/tongchou.v1.AgentService/Connect": Rule(NODE),
     "/tongchou.v1.JoinService/Join": Rule(PUBLIC),
     "/tongchou.v1.JoinService/Renew": Rule(NODE),
@@ -78,6 +85,11 @@ METHODS: dict[str, Rule] = {
     "/grpc.health.v1.Health/Watch": Rule(PUBLIC),
     "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": Rule(ANY),
 }
+
+# Handler answers that are refusals (audited for every method), and codes no handler gives on
+# purpose (audited with the error).
+_REFUSALS = frozenset({grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED})
+_UNEXPECTED = frozenset({grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL})
 
 CURRENT: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
     "tongchou_principal", default=None
@@ -124,6 +136,7 @@ class Guard(grpc.aio.ServerInterceptor):
         self.denied = denied  # counts a refusal by reason
         self.methods = METHODS if methods is None else methods
         self.scopes: dict[str, ScopeHook] = {}
+        self.revoked = revocation_check(credentials)
         self.filters: dict[str, ResponseFilter] = {}
 
     async def intercept_service(  # type: ignore[override]
@@ -167,9 +180,14 @@ class Guard(grpc.aio.ServerInterceptor):
 
     # --- the checks
 
-    def authenticate(self, context: Any, method: str) -> Principal:
+    async def authenticate(self, context: Any) -> Principal:
+        """The caller: the call's credentials are read here, the store on a worker thread."""
         metadata = {k.lower(): v for k, v in (context.invocation_metadata() or ())}
-        header = metadata.get("authorization", "")
+        header = str(metadata.get("authorization", ""))
+        return await asyncio.to_thread(self.identify, header, peer_identity(context))
+
+    def identify(self, header: str, ident: Identity | None) -> Principal:
+        """The principal of a bearer token or a client certificate (reads the store)."""
         if header:
             scheme, _, token = str(header).partition(" ")
             if scheme.lower() != "bearer" or not token:
@@ -186,8 +204,7 @@ class Guard(grpc.aio.ServerInterceptor):
                     "the bearer token is not known",
                 )
             return Principal("user", user.name, user.roles, user.scope)
-        ident = peer_identity(context)
-        if ident is not None and self.credentials.is_revoked(ident.serial):
+        if ident is not None and self.revoked(ident):
             raise Refused(
                 grpc.StatusCode.UNAUTHENTICATED,
                 "unauthenticated",
@@ -200,6 +217,15 @@ class Guard(grpc.aio.ServerInterceptor):
                     grpc.StatusCode.UNAUTHENTICATED,
                     "unauthenticated",
                     f"the certificate names user {ident.name}, who is not a user of this hub",
+                )
+            issued = self.credentials.certificate(ident.serial)
+            if issued is None or issued.kind != "user" or issued.owner != user.id:
+                # a certificate belongs to the account it was issued for, not to its name
+                raise Refused(
+                    grpc.StatusCode.UNAUTHENTICATED,
+                    "unauthenticated",
+                    f"certificate {ident.serial:x} was not issued to the current account of "
+                    f"user {ident.name}",
                 )
             return Principal("user", user.name, user.roles, user.scope)
         if ident is not None:
@@ -238,22 +264,34 @@ class Guard(grpc.aio.ServerInterceptor):
     # --- wrappers
 
     def _audit(
-        self, principal: Principal | None, method: str, rule: Rule | None, outcome: str,
-        request: Any, detail: str = "",
-    ) -> None:  # fmt: skip
+        self,
+        principal: Principal | None,
+        method: str,
+        rule: Rule | None,
+        outcome: str,
+        request: Any,
+        detail: str = "",
+        *,
+        context: Any = None,
+        response: Any = None,
+    ) -> None:
         digest = ""
         if request is not None and hasattr(request, "SerializeToString"):
             digest = hashlib.sha256(request.SerializeToString()).hexdigest()
+        target = object_of(method, request, response)
+        if target != method:
+            detail = f"{method}; {detail}".rstrip("; ")
         self.audit(
             AuditEntry(
                 principal.actor if principal else "anonymous",
                 (rule.action if rule and rule.action else "call"),
-                method,
+                target,
                 outcome,
                 role=",".join(principal.roles) if principal else "",
                 scope=principal.scope if principal else "",
                 digest=digest,
                 detail=detail,
+                peer=str(context.peer()) if context is not None else "",
             )
         )
 
@@ -262,24 +300,43 @@ class Guard(grpc.aio.ServerInterceptor):
     ) -> tuple[Principal, Any]:
         principal: Principal | None = None
         try:
-            principal = self.authenticate(context, method)
+            principal = await self.authenticate(context)
             request = self.authorize(principal, method, rule, request)
             if inspect.isawaitable(request):  # a hook that reads documents off the loop
                 request = await request
         except Refused as refused:
             self.denied(refused.reason)
             outcome = "unauthenticated" if refused.reason == "unauthenticated" else "denied"
-            self._audit(principal, method, rule, outcome, request, refused.message)
+            self._audit(principal, method, rule, outcome, request, refused.message, context=context)
             log.warning("refused %s: %s", method, refused.message)
             await context.abort(refused.code, refused.message)
             raise  # not reached: abort raises
         return principal, request
 
-    def _outcome(self, context: Any, err: BaseException) -> str:
+    def _failure(
+        self,
+        principal: Principal,
+        method: str,
+        rule: Rule | None,
+        request: Any,
+        context: Any,
+        err: BaseException,
+    ) -> None:
+        """Audits a call that did not succeed: every mutation; every call cancelled, refused
+        by its handler, or ended by an unexpected error (UNKNOWN)."""
+        if isinstance(err, asyncio.CancelledError | GeneratorExit):
+            if rule is not None and rule.action:
+                self._audit(principal, method, rule, "cancelled", request, context=context)
+            return
         code = getattr(context, "code", lambda: None)()
-        if isinstance(code, grpc.StatusCode):
-            return f"failed:{code.name}"
-        return f"failed:{type(err).__name__}"
+        if not isinstance(code, grpc.StatusCode) or code in _UNEXPECTED:
+            name = code.name if isinstance(code, grpc.StatusCode) else "UNKNOWN"
+            outcome = f"failed:{name}"
+            detail = f"{type(err).__name__}: {err}"[:500]
+            log.error("%s failed unexpectedly: %s", method, detail)
+            self._audit(principal, method, rule, outcome, request, detail, context=context)
+        elif (rule is not None and rule.action) or code in _REFUSALS:
+            self._audit(principal, method, rule, f"failed:{code.name}", request, context=context)
 
     def _unary(
         self, method: str, rule: Rule | None, inner: Callable[..., Awaitable[Any]]
@@ -290,13 +347,14 @@ class Guard(grpc.aio.ServerInterceptor):
             try:
                 response = await inner(request, context)
             except BaseException as err:
-                if rule is not None and rule.action:
-                    self._audit(principal, method, rule, self._outcome(context, err), request)
+                self._failure(principal, method, rule, request, context, err)
                 raise
             finally:
                 CURRENT.reset(token)
             if rule is not None and rule.action:
-                self._audit(principal, method, rule, "ok", request)
+                self._audit(
+                    principal, method, rule, "ok", request, context=context, response=response
+                )
             narrow = self.filters.get(method)
             return narrow(response, principal) if narrow and principal.scope else response
 
@@ -318,21 +376,27 @@ class Guard(grpc.aio.ServerInterceptor):
                         yield narrow(item, principal) if narrow else item
                 else:
                     await result
-            except (GeneratorExit, asyncio.CancelledError):
-                raise  # the caller went away: not a failure of the call
-            except Exception as err:
-                if rule is not None and rule.action:
-                    self._audit(principal, method, rule, self._outcome(context, err), request)
+            except BaseException as err:
+                # the caller going away is not a failure, but a cancelled action is recorded
+                self._failure(principal, method, rule, request, context, err)
                 raise
             if rule is not None and rule.action:
-                self._audit(principal, method, rule, "ok", request)
+                self._audit(principal, method, rule, "ok", request, context=context)
 
         return behavior
 
     def _refuse_streaming(self, method: str) -> Callable[[Any, Any], Awaitable[None]]:
         async def behavior(_requests: Any, context: Any) -> None:
             self.denied("permission")
-            self._audit(None, method, None, "denied", None, "client-streaming method not allowed")
+            self._audit(
+                None,
+                method,
+                None,
+                "denied",
+                None,
+                "client-streaming method not allowed",
+                context=context,
+            )
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"{method} is not allowed")
 
         return behavior

@@ -6,10 +6,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from console.security.pki import Identity
 from console.security.tls import peer_identity
 from console.store.audit import AuditEntry
+from console.store.credentials import Credentials
 
 AuditSink = Callable[[AuditEntry], None]
+
+
+def revocation_check(credentials: Credentials | None) -> Callable[[Identity], bool]:
+    """True for a certificate whose lineage (or, issued without a store, name) was revoked."""
+    if credentials is None:
+        return lambda _ident: False
+    return lambda i: credentials.is_revoked(i.serial, i.kind, i.name, i.not_before.timestamp())
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,13 +35,35 @@ class NodeBinding:
         *,
         trust_simulators: bool = False,
         audit: AuditSink | None = None,
-        revoked: Callable[[int], bool] = lambda _serial: False,
+        revoked: Callable[[Identity], bool] = lambda _ident: False,
     ) -> None:
         self.trust_simulators = trust_simulators
         self.audit = audit
         self.revoked = revoked
 
-    def check(self, context: Any, node: str) -> Denial | None:
+    def recheck(self, ident: Identity, node: str, peer: str) -> Denial | None:
+        """Whether an open stream's certificate was revoked since it was checked (a blocking
+        store read: call it off the event loop). A revocation is audited."""
+        if not self.revoked(ident):
+            return None
+        denial = Denial("revoked", f"the certificate of {ident.kind}:{ident.name} was revoked")
+        if self.audit is not None:
+            self.audit(
+                AuditEntry(
+                    f"{ident.kind}:{ident.name}",
+                    "agent.connect",
+                    f"node/{node}",
+                    "denied",
+                    role=ident.kind,
+                    detail=denial.message,
+                    peer=peer,
+                )
+            )
+        return denial
+
+    def check(self, context: Any, node: str = "", *, peer: str = "") -> Denial | None:
+        """Whether the stream's certificate may report as `node`; with no node (before the
+        first report is even parsed), whether it may report at all. Denials are audited."""
         ident = peer_identity(context)
         denial: Denial | None = None
         actor = "anonymous"
@@ -40,7 +71,7 @@ class NodeBinding:
             denial = Denial("no_certificate", "the hub requires a node certificate")
         else:
             actor = f"{ident.kind}:{ident.name}"
-            if self.revoked(ident.serial):
+            if self.revoked(ident):
                 denial = Denial("revoked", f"the certificate of {actor} was revoked")
             elif ident.kind == "simulator" and self.trust_simulators:
                 return None
@@ -49,7 +80,7 @@ class NodeBinding:
                     "not_a_node",
                     f"a {ident.kind} certificate ({ident.name}) cannot report as a node",
                 )
-            elif ident.name != node:
+            elif node and ident.name != node:
                 denial = Denial(
                     "node_mismatch",
                     f"the certificate is for node {ident.name}, the report claims node {node}",
@@ -59,10 +90,11 @@ class NodeBinding:
                 AuditEntry(
                     actor,
                     "agent.connect",
-                    f"node/{node}",
+                    f"node/{node or (ident.name if ident else '?')}",
                     "denied",
                     role=ident.kind if ident else "",
                     detail=denial.message,
+                    peer=peer,
                 )
             )
         return denial

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from console.security.pki import CertificateAuthority, identity_of
 from console.security.tls import TlsFiles
+from console.store.credentials import Credentials
 
 RENEW_BEFORE = dt.timedelta(days=7)
 
@@ -45,4 +46,22 @@ def ensure(directory: Path, console_user: str) -> DemoPki:
         cert("simulator", "simulator"),
         cert("user", console_user),
         node,
+    )
+
+
+def bind_user(credentials: Credentials, files: TlsFiles, user: str) -> None:
+    """Records the console's user certificate as issued to the user's account (a user
+    certificate authenticates only the account it was issued for)."""
+    ident = identity_of(files.cert)
+    account = credentials.user(user)
+    if account is None or credentials.certificate(ident.serial) is not None:
+        return
+    credentials.record_certificate(
+        ident.serial,
+        "user",
+        user,
+        ident.not_before.timestamp(),
+        ident.not_after.timestamp(),
+        owner=account.id,
+        issued_by="demo",
     )

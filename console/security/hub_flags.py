@@ -1,4 +1,5 @@
-"""The hub's transport-security flags: mutual TLS files, or an explicit --insecure."""
+"""The hub's security flags: mutual TLS files or an explicit --insecure, the audit log's key
+and witness, enrolment, and the /metrics and /healthz ports."""
 
 from __future__ import annotations
 
@@ -12,15 +13,11 @@ from console.store.audit import DEFAULT_RETENTION_MONTHS, MIN_RETENTION_MONTHS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    _audit_and_ports(parser.add_argument_group("audit, enrolment, metrics and health"))
     group = parser.add_argument_group("transport security (mutual TLS unless --insecure)")
     group.add_argument("--tls-ca", type=Path, help="CA certificate that signs agents and users")
     group.add_argument("--tls-cert", type=Path, help="the hub's certificate (tongchou ca issue)")
     group.add_argument("--tls-key", type=Path, help="the hub's private key")
-    group.add_argument(
-        "--audit-key",
-        type=Path,
-        help="the audit log's HMAC key (default <store>.audit-key, created on first start)",
-    )
     group.add_argument(
         "--audit-retention-months",
         type=int,
@@ -50,6 +47,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _audit_and_ports(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--audit-key",
+        type=Path,
+        help="the audit log's HMAC key (default <store>.audit-key, created on first start)",
+    )
+    group.add_argument(
+        "--audit-witness",
+        type=Path,
+        help="append-only file witnessing the audit chain's head (default <audit key>.witness; "
+        "keep it, with the key, off the store's volume)",
+    )
+    group.add_argument(
+        "--enrol-delivery",
+        type=Path,
+        help="directory where users' one-time enrolment codes are written for the channel "
+        "that delivers them (mail, SMS); no API reply holds a code",
+    )
+    group.add_argument(
+        "--health-listen",
+        default="",
+        help="host:port of a plain-HTTP /healthz for probes without a client certificate "
+        "(a kubelet); it serves nothing else",
+    )
+    group.add_argument(
+        "--metrics-listen",
+        default="127.0.0.1:9470",
+        help="/metrics host:port (default loopback: it names every division's clusters; "
+        "another address wants --metrics-tls-*); empty to disable",
+    )
+    group.add_argument("--metrics-tls-cert", type=Path, help="serve /metrics over TLS: cert")
+    group.add_argument("--metrics-tls-key", type=Path, help="... and its key")
+    group.add_argument(
+        "--metrics-client-ca", type=Path, help="... and require a client certificate from this CA"
+    )
+
+
 def audit_settings(args: argparse.Namespace) -> dict[str, Any]:
     """HubConfig's audit fields from the flags. Raises ValueError naming the flag."""
     if args.audit_retention_months < MIN_RETENTION_MONTHS:
@@ -61,7 +95,29 @@ def audit_settings(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError("--token-listen needs TLS: it cannot be used with --insecure")
     if args.node_cert_days <= 0:
         raise ValueError(f"--node-cert-days must be positive, got {args.node_cert_days}")
+    metrics_tls = None
+    if args.metrics_tls_cert or args.metrics_tls_key:
+        if not (args.metrics_tls_cert and args.metrics_tls_key):
+            raise ValueError("--metrics-tls-cert and --metrics-tls-key go together")
+        for flag, path in (
+            ("--metrics-tls-cert", args.metrics_tls_cert),
+            ("--metrics-tls-key", args.metrics_tls_key),
+            ("--metrics-client-ca", args.metrics_client_ca),
+        ):
+            if path is not None and not path.is_file():
+                raise ValueError(f"{flag} {path}: no such file")
+        metrics_tls = (args.metrics_tls_cert, args.metrics_tls_key, args.metrics_client_ca)
+    elif args.metrics_client_ca:
+        raise ValueError("--metrics-client-ca needs --metrics-tls-cert and --metrics-tls-key")
+    if args.enrol_delivery is not None and not args.enrol_delivery.is_dir():
+        raise ValueError(f"--enrol-delivery {args.enrol_delivery}: not a directory")
+    if args.health_listen and ":" not in args.health_listen:
+        raise ValueError(f"--health-listen {args.health_listen!r}: expected host:port")
     return {
+        "metrics_tls": metrics_tls,
+        "health_listen": args.health_listen,
+        "audit_witness": args.audit_witness,
+        "enrol_delivery": args.enrol_delivery,
         "audit_key": args.audit_key,
         "audit_retention_months": args.audit_retention_months,
         "ca_dir": args.ca_dir,

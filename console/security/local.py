@@ -5,7 +5,8 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
-from console.store.audit import AuditEntry, AuditError, AuditLog, default_key_path, load_key
+from console.store.audit import AuditEntry, AuditError
+from console.store.audit_writer import open_log
 from console.store.credentials import Credentials
 
 
@@ -16,7 +17,7 @@ class LocalAdmin:
     def __init__(self, store: Path, key: Path | None = None) -> None:
         if not store.is_file():
             raise AuditError(f"{store}: no such store file (start the hub once to create it)")
-        self.audit = AuditLog(store, load_key(key or default_key_path(store), create=True))
+        self.audit = open_log(store, key, create=True)
         self.credentials = Credentials(store)
         self.actor = f"local:{getpass.getuser()}"
 

@@ -15,10 +15,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-KINDS = ("hub", "node", "user", "simulator")
+KINDS = ("hub", "node", "user", "simulator", "scraper")
 CA_CERT = "ca.crt"
 CA_KEY = "ca.key"
-DEFAULT_DAYS = {"hub": 365, "node": 90, "user": 90, "simulator": 30}
+DEFAULT_DAYS = {"hub": 365, "node": 90, "user": 90, "simulator": 30, "scraper": 365}
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._@-]{0,251}[A-Za-z0-9])?$")
 
 
@@ -34,6 +34,11 @@ class Identity:
     name: str
     not_after: dt.datetime
     serial: int
+    not_before: dt.datetime = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+    @property
+    def lifetime(self) -> dt.timedelta:
+        return self.not_after - self.not_before
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +53,7 @@ class Issued:
         directory.mkdir(parents=True, exist_ok=True)
         cert, key = directory / f"{stem}.crt", directory / f"{stem}.key"
         _write_private(key, self.key_pem)
-        cert.write_bytes(self.cert_pem)
+        _write_private(cert, self.cert_pem, 0o644)
         return cert, key
 
 
@@ -268,11 +273,17 @@ def identity_of(cert_pem: bytes) -> Identity:
     if not units or not names:
         raise PkiError("the certificate's subject has no OU (kind) or CN (name)")
     return Identity(
-        str(units[0].value), str(names[0].value), cert.not_valid_after_utc, cert.serial_number
+        str(units[0].value),
+        str(names[0].value),
+        cert.not_valid_after_utc,
+        cert.serial_number,
+        cert.not_valid_before_utc,
     )
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def _write_private(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Writes `path` with `mode`, also when it existed before with a wider one."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "wb") as out:
+        os.fchmod(out.fileno(), mode)
         out.write(data)

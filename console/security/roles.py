@@ -9,14 +9,27 @@ from tongchou.divisions import DivisionCodeError, check_code, contains
 
 ADMIN_ROLES = ("sysadmin", "secadmin", "auditor")
 
-# role → permissions. An auditor reads the audit log and nothing else; a sysadmin runs the
-# hub and its clusters but cannot read the audit log; a secadmin manages users and policies.
+# role → permissions. Separation of the three administrators (三员分立): a sysadmin runs the
+# hub and creates and deletes accounts, which carry no rights; a secadmin grants roles and
+# policies and cannot create an account or hold its credential; an auditor reads the audit log
+# and nothing else. A change to an administrator's or auditor's account needs a second
+# administrator's approval (`change.approve`).
 ROLES: dict[str, frozenset[str]] = {
     "viewer": frozenset({"inventory.read", "workload.read"}),
     "operator": frozenset({"inventory.read", "workload.read", "workload.write"}),
     "planner": frozenset({"inventory.read", "workload.read", "plan.run"}),
-    "sysadmin": frozenset({"inventory.read", "workload.read", "cluster.write", "hub.write"}),
-    "secadmin": frozenset({"user.read", "user.write", "policy.write"}),
+    "sysadmin": frozenset(
+        {
+            "inventory.read",
+            "workload.read",
+            "cluster.write",
+            "hub.write",
+            "account.write",
+            "user.read",
+            "change.approve",
+        }
+    ),
+    "secadmin": frozenset({"user.read", "role.write", "policy.write", "change.approve"}),
     "auditor": frozenset({"audit.read"}),
 }
 
@@ -25,10 +38,10 @@ class RoleError(ValueError):
     """Roles or a scope that break the rules; the message says which."""
 
 
-def check_roles(roles: Iterable[str]) -> tuple[str, ...]:
+def check_roles(roles: Iterable[str], *, allow_none: bool = False) -> tuple[str, ...]:
     """The roles, sorted, if they may be held together; raises RoleError otherwise."""
     out = tuple(sorted(set(roles)))
-    if not out:
+    if not out and not allow_none:
         raise RoleError("a user needs at least one role")
     unknown = [r for r in out if r not in ROLES]
     if unknown:
@@ -37,9 +50,16 @@ def check_roles(roles: Iterable[str]) -> tuple[str, ...]:
     if len(admins) > 1:
         both = " and ".join(admins)
         raise RoleError(f"separation of duties: no user may hold two administrator roles ({both})")
-    if "auditor" in out and len(out) > 1:
-        raise RoleError("separation of duties: an auditor holds no other role")
+    if admins and len(out) > 1:
+        raise RoleError(
+            f"separation of duties: a user with the {admins[0]} role holds no other role"
+        )
     return out
+
+
+def is_privileged(roles: Iterable[str]) -> bool:
+    """True for an administrator's or auditor's roles: changes to them need a second admin."""
+    return any(r in ADMIN_ROLES for r in roles)
 
 
 def check_scope(scope: str) -> str:

@@ -11,6 +11,7 @@ from console.security.pki import PkiError, check_name
 from console.security.roles import ROLES, RoleError, check_roles, check_scope
 from console.store.audit import AuditError
 from console.store.credentials import CredentialError, User
+from tongchou.durations import DurationError, parse_duration
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,8 +23,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add.add_argument("--scope", default="", help="division code of the subtree (default: all)")
     sub.add_parser("list", help="every user with roles and scope")
-    delete = sub.add_parser("delete", help="remove a user")
+    delete = sub.add_parser("delete", help="remove a user (and revoke its certificates)")
     delete.add_argument("--name", required=True)
+    code = sub.add_parser(
+        "enrol-code",
+        help="a one-time enrolment code for a user (replaces any earlier one); written to "
+        "--deliver DIR for the channel that carries it to the user, or printed",
+    )
+    code.add_argument("--name", required=True)
+    code.add_argument("--deliver", type=Path, help="directory the delivery channel reads")
+    code.add_argument("--ttl", default="24h", help="how long it is valid (24h; at most 7d)")
     for p in sub.choices.values():
         p.add_argument("--store", type=Path, required=True, help="the hub's SQLite store")
         p.add_argument("--audit-key", type=Path, help="default <store>.audit-key")
@@ -50,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
                 "user.create", f"user/{user.name}", role=",".join(user.roles), scope=user.scope
             )
             print(token)
+        elif args.action == "enrol-code":
+            return _enrol_code(admin, args)
         elif args.action == "list":
             for u in admin.credentials.users():
                 print(f"{u.name:<24} {','.join(u.roles):<24} {u.scope or '(all)'}")
@@ -57,7 +68,30 @@ def run(args: argparse.Namespace) -> int:
             if not admin.credentials.delete_user(args.name):
                 print(f"tongchou user: no user {args.name!r}", file=sys.stderr)
                 return 2
-            admin.record("user.delete", f"user/{args.name}")
+            admin.record("user.delete", f"user/{args.name}", detail="certificates revoked")
     finally:
         admin.close()
+    return 0
+
+
+def _enrol_code(admin: LocalAdmin, args: argparse.Namespace) -> int:
+    from console.security.accounts import deliver_code
+
+    try:
+        ttl = parse_duration(args.ttl, "--ttl", high=7 * 86400)
+        code = admin.credentials.issue_enrolment_code(args.name, ttl)
+    except (DurationError, CredentialError) as err:
+        print(f"tongchou user: {err}", file=sys.stderr)
+        return 2
+    if args.deliver is not None:
+        try:
+            path = deliver_code(args.deliver, args.name, code)
+        except OSError as err:
+            print(f"tongchou user: --deliver {args.deliver}: {err.strerror}", file=sys.stderr)
+            return 2
+        admin.record("user.enrol-code", f"user/{args.name}", detail=f"delivered; valid {args.ttl}")
+        print(f"enrolment code for {args.name} written to {path}")
+        return 0
+    admin.record("user.enrol-code", f"user/{args.name}", detail=f"printed; valid {args.ttl}")
+    print(code)
     return 0

@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import hashlib
 import hmac
 import json
-import os
-import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from console.store.audit_keys import (
+    AuditError,
+    chain_hash,
+    default_key_path,
+    digest_of,
+    head_mac,
+    load_key,
+    months_before,
+)
+from console.store.files import make_private
 from console.store.transaction import transaction
+from console.store.witness import Witness
 
+__all__ = [
+    "AuditEntry",
+    "AuditError",
+    "AuditLog",
+    "AuditRecord",
+    "Verdict",
+    "default_key_path",
+    "digest_of",
+    "load_key",
+    "months_before",
+]
 GENESIS = "0" * 64
 DEFAULT_RETENTION_MONTHS = 6  # MLPS 2.0 level 3: logs kept at least six months
 MIN_RETENTION_MONTHS = 6
@@ -52,10 +70,6 @@ CREATE TABLE IF NOT EXISTS audit_anchor (
 """
 
 
-class AuditError(RuntimeError):
-    """The audit log cannot be read or written."""
-
-
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     """What happened: who (actor, role, scope) did what (action) to what (object), and how it
@@ -69,6 +83,7 @@ class AuditEntry:
     scope: str = ""
     digest: str = ""
     detail: str = ""
+    peer: str = ""  # the caller's address: not stored, used to aggregate refusals
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,57 +131,6 @@ class Verdict:
     head: str = GENESIS
 
 
-def digest_of(change: str | bytes) -> str:
-    data = change.encode() if isinstance(change, str) else change
-    return hashlib.sha256(data).hexdigest()
-
-
-def chain_hash(key: bytes, seq: int, at: str, fields: tuple[str, ...], prev: str) -> str:
-    """HMAC-SHA256 over the record and the previous record's hash: without the key, a record
-    cannot be forged, edited or inserted so that the chain still verifies."""
-    text = json.dumps([seq, at, *fields, prev], ensure_ascii=False, separators=(",", ":"))
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
-
-
-def head_mac(key: bytes, seq: int, hash_: str) -> str:
-    return hmac.new(key, f"head|{seq}|{hash_}".encode(), hashlib.sha256).hexdigest()
-
-
-def load_key(path: Path, *, create: bool = False) -> bytes:
-    """The audit key (32 random bytes, hex) from `path`; created (0600) when asked to."""
-    try:
-        text = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        if not create:
-            raise AuditError(f"{path}: the audit key does not exist") from None
-        key = secrets.token_bytes(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(key.hex() + "\n")
-        return key
-    except (OSError, UnicodeDecodeError) as err:
-        raise AuditError(f"{path}: cannot read the audit key: {err}") from None
-    try:
-        key = bytes.fromhex(text)
-    except ValueError:
-        raise AuditError(f"{path}: the audit key is not hex") from None
-    if len(key) < 16:
-        raise AuditError(f"{path}: the audit key is shorter than 16 bytes")
-    return key
-
-
-def default_key_path(store: Path) -> Path:
-    return store.with_name(store.name + ".audit-key")
-
-
-def months_before(when: dt.datetime, months: int) -> dt.datetime:
-    """The same day and time `months` calendar months earlier (clamped to the month's end)."""
-    index = when.year * 12 + when.month - 1 - months
-    year, month = divmod(index, 12)
-    day = min(when.day, calendar.monthrange(year, month + 1)[1])
-    return when.replace(year=year, month=month + 1, day=day)
-
-
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
@@ -179,11 +143,13 @@ class AuditLog:
     `tongchou audit` command and `tongchou user` can share the file; appends are serialised
     by SQLite's write lock (BEGIN IMMEDIATE), so the chain never forks."""
 
-    def __init__(self, path: Path, key: bytes) -> None:
+    def __init__(self, path: Path, key: bytes, *, witness: Witness | None = None) -> None:
         self.path = path
         self.key = key
+        self.witness = witness
         self._lock = threading.Lock()
         try:
+            make_private(path)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA busy_timeout=10000")
             self._db.executescript(AUDIT_SCHEMA)
@@ -195,39 +161,63 @@ class AuditLog:
             self._db.close()
 
     def append(self, entry: AuditEntry, *, at: str | None = None) -> AuditRecord:
+        return self.append_many((entry,), at=at)[-1]
+
+    def append_many(
+        self, entries: Iterable[AuditEntry], *, at: str | None = None, witness: bool = True
+    ) -> list[AuditRecord]:
+        """Appends entries in one transaction; then witnesses the new head (when `witness`)."""
         with self._lock:
             try:
                 with transaction(self._db):
-                    record = self._append(entry, at or _now())
+                    records = [self._append(entry, at or _now()) for entry in entries]
             except sqlite3.Error as err:
                 raise AuditError(f"{self.path}: cannot append to the audit log: {err}") from None
-        return record
+            if witness and records:
+                self._witness(records[-1].seq, records[-1].hash)
+        return records
+
+    def _witness(self, seq: int, hash_: str) -> None:
+        if self.witness is None or not self.witness.exists():
+            return
+        try:
+            self.witness.append(seq, hash_)
+        except OSError as err:
+            raise AuditError(f"{self.witness.path}: cannot write the witness: {err}") from None
+
+    def witness_head(self) -> None:
+        """Witnesses the current head (after appends made with `witness=False`)."""
+        with self._lock:
+            row = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+            if row is not None:
+                self._witness(int(row[0]), str(row[1]))
+
+    def is_empty(self) -> bool:
+        """True when nothing was ever appended (no record, no head, no anchor)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT (SELECT COUNT(*) FROM audit_head) + (SELECT COUNT(*) FROM audit_anchor)"
+                " + (SELECT COUNT(*) FROM (SELECT 1 FROM audit LIMIT 1))"
+            ).fetchone()
+        return int(row[0]) == 0
+
+    def head(self) -> tuple[int, str]:
+        """(seq, hash) of the newest record as the head row names it; (0, GENESIS) if none."""
+        with self._lock:
+            row = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+        return (int(row[0]), str(row[1])) if row is not None else (0, GENESIS)
 
     def _append(self, entry: AuditEntry, at: str) -> AuditRecord:
         row = self._db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         if row is None:
             row = self._db.execute("SELECT seq, hash FROM audit_anchor WHERE id = 1").fetchone()
         seq, prev = (row[0] + 1, row[1]) if row is not None else (1, GENESIS)
-        fields = (
-            entry.actor,
-            entry.role,
-            entry.scope,
-            entry.action,
-            entry.object,
-            entry.outcome,
-            entry.digest,
-            entry.detail,
-        )
+        e = entry
+        fields = (e.actor, e.role, e.scope, e.action, e.object, e.outcome, e.digest, e.detail)
         record = AuditRecord(seq, at, *fields, prev, chain_hash(self.key, seq, at, fields, prev))
         self._db.execute(
             f"INSERT INTO audit ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                record.seq,
-                record.at,
-                *fields,
-                record.prev,
-                record.hash,
-            ),
+            (record.seq, record.at, *fields, record.prev, record.hash),
         )
         self._db.execute(
             "INSERT INTO audit_head (id, seq, hash, mac) VALUES (1, ?, ?, ?) ON CONFLICT (id)"
@@ -259,7 +249,29 @@ class AuditLog:
         return (int(row[0]), str(row[1])) if row is not None else (0, GENESIS)
 
     def verify(self) -> Verdict:
-        """Walks the chain from the anchor: finds any edited, inserted or deleted record."""
+        """Walks the chain from the anchor: finds any edited, inserted or deleted record; then
+        holds the chain's end against the witness: finds a wipe, a truncation, a rollback."""
+        verdict = self.verify_chain()
+        if not verdict.ok or self.witness is None:
+            return verdict
+        return self._verify_witness(verdict)
+
+    def _verify_witness(self, verdict: Verdict) -> Verdict:
+        assert self.witness is not None
+        anchor = self.anchor()
+
+        def hash_at(seq: int) -> str | None:
+            with self._lock:
+                row = self._db.execute("SELECT hash FROM audit WHERE seq = ?", (seq,)).fetchone()
+            return str(row[0]) if row is not None else (anchor[1] if anchor[0] == seq else None)
+
+        found = self.witness.check(self.head()[0], hash_at)
+        if found is None:
+            return verdict
+        return Verdict(False, verdict.records, found[0], found[1], verdict.head)
+
+    def verify_chain(self) -> Verdict:
+        """The chain alone, without the witness."""
         seq, prev = self.anchor()
         anchored, pruned_to, count = seq, 0, 0
         for record in self.records():

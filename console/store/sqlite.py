@@ -12,6 +12,7 @@ from console.model.inventory import Event
 from console.store.audit import AUDIT_SCHEMA
 from console.store.base import StoredDocument, StoredNode, StoredWorkload
 from console.store.credentials import CREDENTIALS_SCHEMA
+from console.store.files import make_private
 from console.store.transaction import transaction
 
 SCHEMA_VERSION = 3
@@ -89,6 +90,7 @@ class SqliteStore:
         self._lock = threading.Lock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            make_private(path)  # token hashes and the audit log: for the hub's user only
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -114,12 +116,6 @@ class SqliteStore:
                 " ORDER BY name"
             ).fetchall()
         return [StoredNode(*row) for row in rows]
-
-    def _rollback(self) -> None:
-        """Ends a failed transaction, unless SQLite has already rolled it back (it does so
-        itself on a full disk): the original error is the one to report."""
-        if self._db.in_transaction:
-            self._db.execute("ROLLBACK")
 
     def load_documents(self) -> list[StoredDocument]:
         with self._lock:

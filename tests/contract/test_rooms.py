@@ -26,7 +26,7 @@ LONG_FUNCTIONS = {
     "the snapshot's arrays",
     "console/scheduler/scheduler.py:place": "filter, fit, score and divide over one set of "
     "arrays, with the explanation",
-    "console/store/audit.py:verify": "one walk of the chain, each way it can break answered "
+    "console/store/audit.py:verify_chain": "one walk of the chain, each way it can break answered "
     "where it is found",
     "bench/plan.py:instance": "a benchmark instance written out document by document",
     "bench/agent_footprint.py:main": "a benchmark's steps in the order it prints them",

@@ -117,11 +117,14 @@ def test_defaults_render_the_hub_with_its_store_and_no_agents() -> None:
     objects = render()
     kinds = sorted(o["kind"] for o in objects)
     assert kinds == [
-        "Deployment", "NetworkPolicy", "PersistentVolumeClaim", "Service", "ServiceAccount",
+        "Deployment", "NetworkPolicy", "PersistentVolumeClaim", "PersistentVolumeClaim",
+        "Service", "ServiceAccount",
     ]  # fmt: skip
     hub = one(objects, "Deployment")
     volumes = {v["name"]: v for v in hub["spec"]["template"]["spec"]["volumes"]}
     assert volumes["store"]["persistentVolumeClaim"]["claimName"] == "gd-tongchou-hub"
+    # the audit key and witness on a claim of their own, apart from the store
+    assert volumes["audit"]["persistentVolumeClaim"]["claimName"] == "gd-tongchou-hub-audit"
     assert hub["spec"]["strategy"]["type"] == "Recreate"
     assert "agent.enabled is false" in notes()
 
@@ -168,16 +171,27 @@ def test_the_hub_runs_with_flags_tongchou_hub_accepts() -> None:
         Path("/etc/tongchou/tls/tls.key"),
     )  # fmt: skip
     assert "/etc/tongchou/tls" in mounts
+    assert args.audit_key == Path("/var/lib/tongchou-audit/audit-key")
+    assert args.audit_witness == Path("/var/lib/tongchou-audit/audit-key.witness")
+    assert "/var/lib/tongchou-audit" in mounts
+    assert args.metrics_tls_cert == Path("/etc/tongchou/tls/tls.crt")
+    assert args.metrics_client_ca == Path("/etc/tongchou/tls/ca.crt")
+    assert (args.ca_dir, args.token_listen) == (Path("/etc/tongchou/ca"), "0.0.0.0:7471")
     # the policy files and the certificates exist only in the pod
     args.policies = []
     args.tls_ca = args.tls_cert = args.tls_key = None
+    args.metrics_tls_cert = args.metrics_tls_key = args.metrics_client_ca = None
+    args.token_listen = ""
     args.insecure = True
     config = hub_config(args)
     assert (config.report_interval, config.lost_after) == (15.0, 180.0)
+    assert config.health_listen == "0.0.0.0:7472"
     assert not config.guardrails_off  # the built-in compliance guardrails stay on
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"grpc": 7470, "metrics": 9470}
-    assert container["readinessProbe"]["grpc"]["port"] == 7470
+    assert ports == {"grpc": 7470, "metrics": 9470, "health": 7472, "join": 7471}
+    # the kubelet has no client certificate: the probes use /healthz, not the gRPC port
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "health"}
 
 
 def test_the_agent_reads_the_host_read_only_on_every_node() -> None:
@@ -192,6 +206,7 @@ def test_the_agent_reads_the_host_read_only_on_every_node() -> None:
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
     assert host_paths == {
         "host-proc": "/proc", "host-sys": "/sys", "host-os-release": "/etc/os-release",
+        "state": "/var/lib/tongchou-agent",  # the node's own key, written by the agent
     }  # fmt: skip
     for path in ("/host/proc", "/host/sys", "/host/etc/os-release"):
         assert mounts[path]["readOnly"] is True
@@ -201,13 +216,11 @@ def test_the_agent_reads_the_host_read_only_on_every_node() -> None:
     # The real agent takes these settings (its host root here is this machine's).
     settings = {k: v for k, v in env.items() if k.startswith("TONGCHOU_") and v is not None}
     settings.update(TONGCHOU_HOST_ROOT="/", TONGCHOU_NODE="worker-1")
-    # Kubernetes expands $(TONGCHOU_NODE) in the certificate paths
-    for name in ("TONGCHOU_TLS_CERT", "TONGCHOU_TLS_KEY"):
-        settings[name] = settings[name].replace("$(TONGCHOU_NODE)", "worker-1")
     config = agent_settings(environ=settings)
     config.require_identity()
     config.require_transport()
-    assert config.tls_cert == "/etc/tongchou/tls/worker-1.crt"
+    assert config.tls_cert == "/var/lib/tongchou-agent/node.crt"
+    assert config.join_hub == "gd-tongchou-hub.tongchou.svc:7471"
     assert (config.division, config.level, config.cluster) == ("440106", "county", "tianhe-gov-a")
     assert config.labels == {"department": "数字政府运营中心", "rack": "B-03"}
     requests = container["resources"]["requests"]
@@ -269,21 +282,50 @@ def test_the_image_runs_tongchou_as_the_charts_user() -> None:
             assert args[0] == "hub"  # appended to the entrypoint: `tongchou hub …`
 
 
-def test_mutual_tls_by_default_with_each_agent_on_its_own_pair() -> None:
+def test_mutual_tls_by_default_and_each_agent_pod_holds_only_its_own_key() -> None:
     values = all_on()
     values["tls"] = {"enabled": True}  # the Secrets' default names
+    values["agent"]["join"] = {"enabled": True}
     objects = render(values)
     hub = one(objects, "Deployment")["spec"]["template"]["spec"]
     args = hub["containers"][0]["args"]
     assert "--tls-cert=/etc/tongchou/tls/tls.crt" in args and "--insecure" not in args
     secrets = {v["name"]: v["secret"]["secretName"] for v in hub["volumes"] if "secret" in v}
-    assert secrets == {"tls": "gd-tongchou-hub-tls"}
+    assert secrets == {"tls": "gd-tongchou-hub-tls", "ca": "gd-tongchou-ca"}
+    # joining: the pod makes its own key on its node and sees only its own join token
     agent = one(objects, "DaemonSet")["spec"]["template"]["spec"]
-    env = {e["name"]: e.get("value") for e in agent["containers"][0]["env"]}
-    assert env["TONGCHOU_TLS_CERT"] == "/etc/tongchou/tls/$(TONGCHOU_NODE).crt"
+    (container,) = agent["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["TONGCHOU_TLS_KEY"] == "/var/lib/tongchou-agent/node.key"
     assert "TONGCHOU_INSECURE" not in env
     secrets = {v["name"]: v["secret"]["secretName"] for v in agent["volumes"] if "secret" in v}
-    assert secrets == {"tls": "gd-tongchou-agent-tls"}
+    assert secrets == {"join": "gd-tongchou-agent-join"}
+    mounts = [m for m in container["volumeMounts"] if m["name"] == "join"]
+    assert {m.get("subPath") or m.get("subPathExpr") for m in mounts} == {
+        "ca.crt",
+        "$(TONGCHOU_NODE).yaml",
+    }
+    state = next(v for v in agent["volumes"] if v["name"] == "state")
+    assert state["hostPath"] == {"path": "/var/lib/tongchou-agent", "type": "Directory"}
+    # issued pairs: still only the pod's own pair and the CA, never the whole Secret
+    values["agent"]["join"] = {"enabled": False}
+    agent = one(render(values), "DaemonSet")["spec"]["template"]["spec"]
+    (container,) = agent["containers"]
+    mounts = [m for m in container["volumeMounts"] if m["name"] == "tls"]
+    assert all("subPath" in m or "subPathExpr" in m for m in mounts)
+    assert {m.get("subPath") or m.get("subPathExpr") for m in mounts} == {
+        "ca.crt",
+        "$(TONGCHOU_NODE).crt",
+        "$(TONGCHOU_NODE).key",
+    }
+
+
+def test_the_hubs_metrics_are_scraped_over_tls() -> None:
+    monitor = one(render(all_on()), "ServiceMonitor", "-hub")
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["scheme"] == "https"
+    assert endpoint["tlsConfig"]["serverName"] == "gd-tongchou-hub.tongchou.svc"
+    assert endpoint["tlsConfig"]["keySecret"]["name"] == "gd-tongchou-prometheus-tls"
 
 
 def test_plaintext_only_when_asked_for() -> None:

@@ -13,9 +13,10 @@ from agent.collect import Collector
 from agent.config import AgentConfig
 from agent.report import ReportBuilder
 from console.hub.server import Hub, HubConfig
-from console.security.pki import CertificateAuthority
+from console.security.pki import CertificateAuthority, identity_of
 from console.security.tls import TlsFiles
 from console.store import SqliteStore
+from console.store.credentials import Credentials
 from tongchou.divisions import level_of
 from tongchou.v1 import agent_pb2
 
@@ -84,3 +85,20 @@ async def send_one(
             await call.wait_for_connection()
             raise AssertionError(f"stream ended without an ack: {await call.code()}")
         return ack
+
+
+def user_tls(ca: CertificateAuthority, credentials: Credentials, name: str) -> TlsFiles:
+    """A user certificate recorded in the store and bound to the user's current account."""
+    issued = ca.issue("user", name)
+    ident = identity_of(issued.cert_pem)
+    user = credentials.user(name)
+    assert user is not None, name
+    credentials.record_certificate(
+        ident.serial,
+        "user",
+        name,
+        ident.not_before.timestamp(),
+        ident.not_after.timestamp(),
+        owner=user.id,
+    )
+    return TlsFiles(ca.cert_pem, issued.cert_pem, issued.key_pem)

@@ -15,10 +15,9 @@ import pytest
 from console.store.audit import (
     AuditEntry,
     AuditLog,
-    default_key_path,
-    load_key,
     months_before,
 )
+from console.store.audit_writer import open_log
 from console.store.sqlite import SCHEMA_VERSION, SqliteStore
 
 
@@ -31,7 +30,7 @@ def store(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def log(store: Path) -> AuditLog:
-    audit = AuditLog(store, load_key(default_key_path(store), create=True))
+    audit = open_log(store, create=True)
     for i in range(1, 6):
         audit.append(
             AuditEntry(f"user:u{i}", "workload.submit", f"workload/w{i}", "ok", role="operator")
@@ -94,7 +93,7 @@ def test_an_inserted_record_is_named(log: AuditLog, store: Path) -> None:
 
 def aged_log(store: Path) -> AuditLog:
     """Three records from 400 days ago, then two from now."""
-    audit = AuditLog(store, load_key(default_key_path(store), create=True))
+    audit = open_log(store, create=True)
     old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=400)).isoformat(timespec="microseconds")
     for i in range(3):
         audit.append(AuditEntry("user:old", "plan.run", f"plan/{i}", "ok"), at=old)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import random
 import time
 from collections.abc import AsyncIterator
@@ -53,6 +54,7 @@ def join_address(hub: Hub) -> str:
 
 def audit_actions(hub: Hub) -> list[tuple[str, str]]:
     assert hub.audit is not None
+    hub.audit_flush()
     return [(r.action, r.outcome) for r in hub.audit.records()]
 
 
@@ -103,14 +105,16 @@ async def test_token_port_refuses_a_hub_from_another_ca(
 async def test_only_a_node_renews_and_only_its_own_name(
     join_hub: Hub, ca: CertificateAuthority
 ) -> None:
-    node = client_tls(ca, "node", "node-r")
+    # a one-minute certificate issued 40 s ago: in the second half of its life
+    started = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=40)
+    node = client_tls(ca, "node", "node-r", days=60 / 86400, not_before=started)
     address = f"127.0.0.1:{join_hub.port}"
-    cert, _key = await enroll.renew(address, ca.cert_pem, node.cert, node.key, "node-r")
-    assert identity_of(cert).name == "node-r"
-    assert identity_of(cert).serial != identity_of(node.cert).serial
     with pytest.raises(RpcError) as err:
         await enroll.renew(address, ca.cert_pem, node.cert, node.key, "node-other")
     assert err.value.code == "INVALID_ARGUMENT"
+    cert, _key = await enroll.renew(address, ca.cert_pem, node.cert, node.key, "node-r")
+    assert identity_of(cert).name == "node-r"
+    assert identity_of(cert).serial != identity_of(node.cert).serial
     user = client_tls(ca, "user", "ops")
     with pytest.raises(RpcError) as err:
         await enroll.renew(address, ca.cert_pem, user.cert, user.key, "ops")

@@ -78,6 +78,7 @@ async def test_a_refused_node_is_in_the_audit_log(tls_hub: Hub, ca: CertificateA
     with pytest.raises(grpc.aio.AioRpcError):
         await send_one(tls_hub.port, creds, "node-b")
     assert tls_hub.audit is not None
+    tls_hub.audit_flush()
     records = list(tls_hub.audit.records())
     assert [(r.actor, r.action, r.object, r.outcome) for r in records] == [
         ("node:node-a", "agent.connect", "node/node-b", "denied")

@@ -41,9 +41,28 @@ def tongchou(*args: str) -> subprocess.CompletedProcess[str]:
 
 def pki(directory: Path) -> None:
     assert tongchou("ca", "init", "--dir", str(directory)).returncode == 0
-    for kind, name in (("hub", "hub"), ("node", NODE), ("node", "other-node"), ("user", "ops")):
+    for kind, name in (("hub", "hub"), ("node", NODE), ("node", "other-node")):
         done = tongchou("ca", "issue", "--dir", str(directory), "--kind", kind, "--name", name)
         assert done.returncode == 0, done.stderr
+
+
+def add_user(directory: Path, store: Path, name: str) -> None:
+    """A viewer account and a user certificate bound to it."""
+    made = tongchou("user", "add", "--store", str(store), "--name", name, "--role", "viewer")
+    assert made.returncode == 0, made.stderr
+    done = tongchou(
+        "ca",
+        "issue",
+        "--dir",
+        str(directory),
+        "--kind",
+        "user",
+        "--name",
+        name,
+        "--store",
+        str(store),
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def tls_flags(directory: Path, name: str) -> tuple[str, ...]:
@@ -60,8 +79,7 @@ async def test_agent_reports_over_mutual_tls_and_a_borrowed_certificate_is_refus
     d = tmp_path / "pki"
     pki(d)
     hub = launch.hub(*tls_flags(d, "hub"))
-    made = tongchou("user", "add", "--store", str(hub.store), "--name", "ops", "--role", "viewer")
-    assert made.returncode == 0, made.stderr
+    add_user(d, hub.store, "ops")
     launch.agent(hub.address, *tls_flags(d, NODE))
     liar = launch.agent(hub.address, "--node", "province-db-01", *tls_flags(d, "other-node"))
     user = TlsFiles.in_dir(d, "ops").channel_credentials()
@@ -111,8 +129,7 @@ async def test_agent_joins_with_a_token_then_reports(launch: Launcher, tmp_path:
     hub = launch.hub(
         *tls_flags(d, "hub"), "--ca-dir", str(d), "--token-listen", f"127.0.0.1:{token_port}"
     )
-    made = tongchou("user", "add", "--store", str(hub.store), "--name", "ops", "--role", "viewer")
-    assert made.returncode == 0, made.stderr
+    add_user(d, hub.store, "ops")
     made = tongchou("token", "create", "--store", str(hub.store), "--node", "joiner-01")
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip()

@@ -48,7 +48,7 @@ def test_user_add_list_delete_are_audited(store: Path, capsys: pytest.CaptureFix
     ("args", "message"),
     [
         (["--role", "sysadmin", "--role", "secadmin"], "two administrator roles"),
-        (["--role", "auditor", "--role", "viewer"], "auditor holds no other role"),
+        (["--role", "auditor", "--role", "viewer"], "auditor role holds no other role"),
         (["--role", "viewer", "--scope", "12"], "scope"),
         (["--role", "viewer", "--name", "bad name"], "certificate name"),
     ],

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1atongchou/v1/security.proto\x12\x0btongchou.v1\"-\n\x0bJoinRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x0f\n\x07\x63sr_pem\x18\x02 \x01(\t\"\x1f\n\x0cRenewRequest\x12\x0f\n\x07\x63sr_pem\x18\x01 \x01(\t\"0\n\x0cJoinResponse\x12\x10\n\x08\x63\x65rt_pem\x18\x01 \x01(\t\x12\x0e\n\x06\x63\x61_pem\x18\x02 \x01(\t\"#\n\x12\x45xportAuditRequest\x12\r\n\x05since\x18\x01 \x01(\t\"\xbf\x01\n\x0b\x41uditRecord\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\n\n\x02\x61t\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\r\n\x05scope\x18\x05 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x06 \x01(\t\x12\x0e\n\x06object\x18\x07 \x01(\t\x12\x0f\n\x07outcome\x18\x08 \x01(\t\x12\x0e\n\x06\x64igest\x18\t \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\n \x01(\t\x12\x0c\n\x04prev\x18\x0b \x01(\t\x12\x0c\n\x04hash\x18\x0c \x01(\t\"\x14\n\x12VerifyAuditRequest\"T\n\x13VerifyAuditResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0f\n\x07records\x18\x02 \x01(\x04\x12\x0f\n\x07\x62\x61\x64_seq\x18\x03 \x01(\x04\x12\x0f\n\x07problem\x18\x04 \x01(\t\"\x0f\n\rWhoAmIRequest\"H\n\tPrincipal\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05roles\x18\x02 \x03(\t\x12\r\n\x05scope\x18\x03 \x01(\t\x12\x0f\n\x07methods\x18\x04 \x03(\t\"\x12\n\x10ListUsersRequest\":\n\x11ListUsersResponse\x12%\n\x05users\x18\x01 \x03(\x0b\x32\x16.tongchou.v1.Principal\"?\n\x11\x43reateUserRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05roles\x18\x02 \x03(\t\x12\r\n\x05scope\x18\x03 \x01(\t\"I\n\x12\x43reateUserResponse\x12$\n\x04user\x18\x01 \x01(\x0b\x32\x16.tongchou.v1.Principal\x12\r\n\x05token\x18\x02 \x01(\t\"!\n\x11\x44\x65leteUserRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x14\n\x12\x44\x65leteUserResponse2\x89\x01\n\x0bJoinService\x12;\n\x04Join\x12\x18.tongchou.v1.JoinRequest\x1a\x19.tongchou.v1.JoinResponse\x12=\n\x05Renew\x12\x19.tongchou.v1.RenewRequest\x1a\x19.tongchou.v1.JoinResponse2\xac\x01\n\x0c\x41uditService\x12J\n\x0b\x45xportAudit\x12\x1f.tongchou.v1.ExportAuditRequest\x1a\x18.tongchou.v1.AuditRecord0\x01\x12P\n\x0bVerifyAudit\x12\x1f.tongchou.v1.VerifyAuditRequest\x1a .tongchou.v1.VerifyAuditResponse2\xb5\x02\n\x0bUserService\x12<\n\x06WhoAmI\x12\x1a.tongchou.v1.WhoAmIRequest\x1a\x16.tongchou.v1.Principal\x12J\n\tListUsers\x12\x1d.tongchou.v1.ListUsersRequest\x1a\x1e.tongchou.v1.ListUsersResponse\x12M\n\nCreateUser\x12\x1e.tongchou.v1.CreateUserRequest\x1a\x1f.tongchou.v1.CreateUserResponse\x12M\n\nDeleteUser\x12\x1e.tongchou.v1.DeleteUserRequest\x1a\x1f.tongchou.v1.DeleteUserResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1atongchou/v1/security.proto\x12\x0btongchou.v1\"-\n\x0bJoinRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x0f\n\x07\x63sr_pem\x18\x02 \x01(\t\"\x1f\n\x0cRenewRequest\x12\x0f\n\x07\x63sr_pem\x18\x01 \x01(\t\"0\n\x0cJoinResponse\x12\x10\n\x08\x63\x65rt_pem\x18\x01 \x01(\t\x12\x0e\n\x06\x63\x61_pem\x18\x02 \x01(\t\"#\n\x12\x45xportAuditRequest\x12\r\n\x05since\x18\x01 \x01(\t\"\xbf\x01\n\x0b\x41uditRecord\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\n\n\x02\x61t\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\r\n\x05scope\x18\x05 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x06 \x01(\t\x12\x0e\n\x06object\x18\x07 \x01(\t\x12\x0f\n\x07outcome\x18\x08 \x01(\t\x12\x0e\n\x06\x64igest\x18\t \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\n \x01(\t\x12\x0c\n\x04prev\x18\x0b \x01(\t\x12\x0c\n\x04hash\x18\x0c \x01(\t\"\x14\n\x12VerifyAuditRequest\"T\n\x13VerifyAuditResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0f\n\x07records\x18\x02 \x01(\x04\x12\x0f\n\x07\x62\x61\x64_seq\x18\x03 \x01(\x04\x12\x0f\n\x07problem\x18\x04 \x01(\t\"\x0f\n\rWhoAmIRequest\"H\n\tPrincipal\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05roles\x18\x02 \x03(\t\x12\r\n\x05scope\x18\x03 \x01(\t\x12\x0f\n\x07methods\x18\x04 \x03(\t\"\x12\n\x10ListUsersRequest\":\n\x11ListUsersResponse\x12%\n\x05users\x18\x01 \x03(\x0b\x32\x16.tongchou.v1.Principal\"P\n\x11\x43reateUserRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05roles\x18\x02 \x03(\t\x12\r\n\x05scope\x18\x03 \x01(\t\x12\x0f\n\x07\x63sr_pem\x18\x04 \x01(\t\"l\n\x12\x43reateUserResponse\x12$\n\x04user\x18\x01 \x01(\x0b\x32\x16.tongchou.v1.Principal\x12\x10\n\x08\x63\x65rt_pem\x18\x03 \x01(\t\x12\x11\n\tenrolment\x18\x04 \x01(\tJ\x04\x08\x02\x10\x03R\x05token\"!\n\x11\x44\x65leteUserRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"0\n\x11GrantRolesRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05roles\x18\x02 \x03(\t\"t\n\rPendingChange\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0c\n\x04user\x18\x03 \x01(\t\x12\r\n\x05roles\x18\x04 \x03(\t\x12\x14\n\x0crequested_by\x18\x05 \x01(\t\x12\x14\n\x0crequested_at\x18\x06 \x01(\x01\"N\n\x0e\x43hangeResponse\x12\x0f\n\x07\x61pplied\x18\x01 \x01(\x08\x12+\n\x07pending\x18\x02 \x01(\x0b\x32\x1a.tongchou.v1.PendingChange\"\x14\n\x12ListChangesRequest\"B\n\x13ListChangesResponse\x12+\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x1a.tongchou.v1.PendingChange\"\"\n\x14\x41pproveChangeRequest\x12\n\n\x02id\x18\x01 \x01(\t\";\n\x0c\x45nrolRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x0f\n\x07\x63sr_pem\x18\x03 \x01(\t\"@\n\rEnrolResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12\x10\n\x08\x63\x65rt_pem\x18\x02 \x01(\t\x12\x0e\n\x06\x63\x61_pem\x18\x03 \x01(\t2\x89\x01\n\x0bJoinService\x12;\n\x04Join\x12\x18.tongchou.v1.JoinRequest\x1a\x19.tongchou.v1.JoinResponse\x12=\n\x05Renew\x12\x19.tongchou.v1.RenewRequest\x1a\x19.tongchou.v1.JoinResponse2\xac\x01\n\x0c\x41uditService\x12J\n\x0b\x45xportAudit\x12\x1f.tongchou.v1.ExportAuditRequest\x1a\x18.tongchou.v1.AuditRecord0\x01\x12P\n\x0bVerifyAudit\x12\x1f.tongchou.v1.VerifyAuditRequest\x1a .tongchou.v1.VerifyAuditResponse2\xdf\x04\n\x0bUserService\x12<\n\x06WhoAmI\x12\x1a.tongchou.v1.WhoAmIRequest\x1a\x16.tongchou.v1.Principal\x12J\n\tListUsers\x12\x1d.tongchou.v1.ListUsersRequest\x1a\x1e.tongchou.v1.ListUsersResponse\x12M\n\nCreateUser\x12\x1e.tongchou.v1.CreateUserRequest\x1a\x1f.tongchou.v1.CreateUserResponse\x12I\n\nDeleteUser\x12\x1e.tongchou.v1.DeleteUserRequest\x1a\x1b.tongchou.v1.ChangeResponse\x12I\n\nGrantRoles\x12\x1e.tongchou.v1.GrantRolesRequest\x1a\x1b.tongchou.v1.ChangeResponse\x12P\n\x0bListChanges\x12\x1f.tongchou.v1.ListChangesRequest\x1a .tongchou.v1.ListChangesResponse\x12O\n\rApproveChange\x12!.tongchou.v1.ApproveChangeRequest\x1a\x1b.tongchou.v1.ChangeResponse\x12>\n\x05\x45nrol\x12\x19.tongchou.v1.EnrolRequest\x1a\x1a.tongchou.v1.EnrolResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -54,17 +54,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTUSERSRESPONSE']._serialized_start=623
   _globals['_LISTUSERSRESPONSE']._serialized_end=681
   _globals['_CREATEUSERREQUEST']._serialized_start=683
-  _globals['_CREATEUSERREQUEST']._serialized_end=746
-  _globals['_CREATEUSERRESPONSE']._serialized_start=748
-  _globals['_CREATEUSERRESPONSE']._serialized_end=821
-  _globals['_DELETEUSERREQUEST']._serialized_start=823
-  _globals['_DELETEUSERREQUEST']._serialized_end=856
-  _globals['_DELETEUSERRESPONSE']._serialized_start=858
-  _globals['_DELETEUSERRESPONSE']._serialized_end=878
-  _globals['_JOINSERVICE']._serialized_start=881
-  _globals['_JOINSERVICE']._serialized_end=1018
-  _globals['_AUDITSERVICE']._serialized_start=1021
-  _globals['_AUDITSERVICE']._serialized_end=1193
-  _globals['_USERSERVICE']._serialized_start=1196
-  _globals['_USERSERVICE']._serialized_end=1505
+  _globals['_CREATEUSERREQUEST']._serialized_end=763
+  _globals['_CREATEUSERRESPONSE']._serialized_start=765
+  _globals['_CREATEUSERRESPONSE']._serialized_end=873
+  _globals['_DELETEUSERREQUEST']._serialized_start=875
+  _globals['_DELETEUSERREQUEST']._serialized_end=908
+  _globals['_GRANTROLESREQUEST']._serialized_start=910
+  _globals['_GRANTROLESREQUEST']._serialized_end=958
+  _globals['_PENDINGCHANGE']._serialized_start=960
+  _globals['_PENDINGCHANGE']._serialized_end=1076
+  _globals['_CHANGERESPONSE']._serialized_start=1078
+  _globals['_CHANGERESPONSE']._serialized_end=1156
+  _globals['_LISTCHANGESREQUEST']._serialized_start=1158
+  _globals['_LISTCHANGESREQUEST']._serialized_end=1178
+  _globals['_LISTCHANGESRESPONSE']._serialized_start=1180
+  _globals['_LISTCHANGESRESPONSE']._serialized_end=1246
+  _globals['_APPROVECHANGEREQUEST']._serialized_start=1248
+  _globals['_APPROVECHANGEREQUEST']._serialized_end=1282
+  _globals['_ENROLREQUEST']._serialized_start=1284
+  _globals['_ENROLREQUEST']._serialized_end=1343
+  _globals['_ENROLRESPONSE']._serialized_start=1345
+  _globals['_ENROLRESPONSE']._serialized_end=1409
+  _globals['_JOINSERVICE']._serialized_start=1412
+  _globals['_JOINSERVICE']._serialized_end=1549
+  _globals['_AUDITSERVICE']._serialized_start=1552
+  _globals['_AUDITSERVICE']._serialized_end=1724
+  _globals['_USERSERVICE']._serialized_start=1727
+  _globals['_USERSERVICE']._serialized_end=2334
 # @@protoc_insertion_point(module_scope)

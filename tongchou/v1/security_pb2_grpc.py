@@ -272,7 +272,11 @@ class AuditService:
 
 
 class UserServiceStub:
-    """Users of the console API. WhoAmI is open to every authenticated user; the rest to secadmin.
+    """Users of the console API, under the separation of the three administrators (三员分立):
+    the system administrator creates and deletes accounts, which carry no rights; the security
+    administrator grants roles and never holds an account's credential; a change to an
+    administrator's or auditor's account waits for a second administrator's approval. WhoAmI is
+    open to every authenticated user; Enrol to anyone holding a one-time enrolment code.
     """
 
     def __init__(self, channel):
@@ -299,12 +303,36 @@ class UserServiceStub:
         self.DeleteUser = channel.unary_unary(
                 '/tongchou.v1.UserService/DeleteUser',
                 request_serializer=tongchou_dot_v1_dot_security__pb2.DeleteUserRequest.SerializeToString,
-                response_deserializer=tongchou_dot_v1_dot_security__pb2.DeleteUserResponse.FromString,
+                response_deserializer=tongchou_dot_v1_dot_security__pb2.ChangeResponse.FromString,
+                _registered_method=True)
+        self.GrantRoles = channel.unary_unary(
+                '/tongchou.v1.UserService/GrantRoles',
+                request_serializer=tongchou_dot_v1_dot_security__pb2.GrantRolesRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_security__pb2.ChangeResponse.FromString,
+                _registered_method=True)
+        self.ListChanges = channel.unary_unary(
+                '/tongchou.v1.UserService/ListChanges',
+                request_serializer=tongchou_dot_v1_dot_security__pb2.ListChangesRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_security__pb2.ListChangesResponse.FromString,
+                _registered_method=True)
+        self.ApproveChange = channel.unary_unary(
+                '/tongchou.v1.UserService/ApproveChange',
+                request_serializer=tongchou_dot_v1_dot_security__pb2.ApproveChangeRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_security__pb2.ChangeResponse.FromString,
+                _registered_method=True)
+        self.Enrol = channel.unary_unary(
+                '/tongchou.v1.UserService/Enrol',
+                request_serializer=tongchou_dot_v1_dot_security__pb2.EnrolRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_security__pb2.EnrolResponse.FromString,
                 _registered_method=True)
 
 
 class UserServiceServicer:
-    """Users of the console API. WhoAmI is open to every authenticated user; the rest to secadmin.
+    """Users of the console API, under the separation of the three administrators (三员分立):
+    the system administrator creates and deletes accounts, which carry no rights; the security
+    administrator grants roles and never holds an account's credential; a change to an
+    administrator's or auditor's account waits for a second administrator's approval. WhoAmI is
+    open to every authenticated user; Enrol to anyone holding a one-time enrolment code.
     """
 
     def WhoAmI(self, request, context):
@@ -320,14 +348,46 @@ class UserServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateUser(self, request, context):
-        """Creates a user and returns its bearer token (shown once; the hub keeps only a hash).
+        """sysadmin: an account with no roles. Its credential is never in the reply: with `csr_pem`
+        (the user's own key) the reply holds the account's certificate; otherwise a one-time
+        enrolment code goes to the user through the hub's delivery directory.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteUser(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """sysadmin; an administrator's or auditor's account waits for approval.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GrantRoles(self, request, context):
+        """secadmin: sets an account's roles; administrator and auditor roles wait for approval.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListChanges(self, request, context):
+        """Changes waiting for a second administrator.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApproveChange(self, request, context):
+        """sysadmin or secadmin, not the one who asked for the change nor the account it concerns.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Enrol(self, request, context):
+        """A user exchanges the one-time code delivered to them for a bearer token (and, with a
+        CSR for their own key, a certificate). Served on the token port.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -353,7 +413,27 @@ def add_UserServiceServicer_to_server(servicer, server):
             'DeleteUser': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteUser,
                     request_deserializer=tongchou_dot_v1_dot_security__pb2.DeleteUserRequest.FromString,
-                    response_serializer=tongchou_dot_v1_dot_security__pb2.DeleteUserResponse.SerializeToString,
+                    response_serializer=tongchou_dot_v1_dot_security__pb2.ChangeResponse.SerializeToString,
+            ),
+            'GrantRoles': grpc.unary_unary_rpc_method_handler(
+                    servicer.GrantRoles,
+                    request_deserializer=tongchou_dot_v1_dot_security__pb2.GrantRolesRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_security__pb2.ChangeResponse.SerializeToString,
+            ),
+            'ListChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListChanges,
+                    request_deserializer=tongchou_dot_v1_dot_security__pb2.ListChangesRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_security__pb2.ListChangesResponse.SerializeToString,
+            ),
+            'ApproveChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApproveChange,
+                    request_deserializer=tongchou_dot_v1_dot_security__pb2.ApproveChangeRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_security__pb2.ChangeResponse.SerializeToString,
+            ),
+            'Enrol': grpc.unary_unary_rpc_method_handler(
+                    servicer.Enrol,
+                    request_deserializer=tongchou_dot_v1_dot_security__pb2.EnrolRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_security__pb2.EnrolResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -364,7 +444,11 @@ def add_UserServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class UserService:
-    """Users of the console API. WhoAmI is open to every authenticated user; the rest to secadmin.
+    """Users of the console API, under the separation of the three administrators (三员分立):
+    the system administrator creates and deletes accounts, which carry no rights; the security
+    administrator grants roles and never holds an account's credential; a change to an
+    administrator's or auditor's account waits for a second administrator's approval. WhoAmI is
+    open to every authenticated user; Enrol to anyone holding a one-time enrolment code.
     """
 
     @staticmethod
@@ -464,7 +548,115 @@ class UserService:
             target,
             '/tongchou.v1.UserService/DeleteUser',
             tongchou_dot_v1_dot_security__pb2.DeleteUserRequest.SerializeToString,
-            tongchou_dot_v1_dot_security__pb2.DeleteUserResponse.FromString,
+            tongchou_dot_v1_dot_security__pb2.ChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GrantRoles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongchou.v1.UserService/GrantRoles',
+            tongchou_dot_v1_dot_security__pb2.GrantRolesRequest.SerializeToString,
+            tongchou_dot_v1_dot_security__pb2.ChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongchou.v1.UserService/ListChanges',
+            tongchou_dot_v1_dot_security__pb2.ListChangesRequest.SerializeToString,
+            tongchou_dot_v1_dot_security__pb2.ListChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApproveChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongchou.v1.UserService/ApproveChange',
+            tongchou_dot_v1_dot_security__pb2.ApproveChangeRequest.SerializeToString,
+            tongchou_dot_v1_dot_security__pb2.ChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Enrol(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongchou.v1.UserService/Enrol',
+            tongchou_dot_v1_dot_security__pb2.EnrolRequest.SerializeToString,
+            tongchou_dot_v1_dot_security__pb2.EnrolResponse.FromString,
             options,
             channel_credentials,
             insecure,

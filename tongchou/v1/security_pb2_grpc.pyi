@@ -122,7 +122,12 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
 def add_AuditServiceServicer_to_server(servicer: AuditServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 
 class UserServiceStub:
-    """Users of the console API. WhoAmI is open to every authenticated user; the rest to secadmin."""
+    """Users of the console API, under the separation of the three administrators (三员分立):
+    the system administrator creates and deletes accounts, which carry no rights; the security
+    administrator grants roles and never holds an account's credential; a change to an
+    administrator's or auditor's account waits for a second administrator's approval. WhoAmI is
+    open to every authenticated user; Enrol to anyone holding a one-time enrolment code.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -131,22 +136,60 @@ class UserServiceStub:
     WhoAmI: _grpc.UnaryUnaryMultiCallable[_security_pb2.WhoAmIRequest, _security_pb2.Principal]
     ListUsers: _grpc.UnaryUnaryMultiCallable[_security_pb2.ListUsersRequest, _security_pb2.ListUsersResponse]
     CreateUser: _grpc.UnaryUnaryMultiCallable[_security_pb2.CreateUserRequest, _security_pb2.CreateUserResponse]
-    """Creates a user and returns its bearer token (shown once; the hub keeps only a hash)."""
-    DeleteUser: _grpc.UnaryUnaryMultiCallable[_security_pb2.DeleteUserRequest, _security_pb2.DeleteUserResponse]
+    """sysadmin: an account with no roles. Its credential is never in the reply: with `csr_pem`
+    (the user's own key) the reply holds the account's certificate; otherwise a one-time
+    enrolment code goes to the user through the hub's delivery directory.
+    """
+    DeleteUser: _grpc.UnaryUnaryMultiCallable[_security_pb2.DeleteUserRequest, _security_pb2.ChangeResponse]
+    """sysadmin; an administrator's or auditor's account waits for approval."""
+    GrantRoles: _grpc.UnaryUnaryMultiCallable[_security_pb2.GrantRolesRequest, _security_pb2.ChangeResponse]
+    """secadmin: sets an account's roles; administrator and auditor roles wait for approval."""
+    ListChanges: _grpc.UnaryUnaryMultiCallable[_security_pb2.ListChangesRequest, _security_pb2.ListChangesResponse]
+    """Changes waiting for a second administrator."""
+    ApproveChange: _grpc.UnaryUnaryMultiCallable[_security_pb2.ApproveChangeRequest, _security_pb2.ChangeResponse]
+    """sysadmin or secadmin, not the one who asked for the change nor the account it concerns."""
+    Enrol: _grpc.UnaryUnaryMultiCallable[_security_pb2.EnrolRequest, _security_pb2.EnrolResponse]
+    """A user exchanges the one-time code delivered to them for a bearer token (and, with a
+    CSR for their own key, a certificate). Served on the token port.
+    """
 
 @_typing.type_check_only
 class UserServiceAsyncStub(UserServiceStub):
-    """Users of the console API. WhoAmI is open to every authenticated user; the rest to secadmin."""
+    """Users of the console API, under the separation of the three administrators (三员分立):
+    the system administrator creates and deletes accounts, which carry no rights; the security
+    administrator grants roles and never holds an account's credential; a change to an
+    administrator's or auditor's account waits for a second administrator's approval. WhoAmI is
+    open to every authenticated user; Enrol to anyone holding a one-time enrolment code.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     WhoAmI: _aio.UnaryUnaryMultiCallable[_security_pb2.WhoAmIRequest, _security_pb2.Principal]  # type: ignore[assignment]
     ListUsers: _aio.UnaryUnaryMultiCallable[_security_pb2.ListUsersRequest, _security_pb2.ListUsersResponse]  # type: ignore[assignment]
     CreateUser: _aio.UnaryUnaryMultiCallable[_security_pb2.CreateUserRequest, _security_pb2.CreateUserResponse]  # type: ignore[assignment]
-    """Creates a user and returns its bearer token (shown once; the hub keeps only a hash)."""
-    DeleteUser: _aio.UnaryUnaryMultiCallable[_security_pb2.DeleteUserRequest, _security_pb2.DeleteUserResponse]  # type: ignore[assignment]
+    """sysadmin: an account with no roles. Its credential is never in the reply: with `csr_pem`
+    (the user's own key) the reply holds the account's certificate; otherwise a one-time
+    enrolment code goes to the user through the hub's delivery directory.
+    """
+    DeleteUser: _aio.UnaryUnaryMultiCallable[_security_pb2.DeleteUserRequest, _security_pb2.ChangeResponse]  # type: ignore[assignment]
+    """sysadmin; an administrator's or auditor's account waits for approval."""
+    GrantRoles: _aio.UnaryUnaryMultiCallable[_security_pb2.GrantRolesRequest, _security_pb2.ChangeResponse]  # type: ignore[assignment]
+    """secadmin: sets an account's roles; administrator and auditor roles wait for approval."""
+    ListChanges: _aio.UnaryUnaryMultiCallable[_security_pb2.ListChangesRequest, _security_pb2.ListChangesResponse]  # type: ignore[assignment]
+    """Changes waiting for a second administrator."""
+    ApproveChange: _aio.UnaryUnaryMultiCallable[_security_pb2.ApproveChangeRequest, _security_pb2.ChangeResponse]  # type: ignore[assignment]
+    """sysadmin or secadmin, not the one who asked for the change nor the account it concerns."""
+    Enrol: _aio.UnaryUnaryMultiCallable[_security_pb2.EnrolRequest, _security_pb2.EnrolResponse]  # type: ignore[assignment]
+    """A user exchanges the one-time code delivered to them for a bearer token (and, with a
+    CSR for their own key, a certificate). Served on the token port.
+    """
 
 class UserServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Users of the console API. WhoAmI is open to every authenticated user; the rest to secadmin."""
+    """Users of the console API, under the separation of the three administrators (三员分立):
+    the system administrator creates and deletes accounts, which carry no rights; the security
+    administrator grants roles and never holds an account's credential; a change to an
+    administrator's or auditor's account waits for a second administrator's approval. WhoAmI is
+    open to every authenticated user; Enrol to anyone holding a one-time enrolment code.
+    """
 
     @_abc_1.abstractmethod
     def WhoAmI(
@@ -168,13 +211,51 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _security_pb2.CreateUserRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_security_pb2.CreateUserResponse, _abc.Awaitable[_security_pb2.CreateUserResponse]]:
-        """Creates a user and returns its bearer token (shown once; the hub keeps only a hash)."""
+        """sysadmin: an account with no roles. Its credential is never in the reply: with `csr_pem`
+        (the user's own key) the reply holds the account's certificate; otherwise a one-time
+        enrolment code goes to the user through the hub's delivery directory.
+        """
 
     @_abc_1.abstractmethod
     def DeleteUser(
         self,
         request: _security_pb2.DeleteUserRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_security_pb2.DeleteUserResponse, _abc.Awaitable[_security_pb2.DeleteUserResponse]]: ...
+    ) -> _typing.Union[_security_pb2.ChangeResponse, _abc.Awaitable[_security_pb2.ChangeResponse]]:
+        """sysadmin; an administrator's or auditor's account waits for approval."""
+
+    @_abc_1.abstractmethod
+    def GrantRoles(
+        self,
+        request: _security_pb2.GrantRolesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_security_pb2.ChangeResponse, _abc.Awaitable[_security_pb2.ChangeResponse]]:
+        """secadmin: sets an account's roles; administrator and auditor roles wait for approval."""
+
+    @_abc_1.abstractmethod
+    def ListChanges(
+        self,
+        request: _security_pb2.ListChangesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_security_pb2.ListChangesResponse, _abc.Awaitable[_security_pb2.ListChangesResponse]]:
+        """Changes waiting for a second administrator."""
+
+    @_abc_1.abstractmethod
+    def ApproveChange(
+        self,
+        request: _security_pb2.ApproveChangeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_security_pb2.ChangeResponse, _abc.Awaitable[_security_pb2.ChangeResponse]]:
+        """sysadmin or secadmin, not the one who asked for the change nor the account it concerns."""
+
+    @_abc_1.abstractmethod
+    def Enrol(
+        self,
+        request: _security_pb2.EnrolRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_security_pb2.EnrolResponse, _abc.Awaitable[_security_pb2.EnrolResponse]]:
+        """A user exchanges the one-time code delivered to them for a bearer token (and, with a
+        CSR for their own key, a certificate). Served on the token port.
+        """
 
 def add_UserServiceServicer_to_server(servicer: UserServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

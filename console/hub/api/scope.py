@@ -46,6 +46,12 @@ def _outside(principal: Principal, what: str) -> Refused:
     )
 
 
+def _hidden(message: str) -> Refused:
+    """Something outside the caller's scope gets the answer it would get if it were absent:
+    the caller cannot tell whether a name exists (the refusal is still counted and audited)."""
+    return Refused(grpc.StatusCode.NOT_FOUND, "scope", message)
+
+
 def _is_code(text: str) -> bool:
     try:
         check_code(text)
@@ -90,7 +96,7 @@ class Scope:
     def _workload(self, name: str, p: Principal) -> None:
         record = self.workloads.records.get(name)
         if record is not None and not p.sees(record.workload.owner):
-            raise _outside(p, f"workload {name} (owner {record.workload.owner})")
+            raise _hidden(f"no workload named {name!r}")
 
     # -- requests ----------------------------------------------------------------------
 
@@ -108,7 +114,7 @@ class Scope:
         self, request: inventory_pb2.GetDivisionRequest, p: Principal
     ) -> inventory_pb2.GetDivisionRequest:
         if _is_code(request.code) and not p.sees(request.code):
-            raise _outside(p, f"division {request.code}")
+            raise _hidden(f"no division {request.code!r} in the fleet")
         return request
 
     def get_site(
@@ -116,7 +122,7 @@ class Scope:
     ) -> inventory_pb2.GetSiteRequest:
         division = self.site_division(request.name)
         if division is not None and not p.sees(division):
-            raise _outside(p, f"site {request.name} (division {division})")
+            raise _hidden(f"no site named {request.name!r}")
         return request
 
     def get_cluster(
@@ -124,7 +130,7 @@ class Scope:
     ) -> inventory_pb2.GetClusterRequest:
         division = self.cluster_division(request.name)
         if division is not None and not p.sees(division):
-            raise _outside(p, f"cluster {request.name} (division {division})")
+            raise _hidden(f"no cluster named {request.name!r}")
         return request
 
     def get_node(
@@ -132,7 +138,7 @@ class Scope:
     ) -> inventory_pb2.GetNodeRequest:
         entry = self.inventory.nodes.get(request.node)
         if entry is not None and not p.sees(entry.identity.division):
-            raise _outside(p, f"node {request.node}")
+            raise _hidden(f"no node named {request.node!r}")
         return request
 
     def by_name(self, request: N, p: Principal) -> N:
@@ -158,7 +164,10 @@ class Scope:
             owner = doc.spec_as(WorkloadSpec).owner
             if not p.sees(owner):
                 raise _outside(p, f"owner {owner}")
-            self._workload(doc.name, p)
+            record = self.workloads.records.get(doc.name)
+            if record is not None and not p.sees(record.workload.owner):
+                # names are one namespace: a taken one cannot be hidden, but its owner is
+                raise _outside(p, f"the name of workload {doc.name}")
         return request
 
     async def run_plan(
@@ -216,6 +225,30 @@ class Scope:
     ) -> workloads_pb2.ListWorkloadsResponse:
         kept = [w for w in response.workloads if p.sees(w.owner)]
         return workloads_pb2.ListWorkloadsResponse(workloads=kept)
+
+    def explanation(
+        self, response: workloads_pb2.Explanation, p: Principal
+    ) -> workloads_pb2.Explanation:
+        """The verdicts of clusters in the scope; of a cluster outside it that holds replicas
+        of the workload, only its name and replicas; the rest as a count."""
+        kept, hidden = [], 0
+        for verdict in response.clusters:
+            division = self.cluster_division(verdict.cluster)
+            if division is not None and p.sees(division):
+                kept.append(verdict)
+            elif verdict.replicas:
+                kept.append(
+                    workloads_pb2.ClusterVerdict(
+                        cluster=verdict.cluster, site=verdict.site, replicas=verdict.replicas
+                    )
+                )
+            else:
+                hidden += 1
+        del response.clusters[:]
+        response.clusters.extend(kept)
+        if hidden:
+            response.summary += f" ({hidden} clusters outside {p.scope} not shown)"
+        return response
 
     def policy_effects(
         self, response: policies_pb2.ListPoliciesResponse, _p: Principal
@@ -312,7 +345,10 @@ TABLE: dict[tuple[str, str], Scoped[Any, Any]] = {
         workloads_pb2.GetWorkloadRequest, workloads_pb2.WorkloadStatus, Scope.by_name
     ),
     (_WL, "ExplainWorkload"): Scoped(
-        workloads_pb2.ExplainWorkloadRequest, workloads_pb2.Explanation, Scope.by_name
+        workloads_pb2.ExplainWorkloadRequest,
+        workloads_pb2.Explanation,
+        Scope.by_name,
+        Scope.explanation,
     ),
     (_PLAN, "RunPlan"): Scoped(plans_pb2.RunPlanRequest, plans_pb2.PlanEvent, Scope.run_plan),
 }

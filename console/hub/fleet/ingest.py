@@ -7,6 +7,7 @@ import itertools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any
 
 import grpc
@@ -22,6 +23,8 @@ from console.hub.fleet.validate import ReportRejected
 from console.hub.metrics import HubMetrics
 from console.model.inventory import Event, NodeState
 from console.security.binding import NodeBinding
+from console.security.tls import peer_identity
+from console.store.audit import AuditEntry
 from tongchou.ratelimit import TokenBucket
 from tongchou.v1 import agent_pb2
 
@@ -56,12 +59,14 @@ class AgentIngest:
         self.max_report_bytes = max_report_bytes
         self.draining = False
         self.binding: NodeBinding | None = None  # set when the hub runs mutual TLS
+        self.audit: Callable[[AuditEntry], None] = lambda _entry: None
         self.max_stream_rate = 25.0  # reports/s on one stream (an agent's floor is 50 ms)
         self.claims: Claims | None = None  # where declared nodes are, from the fleet documents
         self.hygiene = Hygiene()
         self.peers = PeerStreams(self.hygiene.max_streams_per_peer)
         self.node_rates = NodeRates(self.hygiene.max_node_rate)
         self.refused_claim: Callable[[str, str, str], None] = lambda _node, _peer, _why: None
+        self.recheck_every = 30.0  # seconds between checks of an open stream's revocation
         self._streams = itertools.count(1)
 
     def guard_claims(
@@ -97,6 +102,7 @@ class AgentIngest:
         self.metrics.streams.inc()
         bucket = TokenBucket(self.max_stream_rate, 2 * self.max_stream_rate)
         incoming = aiter(requests)
+        checked = time.monotonic()
         try:
             while True:
                 try:
@@ -105,14 +111,13 @@ class AgentIngest:
                     break
                 started = time.perf_counter()
                 self.metrics.reports.inc()
-                if not bucket.take(time.monotonic()):
-                    self.metrics.rejected.labels("rate_limited").inc()
-                    message = f"more than {self.max_stream_rate:g} reports/s on one stream"
-                    log.warning("refused stream from %s: %s", peer, message)
-                    raise _Refused(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
+                self._pace(bucket, context, first, peer)
                 report = self._admit(raw, first, peer, context)
                 if first is None:
                     first = report
+                elif time.monotonic() - checked >= self.recheck_every:
+                    checked = time.monotonic()
+                    await self._recheck(context, first.identity.node, peer)
                 owner = self.inventory.nodes.get(report.identity.node)
                 if owner is not None and owner.stream > stream:
                     self.metrics.superseded.inc()
@@ -134,6 +139,22 @@ class AgentIngest:
             self.metrics.streams.dec()
             self._release(first, stream)
             self.peers.release(host)
+
+    def _pace(
+        self,
+        bucket: TokenBucket,
+        context: grpc.aio.ServicerContext[bytes, bytes],
+        first: agent_pb2.NodeReport | None,
+        peer: str,
+    ) -> None:
+        """The stream's own rate limit: a refusal is counted, logged and audited."""
+        if bucket.take(time.monotonic()):
+            return
+        self.metrics.rejected.labels("rate_limited").inc()
+        message = f"more than {self.max_stream_rate:g} reports/s on one stream"
+        log.warning("refused stream from %s: %s", peer, message)
+        self._record(context, first, "rate-limited", message)
+        raise _Refused(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
 
     def _release(self, first: agent_pb2.NodeReport | None, stream: int) -> None:
         """The node streams here no more (it may report to another hub replica now)."""
@@ -160,7 +181,10 @@ class AgentIngest:
         peer: str,
         context: grpc.aio.ServicerContext[bytes, bytes],
     ) -> agent_pb2.NodeReport:
-        """The report, parsed and checked; on a stream's first, the caller's certificate too."""
+        """The report, parsed and checked; on a stream's first, the caller's certificate too
+        (whether it may report at all before the bytes are parsed, then for which node)."""
+        if first is None and self.binding is not None:
+            self._bind(context, "", peer)
         try:
             report = self._parse(raw)
             self._check(report, first)
@@ -168,13 +192,10 @@ class AgentIngest:
             name = first.identity.node if first is not None else "?"
             self.metrics.rejected.labels(bad.reason).inc()
             log.warning("rejected report from %s (node %s): %s", peer, name, bad.message)
+            self._record(context, first, "rejected", f"{bad.reason}: {bad.message}")
             raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, bad.message) from None
         if first is None and self.binding is not None:
-            denial = self.binding.check(context, report.identity.node)
-            if denial is not None:
-                self.metrics.denied.labels(denial.reason).inc()
-                log.warning("refused stream from %s: %s", peer, denial.message)
-                raise _Refused(grpc.StatusCode.PERMISSION_DENIED, denial.message)
+            self._bind(context, report.identity.node, peer)
         if first is None and self.claims is not None:
             wrong = self.claims.contradiction(report.identity)
             if wrong is not None:
@@ -189,6 +210,7 @@ class AgentIngest:
                 f"{report.identity.node} over all its streams"
             )
             log.warning("refused stream from %s: %s", peer, message)
+            self._record(context, first or report, "rate-limited", message)
             raise _Refused(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
         return report
 
@@ -203,6 +225,36 @@ class AgentIngest:
             self.metrics.capacity_jumps.inc()
             log.warning("%s", jump)
             self.inventory.record(Event(now, "capacity", node, jump))
+
+    def _bind(self, context: Any, node: str, peer: str) -> None:
+        assert self.binding is not None
+        denial = self.binding.check(context, node, peer=peer)
+        if denial is not None:
+            self.metrics.denied.labels(denial.reason).inc()
+            log.warning("refused stream from %s: %s", peer, denial.message)
+            raise _Refused(grpc.StatusCode.PERMISSION_DENIED, denial.message)
+
+    async def _recheck(self, context: Any, node: str, peer: str) -> None:
+        """Ends an open stream whose certificate was revoked since the stream began."""
+        ident = peer_identity(context)
+        if self.binding is None or ident is None:
+            return
+        denial = await asyncio.to_thread(self.binding.recheck, ident, node, peer)
+        if denial is not None:
+            self.metrics.denied.labels(denial.reason).inc()
+            log.warning("ended stream from %s: %s", peer, denial.message)
+            raise _Refused(grpc.StatusCode.PERMISSION_DENIED, denial.message)
+
+    def _record(
+        self, context: Any, first: agent_pb2.NodeReport | None, outcome: str, detail: str
+    ) -> None:
+        """Audits a refused report (the audit sink aggregates them per peer and minute)."""
+        ident = peer_identity(context)
+        node = first.identity.node if first is not None else (ident.name if ident else "?")
+        actor = f"{ident.kind}:{ident.name}" if ident else "anonymous"
+        role = ident.kind if ident else ""
+        entry = AuditEntry(actor, "agent.report", f"node/{node}", outcome, role=role, detail=detail)
+        self.audit(replace(entry, peer=context.peer()))
 
     async def _register(
         self, report: agent_pb2.NodeReport, owner: NodeEntry | None, now: float

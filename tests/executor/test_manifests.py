@@ -20,7 +20,12 @@ def test_quantities_in_canonical_form() -> None:
     assert memory_quantity(512 * 1024**2) == "512Mi"
     assert memory_quantity(8 * 1024**3) == "8Gi"
     assert memory_quantity(2 * 1024**4) == "2Ti"
-    assert memory_quantity(1000) == "1000"
+    # as the API server stores them (decimal when not a whole binary unit), so that what
+    # is read back compares equal and is never patched again
+    assert memory_quantity(1000) == "1k"
+    assert memory_quantity(500_000_000) == "500M"
+    assert memory_quantity(1500) == "1500"
+    assert cpu_quantity(1000 * 1000) == "1k"
 
 
 def test_architectures_map_to_kubernetes_names() -> None:

@@ -12,27 +12,62 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 
 from kubernetes import client
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from console.executor.apply import ApplyResult, apply_cluster
+from console.executor.apply import ApplyResult, Ownership, apply_cluster
 from console.executor.config import ExecutorConfig
 from console.executor.failover import HealthTracker, MoveBack, Transition
 from console.executor.kube import ClusterError, Target, classify, connect
-from console.executor.manifests import Manifest, PlacedWorkload, desired_objects
+from console.executor.manifests import Manifest, PlacedWorkload, Style, desired_objects
 from console.executor.ratelimit import RateLimiter
 from console.hub.inventory import Inventory
 from console.hub.metrics import HubMetrics
 from console.hub.workloads import WorkloadManager
 from console.model.fleet import Fleet
 from console.model.inventory import Event, NodeState
+from console.store.executor_state import ClusterFailover, ExecutorState
 
 log = logging.getLogger("tongchou.hub.executor")
 
 
+class ExecutorMetrics:
+    """The executor's own metrics: API errors, refused and foreign objects, privilege drift."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.api_errors = Counter(
+            "tongchou_executor_api_errors",
+            "Error answers from a cluster's Kubernetes API, by HTTP status (0: unreachable).",
+            ["cluster", "code"],
+            registry=registry,
+        )
+        self.refused = Gauge(
+            "tongchou_executor_refused_objects",
+            "Objects the cluster refused (admission, invalid, not Tongchou's) at the last pass.",
+            ["cluster"],
+            registry=registry,
+        )
+        self.foreign = Gauge(
+            "tongchou_executor_foreign_objects",
+            "Tongchou objects of another hub identity left alone at the last pass (--adopt).",
+            ["cluster"],
+            registry=registry,
+        )
+        self.privilege = Counter(
+            "tongchou_executor_privilege_drift",
+            "Managed objects found with privilege added by hand (then replaced).",
+            ["cluster"],
+            registry=registry,
+        )
+
+
 class Reconciler:
-    """Owns the clusters' Kubernetes side. `reconcile()` is one pass; `run()` loops."""
+    """Owns the clusters' Kubernetes side. `tick()` starts a pass for every cluster that is
+    due and not already in one; each cluster's pass runs on its own, so a slow API server
+    delays only its own cluster; `run()` ticks every interval."""
 
     def __init__(
         self,
@@ -41,12 +76,15 @@ class Reconciler:
         inventory: Inventory,
         fleet: Fleet,
         metrics: HubMetrics,
+        state: ExecutorState | None = None,
     ) -> None:
         self.config = config
         self.manager = manager
         self.inventory = inventory
         self.fleet = fleet
         self.metrics = metrics
+        self.executor_metrics = ExecutorMetrics(metrics.registry)
+        self.state = state
         self.targets = {
             c.name: Target(c.name, c.kube_context, config.kubeconfig)
             for c in sorted(fleet.clusters.values(), key=lambda c: c.name)
@@ -59,12 +97,38 @@ class Reconciler:
         self.passes = 0
         self._clients: dict[str, client.ApiClient] = {}
         self._next_try: dict[str, float] = {}
+        self._running: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(max(1, config.workers))
         self._limits = {
             name: RateLimiter(config.api_qps, config.api_burst) for name in self.targets
         }
         for name in self.targets:
             self.tracker.health(name)
+        if state is not None:
+            self.identity = state.identity()
+            self._restore(state.load())
+        else:
+            self.identity = f"hub-{secrets.token_hex(8)}"
+            log.warning(
+                "the store keeps no executor state: identity %s lasts until the hub stops",
+                self.identity,
+            )
+        self.ownership = Ownership(self.identity, config.adopt)
+
+    def _restore(self, rows: list[ClusterFailover]) -> None:
+        """Failover as it was before a restart: clusters still out stay out (and must be
+        healthy for --recover-after again), and move-back knows what left each."""
+        for row in rows:
+            h = self.tracker.health(row.cluster)
+            if not row.available:
+                h.available = False
+                h.reason = row.reason
+                self.manager.unavailable[row.cluster] = row.reason
+            if row.displaced:
+                self.displaced[row.cluster] = set(row.displaced)
+        if rows:
+            out = sorted(r.cluster for r in rows if not r.available)
+            log.info("failover restored from the store: unavailable %s", ", ".join(out) or "none")
 
     # -- what the API and metrics read ---------------------------------------------------
 
@@ -90,29 +154,82 @@ class Reconciler:
     # -- the loop ------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.reconcile()
-            except Exception:  # one bad pass must not end the loop
-                log.exception("reconcile pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.config.interval)
+        try:
+            while not stop.is_set():
+                try:
+                    await self.tick()
+                except Exception:  # one bad tick must not end the loop
+                    log.exception("reconcile tick failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.config.interval)
+        finally:
+            for task in list(self._running.values()):
+                task.cancel()
+            await asyncio.gather(*self._running.values(), return_exceptions=True)
 
-    async def reconcile(self, now: float | None = None) -> None:
-        """Observes agents, applies to every due cluster, then fails over what must move."""
+    async def tick(self, now: float | None = None) -> None:
+        """Observes agents, starts a pass for every due cluster not in one, and fails over
+        what the agents' silence calls for."""
         now = time.time() if now is None else now
         self._observe_agents(now)
         items = [
             PlacedWorkload(r.workload, dict(r.placed), r.generation)
             for r in self.manager.records.values()
         ]
-        wanted = desired_objects(items, self.targets)
-        due = [c for c in self.targets if self._next_try.get(c, 0.0) <= now]
-        results = await asyncio.gather(*(self._apply(c, wanted[c]) for c in due))
-        for result in results:
-            self._take(result, time.time())
-        self._failover(self.tracker.evaluate(time.time()))
+        wanted = desired_objects(items, self.targets, self._style())
+        for cluster in self.targets:
+            if cluster in self._running or self._next_try.get(cluster, 0.0) > now:
+                continue
+            self._running[cluster] = asyncio.create_task(
+                self._pass(cluster, wanted[cluster]), name=f"hub-executor-{cluster}"
+            )
+        await self._evaluate()
         self.passes += 1
+
+    async def settled(self) -> None:
+        """Waits for the passes under way (tests, shutdown)."""
+        await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    def _style(self) -> Style:
+        archs: dict[str, set[str]] = {}
+        for entry in self.inventory.nodes.values():
+            ident = entry.report.identity
+            archs.setdefault(ident.cluster, set()).add(ident.arch)
+        return Style(
+            identity=self.identity,
+            pod_security=self.config.pod_security,
+            cluster_archs={c: sorted(a) for c, a in archs.items()},
+        )
+
+    async def _pass(self, cluster: str, objects: list[Manifest]) -> None:
+        try:
+            result = await self._apply(cluster, objects)
+            self._take(result, time.time())
+            await self._evaluate()
+        finally:
+            self._running.pop(cluster, None)
+
+    async def _evaluate(self) -> None:
+        transitions = self.tracker.evaluate(time.time())
+        if not transitions:
+            return
+        self._failover(transitions)
+        if self.state is not None:
+            now = time.time()
+            rows = [
+                ClusterFailover(
+                    t.cluster,
+                    t.available,
+                    t.reason,
+                    now,
+                    frozenset(self.displaced.get(t.cluster, ())),
+                )
+                for t in transitions
+            ]
+            try:
+                await asyncio.to_thread(self.state.save, rows)
+            except Exception:
+                log.exception("failover state not saved")
 
     def _observe_agents(self, now: float) -> None:
         known: dict[str, int] = {}
@@ -142,12 +259,13 @@ class Reconciler:
             except ClusterError as err:
                 return ApplyResult(cluster, error=err)
             self._clients[cluster] = api
-        return apply_cluster(cluster, api, objects, self._limits[cluster])
+        return apply_cluster(cluster, api, objects, self._limits[cluster], ownership=self.ownership)
 
     def _take(self, result: ApplyResult, now: float) -> None:
         cluster = result.cluster
         before = self.last.get(cluster)
         self.last[cluster] = result
+        self._report(result, before, now)
         if result.error is None:
             self.tracker.observe_api(cluster, ok=True)
             self.ready[cluster] = dict(result.ready)
@@ -156,9 +274,6 @@ class Reconciler:
                 log.info("cluster %s: Kubernetes API answers again", cluster)
             if result.changed:
                 log.info("cluster %s: %s", cluster, result.summary())
-            for refused in result.refused:
-                if before is None or refused not in before.refused:
-                    log.warning("cluster %s: %s", cluster, refused)
             return
         err = result.error
         if err.kind == "config":
@@ -174,6 +289,33 @@ class Reconciler:
             self._clients.pop(cluster, None)
         if before is None or before.error is None or before.error.message != err.message:
             log.warning("cluster %s: %s (next try in %.0fs)", cluster, err.message, delay)
+
+    def _report(self, result: ApplyResult, before: ApplyResult | None, now: float) -> None:
+        """Metrics and events of one pass: API errors, refused and foreign objects (an event
+        when one is new), drift, and privilege added by hand (an alert)."""
+        cluster = result.cluster
+        m = self.executor_metrics
+        for code, count in result.api_errors.items():
+            m.api_errors.labels(cluster, code).inc(count)
+        if result.error is not None and result.error.kind == "unreachable":
+            m.api_errors.labels(cluster, "0").inc()
+        if result.error is not None:
+            return
+        m.refused.labels(cluster).set(len(result.refused))
+        m.foreign.labels(cluster).set(len(result.foreign))
+        m.privilege.labels(cluster).inc(len(result.alerts))
+        for kind, lines, old in (
+            ("refused", result.refused, before.refused if before else []),
+            ("foreign", result.foreign, before.foreign if before else []),
+            ("drift", result.drift, []),
+            ("privilege", result.alerts, []),
+        ):
+            for line in lines:
+                if line in old:
+                    continue
+                self.inventory.record(Event(now, kind, cluster, line))
+                level = logging.ERROR if kind == "privilege" else logging.WARNING
+                log.log(level, "cluster %s: %s", cluster, line)
 
     # -- failover ------------------------------------------------------------------------
 

@@ -61,14 +61,23 @@ class Scene:
         self.kubeconfig = write_kubeconfig(
             tmp / "kubeconfig", {f"ctx-{n}": c.url for n, c in clusters.items()}
         )
-        self.hub: HubProc = launch.hub(
+        self.flags = (
             "--fleet", str(self.fleet), "--kubeconfig", str(self.kubeconfig),
             "--lost-after", "1s", "--reconcile-interval", "0.3s", "--max-backoff", "0.6s",
             "--failover-grace", "1s", "--api-failures", "2", "--recover-after", "3s",
             *flags,
         )  # fmt: skip
+        self.hub: HubProc = launch.hub(*self.flags)
         self.sims = {name: self.simulate(name) for name in self.nodes}
         self.apis = {n: connect(Target(n, f"ctx-{n}", self.kubeconfig)) for n in ("gz-a", "sz-b")}
+
+    def relaunch(self, *flags: str, store: Path | None = None) -> HubProc:
+        """A new hub on the same port (the simulators reconnect), on the same store unless
+        another is given; later flags override earlier ones."""
+        self.hub = self.launch.hub(
+            *self.flags, *flags, port=self.hub.port, store=store or self.hub.store
+        )
+        return self.hub
 
     def simulate(self, cluster: str) -> object:
         return self.launch.spawn(

@@ -1,0 +1,92 @@
+"""A restarted hub keeps failover; a hub on another or an empty store deletes nothing.
+
+Real hubs (killed with SIGKILL and started again on the same port and store), simulated
+agents over gRPC, emulated Kubernetes APIs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import pytest
+
+from console.client import HubClient
+from console.store import SqliteStore
+from tests.e2e.conftest import Launcher
+from tests.e2e.waiting import eventually
+from tests.executor.emulator import EmulatedCluster
+from tests.executor.test_failover import Scene, failed_over, placed, seal_status, start
+
+pytestmark = pytest.mark.slow
+
+
+async def test_a_killed_hub_keeps_failover_and_moves_back_after_the_recovery_wait(
+    launch: Launcher, tmp_path: Path, clusters: dict[str, EmulatedCluster]
+) -> None:
+    scene = Scene(launch, tmp_path, clusters, "--move-back", "always", "--recover-after", "6s")
+    async with HubClient(scene.hub.address) as hub:
+        await start(scene, hub)
+        clusters["sz-b"].stop()
+        await failed_over(scene, hub)
+    scene.hub.stop(signal.SIGKILL)
+    clusters["sz-b"].start()  # the API is back while the hub is down
+    scene.relaunch()
+    async with HubClient(scene.hub.address) as hub:
+        await hub.wait_ready(20)
+        # still out: it must be healthy for --recover-after again, nothing comes back early
+        for _ in range(6):
+            assert placed(await seal_status(hub)) == {"gz-a": 6}
+            assert scene.metric("tongchou_cluster_available", cluster="sz-b") == 0.0
+            await asyncio.sleep(0.5)
+
+        async def returned() -> dict[str, int] | None:
+            got = placed(await seal_status(hub))
+            return got if got == {"gz-a": 3, "sz-b": 3} else None
+
+        # and move-back remembers what left it
+        await eventually(returned, timeout=40, what="the replicas to move back to sz-b")
+    assert scene.hub.stop() == 0
+    events = SqliteStore(scene.hub.store).recent_events(1000)
+    assert [e.node for e in events if e.kind == "failover"] == ["sz-b"]  # no second failover
+    (recovered,) = [e for e in events if e.kind == "recovered"]
+    assert "placing 1 workloads again" in recovered.message
+
+
+async def test_a_hub_on_an_empty_store_deletes_nothing_until_adopting(
+    launch: Launcher, tmp_path: Path, clusters: dict[str, EmulatedCluster]
+) -> None:
+    scene = Scene(launch, tmp_path, clusters)
+    async with HubClient(scene.hub.address) as hub:
+        await start(scene, hub)
+    assert scene.hub.stop() == 0
+    writes = {name: c.writes() for name, c in clusters.items()}
+    empty = tmp_path / "empty.db"
+    scene.relaunch(store=empty)
+    async with HubClient(scene.hub.address) as hub:
+        await hub.wait_ready(20)
+
+        async def reported() -> float | None:
+            found = scene.metric("tongchou_executor_foreign_objects", cluster="gz-a")
+            return found if found else None
+
+        # it sees the first hub's three objects in each cluster, and leaves them
+        assert await eventually(reported, what="foreign objects reported") == 3.0
+        for _ in range(10):
+            assert all(scene.deployment_replicas(c) == 3 for c in clusters)
+            await asyncio.sleep(0.3)
+        assert {name: c.writes() for name, c in clusters.items()} == writes
+    assert scene.hub.stop() == 0
+    events = SqliteStore(empty).recent_events(1000)
+    foreign = [e for e in events if e.kind == "foreign"]
+    assert len(foreign) == 6 and "--adopt" in foreign[0].message
+    # the operator confirms: the store is the desired state, the objects go
+    scene.relaunch("--adopt", store=empty)
+    async with HubClient(scene.hub.address) as hub:
+        await hub.wait_ready(20)
+
+        async def pruned() -> int | None:
+            return 1 if all(scene.deployment_replicas(c) is None for c in clusters) else None
+
+        await eventually(pruned, timeout=30, what="the adopted objects pruned")

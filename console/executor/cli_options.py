@@ -44,6 +44,13 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
         help="whether a recovered cluster gets its replicas back (never)",
     )
     group.add_argument(
+        "--move-back-concurrency",
+        type=int,
+        default=2,
+        help="workloads moving back at once; each keeps its old replicas until the new "
+        "ones are ready (2)",
+    )
+    group.add_argument(
         "--api-qps",
         type=float,
         default=20.0,
@@ -91,6 +98,7 @@ def executor_config(args: argparse.Namespace) -> ExecutorConfig | None:
         api_qps=args.api_qps,
         api_burst=max(1, int(args.api_qps * 2)),
         policy=policy,
+        move_back_concurrency=args.move_back_concurrency,
         adopt=args.adopt,
         pod_security=args.pod_security,
     )

@@ -20,6 +20,7 @@ class ExecutorConfig:
     api_qps: float = 20.0  # API calls a second per cluster, on average
     api_burst: int = 40
     policy: FailoverPolicy = field(default_factory=FailoverPolicy)
+    move_back_concurrency: int = 2  # workloads moving back at once (make before break)
     adopt: bool = False  # take over Tongchou objects of another identity (and prune them)
     pod_security: str = "restricted"  # the Pod Security level of the namespaces it creates
 
@@ -32,6 +33,10 @@ class ExecutorConfig:
             raise ValueError(
                 f"--pod-security {self.pod_security!r} is not one of "
                 + ", ".join(POD_SECURITY_LEVELS)
+            )
+        if self.move_back_concurrency < 1:
+            raise ValueError(
+                f"--move-back-concurrency must be at least 1, got {self.move_back_concurrency}"
             )
         if self.workers < 1:
             raise ValueError(f"executor workers must be at least 1, got {self.workers}")

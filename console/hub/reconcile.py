@@ -23,6 +23,7 @@ from console.executor.config import ExecutorConfig
 from console.executor.failover import HealthTracker, MoveBack, Transition
 from console.executor.kube import ClusterError, Target, classify, connect
 from console.executor.manifests import Manifest, PlacedWorkload, Style, desired_objects
+from console.executor.moveback import MoveBacks
 from console.executor.ratelimit import RateLimiter
 from console.hub.inventory import Inventory
 from console.hub.metrics import HubMetrics
@@ -94,7 +95,9 @@ class Reconciler:
         self.ready: dict[str, dict[str, int]] = {}  # cluster → workload → ready replicas
         self.last: dict[str, ApplyResult] = {}
         self.displaced: dict[str, set[str]] = {}  # cluster → workloads failover moved off it
+        self.movebacks = MoveBacks(config.move_back_concurrency)
         self.passes = 0
+        self.started = time.time()
         self._clients: dict[str, client.ApiClient] = {}
         self._next_try: dict[str, float] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
@@ -172,9 +175,10 @@ class Reconciler:
         what the agents' silence calls for."""
         now = time.time() if now is None else now
         self._observe_agents(now)
+        self._move_back(now)
         items = [
-            PlacedWorkload(r.workload, dict(r.placed), r.generation)
-            for r in self.manager.records.values()
+            PlacedWorkload(r.workload, self.movebacks.applied(name, r.placed), r.generation)
+            for name, r in self.manager.records.items()
         ]
         wanted = desired_objects(items, self.targets, self._style())
         for cluster in self.targets:
@@ -232,12 +236,16 @@ class Reconciler:
                 log.exception("failover state not saved")
 
     def _observe_agents(self, now: float) -> None:
+        """Counts each cluster's agents and those not lost. An agent not heard since the hub
+        started is given --lost-after from the start before it counts as lost: silence
+        while the hub was down says nothing about the cluster."""
         known: dict[str, int] = {}
         live: dict[str, int] = {}
+        waking = now - self.started < self.inventory.lost_after
         for entry in self.inventory.nodes.values():
             cluster = entry.report.identity.cluster
             known[cluster] = known.get(cluster, 0) + 1
-            if entry.state is not NodeState.LOST:
+            if entry.state is not NodeState.LOST or (waking and entry.last_seen < self.started):
                 live[cluster] = live.get(cluster, 0) + 1
         for cluster in set(known) | set(self.tracker.clusters):
             self.tracker.observe_agents(
@@ -348,13 +356,44 @@ class Reconciler:
                     back |= {n for n in returning if n in self.manager.records}
                 text = f"cluster available again ({t.reason}); move-back policy: {policy.value}"
                 if back:
-                    text += f", placing {len(back)} workloads again"
+                    text += (
+                        f", placing {len(back)} workloads again,"
+                        f" at most {self.movebacks.cap} at a time"
+                    )
                 self.inventory.record(Event(now, "recovered", t.cluster, text))
                 log.info("cluster %s: %s", t.cluster, text)
-        changed = self.manager.schedule(force=back, now=now)
-        if back:
-            self.manager.store.save_placements(
-                [r.stored() for r in changed if r.workload.name in back]
-            )
+        self.movebacks.enqueue(back)
+        changed = self.manager.schedule(now=now)
         if changed:
             log.info("failover placed replicas of %d workloads", len(changed))
+        self._move_back(now)
+
+    def _move_back(self, now: float) -> None:
+        """Ends the moves whose new replicas are ready, and starts the next ones queued."""
+        records = self.manager.records
+
+        def placed_of(name: str) -> dict[str, int] | None:
+            record = records.get(name)
+            return None if record is None else record.placed
+
+        def ready(cluster: str, name: str) -> int | None:
+            return self.ready_of(cluster, name) if cluster in self.targets else 1 << 30
+
+        for name in self.movebacks.finish(placed_of, ready):
+            if name in records:
+                text = f"moved back: {records[name].placed}; the old replicas are released"
+                self.inventory.record(Event(now, "moved", name, text))
+                log.info("workload %s: %s", name, text)
+        for name in self.movebacks.due():
+            record = records.get(name)
+            if record is None:
+                continue
+            old = dict(record.placed)
+            self.manager.schedule(force={name}, now=now)
+            self.manager.store.save_placements([record.stored()])
+            if self.movebacks.begin(name, old, record.placed):
+                text = (
+                    f"moving back: {old} → {record.placed}; the old replicas stay until"
+                    " the new ones are ready"
+                )
+                self.inventory.record(Event(now, "moving", name, text))

@@ -218,11 +218,21 @@ async def test_api_failures_fail_over_and_move_back_when_asked(
 
         await eventually(returned, timeout=30, what="the replicas to move back to sz-b")
 
+        async def surged() -> int | None:
+            return 1 if scene.deployment_replicas("sz-b") == 3 else None
+
+        # make before break: sz-b gets its 3, gz-a keeps its 6 until they are ready
+        await eventually(surged, what="sz-b's Deployment back at 3")
+        for _ in range(8):
+            assert scene.deployment_replicas("gz-a") == 6
+            await asyncio.sleep(0.3)
+        scene.mark_ready("sz-b")
+
         async def applied() -> int | None:
             ok = all(scene.deployment_replicas(c) == 3 for c in ("gz-a", "sz-b"))
             return 1 if ok else None
 
-        await eventually(applied, what="both Deployments back at 3")
+        await eventually(applied, what="gz-a scaled down once sz-b's replicas are ready")
         assert scene.metric("tongchou_failovers_total", cluster="sz-b") == 1.0
     assert scene.hub.stop() == 0
     events = SqliteStore(scene.hub.store).recent_events(1000)
@@ -231,3 +241,4 @@ async def test_api_failures_fail_over_and_move_back_when_asked(
     assert "Kubernetes API failed 2 checks in a row: unreachable" in failover.message
     (recovered,) = [e for e in events if e.kind == "recovered"]
     assert "move-back policy: always, placing 1 workloads again" in recovered.message
+    assert [e.node for e in events if e.kind == "moved"] == ["gd-e-seal"]

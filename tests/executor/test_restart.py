@@ -32,7 +32,9 @@ async def test_a_killed_hub_keeps_failover_and_moves_back_after_the_recovery_wai
         await failed_over(scene, hub)
     scene.hub.stop(signal.SIGKILL)
     clusters["sz-b"].start()  # the API is back while the hub is down
-    scene.relaunch()
+    # the simulators reconnect with their backoff: agents not heard since the start are
+    # given --lost-after before they count as lost (a busy machine needs a few seconds)
+    scene.relaunch("--lost-after", "6s")
     async with HubClient(scene.hub.address) as hub:
         await hub.wait_ready(20)
         # still out: it must be healthy for --recover-after again, nothing comes back early

@@ -28,6 +28,7 @@ from kubernetes import client
 from console.executor.compare import contains, extras, privilege
 from console.executor.kube import REQUEST_TIMEOUT, ClusterError, classify
 from console.executor.manifests import (
+    ANNOTATION_HELD,
     ANNOTATION_OWNED_BY,
     APPLY_IDENTITY,
     LABEL_MANAGED_BY,
@@ -394,6 +395,10 @@ def apply_cluster(
                 result.waiting.append(
                     f"{describe(obj)}: namespace {ns} is terminating; applied once it is gone"
                 )
+                continue
+            reason = (obj["metadata"].get("annotations") or {}).get(ANNOTATION_HELD)
+            if reason:  # not applied; what runs already is neither changed nor pruned
+                result.refused.append(f"{describe(obj)} not applied: {reason}")
                 continue
             step = partial(_apply_one, calls, obj, result, existing.get(_key(obj)), ownership)
             _settle(obj, result, step)

@@ -20,6 +20,8 @@ ANNOTATION_CLUSTER = "tongchou.io/cluster"
 # Who made the object: the hub's identity (Namespace, ResourceQuota), `<hub>/<workload>`
 # (Deployment). Only objects carrying the caller's identity are ever changed or deleted.
 ANNOTATION_OWNED_BY = "tongchou.io/owned-by"
+# On a wanted object: why it must not be applied (nor, if it exists, changed or pruned).
+ANNOTATION_HELD = "tongchou.io/held"
 APPLY_IDENTITY = "tongchou-apply"  # `tongchou apply`'s identity unless --identity is given
 POD_SECURITY_LEVELS = ("restricted", "baseline", "privileged")
 QUOTA_NAME = "tongchou"
@@ -158,6 +160,18 @@ def deployment(item: PlacedWorkload, cluster: str, style: Style | None = None) -
             "capabilities": {"drop": ["ALL"]},
         }
     exprs = _affinity(w, cluster, style)
+    annotations = {
+        ANNOTATION_GENERATION: str(item.generation),
+        ANNOTATION_CLUSTER: cluster,
+        ANNOTATION_OWNED_BY: f"{style.identity}/{w.name}",
+    }
+    several = kube_archs(style.cluster_archs.get(cluster, ()))
+    if not w.archs and len(several) > 1:
+        annotations[ANNOTATION_HELD] = (
+            f"workload {w.name} declares no archs and cluster {cluster} has nodes of"
+            f" {', '.join(several)}: declare spec.archs (the architectures its image"
+            " supports) so its pods land only where the image runs"
+        )
     if exprs:
         pod_spec["affinity"] = {
             "nodeAffinity": {
@@ -174,11 +188,7 @@ def deployment(item: PlacedWorkload, cluster: str, style: Style | None = None) -
             "name": w.name,
             "namespace": namespace_of(w.owner),
             "labels": labels,
-            "annotations": {
-                ANNOTATION_GENERATION: str(item.generation),
-                ANNOTATION_CLUSTER: cluster,
-                ANNOTATION_OWNED_BY: f"{style.identity}/{w.name}",
-            },
+            "annotations": annotations,
         },
         "spec": {
             "replicas": int(item.placed[cluster]),

@@ -200,3 +200,30 @@ def test_drift_is_undone_and_added_privilege_raised(
     assert "privileged" not in pod["containers"][0]["securityContext"]
     final = run(api, placed)
     assert final.updated == [] and final.drift == []
+
+
+def test_a_workload_without_archs_is_held_on_a_cluster_of_several(
+    tmp_path: Path, clusters: dict[str, EmulatedCluster]
+) -> None:
+    gz = clusters["gz-a"]
+    api = api_of(tmp_path, gz)
+    anyarch = Workload(
+        name="gd-forms", owner="440000", replicas=2, cpu_milli=500, memory_bytes=1024**3,
+        image="registry.gd.gov.cn/forms:2", mlps_level=3,
+    )  # fmt: skip
+    placed = [PlacedWorkload(anyarch, {"gz-a": 2})]
+    single = Style(cluster_archs={"gz-a": ["aarch64"]})
+    assert (
+        apply_cluster("gz-a", api, desired_objects(placed, ["gz-a"], single)["gz-a"]).error is None
+    )
+    pod = gz.objects()[("Deployment", "tc-440000", "gd-forms")]["spec"]["template"]["spec"]
+    assert pod["affinity"]["nodeAffinity"]  # pinned to arm64, the cluster's only arch
+    # Loongson nodes join: the workload cannot be pinned; it is reported, and what runs
+    # is neither changed nor removed
+    mixed = Style(cluster_archs={"gz-a": ["aarch64", "loongarch64"]})
+    more = [PlacedWorkload(anyarch, {"gz-a": 3})]
+    result = apply_cluster("gz-a", api, desired_objects(more, ["gz-a"], mixed)["gz-a"])
+    assert result.error is None and result.deleted == []
+    (refused,) = result.refused
+    assert refused.startswith("Deployment tc-440000/gd-forms not applied: workload gd-forms")
+    assert gz.objects()[("Deployment", "tc-440000", "gd-forms")]["spec"]["replicas"] == 2

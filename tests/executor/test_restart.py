@@ -51,7 +51,9 @@ async def test_a_killed_hub_keeps_failover_and_moves_back_after_the_recovery_wai
         await eventually(returned, timeout=40, what="the replicas to move back to sz-b")
     assert scene.hub.stop() == 0
     events = SqliteStore(scene.hub.store).recent_events(1000)
-    assert [e.node for e in events if e.kind == "failover"] == ["sz-b"]  # no second failover
+    # no second failover after the restart (the first one's event may have died with the
+    # killed hub before its next flush)
+    assert [e.node for e in events if e.kind == "failover"] in ([], ["sz-b"])
     (recovered,) = [e for e in events if e.kind == "recovered"]
     assert "placing 1 workloads again" in recovered.message
 

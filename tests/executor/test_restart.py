@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -25,23 +26,32 @@ pytestmark = pytest.mark.slow
 async def test_a_killed_hub_keeps_failover_and_moves_back_after_the_recovery_wait(
     launch: Launcher, tmp_path: Path, clusters: dict[str, EmulatedCluster]
 ) -> None:
-    scene = Scene(launch, tmp_path, clusters, "--move-back", "always", "--recover-after", "6s")
+    scene = Scene(launch, tmp_path, clusters, "--move-back", "always")
     async with HubClient(scene.hub.address) as hub:
         await start(scene, hub)
         clusters["sz-b"].stop()
         await failed_over(scene, hub)
     scene.hub.stop(signal.SIGKILL)
     clusters["sz-b"].start()  # the API is back while the hub is down
-    # the simulators reconnect with their backoff: agents not heard since the start are
-    # given --lost-after before they count as lost (a busy machine needs a few seconds)
-    scene.relaunch("--lost-after", "6s")
+    # agents not heard since the start are given --lost-after before they count as lost;
+    # the simulators are started again so that they need not wait out their backoff
+    restarted = time.monotonic()
+    scene.relaunch("--lost-after", "20s", "--recover-after", "10s")
+    for cluster in ("gz-a", "sz-b"):
+        scene.sims[cluster].stop()  # type: ignore[attr-defined]
+        scene.sims[cluster] = scene.simulate(cluster)
     async with HubClient(scene.hub.address) as hub:
         await hub.wait_ready(20)
+
+        async def all_ready() -> int | None:
+            return 1 if (await hub.fleet_summary()).totals.nodes_ready == 4 else None
+
+        await eventually(all_ready, what="the four nodes reporting again")
         # still out: it must be healthy for --recover-after again, nothing comes back early
-        for _ in range(6):
+        while time.monotonic() - restarted < 8.0:
             assert placed(await seal_status(hub)) == {"gz-a": 6}
             assert scene.metric("tongchou_cluster_available", cluster="sz-b") == 0.0
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.3)
 
         async def returned() -> dict[str, int] | None:
             got = placed(await seal_status(hub))

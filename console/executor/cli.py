@@ -100,6 +100,12 @@ def run(args: argparse.Namespace) -> int:
     targets = [Target(c, contexts[c], kubeconfig) for c in sorted(contexts)]
     with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
         results = list(pool.map(lambda t: _apply(t, wanted[t.cluster], ownership), targets))
+    return report(results)
+
+
+def report(results: list[ApplyResult]) -> int:
+    """Prints each cluster's outcome and what was refused, waits, was left or kept; returns
+    the exit code."""
     code = 0
     for result in results:
         print(f"{result.cluster}: {result.summary()}")

@@ -10,59 +10,26 @@ request now and then, not one per pass.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
 
-from kubernetes import client
-from prometheus_client import CollectorRegistry, Counter, Gauge
-
 from console.executor.apply import ApplyResult, Ownership, apply_cluster
 from console.executor.config import ExecutorConfig
 from console.executor.failover import HealthTracker, MoveBack, Transition
-from console.executor.kube import ClusterError, Target, classify, connect
+from console.executor.kube import ApiClient, ClusterError, Target, classify, connect
 from console.executor.manifests import Manifest, PlacedWorkload, Style, desired_objects
 from console.executor.moveback import MoveBacks
 from console.executor.ratelimit import RateLimiter
-from console.hub.inventory import Inventory
-from console.hub.metrics import HubMetrics
-from console.hub.workloads import WorkloadManager
+from console.hub.control.workloads import WorkloadManager
+from console.hub.fleet.inventory import Inventory
+from console.hub.loops import every
+from console.hub.metrics import ExecutorMetrics, HubMetrics
 from console.model.fleet import Fleet
 from console.model.inventory import Event, NodeState
 from console.store.executor_state import ClusterFailover, ExecutorState
 
 log = logging.getLogger("tongchou.hub.executor")
-
-
-class ExecutorMetrics:
-    """The executor's own metrics: API errors, refused and foreign objects, privilege drift."""
-
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.api_errors = Counter(
-            "tongchou_executor_api_errors",
-            "Error answers from a cluster's Kubernetes API, by HTTP status (0: unreachable).",
-            ["cluster", "code"],
-            registry=registry,
-        )
-        self.refused = Gauge(
-            "tongchou_executor_refused_objects",
-            "Objects the cluster refused (admission, invalid, not Tongchou's) at the last pass.",
-            ["cluster"],
-            registry=registry,
-        )
-        self.foreign = Gauge(
-            "tongchou_executor_foreign_objects",
-            "Tongchou objects of another hub identity left alone at the last pass (--adopt).",
-            ["cluster"],
-            registry=registry,
-        )
-        self.privilege = Counter(
-            "tongchou_executor_privilege_drift",
-            "Managed objects found with privilege added by hand (then replaced).",
-            ["cluster"],
-            registry=registry,
-        )
 
 
 class Reconciler:
@@ -98,7 +65,7 @@ class Reconciler:
         self.movebacks = MoveBacks(config.move_back_concurrency)
         self.passes = 0
         self.started = time.time()
-        self._clients: dict[str, client.ApiClient] = {}
+        self._clients: dict[str, ApiClient] = {}
         self._next_try: dict[str, float] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(max(1, config.workers))
@@ -158,17 +125,17 @@ class Reconciler:
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
-            while not stop.is_set():
-                try:
-                    await self.tick()
-                except Exception:  # one bad tick must not end the loop
-                    log.exception("reconcile tick failed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.config.interval)
+            await every(stop, self.config.interval, self._tick)
         finally:
             for task in list(self._running.values()):
                 task.cancel()
             await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    async def _tick(self) -> None:
+        try:
+            await self.tick()
+        except Exception:  # one bad tick must not end the loop
+            log.exception("reconcile tick failed")
 
     async def tick(self, now: float | None = None) -> None:
         """Observes agents, starts a pass for every due cluster not in one, and fails over

@@ -52,6 +52,7 @@ class ClusterCalls:
         self.limiter = limiter
         self.result = result
         self.sleep = sleep
+        self._lists: list[str] | None = None
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         opts: dict[str, Any] = {"_preload_content": False, "_request_timeout": REQUEST_TIMEOUT}
@@ -175,7 +176,12 @@ class ClusterCalls:
 
     def namespaced_lists(self) -> list[str]:
         """The list paths (with `{ns}`) of every namespaced kind the server serves, from
-        discovery: core v1 and each group's preferred version."""
+        discovery: core v1 and each group's preferred version (asked once per pass)."""
+        if self._lists is None:
+            self._lists = self._discover()
+        return self._lists
+
+    def _discover(self) -> list[str]:
         versions = ["/api/v1"]
         groups = self.get("/apis").get("groups") or []
         versions += [f"/apis/{g['preferredVersion']['groupVersion']}" for g in groups]

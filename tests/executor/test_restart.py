@@ -49,8 +49,9 @@ async def test_a_killed_hub_keeps_failover_and_moves_back_after_the_recovery_wai
         await eventually(all_ready, what="the four nodes reporting again")
         # still out: it must be healthy for --recover-after again, nothing comes back early
         while time.monotonic() - restarted < 8.0:
-            assert placed(await seal_status(hub)) == {"gz-a": 6}
-            assert scene.metric("tongchou_cluster_available", cluster="sz-b") == 0.0
+            log = scene.hub.text()[-3000:]
+            assert placed(await seal_status(hub)) == {"gz-a": 6}, log
+            assert scene.metric("tongchou_cluster_available", cluster="sz-b") == 0.0, log
             await asyncio.sleep(0.3)
 
         async def returned() -> dict[str, int] | None:

@@ -4,8 +4,9 @@ The identity is made once, when the store is new, and names the hub on every Kub
 object it creates (`tongchou.io/owned-by`): a hub started on another or an empty store has
 another identity, and leaves the first hub's objects alone until the operator adopts them.
 Failover (which clusters are out, why, since when, and which workloads left each) is written
-at every transition, so a restart neither brings a cluster back early nor forgets what a
-move-back should return.
+at every transition, and the move-back queue and the moves under way whenever they change,
+so a restart neither brings a cluster back early, nor forgets what a move-back should
+return, nor breaks a move before its new replicas are ready.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ CREATE TABLE IF NOT EXISTS failover (
     since REAL NOT NULL,
     displaced TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS moveback (
+    position INTEGER PRIMARY KEY,
+    workload TEXT NOT NULL UNIQUE,
+    old TEXT
+);
 """
 
 
@@ -93,6 +99,40 @@ class ExecutorState:
                             json.dumps(sorted(s.displaced)),
                         ),
                     )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def load_moves(self) -> tuple[list[str], dict[str, dict[str, int]]]:
+        """The move-back queue, in order, and the moves under way (workload → its placement
+        before the move)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT workload, old FROM moveback ORDER BY position"
+            ).fetchall()
+        queued = [str(w) for w, old in rows if old is None]
+        moves = {
+            str(w): {str(c): int(n) for c, n in json.loads(old).items()}
+            for w, old in rows
+            if old is not None
+        }
+        return queued, moves
+
+    def save_moves(self, queued: list[str], moves: dict[str, dict[str, int]]) -> None:
+        """Replaces the stored move-back queue and moves in one transaction."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM moveback")
+                rows: list[tuple[str, str | None]] = [
+                    (w, json.dumps(old, sort_keys=True)) for w, old in sorted(moves.items())
+                ]
+                rows += [(w, None) for w in queued]
+                self._db.executemany(
+                    "INSERT INTO moveback (position, workload, old) VALUES (?, ?, ?)",
+                    [(i, w, old) for i, (w, old) in enumerate(rows)],
+                )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")

@@ -63,6 +63,7 @@ class Reconciler:
         self.last: dict[str, ApplyResult] = {}
         self.displaced: dict[str, set[str]] = {}  # cluster → workloads failover moved off it
         self.movebacks = MoveBacks(config.move_back_concurrency)
+        self._moves_saved = self._moves_now()
         self.passes = 0
         self.started = time.time()
         self._clients: dict[str, ApiClient] = {}
@@ -76,7 +77,7 @@ class Reconciler:
             self.tracker.health(name)
         if state is not None:
             self.identity = state.identity()
-            self._restore(state.load())
+            self._restore(state)
         else:
             self.identity = f"hub-{secrets.token_hex(8)}"
             log.warning(
@@ -85,9 +86,11 @@ class Reconciler:
             )
         self.ownership = Ownership(self.identity, config.adopt)
 
-    def _restore(self, rows: list[ClusterFailover]) -> None:
+    def _restore(self, state: ExecutorState) -> None:
         """Failover as it was before a restart: clusters still out stay out (and must be
-        healthy for --recover-after again), and move-back knows what left each."""
+        healthy for --recover-after again), move-back knows what left each, and the moves
+        under way keep their old replicas until the new ones are ready."""
+        rows = state.load()
         for row in rows:
             h = self.tracker.health(row.cluster)
             if not row.available:
@@ -96,6 +99,8 @@ class Reconciler:
                 self.manager.unavailable[row.cluster] = row.reason
             if row.displaced:
                 self.displaced[row.cluster] = set(row.displaced)
+        self.movebacks.queued, self.movebacks.moves = state.load_moves()
+        self._moves_saved = self._moves_now()
         if rows:
             out = sorted(r.cluster for r in rows if not r.available)
             log.info("failover restored from the store: unavailable %s", ", ".join(out) or "none")
@@ -143,6 +148,7 @@ class Reconciler:
         now = time.time() if now is None else now
         self._observe_agents(now)
         self._move_back(now)
+        await self._save_moves()
         items = [
             PlacedWorkload(r.workload, self.movebacks.applied(name, r.placed), r.generation)
             for name, r in self.manager.records.items()
@@ -180,11 +186,31 @@ class Reconciler:
         finally:
             self._running.pop(cluster, None)
 
+    def _moves_now(self) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        moves = self.movebacks.moves
+        return tuple(self.movebacks.queued), tuple(
+            (n, repr(sorted(moves[n].items()))) for n in sorted(moves)
+        )
+
+    async def _save_moves(self) -> None:
+        """Writes the move-back queue and moves when they changed (off the event loop)."""
+        now = self._moves_now()
+        if self.state is None or now == self._moves_saved:
+            return
+        queued = list(self.movebacks.queued)
+        moves = {n: dict(p) for n, p in self.movebacks.moves.items()}
+        try:
+            await asyncio.to_thread(self.state.save_moves, queued, moves)
+            self._moves_saved = now
+        except Exception:
+            log.exception("move-back state not saved")
+
     async def _evaluate(self) -> None:
         transitions = self.tracker.evaluate(time.time())
         if not transitions:
             return
         self._failover(transitions)
+        await self._save_moves()
         if self.state is not None:
             now = time.time()
             rows = [

@@ -1,198 +1,72 @@
 """Idempotent apply to one cluster: create or patch what is wanted, remove what Tongchou left.
 
-Only objects labelled `app.kubernetes.io/managed-by: tongchou` are ever changed or deleted;
-an object of the same name that someone else made is reported and left alone. Applying the
-same objects twice makes no write the second time (each object is read and compared first).
+Only objects labelled `app.kubernetes.io/managed-by: tongchou` whose `tongchou.io/owned-by`
+annotation names this hub (and, on a Deployment, its workload) are ever changed or deleted;
+objects of another identity are left alone until the operator adopts them. A namespace is
+deleted only when Tongchou made it and nothing but Tongchou's objects is left in it.
+Applying the same objects twice makes no write the second time (each object is read and
+compared first; see `console.executor.compare`).
+
+Outcomes are per object: an object the API server refuses (an admission denial, 422, a
+namespace that is terminating) is reported and the pass goes on; only a cluster-level
+failure (unreachable, RBAC, an API error while listing) makes the cluster's pass fail.
+A 429 waits as long as Retry-After says and tries again.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
 
 from kubernetes import client
 
-from console.executor.kube import REQUEST_TIMEOUT, ClusterError, classify
-from console.executor.manifests import LABEL_MANAGED_BY, LABEL_WORKLOAD, MANAGED_BY, Manifest
+from console.executor.calls import ClusterCalls
+from console.executor.compare import contains, extras, privilege
+from console.executor.kube import ClusterError, classify
+from console.executor.manifests import ANNOTATION_HELD, LABEL_WORKLOAD, Manifest
+from console.executor.outcome import (
+    ApplyResult,
+    Ownership,
+    describe,
+    managed,
+    not_ours,
+    object_key,
+    owned,
+)
 from console.executor.ratelimit import RateLimiter
 
-MERGE_PATCH = "application/merge-patch+json"
+__all__ = ["ApplyResult", "Ownership", "apply_cluster"]
+
 ATTEMPTS = 3  # a create that meets 409 (someone created it meanwhile) is read and patched
 KINDS = ("Namespace", "ResourceQuota", "Deployment")
+# 403s that judge one object, not the caller's rights: admission and terminating namespaces.
+_OBJECT_403 = re.compile(
+    r"admission webhook|denied the request|violates PodSecurity|being terminated"
+)
+_TERMINATING = "being terminated"
 
 
-@dataclass(slots=True)
-class ApplyResult:
-    """What one apply did in one cluster. `error` is set when the cluster could not be
-    worked on at all; `refused` lists single objects left alone, with the reason."""
-
-    cluster: str
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
-    ready: dict[str, int] = field(default_factory=dict)
-    error: ClusterError | None = None
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created or self.updated or self.deleted)
-
-    def summary(self) -> str:
-        if self.error is not None:
-            return f"error ({self.error.kind}): {self.error.message}"
-        parts = [
-            f"{len(self.created)} created",
-            f"{len(self.updated)} updated",
-            f"{len(self.unchanged)} unchanged",
-            f"{len(self.deleted)} deleted",
-        ]
-        if self.refused:
-            parts.append(f"{len(self.refused)} refused")
-        return ", ".join(parts)
+def _object_level(err: client.ApiException) -> bool:
+    """Whether an answer judges one object (and the pass goes on) rather than the cluster."""
+    if err.status in (400, 404, 422):
+        return True
+    return err.status == 403 and bool(_OBJECT_403.search(_text(err)))
 
 
-def _key(obj: Manifest) -> tuple[str, str, str]:
-    meta = obj["metadata"]
-    return (obj["kind"], str(meta.get("namespace") or ""), str(meta["name"]))
+def _text(err: client.ApiException) -> str:
+    try:
+        body = json.loads(err.body or "{}")
+    except (TypeError, ValueError):
+        return str(err.body or err.reason)
+    return str(body.get("message") or err.reason) if isinstance(body, dict) else str(body)
 
 
-def describe(obj: Manifest) -> str:
-    kind, ns, name = _key(obj)
-    return f"{kind} {ns}/{name}" if ns else f"{kind} {name}"
-
-
-def contains(have: Any, want: Any) -> bool:
-    """Whether `have` already holds everything in `want` (extra fields set by the server,
-    such as defaults and status, do not count)."""
-    if isinstance(want, dict):
-        return isinstance(have, dict) and all(
-            k in have and contains(have[k], v) for k, v in want.items()
-        )
-    if isinstance(want, list):
-        return (
-            isinstance(have, list)
-            and len(have) == len(want)
-            and all(contains(h, w) for h, w in zip(have, want, strict=True))
-        )
-    return bool(have == want)
-
-
-def managed(obj: Manifest) -> bool:
-    labels = (obj.get("metadata") or {}).get("labels") or {}
-    return bool(labels.get(LABEL_MANAGED_BY) == MANAGED_BY)
-
-
-class _Api:
-    """The calls the executor makes, by kind, over the official client; bodies as JSON."""
-
-    def __init__(self, api: client.ApiClient, limiter: RateLimiter | None) -> None:
-        self.api = api
-        self.core = client.CoreV1Api(api)
-        self.apps = client.AppsV1Api(api)
-        self.limiter = limiter
-
-    def _go(self) -> None:
-        if self.limiter is not None:
-            self.limiter.acquire()
-
-    @staticmethod
-    def _json(response: Any) -> Manifest:
-        data: Manifest = json.loads(response.data or b"{}")
-        return data
-
-    def read(self, obj: Manifest) -> Manifest | None:
-        self._go()
-        kind, ns, name = _key(obj)
-        opts: dict[str, Any] = {"_preload_content": False, "_request_timeout": REQUEST_TIMEOUT}
-        try:
-            if kind == "Namespace":
-                return self._json(self.core.read_namespace(name, **opts))
-            if kind == "ResourceQuota":
-                return self._json(self.core.read_namespaced_resource_quota(name, ns, **opts))
-            return self._json(self.apps.read_namespaced_deployment(name, ns, **opts))
-        except client.ApiException as err:
-            if err.status == 404:
-                return None
-            raise
-
-    def create(self, obj: Manifest) -> None:
-        self._go()
-        kind, ns, _ = _key(obj)
-        opts: dict[str, Any] = {"_preload_content": False, "_request_timeout": REQUEST_TIMEOUT}
-        if kind == "Namespace":
-            self.core.create_namespace(client.V1Namespace.model_validate(obj), **opts)
-        elif kind == "ResourceQuota":
-            self.core.create_namespaced_resource_quota(
-                ns, client.V1ResourceQuota.model_validate(obj), **opts
-            )
-        else:
-            self.apps.create_namespaced_deployment(
-                ns, client.V1Deployment.model_validate(obj), **opts
-            )
-
-    def patch(self, obj: Manifest) -> None:
-        self._go()
-        kind, ns, name = _key(obj)
-        body = {k: v for k, v in obj.items() if k in ("metadata", "spec")}
-        body["metadata"] = {
-            k: v for k, v in obj["metadata"].items() if k in ("labels", "annotations")
-        }
-        opts: dict[str, Any] = {
-            "_preload_content": False,
-            "_request_timeout": REQUEST_TIMEOUT,
-            "_content_type": MERGE_PATCH,
-        }
-        if kind == "Namespace":
-            self.core.patch_namespace(name, body, **opts)
-        elif kind == "ResourceQuota":
-            self.core.patch_namespaced_resource_quota(name, ns, body, **opts)
-        else:
-            self.apps.patch_namespaced_deployment(name, ns, body, **opts)
-
-    def delete(self, kind: str, ns: str, name: str) -> None:
-        self._go()
-        opts: dict[str, Any] = {"_preload_content": False, "_request_timeout": REQUEST_TIMEOUT}
-        try:
-            if kind == "Namespace":
-                self.core.delete_namespace(name, **opts)
-            elif kind == "ResourceQuota":
-                self.core.delete_namespaced_resource_quota(name, ns, **opts)
-            else:
-                self.apps.delete_namespaced_deployment(name, ns, **opts)
-        except client.ApiException as err:
-            if err.status != 404:  # already gone is what we wanted
-                raise
-
-    def list_managed(self, kind: str) -> list[Manifest]:
-        """Objects of `kind` carrying Tongchou's label (filtered here too, so a server that
-        ignores label selectors cannot make us touch anything else)."""
-        self._go()
-        selector = f"{LABEL_MANAGED_BY}={MANAGED_BY}"
-        opts: dict[str, Any] = {
-            "_preload_content": False,
-            "_request_timeout": REQUEST_TIMEOUT,
-            "label_selector": selector,
-        }
-        call: Callable[..., Any]
-        if kind == "Namespace":
-            call = self.core.list_namespace
-        elif kind == "ResourceQuota":
-            call = self.core.list_resource_quota_for_all_namespaces
-        else:
-            call = self.apps.list_deployment_for_all_namespaces
-        items = self._json(call(**opts)).get("items") or []
-        return [dict(item, kind=kind) for item in items if managed(item)]
-
-    def namespace_empty(self, name: str) -> bool:
-        """Whether the namespace holds no Deployment at all (ours are deleted first)."""
-        self._go()
-        opts: dict[str, Any] = {"_preload_content": False, "_request_timeout": REQUEST_TIMEOUT}
-        items = self._json(self.apps.list_namespaced_deployment(name, **opts)).get("items") or []
-        return not [i for i in items if not (i.get("metadata") or {}).get("deletionTimestamp")]
+def _namespace_of(obj: Manifest) -> str:
+    kind, ns, name = object_key(obj)
+    return name if kind == "Namespace" else ns
 
 
 def apply_cluster(
@@ -200,29 +74,71 @@ def apply_cluster(
     api: client.ApiClient,
     objects: list[Manifest],
     limiter: RateLimiter | None = None,
+    ownership: Ownership | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> ApplyResult:
-    """Makes the cluster hold exactly `objects` among the objects Tongchou manages; every
+    """Makes the cluster hold exactly `objects` among the objects this identity owns; every
     API call first takes a token from `limiter`, when given.
 
     Tongchou's objects are read with one list per kind, so a pass with nothing to change
     costs three calls per cluster however many workloads there are; an object not among
     them is created straight away (a 409 then reads what is there: someone else's object,
     or one created meanwhile)."""
+    ownership = ownership or Ownership()
     result = ApplyResult(cluster)
-    calls = _Api(api, limiter)
+    calls = ClusterCalls(api, limiter, result, sleep)
     try:
         existing: dict[tuple[str, str, str], Manifest] = {}
         for kind in KINDS:
-            existing.update((_key(item), item) for item in calls.list_managed(kind))
+            existing.update((object_key(item), item) for item in calls.list_managed(kind))
+        terminating = {
+            key[2]
+            for key, item in existing.items()
+            if key[0] == "Namespace" and (item.get("metadata") or {}).get("deletionTimestamp")
+        }
         for obj in objects:
-            _apply_one(calls, obj, result, existing.get(_key(obj)))
-        _prune(calls, existing, {_key(o) for o in objects}, result)
+            ns = _namespace_of(obj)
+            if ns in terminating:
+                result.waiting.append(
+                    f"{describe(obj)}: namespace {ns} is terminating; applied once it is gone"
+                )
+                continue
+            reason = (obj["metadata"].get("annotations") or {}).get(ANNOTATION_HELD)
+            if reason:  # not applied; what runs already is neither changed nor pruned
+                result.refused.append(f"{describe(obj)} not applied: {reason}")
+                continue
+            step = partial(_apply_one, calls, obj, result, existing.get(object_key(obj)), ownership)
+            _settle(obj, result, step)
+        _prune(calls, existing, {object_key(o) for o in objects}, result, ownership)
     except Exception as err:  # one cluster's failure is reported, never raised to the others
         result.error = classify(err, api)
     return result
 
 
-def _apply_one(calls: _Api, obj: Manifest, result: ApplyResult, have: Manifest | None) -> None:
+def _settle(obj: Manifest, result: ApplyResult, step: Callable[[], None]) -> bool:
+    """Runs one object's step; an answer about that object alone is recorded, not raised.
+    Whether the step went through."""
+    try:
+        step()
+        return True
+    except client.ApiException as err:
+        if not _object_level(err):
+            raise
+        text = _text(err)
+        if _TERMINATING in text:
+            result.waiting.append(f"{describe(obj)}: {text}")
+        else:
+            result.refused.append(f"{describe(obj)} refused ({err.status}): {text}")
+        return False
+
+
+def _apply_one(
+    calls: ClusterCalls,
+    obj: Manifest,
+    result: ApplyResult,
+    have: Manifest | None,
+    ownership: Ownership,
+) -> None:
     """`have`: the object as listed among Tongchou's, or None when the list did not hold it."""
     name = describe(obj)
     for attempt in range(ATTEMPTS):
@@ -241,19 +157,39 @@ def _apply_one(calls: _Api, obj: Manifest, result: ApplyResult, have: Manifest |
         if not managed(have):
             result.refused.append(f"{name} exists and is not managed by Tongchou; left alone")
             return
-        _note_ready(obj, have, result)
-        if contains(have, {k: obj[k] for k in ("metadata", "spec") if k in obj}):
-            result.unchanged.append(name)
+        if not owned(have, ownership):
+            result.foreign.append(not_ours(have))
             return
-        try:
-            calls.patch(obj)
-        except client.ApiException as err:
-            if err.status == 409:
-                continue
-            raise
-        result.updated.append(name)
-        return
+        _note_ready(obj, have, result)
+        if _update(calls, obj, have, result):
+            return
     raise ClusterError("conflict", f"{name} kept changing under us ({ATTEMPTS} attempts)")
+
+
+def _update(calls: ClusterCalls, obj: Manifest, have: Manifest, result: ApplyResult) -> bool:
+    """Makes an existing object of ours equal to `obj`: nothing when it is, a merge patch
+    when a field Tongchou sets differs, a replacement when fields were added by hand.
+    False when a 409 says it changed meanwhile (read it again)."""
+    name = describe(obj)
+    added = extras(have, obj) if obj["kind"] == "Deployment" else []
+    if not added and contains(have, {k: obj[k] for k in ("metadata", "spec") if k in obj}):
+        result.unchanged.append(name)
+        return True
+    try:
+        if added:
+            found = privilege(have)
+            if found:
+                result.alerts.append(f"{name}: privilege added by hand: {'; '.join(found)}")
+            result.drift.append(f"{name}: changed by hand ({', '.join(added)}); replaced")
+            calls.replace(obj, have)
+        else:
+            calls.patch(obj)
+    except client.ApiException as err:
+        if err.status == 409:
+            return False
+        raise
+    result.updated.append(name)
+    return True
 
 
 def _note_ready(obj: Manifest, have: Manifest | None, result: ApplyResult) -> None:
@@ -265,22 +201,36 @@ def _note_ready(obj: Manifest, have: Manifest | None, result: ApplyResult) -> No
 
 
 def _prune(
-    calls: _Api,
+    calls: ClusterCalls,
     existing: dict[tuple[str, str, str], Manifest],
     wanted: set[tuple[str, str, str]],
     result: ApplyResult,
+    ownership: Ownership,
 ) -> None:
-    """Deletes Tongchou's objects that are no longer wanted: Deployments and quotas first,
-    then a namespace once no Deployment is left in it."""
+    """Deletes this identity's objects that are no longer wanted: Deployments and quotas
+    first, then a namespace Tongchou made, once nothing else is left in it."""
     for key, item in existing.items():
-        if key[0] != "Namespace" and key not in wanted:
-            calls.delete(*key)
+        if key[0] == "Namespace" or key in wanted:
+            continue
+        if not owned(item, ownership):
+            result.foreign.append(not_ours(item))
+            continue
+        if _settle(item, result, partial(calls.delete, *key)):
             result.deleted.append(describe(item))
     for key, item in existing.items():
         if key[0] != "Namespace" or key in wanted:
             continue
         if (item.get("metadata") or {}).get("deletionTimestamp"):
             continue
-        if calls.namespace_empty(key[2]):
-            calls.delete(*key)
+        if not owned(item, ownership):
+            result.foreign.append(not_ours(item))
+            continue
+        others = calls.others_in(key[2])
+        if others:
+            shown = ", ".join(others[:5]) + (
+                f" and {len(others) - 5} more" if len(others) > 5 else ""
+            )
+            result.kept.append(f"{describe(item)} kept: it also holds {shown}")
+            continue
+        if _settle(item, result, partial(calls.delete, *key)):
             result.deleted.append(describe(item))

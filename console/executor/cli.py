@@ -3,7 +3,8 @@
 With `--dry-run`, writes the objects it would apply to `<output-dir>/<cluster>.yaml` and
 touches no cluster. One cluster's failure (missing kubeconfig, unknown context, unreachable
 API server, RBAC) is reported with its cause and never stops the others.
-Exit codes: 0 applied, 1 a cluster failed, 2 bad input (documents, kubeconfig, context).
+Exit codes: 0 applied, 1 a cluster failed (or an object waits for its namespace to finish
+terminating), 2 bad input (documents, kubeconfig, context, an object the cluster refused).
 """
 
 from __future__ import annotations
@@ -16,9 +17,16 @@ from pathlib import Path
 
 import yaml
 
-from console.executor.apply import ApplyResult, apply_cluster
+from console.executor.apply import ApplyResult, Ownership, apply_cluster
+from console.executor.cli_options import add_safety_arguments
 from console.executor.kube import ClusterError, Target, classify, connect
-from console.executor.manifests import Manifest, PlacedWorkload, desired_objects
+from console.executor.manifests import (
+    APPLY_IDENTITY,
+    Manifest,
+    PlacedWorkload,
+    Style,
+    desired_objects,
+)
 from console.scheduler import Scheduler
 from console.scheduler.cli import add_input_arguments, read_inputs
 
@@ -39,6 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=Path("tongchou-manifests"),
         help="where --dry-run writes <cluster>.yaml (tongchou-manifests)",
     )
+    parser.add_argument(
+        "--identity",
+        default=APPLY_IDENTITY,
+        help="the name written as owner on every object; only objects carrying it are "
+        f"changed or deleted ({APPLY_IDENTITY})",
+    )
+    add_safety_arguments(parser)
 
 
 def default_kubeconfig() -> Path:
@@ -69,31 +84,52 @@ def run(args: argparse.Namespace) -> int:
         off = sorted(c for c in p.placed if c not in contexts)
         if off:
             print(f"{p.workload}: placed in {', '.join(off)}, which name no kubeContext")
-    wanted = desired_objects(items, sorted(contexts))
+    archs: dict[str, set[str]] = {}
+    for node in fleet.nodes.values():
+        archs.setdefault(node.cluster, set()).add(node.arch)
+    try:
+        style = Style(args.identity, args.pod_security, {c: sorted(a) for c, a in archs.items()})
+    except ValueError as err:
+        print(f"tongchou apply: --identity: {err}", file=sys.stderr)
+        return 2
+    wanted = desired_objects(items, sorted(contexts), style)
+    ownership = Ownership(args.identity, args.adopt)
     if args.dry_run:
         return write_manifests(args.output_dir, wanted)
     kubeconfig = args.kubeconfig or default_kubeconfig()
     targets = [Target(c, contexts[c], kubeconfig) for c in sorted(contexts)]
     with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
-        results = list(pool.map(lambda t: _apply(t, wanted[t.cluster]), targets))
+        results = list(pool.map(lambda t: _apply(t, wanted[t.cluster], ownership), targets))
+    return report(results)
+
+
+def report(results: list[ApplyResult]) -> int:
+    """Prints each cluster's outcome and what was refused, waits, was left or kept; returns
+    the exit code."""
     code = 0
     for result in results:
         print(f"{result.cluster}: {result.summary()}")
-        for refused in result.refused:
-            print(f"{result.cluster}: {refused}")
+        for line in result.refused + result.waiting + result.foreign + result.kept:
+            print(f"{result.cluster}: {line}")
+        for line in result.alerts:
+            print(f"{result.cluster}: ALERT: {line}")
         if result.error is not None:
             code = max(code, 2 if result.error.user_error else 1)
+        elif result.refused:  # the documents or the cluster's admission rules to fix
+            code = max(code, 2)
+        elif result.waiting:  # applied in full by the next run
+            code = max(code, 1)
     return code
 
 
-def _apply(target: Target, objects: list[Manifest]) -> ApplyResult:
+def _apply(target: Target, objects: list[Manifest], ownership: Ownership) -> ApplyResult:
     try:
         api = connect(target)
     except ClusterError as err:
         return ApplyResult(target.cluster, error=err)
     try:
         with api:
-            return apply_cluster(target.cluster, api, objects)
+            return apply_cluster(target.cluster, api, objects, ownership=ownership)
     except Exception as err:  # never let one cluster end the others' work
         return ApplyResult(target.cluster, error=classify(err, api))
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from console.executor.config import ExecutorConfig
 from console.executor.failover import FailoverPolicy, MoveBack
+from console.executor.manifests import POD_SECURITY_LEVELS
 from tongchou.durations import parse_duration
 
 
@@ -43,6 +44,13 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
         help="whether a recovered cluster gets its replicas back (never)",
     )
     group.add_argument(
+        "--move-back-concurrency",
+        type=int,
+        default=2,
+        help="workloads moving back at once; each keeps its old replicas until the new "
+        "ones are ready (2)",
+    )
+    group.add_argument(
         "--api-qps",
         type=float,
         default=20.0,
@@ -50,6 +58,23 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--max-backoff", default="120s", help="longest wait between tries of a failing API"
+    )
+    add_safety_arguments(group)
+
+
+def add_safety_arguments(group: argparse._ActionsContainer) -> None:
+    """--adopt and --pod-security, shared by the hub and `tongchou apply`."""
+    group.add_argument(
+        "--adopt",
+        action="store_true",
+        help="take over (and prune) Tongchou objects another identity made: another hub, "
+        "another store, or an older version; without it they are left alone and reported",
+    )
+    group.add_argument(
+        "--pod-security",
+        choices=list(POD_SECURITY_LEVELS),
+        default="restricted",
+        help="Pod Security level enforced on the namespaces Tongchou creates (restricted)",
     )
 
 
@@ -73,4 +98,7 @@ def executor_config(args: argparse.Namespace) -> ExecutorConfig | None:
         api_qps=args.api_qps,
         api_burst=max(1, int(args.api_qps * 2)),
         policy=policy,
+        move_back_concurrency=args.move_back_concurrency,
+        adopt=args.adopt,
+        pod_security=args.pod_security,
     )

@@ -148,3 +148,33 @@ class HubMetrics:
             ["version"],
             registry=r,
         ).labels(__version__).set(1)
+
+
+class ExecutorMetrics:
+    """The executor's own metrics: API errors, refused and foreign objects, privilege drift."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.api_errors = Counter(
+            "tongchou_executor_api_errors",
+            "Error answers from a cluster's Kubernetes API, by HTTP status (0: unreachable).",
+            ["cluster", "code"],
+            registry=registry,
+        )
+        self.refused = Gauge(
+            "tongchou_executor_refused_objects",
+            "Objects the cluster refused (admission, invalid, not Tongchou's) at the last pass.",
+            ["cluster"],
+            registry=registry,
+        )
+        self.foreign = Gauge(
+            "tongchou_executor_foreign_objects",
+            "Tongchou objects of another hub identity left alone at the last pass (--adopt).",
+            ["cluster"],
+            registry=registry,
+        )
+        self.privilege = Counter(
+            "tongchou_executor_privilege_drift",
+            "Managed objects found with privilege added by hand (then replaced).",
+            ["cluster"],
+            registry=registry,
+        )

@@ -316,8 +316,12 @@ class Hub:
             log.warning("--kubeconfig given but no cluster has a kubeContext: executor off")
             return None
         from console.hub.control.reconcile import Reconciler
+        from console.store.executor_state import ExecutorState
 
-        reconciler = Reconciler(config, self.workloads, self.inventory, self.fleet, self.metrics)
+        state = ExecutorState(self.store.path) if isinstance(self.store, SqliteStore) else None
+        reconciler = Reconciler(
+            config, self.workloads, self.inventory, self.fleet, self.metrics, state
+        )
         self.reconciler = reconciler
         log.info(
             "executor on for %d clusters (kubeconfig %s)",

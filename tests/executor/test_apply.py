@@ -158,6 +158,7 @@ def test_moved_workload_leaves_no_orphans_and_unmanaged_objects_stay(
         "ResourceQuota tc-440000/tongchou",
     ]
     assert changes["gz-a"] == ["ResourceQuota tc-440000/tongchou", "Deployment tc-440000/gd-e-seal"]
+    clusters["sz-b"].settle()
     assert sorted(clusters["sz-b"].objects()) == [
         ("Deployment", "ops", "monitoring"),
         ("Namespace", "", "ops"),
@@ -166,6 +167,7 @@ def test_moved_workload_leaves_no_orphans_and_unmanaged_objects_stay(
     assert gz[("Deployment", "tc-440000", "gd-e-seal")]["spec"]["replicas"] == 5
     # deleted workload: everything Tongchou made goes, nothing else
     apply_all(api, [])
+    clusters["gz-a"].settle()
     assert clusters["gz-a"].objects() == {}
     assert len(clusters["sz-b"].objects()) == 2
 

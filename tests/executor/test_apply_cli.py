@@ -134,3 +134,25 @@ def test_malformed_kubeconfig_and_a_context_without_its_cluster(
     assert f"sz-b: error (config): context 'ctx-sz-b' in kubeconfig {kubeconfig} is unusable" in (
         out
     )
+
+
+def test_a_refused_object_makes_apply_exit_2_and_the_rest_is_applied(
+    tmp_path: Path, clusters: dict[str, EmulatedCluster], capsys: pytest.CaptureFixture[str]
+) -> None:
+    clusters["gz-a"].fail(
+        "POST",
+        "/apis/apps/v1/namespaces/tc-440100/deployments",
+        403,
+        'admission webhook "images.gd.gov.cn" denied the request: image not signed',
+    )
+    kubeconfig = write_kubeconfig(
+        tmp_path / "kubeconfig", {f"ctx-{n}": c.url for n, c in clusters.items()}
+    )
+    args = ["apply", *inputs(tmp_path), "--kubeconfig", str(kubeconfig)]
+    assert tongchou(*args) == 2
+    out = capsys.readouterr().out
+    assert "gz-a: 2 created, 0 updated, 0 unchanged, 0 deleted, 1 refused" in out
+    assert "gz-a: Deployment tc-440100/gz-portal refused (403): admission webhook" in out
+    assert "sz-b: 3 created" in out
+    assert tongchou(*args) == 0  # the webhook lets it through now
+    assert "gz-a: 1 created, 0 updated, 2 unchanged, 0 deleted" in capsys.readouterr().out

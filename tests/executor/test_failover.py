@@ -61,14 +61,23 @@ class Scene:
         self.kubeconfig = write_kubeconfig(
             tmp / "kubeconfig", {f"ctx-{n}": c.url for n, c in clusters.items()}
         )
-        self.hub: HubProc = launch.hub(
+        self.flags = (
             "--fleet", str(self.fleet), "--kubeconfig", str(self.kubeconfig),
             "--lost-after", "1s", "--reconcile-interval", "0.3s", "--max-backoff", "0.6s",
             "--failover-grace", "1s", "--api-failures", "2", "--recover-after", "3s",
             *flags,
         )  # fmt: skip
+        self.hub: HubProc = launch.hub(*self.flags)
         self.sims = {name: self.simulate(name) for name in self.nodes}
         self.apis = {n: connect(Target(n, f"ctx-{n}", self.kubeconfig)) for n in ("gz-a", "sz-b")}
+
+    def relaunch(self, *flags: str, store: Path | None = None) -> HubProc:
+        """A new hub on the same port (the simulators reconnect), on the same store unless
+        another is given; later flags override earlier ones."""
+        self.hub = self.launch.hub(
+            *self.flags, *flags, port=self.hub.port, store=store or self.hub.store
+        )
+        return self.hub
 
     def simulate(self, cluster: str) -> object:
         return self.launch.spawn(
@@ -209,11 +218,21 @@ async def test_api_failures_fail_over_and_move_back_when_asked(
 
         await eventually(returned, timeout=30, what="the replicas to move back to sz-b")
 
+        async def surged() -> int | None:
+            return 1 if scene.deployment_replicas("sz-b") == 3 else None
+
+        # make before break: sz-b gets its 3, gz-a keeps its 6 until they are ready
+        await eventually(surged, what="sz-b's Deployment back at 3")
+        for _ in range(8):
+            assert scene.deployment_replicas("gz-a") == 6
+            await asyncio.sleep(0.3)
+        scene.mark_ready("sz-b")
+
         async def applied() -> int | None:
             ok = all(scene.deployment_replicas(c) == 3 for c in ("gz-a", "sz-b"))
             return 1 if ok else None
 
-        await eventually(applied, what="both Deployments back at 3")
+        await eventually(applied, what="gz-a scaled down once sz-b's replicas are ready")
         assert scene.metric("tongchou_failovers_total", cluster="sz-b") == 1.0
     assert scene.hub.stop() == 0
     events = SqliteStore(scene.hub.store).recent_events(1000)
@@ -222,3 +241,4 @@ async def test_api_failures_fail_over_and_move_back_when_asked(
     assert "Kubernetes API failed 2 checks in a row: unreachable" in failover.message
     (recovered,) = [e for e in events if e.kind == "recovered"]
     assert "move-back policy: always, placing 1 workloads again" in recovered.message
+    assert [e.node for e in events if e.kind == "moved"] == ["gd-e-seal"]

@@ -174,9 +174,9 @@ async def test_a_wrong_node_or_badly_signed_request_does_not_burn_the_token(
         from tongchou.v1 import security_pb2, security_pb2_grpc
 
         stub = security_pb2_grpc.JoinServiceStub(ch)
-        with pytest.raises(grpc.aio.AioRpcError) as err:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
             await stub.Join(security_pb2.JoinRequest(token=token, csr_pem=bad))
-        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     cert, _ = await enroll.join(address, ca.cert_pem, token, "node-b")
     assert identity_of(cert).name == "node-b"
 

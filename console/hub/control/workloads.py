@@ -1,8 +1,10 @@
 """Workloads in the hub: submitted documents, scheduled against the live inventory, stored.
 
 Placements stay where they are once made: a new pass reserves every existing placement
-first (highest priority first), then places what is pending. A placement whose cluster
-shrank keeps what still fits and the rest turns pending, to be placed again elsewhere.
+first (highest priority first), then places what is pending. Replicas leave a cluster only
+through failover (`unavailable`): a cluster whose nodes went stale or lost, for instance
+because its agents are cut off from the hub, takes no new replicas but keeps the ones it
+has until failover, with its grace and its event, takes it out.
 Pending replicas are retried whenever the inventory changes (a node joins, recovers or
 goes away), at most every `retry_interval` seconds.
 """
@@ -291,23 +293,20 @@ class WorkloadManager:
             kept: dict[str, int] = {}
             for cluster, replicas in sorted(record.placed.items()):
                 index = snap.index.get(cluster)
-                got = (
+                if index is not None:  # what still fits on its ready nodes is held
                     snap.reserve(index, replicas, w.cpu_milli, w.memory_bytes, mask)
-                    if index is not None
-                    else 0
-                )
-                if got:
-                    kept[cluster] = got
+                if cluster not in self.unavailable:
+                    # Only failover moves replicas: stale or lost nodes, a cluster whose
+                    # agents are cut off, take no new work but keep what they run.
+                    kept[cluster] = replicas
             if kept != record.placed and not dry:
                 lost = sum(record.placed.values()) - sum(kept.values())
-                gone = sorted(set(record.placed) & set(self.unavailable))
+                gone = sorted(set(record.placed) - set(kept))
                 record.placed = kept
                 record.pending += lost
                 record.reason = (
                     f"{lost} replicas left unavailable cluster {', '.join(gone)};"
                     " placing them again"
-                    if gone
-                    else f"{lost} replicas lost their room; placing them again"
                 )
                 shrunk.append(record)
         return scheduler, shrunk
@@ -331,6 +330,9 @@ class WorkloadManager:
             before = (dict(record.placed), record.pending)
             result = scheduler.place(self._remainder(record))
             self._merge(record, result, now)
+            if record.pending and self.unavailable:
+                out = ", ".join(sorted(self.unavailable))
+                record.reason += f"; held out by failover: {out}"
             if (dict(record.placed), record.pending) != before or record.workload.name in force:
                 record.generation += 1
                 if record not in changed:

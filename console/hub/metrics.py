@@ -28,6 +28,8 @@ DENIAL_REASONS = (
     "permission",
     "revoked",
     "scope",
+    "not_a_relay",
+    "relay_site",
 )
 """Why a call was refused: the `reason` label of `tongchou_hub_denied`."""
 

@@ -72,6 +72,7 @@ METHODS: dict[str, Rule] = {
     "/tongchou.v1.UserService/CreateUser": Rule("user.write", "user.create"),
     "/tongchou.v1.UserService/DeleteUser": Rule("user.write", "user.delete"),
     "/tongchou.v1.AgentService/Connect": Rule(NODE),
+    "/tongchou.v1.RelayService/Forward": Rule(NODE),  # the relay's certificate: relay/ingest.py
     "/tongchou.v1.JoinService/Join": Rule(PUBLIC),
     "/tongchou.v1.JoinService/Renew": Rule(NODE),
     "/grpc.health.v1.Health/Check": Rule(PUBLIC),

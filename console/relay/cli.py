@@ -51,6 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="interval asked of agents until the hub answers with its own (10s)",
     )
     parser.add_argument(
+        "--backoff-max", default="15s", help="longest wait between two tries to reach the hub"
+    )
+    parser.add_argument(
         "--drain-timeout", default="10s", help="time to hand the buffer to the hub at a stop"
     )
     parser.add_argument(
@@ -100,6 +103,7 @@ def config_from(args: argparse.Namespace) -> RelayConfig:
         credentials=tls.channel_credentials() if tls is not None else None,
         batch_max=args.batch_max,
         batch_wait=parse_duration(args.batch_wait, "--batch-wait", low=0.0),
+        backoff_max=parse_duration(args.backoff_max, "--backoff-max", low=0.5),
     )
     return RelayConfig(
         listen=args.listen,

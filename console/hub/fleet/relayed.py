@@ -256,7 +256,9 @@ class RelayIngest:
                 if report.sequence <= previous.sequence:
                     out.duplicates += 1
                     continue
-                out.missing += report.sequence - previous.sequence - 1
+                if name in latest or (entry is not None and entry.relay == stream.site):
+                    # the previous report came through this site's relay too: a gap was lost
+                    out.missing += report.sequence - previous.sequence - 1
             if previous is None or previous.identity != report.identity:
                 row = NodeEntry(name, report, NodeState.READY, now, now, self.pacer.interval)
                 if entry is not None:

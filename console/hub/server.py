@@ -130,9 +130,6 @@ class Hub:
             max_report_bytes=config.max_report_bytes,
         )
         self.ingest.max_stream_rate = config.max_stream_rate
-        self.relays = RelayIngest(
-            self.inventory, self.flusher, self.metrics, self.pacer, lambda: self.fleet
-        )
         policies = with_guardrails(config.policies, enabled=not config.guardrails_off).policies
         self.workloads = WorkloadManager(store, self.inventory, self.fleet, policies)
         self.watchers = Watchers(
@@ -217,7 +214,7 @@ class Hub:
             users=UserApi(self.credentials) if self.credentials is not None else None,
             audit=AuditApi(self.audit) if self.audit is not None else None,
             join=self._join_api(),
-            generic=[self.ingest.handler(), self.relays.handler()],
+            generic=[self.ingest.handler(), RelayIngest(self.ingest, lambda: self.fleet).handler()],
         )
 
     def _bind(self, server: grpc.aio.Server) -> int:
@@ -229,10 +226,6 @@ class Hub:
                 audit=self.record,
                 revoked=credentials.is_revoked if credentials else lambda _serial: False,
             )
-            self.relays.tls = True
-            self.relays.audit = self.record
-            if credentials is not None:
-                self.relays.revoked = credentials.is_revoked
             port = server.add_secure_port(self.config.listen, self.config.tls.server_credentials())
         else:
             log.warning(INSECURE_WARNING)
@@ -385,7 +378,6 @@ class Hub:
     async def shutdown(self) -> None:
         self.stop.set()
         self.ingest.draining = True
-        self.relays.draining = True
         await services.set_health(self.health, serving=False)
         if self._token_server is not None:
             await self._token_server.stop(0)

@@ -16,6 +16,7 @@ from prometheus_client import Counter, Gauge
 
 from console.hub.fleet import validate
 from console.hub.fleet.flusher import Flusher
+from console.hub.fleet.ingest import AgentIngest
 from console.hub.fleet.inventory import Inventory, NodeEntry
 from console.hub.fleet.pacing import Pacer
 from console.hub.fleet.validate import ReportRejected
@@ -30,8 +31,6 @@ log = logging.getLogger("tongchou.hub.relay")
 
 MAX_BATCH_BYTES = 16 * 1024 * 1024
 YIELD_EVERY = 256  # reports handled between two returns to the event loop
-
-AuditSink = Callable[[AuditEntry], None]
 
 
 class RelayMetrics:
@@ -96,25 +95,19 @@ class RelayIngest:
 
     def __init__(
         self,
-        inventory: Inventory,
-        flusher: Flusher,
-        metrics: HubMetrics,
-        pacer: Pacer,
+        ingest: AgentIngest,
         fleet: Callable[[], Fleet],
         *,
         max_batch_bytes: int = MAX_BATCH_BYTES,
     ) -> None:
-        self.inventory = inventory
-        self.flusher = flusher
-        self.metrics = metrics
-        self.relay_metrics = RelayMetrics(metrics)
-        self.pacer = pacer
+        self.ingest = ingest  # the direct streams' handler: its store, pacing, binding, drain
+        self.inventory: Inventory = ingest.inventory
+        self.flusher: Flusher = ingest.flusher
+        self.metrics: HubMetrics = ingest.metrics
+        self.pacer: Pacer = ingest.pacer
+        self.relay_metrics = RelayMetrics(ingest.metrics)
         self.fleet = fleet
         self.max_batch_bytes = max_batch_bytes
-        self.draining = False
-        self.tls = False  # with mutual TLS the relay's certificate names its site
-        self.audit: AuditSink | None = None
-        self.revoked: Callable[[int], bool] = lambda _serial: False
         self._streams = itertools.count(1 << 40)  # apart from the agent streams' numbers
         self._dropped_seen: dict[str, tuple[str, int]] = {}  # site → (relay run, dropped_total)
 
@@ -160,7 +153,8 @@ class RelayIngest:
 
     def _site(self, batch: relay_pb2.RelayBatch, context: Any) -> str:
         """The site the relay speaks for: its certificate's name (mutual TLS) or its word."""
-        if not self.tls:
+        binding = self.ingest.binding  # set when the hub runs mutual TLS
+        if binding is None:
             if not batch.site:
                 raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, "batch.site is empty")
             return batch.site
@@ -168,7 +162,7 @@ class RelayIngest:
         denial = ""
         if ident is None:
             denial = "the hub requires a relay certificate"
-        elif self.revoked(ident.serial):
+        elif binding.revoked(ident.serial):
             denial = f"the certificate of relay:{ident.name} was revoked"
         elif ident.kind != "relay":
             denial = f"a {ident.kind} certificate ({ident.name}) cannot forward reports"
@@ -213,7 +207,7 @@ class RelayIngest:
             refusals=checked.refusals,
         )
         ack.report_interval.FromNanoseconds(round(interval * 1e9))
-        if self.draining:
+        if self.ingest.draining:
             reconnect = ack.commands.add(kind=agent_pb2.Command.KIND_RECONNECT)
             reconnect.delay.FromSeconds(5)
         self.metrics.ingest_seconds.observe((time.perf_counter() - started) / max(1, count))
@@ -301,8 +295,9 @@ class RelayIngest:
         self.inventory.record(Event(time.time(), "relay_dropped", stream.site, text))
 
     def _audit(self, actor: str, action: str, target: str, detail: str) -> None:
-        if self.audit is not None:
-            self.audit(AuditEntry(actor, action, target, "denied", role="relay", detail=detail))
+        binding = self.ingest.binding
+        if binding is not None and binding.audit is not None:
+            binding.audit(AuditEntry(actor, action, target, "denied", role="relay", detail=detail))
 
     def _release(self, stream: _Stream) -> None:
         """The relay's nodes stream here no more (until it or they connect again)."""

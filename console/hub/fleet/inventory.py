@@ -167,11 +167,9 @@ class Inventory:
             self.changed.add(name)
             self.generation += 1
             ident = report.identity
-            self.record(
-                Event(
-                    now, "registered", name, f"{ident.cluster} at {ident.site} ({ident.division})"
-                )
-            )
+            via = f", through the relay at {relay}" if relay else ""
+            where = f"{ident.cluster} at {ident.site} ({ident.division}){via}"
+            self.record(Event(now, "registered", name, where))
             return entry, True
         registered = entry.report.identity != report.identity
         changed = registered or entry.state is not NodeState.READY

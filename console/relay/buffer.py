@@ -37,11 +37,18 @@ class Buffer:
         if self._items:
             self._ready.set()
 
-    def take(self, limit: int) -> list[Item]:
-        """Up to `limit` reports, oldest first."""
-        count = min(limit, len(self._items))
-        out = [self._items.popleft() for _ in range(count)]
-        if not self._items:
+    def take(self, limit: int, max_bytes: int = 1 << 62) -> list[Item]:
+        """Up to `limit` reports, oldest first, of at most `max_bytes` together (but at least
+        one report when any is waiting)."""
+        out: list[Item] = []
+        size = 0
+        items = self._items
+        while items and len(out) < limit:
+            size += len(items[0][1])
+            if out and size > max_bytes:
+                break
+            out.append(items.popleft())
+        if not items:
             self._ready.clear()
         return out
 

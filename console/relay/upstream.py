@@ -56,6 +56,10 @@ def _varint(value: int) -> bytes:
             return bytes(out)
 
 
+# The hub takes messages of up to 4 MiB; a batch stays well under it (a report is at most
+# 64 KiB, and each carries a few bytes of framing).
+MAX_BATCH_BYTES = 3 * 1024 * 1024
+
 _REPORTS_TAG = bytes([(4 << 3) | 2])  # RelayBatch.reports: field 4, length-delimited
 
 
@@ -163,7 +167,7 @@ class Upstream:
             if len(self.buffer) < settings.batch_max and not stop.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), settings.batch_wait)
-            items = self.buffer.take(settings.batch_max)
+            items = self.buffer.take(settings.batch_max, MAX_BATCH_BYTES)
             if not items:
                 continue
             await window.acquire()

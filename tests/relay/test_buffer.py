@@ -47,3 +47,12 @@ def test_a_batch_carries_the_agents_bytes_as_they_were() -> None:
     batch = relay_pb2.RelayBatch.FromString(encode_batch(head, items))
     assert (batch.site, batch.batch, batch.dropped_total) == ("site-a", 7, 5)
     assert [r.SerializeToString() for r in batch.reports] == [raw for _n, raw in items]
+
+
+async def test_a_batch_stays_under_its_byte_bound_but_takes_at_least_one() -> None:
+    buffer = Buffer(10)
+    for i in range(1, 5):
+        buffer.put((f"n-{i}", bytes(100)))
+    assert len(buffer.take(10, max_bytes=250)) == 2
+    assert len(buffer.take(10, max_bytes=50)) == 1  # a report larger than the bound still goes
+    assert len(buffer.take(10)) == 1

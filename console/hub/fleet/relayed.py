@@ -29,7 +29,7 @@ from tongchou.v1 import agent_pb2, common_pb2, relay_pb2
 
 log = logging.getLogger("tongchou.hub.relay")
 
-MAX_BATCH_BYTES = 16 * 1024 * 1024
+MAX_BATCH_BYTES = 4 * 1024 * 1024  # the main port takes no larger message
 YIELD_EVERY = 256  # reports handled between two returns to the event loop
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -123,3 +124,22 @@ async def test_a_batch_that_does_not_parse_ends_the_stream(hub: Hub) -> None:
             await call.read()
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "not a valid RelayBatch" in (err.value.details() or "")
+
+
+async def test_a_node_moving_from_a_direct_stream_to_a_relay_is_an_event(hub: Hub) -> None:
+    a5 = builder("a-5")
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{hub.port}") as channel:
+        direct: grpc.aio.StreamStreamCall[Any, agent_pb2.ReportAck] = channel.stream_stream(
+            "/tongchou.v1.AgentService/Connect",
+            request_serializer=agent_pb2.NodeReport.SerializeToString,
+            response_deserializer=agent_pb2.ReportAck.FromString,
+        )()
+        await direct.write(a5.next())
+        assert isinstance(await direct.read(), agent_pb2.ReportAck)
+        direct.cancel()
+        assert hub.inventory.nodes["a-5"].relay == ""
+        ack = await Forwarder(channel, "site-a").send([a5.next()])
+    assert ack.accepted == 1
+    assert hub.inventory.nodes["a-5"].relay == "site-a"
+    routes = [e.message for e in hub.inventory.events if e.kind == "route"]
+    assert routes == ["reports through the relay at site-a"]

@@ -18,6 +18,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "console": ("the operator console (Textual), attached to a hub", "console.tui.cli"),
     "hub": ("the central server: agent ingest, inventory, /metrics", "console.hub.cli"),
     "agent": ("the node daemon", "agent.cli"),
+    "relay": (
+        "a site's gateway: its nodes' streams in, batched reports out to the hub",
+        "console.relay.cli",
+    ),
     "simulate": ("run every node of a fleet file as a simulated agent", "console.simulate.cli"),
     "schedule": ("place workloads on a fleet under policies, offline", "console.scheduler.cli"),
     "plan": ("the unified plan: reuse or build, servers to buy, savings", "console.planner.cli"),

@@ -32,6 +32,8 @@ DENIAL_REASONS = (
     "revoked",
     "scope",
     "claim_mismatch",
+    "not_a_relay",
+    "relay_site",
 )
 """Why a call was refused: the `reason` label of `tongchou_hub_denied`."""
 

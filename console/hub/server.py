@@ -47,6 +47,7 @@ from console.hub.fleet.hygiene import Hygiene
 from console.hub.fleet.ingest import AgentIngest
 from console.hub.fleet.inventory import Inventory
 from console.hub.fleet.pacing import Pacer
+from console.hub.fleet.relayed import RelayIngest
 from console.hub.fleet.view import stored_documents
 from console.hub.metrics import HubMetrics
 from console.model.fleet import Fleet
@@ -245,7 +246,7 @@ class Hub:
             users=security.users,
             audit=security.audit,
             join=security.join,
-            generic=[self.ingest.handler()],
+            generic=[self.ingest.handler(), RelayIngest(self.ingest, lambda: self.fleet).handler()],
         )
 
     def _bind(self, server: grpc.aio.Server) -> int:

@@ -79,6 +79,7 @@ METHODS: dict[str, Rule] = {
     "/tongchou.v1.UserService/ApproveChange": Rule("change.approve", "change.approve"),
     "/tongchou.v1.UserService/Enrol": Rule(PUBLIC),  # the one-time code authenticates
     "/tongchou.v1.AgentService/Connect": Rule(NODE),
+    "/tongchou.v1.RelayService/Forward": Rule(NODE),  # the relay's certificate: relay/ingest.py
     "/tongchou.v1.JoinService/Join": Rule(PUBLIC),
     "/tongchou.v1.JoinService/Renew": Rule(NODE),
     "/grpc.health.v1.Health/Check": Rule(PUBLIC),

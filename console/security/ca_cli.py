@@ -24,14 +24,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--kind",
         choices=KINDS,
         required=True,
-        help="hub, node, user, simulator, scraper (reads /metrics)",
+        help="hub, node, user, simulator, scraper (reads /metrics), relay",
     )
-    issue.add_argument("--name", required=True, help="node name, user name, or hub name")
+    issue.add_argument(
+        "--name", required=True, help="node name, user name, hub name, or a relay's site"
+    )
     issue.add_argument(
         "--host",
         action="append",
         default=[],
-        help="hub only: DNS name or IP the agents dial (repeatable; default localhost, 127.0.0.1)",
+        help="hub or relay: DNS name or IP the agents dial (repeatable; default localhost, "
+        "127.0.0.1)",
     )
     issue.add_argument("--days", type=int, help="validity in days (hub 365, node/user 90)")
     issue.add_argument("--out", type=Path, help="output directory (default: the CA's directory)")
@@ -65,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
             CertificateAuthority.init(args.dir, name=args.name, days=args.days)
             print(f"CA created: {args.dir / 'ca.crt'} (keep {args.dir / 'ca.key'} secret)")
             return 0
-        if args.host and args.kind != "hub":
-            raise PkiError("--host applies only to --kind hub")
+        if args.host and args.kind not in ("hub", "relay"):
+            raise PkiError("--host applies only to --kind hub or relay")
         if args.kind == "user" and args.store is None:
             raise PkiError("--kind user needs --store: a user certificate is bound to the account")
         ca = CertificateAuthority.load(args.dir)

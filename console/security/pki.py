@@ -15,10 +15,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-KINDS = ("hub", "node", "user", "simulator", "scraper")
+KINDS = ("hub", "node", "user", "simulator", "scraper", "relay")
 CA_CERT = "ca.crt"
 CA_KEY = "ca.key"
-DEFAULT_DAYS = {"hub": 365, "node": 90, "user": 90, "simulator": 30, "scraper": 365}
+DEFAULT_DAYS = {"hub": 365, "node": 90, "user": 90, "simulator": 30, "scraper": 365, "relay": 365}
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._@-]{0,251}[A-Za-z0-9])?$")
 
 
@@ -218,9 +218,11 @@ class CertificateAuthority:
         lifetime = dt.timedelta(days=days if days is not None else DEFAULT_DAYS[kind])
         # valid from a little in the past, for clocks that lag behind the hub's
         start = not_before or _now() - min(dt.timedelta(minutes=5), lifetime / 10)
-        usage = (
+        usage = [
             ExtendedKeyUsageOID.SERVER_AUTH if kind == "hub" else ExtendedKeyUsageOID.CLIENT_AUTH
-        )
+        ]
+        if kind == "relay":  # a site's relay serves its nodes and is a client of the hub
+            usage.append(ExtendedKeyUsageOID.SERVER_AUTH)
         builder = (
             x509.CertificateBuilder()
             .subject_name(_subject(kind, name))
@@ -230,9 +232,9 @@ class CertificateAuthority:
             .not_valid_before(start)
             .not_valid_after(start + lifetime)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage(usage), critical=False)
         )
-        if kind == "hub":
+        if kind in ("hub", "relay"):
             sans: list[x509.GeneralName] = []
             for host in hosts or ("localhost", "127.0.0.1", "::1"):
                 try:

@@ -134,8 +134,11 @@ class Node(_message.Message):
     LAST_SEQUENCE_FIELD_NUMBER: _builtins.int
     REPORT_INTERVAL_FIELD_NUMBER: _builtins.int
     BOOT_TIME_FIELD_NUMBER: _builtins.int
+    RELAY_FIELD_NUMBER: _builtins.int
     state: _common_pb2.NodeState.ValueType
     last_sequence: _builtins.int
+    relay: _builtins.str
+    """The site whose relay vouched for the newest report; empty when the node reports directly."""
     @_builtins.property
     def identity(self) -> _common_pb2.NodeIdentity: ...
     @_builtins.property
@@ -162,10 +165,11 @@ class Node(_message.Message):
         last_sequence: _builtins.int = ...,
         report_interval: _duration_pb2.Duration | None = ...,
         boot_time: _timestamp_pb2.Timestamp | None = ...,
+        relay: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["boot_time", b"boot_time", "capacity", b"capacity", "first_seen", b"first_seen", "identity", b"identity", "last_seen", b"last_seen", "report_interval", b"report_interval", "usage", b"usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["boot_time", b"boot_time", "capacity", b"capacity", "first_seen", b"first_seen", "identity", b"identity", "last_seen", b"last_seen", "last_sequence", b"last_sequence", "report_interval", b"report_interval", "state", b"state", "usage", b"usage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["boot_time", b"boot_time", "capacity", b"capacity", "first_seen", b"first_seen", "identity", b"identity", "last_seen", b"last_seen", "last_sequence", b"last_sequence", "relay", b"relay", "report_interval", b"report_interval", "state", b"state", "usage", b"usage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

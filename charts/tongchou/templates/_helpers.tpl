@@ -46,6 +46,8 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "tongchou.hubAddress" -}}
 {{- if .Values.agent.hub }}
 {{- .Values.agent.hub }}
+{{- else if .Values.relay.enabled }}
+{{- printf "%s-relay.%s.svc:%d" (include "tongchou.fullname" .) .Release.Namespace (int .Values.relay.grpcPort) }}
 {{- else }}
 {{- printf "%s-hub.%s.svc:%d" (include "tongchou.fullname" .) .Release.Namespace (int .Values.hub.grpcPort) }}
 {{- end }}

@@ -48,6 +48,7 @@ def node_message(entry: NodeEntry) -> inventory_pb2.Node:
         usage=report.usage,
         last_sequence=report.sequence,
         boot_time=report.boot_time,
+        relay=entry.relay,
     )
     node.first_seen.FromNanoseconds(_nanos(entry.first_seen))
     node.last_seen.FromNanoseconds(_nanos(entry.last_seen))

@@ -26,6 +26,7 @@ class NodeEntry:
     last_seen: float
     interval: float
     stream: int = 0
+    relay: str = ""  # the site whose relay vouched for the newest report ("" = direct)
 
     @property
     def identity(self) -> common_pb2.NodeIdentity:
@@ -160,13 +161,19 @@ class Inventory:
         self.event_count += 1
 
     def accept(
-        self, report: agent_pb2.NodeReport, stream: int, now: float, interval: float
+        self,
+        report: agent_pb2.NodeReport,
+        stream: int,
+        now: float,
+        interval: float,
+        relay: str = "",
     ) -> tuple[NodeEntry, bool]:
-        """Takes an accepted report; returns its entry and whether it (re)registered the node."""
+        """Takes an accepted report; returns its entry and whether it (re)registered the node.
+        `relay` is the site whose relay vouched for the report ("" when it came directly)."""
         name = report.identity.node
         entry = self.nodes.get(name)
         if entry is None:
-            entry = NodeEntry(name, report, NodeState.READY, now, now, interval, stream)
+            entry = NodeEntry(name, report, NodeState.READY, now, now, interval, stream, relay)
             self.nodes[name] = entry
             bisect.insort(self._names, name)
             self.dirty.add(name)
@@ -175,11 +182,9 @@ class Inventory:
             self.version += 1
             self.shape += 1
             ident = report.identity
-            self.record(
-                Event(
-                    now, "registered", name, f"{ident.cluster} at {ident.site} ({ident.division})"
-                )
-            )
+            via = f", through the relay at {relay}" if relay else ""
+            where = f"{ident.cluster} at {ident.site} ({ident.division}){via}"
+            self.record(Event(now, "registered", name, where))
             return entry, True
         registered = entry.report.identity != report.identity
         changed = registered or entry.state is not NodeState.READY
@@ -194,6 +199,10 @@ class Inventory:
         if entry.state is not NodeState.READY:
             self.record(Event(now, "ready", name, f"reporting again (was {entry.state.value})"))
             entry.state = NodeState.READY
+        if entry.relay != relay:
+            via = f"through the relay at {relay}" if relay else "directly"
+            self.record(Event(now, "route", name, f"reports {via}"))
+            entry.relay = relay
         entry.report = report
         entry.last_seen = now
         entry.interval = interval

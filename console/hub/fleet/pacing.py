@@ -38,14 +38,14 @@ class Pacer:
         head = agent_pb2.ReportAck(sequence=sequence, commands=commands or [])
         return head.SerializeToString() + self._ack_tail
 
-    def count(self, now: float) -> None:
+    def count(self, now: float, reports: int = 1) -> None:
         second = int(now)
         if not self._started:
             self._started = second
         if self._seconds and self._seconds[-1][0] == second:
-            self._seconds[-1] = (second, self._seconds[-1][1] + 1)
+            self._seconds[-1] = (second, self._seconds[-1][1] + reports)
         else:
-            self._seconds.append((second, 1))
+            self._seconds.append((second, reports))
 
     def rate(self, now: float) -> float:
         """Reports per second over the last full minute (or since the first report, if sooner)."""

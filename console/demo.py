@@ -17,7 +17,8 @@ from console.documents import LoadError, load_documents, load_fleet, policies_of
 from console.documents.builtin import default_policies_dir, sample_dir
 from console.documents.texts import document_texts
 from console.hub import loops
-from console.hub.server import Hub, HubConfig
+from console.hub.config import HubConfig
+from console.hub.server import Hub
 from console.model.fleet import Fleet
 from console.model.quantity import format_bytes
 from console.security import demo_pki

@@ -13,9 +13,10 @@ from pathlib import Path
 from console.documents import load_documents, policies_of
 from console.documents.builtin import UNSAFE_FLAG, UNSAFE_HELP, warnings_of, with_guardrails
 from console.executor.cli_options import add_executor_arguments, executor_config
+from console.hub.config import HubConfig
 from console.hub.control.replicas import ReplicaSettings
 from console.hub.fleet.hygiene import Hygiene
-from console.hub.server import Hub, HubConfig
+from console.hub.server import Hub
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
 from console.security.hub_flags import audit_settings, server_tls

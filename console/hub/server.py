@@ -9,7 +9,7 @@ import logging
 import os
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -18,7 +18,6 @@ import grpc
 from grpc_health.v1 import health
 
 from console.documents.builtin import GUARDRAILS_OFF, UNSAFE_FLAG, with_guardrails
-from console.executor.config import ExecutorConfig
 from console.hub import loops
 from console.hub.api import scope, services, watch
 from console.hub.api.httpports import HealthServer, serve_metrics
@@ -38,12 +37,12 @@ from console.hub.collectors import (
     ReplicaRows,
     WorkloadCollector,
 )
+from console.hub.config import HubConfig
 from console.hub.control.clusters import ClusterView
-from console.hub.control.replicas import Replica, ReplicaSettings, open_replica
+from console.hub.control.replicas import Replica, open_replica
 from console.hub.control.workloads import WorkloadManager
 from console.hub.fleet.claims import Claims
 from console.hub.fleet.flusher import Flusher
-from console.hub.fleet.hygiene import Hygiene
 from console.hub.fleet.ingest import AgentIngest
 from console.hub.fleet.inventory import Inventory
 from console.hub.fleet.pacing import Pacer
@@ -51,11 +50,10 @@ from console.hub.fleet.relayed import RelayIngest
 from console.hub.fleet.view import stored_documents
 from console.hub.metrics import HubMetrics
 from console.model.fleet import Fleet
-from console.model.workload import PlacementPolicy
 from console.security.authz import Guard
 from console.security.binding import NodeBinding, revocation_check
 from console.security.servicers import security_servicers
-from console.security.tls import INSECURE_WARNING, TlsFiles
+from console.security.tls import INSECURE_WARNING
 from console.security.trail import AuditTrail
 from console.store.audit import AuditEntry, AuditLog
 from console.store.base import InventoryStore
@@ -65,44 +63,6 @@ from console.store.sqlite import SqliteStore
 log = logging.getLogger("tongchou.hub")
 
 EVENTS_KEPT = 100_000
-
-
-@dataclass(frozen=True, slots=True)
-class HubConfig:
-    """How the hub runs. Durations in seconds."""
-
-    listen: str = "0.0.0.0:7470"
-    metrics_listen: str = "127.0.0.1:9470"  # loopback unless served over TLS
-    metrics_tls: tuple[Path, Path, Path | None] | None = None  # cert, key, client CA
-    health_listen: str = ""  # plain HTTP /healthz for probes without a certificate
-    report_interval: float = 10.0
-    max_report_rate: float = 2000.0
-    lost_after: float = 120.0
-    flush_interval: float = 1.0
-    heartbeat_every: float = 30.0
-    sweep_interval: float = 1.0
-    max_report_bytes: int = 64 * 1024
-    shutdown_grace: float = 5.0
-    ready_file: Path | None = None
-    retry_interval: float = 2.0
-    policies: tuple[PlacementPolicy, ...] = ()  # the user's: the built-in guardrails are added
-    guardrails_off: bool = False  # --unsafe-no-guardrails: warned at start and audited
-    tls: TlsFiles | None = None  # None: plaintext, which the hub logs as a warning
-    trust_simulators: bool = False  # a "simulator" certificate may report for any node
-    audit_key: Path | None = None  # default: <store>.audit-key, created on first start
-    audit_witness: Path | None = None  # default: <audit key>.witness
-    enrol_delivery: Path | None = None  # where users' one-time enrolment codes are written
-    audit_retention_months: int = 6
-    audit_check_interval: float = 300.0  # verify the chain (and prune) this often
-    ca_dir: Path | None = None  # the CA that signs join and renewal requests
-    token_listen: str = ""  # TLS without client certificates: join and bearer tokens
-    node_cert_days: float = 90.0
-    max_stream_rate: float = 25.0  # reports/s one agent stream may send (burst twice that)
-    # With a PostgreSQL store: this replica's name, election and reading of the others.
-    replicas: ReplicaSettings = field(default_factory=ReplicaSettings)
-    hygiene: Hygiene = field(default_factory=Hygiene)  # connection limits (docs/hub.md)
-    # The Kubernetes executor and failover; None (or no cluster with a kubeContext): off.
-    executor: ExecutorConfig | None = None
 
 
 class Hub:

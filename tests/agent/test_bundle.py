@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from console.hub.server import Hub, HubConfig
+from console.hub.config import HubConfig
+from console.hub.server import Hub
 from console.security.pki import CertificateAuthority, identity_of
 from console.security.tls import TlsFiles
 from console.store import SqliteStore

@@ -18,6 +18,16 @@ LONG_FILES = {
     "console/scheduler/scheduler.py": "filter, fit, score and divide share one snapshot's "
     "arrays and caches; the explanation reads them in the same pass",
     "console/tui/app.py": "the App's key bindings and screen switching, one entry per view",
+    "console/planner/milp.py": "one HiGHS model: columns, rows, warm start and the progress "
+    "callback share its indices",
+    "console/hub/api/scope.py": "every scoped method's request check and answer narrowing, "
+    "kept beside the one table that binds them to the permission table",
+    "console/security/authz.py": "the deny-by-default table of every method and its roles, "
+    "with the interceptor that enforces it",
+    "agent/hostinfo.py": "one detector per 信创 chip family and OS family, read from real "
+    "cpuinfo and os-release samples",
+    "agent/transport/via_h2.py": "one HTTP/2 connection's state machine (frames, flow control, "
+    "streams) for the pure-Python gRPC client",
 }
 LONG_FUNCTIONS = {
     "console/planner/milp.py:_solve": "one HiGHS model: columns, rows and the progress "
@@ -30,6 +40,10 @@ LONG_FUNCTIONS = {
     "where it is found",
     "bench/plan.py:instance": "a benchmark instance written out document by document",
     "bench/agent_footprint.py:main": "a benchmark's steps in the order it prints them",
+    "agent/metrics.py:collect": "the agent's exposition written family by family, in the "
+    "order promtool reads it",
+    "console/planner/emit.py:emit": "the plan's Workload, policy and NodePool documents "
+    "written in one pass over its decisions",
 }
 
 

@@ -18,7 +18,8 @@ import pytest
 
 from console.client import HubClient
 from console.documents import load_fleet
-from console.hub.server import Hub, HubConfig
+from console.hub.config import HubConfig
+from console.hub.server import Hub
 from console.security.pki import CertificateAuthority
 from console.security.tls import TlsFiles
 from console.simulate.nodes import sim_node

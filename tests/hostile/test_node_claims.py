@@ -10,8 +10,9 @@ import grpc
 import pytest
 
 from console.documents import load_fleet
+from console.hub.config import HubConfig
 from console.hub.fleet.claims import CAPACITY_JUMP
-from console.hub.server import Hub, HubConfig
+from console.hub.server import Hub
 from console.model.fleet import Fleet
 from console.simulate.nodes import sim_node
 from console.store import SqliteStore

@@ -14,7 +14,8 @@ from agent.collect import Collector
 from agent.config import AgentConfig
 from agent.report import ReportBuilder
 from console.documents import load_fleet
-from console.hub.server import Hub, HubConfig
+from console.hub.config import HubConfig
+from console.hub.server import Hub
 from console.store import SqliteStore
 from tests.relay.conftest import FLEET
 from tongchou.v1 import agent_pb2, relay_pb2

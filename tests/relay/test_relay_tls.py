@@ -14,7 +14,8 @@ from agent.collect import Collector
 from agent.config import AgentConfig
 from agent.report import ReportBuilder
 from console.documents import load_fleet
-from console.hub.server import Hub, HubConfig
+from console.hub.config import HubConfig
+from console.hub.server import Hub
 from console.relay.server import Relay, RelayConfig
 from console.relay.upstream import UpstreamSettings
 from console.security.pki import CertificateAuthority

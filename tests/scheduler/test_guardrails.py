@@ -20,7 +20,8 @@ from console.documents.builtin import (
     sample_dir,
     with_guardrails,
 )
-from console.hub.server import Hub, HubConfig
+from console.hub.config import HubConfig
+from console.hub.server import Hub
 from console.model.workload import PlacementPolicy, PolicyForm
 from console.store import SqliteStore
 from console.store.audit import AuditLog, default_key_path, load_key

@@ -12,7 +12,8 @@ import pytest
 from agent.collect import Collector
 from agent.config import AgentConfig
 from agent.report import ReportBuilder
-from console.hub.server import Hub, HubConfig
+from console.hub.config import HubConfig
+from console.hub.server import Hub
 from console.security.pki import CertificateAuthority, identity_of
 from console.security.tls import TlsFiles
 from console.store import SqliteStore

@@ -6,7 +6,8 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from console.hub.server import Hub, HubConfig
+from console.hub.config import HubConfig
+from console.hub.server import Hub
 from console.store import SqliteStore
 from console.store.audit import AuditEntry
 

@@ -13,7 +13,8 @@ import grpc
 import pytest
 
 from console.client import HubClient
-from console.hub.server import Hub, HubConfig
+from console.hub.config import HubConfig
+from console.hub.server import Hub
 from console.model.fleet import Fleet
 from console.security.authz import METHODS
 from console.security.pki import CertificateAuthority, identity_of

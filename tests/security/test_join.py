@@ -18,7 +18,8 @@ from agent.config import AgentConfig
 from agent.daemon import Agent
 from agent.report import ReportBuilder
 from agent.transport import RpcError
-from console.hub.server import Hub, HubConfig
+from console.hub.config import HubConfig
+from console.hub.server import Hub
 from console.security.pki import CertificateAuthority, identity_of
 from console.security.tls import TlsFiles
 from console.store import SqliteStore

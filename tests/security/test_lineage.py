@@ -17,7 +17,8 @@ import pytest
 from agent import enroll
 from agent.transport import RpcError
 from console.client import HubClient
-from console.hub.server import Hub, HubConfig
+from console.hub.config import HubConfig
+from console.hub.server import Hub
 from console.security.pki import CertificateAuthority, identity_of
 from console.security.tls import TlsFiles
 from console.store import SqliteStore

@@ -12,7 +12,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from console.hub.server import Hub, HubConfig
+from console.hub.config import HubConfig
+from console.hub.server import Hub
 from console.security.pki import CertificateAuthority
 from console.security.tls import TlsFiles
 from console.store import SqliteStore

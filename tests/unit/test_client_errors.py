@@ -10,7 +10,8 @@ import grpc
 import pytest
 
 from console.client import HubClient, HubError
-from console.hub.server import Hub, HubConfig
+from console.hub.config import HubConfig
+from console.hub.server import Hub
 from console.store import SqliteStore
 
 

@@ -8,6 +8,7 @@ import gc
 import random
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,9 +17,10 @@ import grpc
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.css.query import NoMatches
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import (
     Footer,
@@ -42,6 +44,7 @@ from console.tui.screens.plan import Plan
 from console.tui.screens.policies import Policies
 from console.tui.screens.sites import Sites
 from console.tui.screens.workloads import Workloads
+from console.tui.widgets.fleet_table import FleetTable
 
 # Actions that call the hub, and the method each needs (hidden when the user may not).
 _ACTION_METHODS = {
@@ -51,6 +54,35 @@ _ACTION_METHODS = {
     "check_policies": "/tongchou.v1.PolicyService/CheckPolicies",
 }
 TABS = ("overview", "nodes", "clusters", "sites", "workloads", "policies", "plan", "events")
+FOCUS = {
+    "overview": "#divisions", "nodes": "#node-table", "clusters": "#cluster-table",
+    "sites": "#site-table", "workloads": "#workload-table", "policies": "#policy-table",
+    "plan": "#plan-scroll", "events": "#event-table",
+}  # fmt: skip
+"""The widget each view focuses when it is shown: its table (the plan's report)."""
+VIEW_KEYS = {
+    "overview": "o", "nodes": "n", "clusters": "c", "sites": "t", "workloads": "w",
+    "policies": "y", "plan": "p", "events": "e",
+}  # fmt: skip
+
+
+FOOTER = {
+    "help": "key_help", "quit": "key_quit", "filter": "key_filter", "submit": "key_submit",
+    "explain": "key_explain", "run_plan": "key_run_plan", "language": "key_language",
+}  # fmt: skip
+"""The footer's actions and their label keys."""
+
+
+def every_binding() -> list[Binding]:
+    """The console's keys: the app's, then its tables'."""
+    return [b for b in (*TongchouApp.BINDINGS, *FleetTable.BINDINGS) if isinstance(b, Binding)]
+
+
+def tab_label(lang: str, tab: str) -> Content:
+    """A tab's title after its key: `o Overview`, `n 节点`."""
+    return Content.assemble((VIEW_KEYS[tab], "bold underline"), " ", text(lang, tab))
+
+
 PLAN_TIME_LIMIT = 30.0
 
 
@@ -90,24 +122,20 @@ class HubStatus(Message):
 class TongchouApp(App[None]):
     CSS_PATH = Path(__file__).with_name("tongchou.tcss")
     TITLE = "Tongchou 统筹"
+    # The footer shows the actions, help and quit first (they must survive a 100-column
+    # terminal); the view keys are on the tabs themselves ("o Overview").
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("o", "tab('overview')", "Overview"),
-        Binding("n", "tab('nodes')", "Nodes"),
-        Binding("c", "tab('clusters')", "Clusters"),
-        Binding("t", "tab('sites')", "Sites"),
-        Binding("w", "tab('workloads')", "Workloads"),
-        Binding("y", "tab('policies')", "Policies"),
-        Binding("p", "tab('plan')", "Plan"),
-        Binding("e", "tab('events')", "Events"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+        *(Binding(key, f"tab('{tab}')", tab.title(), show=False) for tab, key in VIEW_KEYS.items()),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "submit", "Submit"),
         Binding("x", "explain", "Explain"),
         Binding("r", "run_plan", "Run plan"),
         Binding("k", "check_policies", "Check policies", show=False),
         Binding("j", "export_plan", "Export plan", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("l", "language", "中文/English"),
-        Binding("q", "quit", "Quit"),
+        Binding("l", "language", "中文"),
+        Binding("escape", "leave", "Back", show=False),
     ]
 
     def __init__(
@@ -131,11 +159,12 @@ class TongchouApp(App[None]):
         yield LoadingIndicator(id="loading")
         with TabbedContent(id="tabs"):
             for tab in TABS:
-                with TabPane(text(self.lang, tab), id=f"tab-{tab}"):
+                with TabPane(tab_label(self.lang, tab), id=f"tab-{tab}"):
                     yield VIEWS[tab](self.lang)
         yield Footer()
 
     def on_mount(self) -> None:
+        self.translate_footer()
         self.sub_title = self.hub.address
         self.query_one("#banner").display = False
         self.query_one("#tabs").display = False
@@ -321,22 +350,71 @@ class TongchouApp(App[None]):
             yield SystemCommand(label, what, action)
 
     def action_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = f"tab-{tab}"
+        tabs = self.query_one(TabbedContent)
+        self.focus_view(tab)  # before the switch, so focus never lands on a hidden input
+        tabs.active = f"tab-{tab}"
         if tab == "overview":
             self.query_one(Overview).refresh_view(self.view)
         elif tab == "clusters":
             self.query_one(Clusters).refresh_view(self.view)
         elif tab in ("sites", "policies"):
             self.fetch_lists()
+
+    def focus_view(self, tab: str) -> None:
+        """Focuses the main widget of `tab`'s view: a view key always lands on its table."""
+        self.set_focus(self.query_one(FOCUS[tab]), scroll_visible=False)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        """A view shown by a click or the palette gets its focus too, once it is laid out
+        (the palette gives focus back to where it was when it closes)."""
+        tab = (event.pane.id or "").removeprefix("tab-")
+        if tab in FOCUS:
+            self.call_after_refresh(self._focus_if_shown, tab)
+
+    def _focus_if_shown(self, tab: str) -> None:
+        """Focuses `tab`'s table unless another view is shown or a box was opened since."""
+        if self.active_tab() != tab or isinstance(self.screen, ModalScreen):
+            return
+        focused = self.focused
+        if focused is None or self.query_one(f"#tab-{tab}") not in focused.ancestors:
+            self.focus_view(tab)
+
+    def active_tab(self) -> str:
+        return (self.query_one(TabbedContent).active or "tab-overview").removeprefix("tab-")
+
+    def action_leave(self) -> None:
+        """Escape: leaves the text input it is typed in (a filter is cleared), or closes the
+        node's detail; focus goes back to the view's table."""
+        focused = self.focused
+        tab = self.active_tab()
+        if isinstance(focused, Input):
+            if focused.id == "node-filter":
+                self.query_one(Nodes).clear_filter()
+            focused.value = ""
+            focused.display = False
         elif tab == "nodes":
-            self.query_one(Nodes).table.focus()
+            self.query_one(Nodes).close_detail()
+        self.focus_view(tab)
 
     def action_check_policies(self) -> None:
         self.action_tab("policies")
         self.query_one(Policies).ask_file()
 
     def action_help(self) -> None:
-        self.push_screen(Help(self.lang))
+        self.push_screen(Help(self.lang, every_binding()))
+
+    def translate_footer(self) -> None:
+        """The footer's labels in the interface language (bindings are class-level, so the
+        app's own map gets relabelled copies)."""
+        for key, bindings in self._bindings.key_to_bindings.items():
+            self._bindings.key_to_bindings[key] = [
+                replace(b, description=text(self.lang, FOOTER[b.action]))
+                if b.action in FOOTER
+                else b
+                for b in bindings
+            ]
+        self.refresh_bindings()
 
     def action_run_plan(self) -> None:
         self.action_tab("plan")
@@ -395,8 +473,9 @@ class TongchouApp(App[None]):
 
     def action_language(self) -> None:
         self.lang = "zh" if self.lang == "en" else "en"
+        self.translate_footer()
         for tab in TABS:
-            self.query_one(TabbedContent).get_tab(f"tab-{tab}").label = text(self.lang, tab)
+            self.query_one(TabbedContent).get_tab(f"tab-{tab}").label = tab_label(self.lang, tab)
         for pane in (self.query_one(Overview), self.query_one(Nodes)):
             pane.lang = self.lang
         self.query_one(Overview).refresh_view(self.view)

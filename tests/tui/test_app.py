@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Sparkline, Static, TabbedContent, Tree
 from console.tui.app import TongchouApp
 from console.tui.widgets.fleet_table import FleetTable
 from tests.tui.fake_hub import FakeHub, node, snapshot
+from tests.tui.screen_text import screen_text
 from tongchou.v1 import common_pb2, inventory_pb2, workloads_pb2
 
 SIZE = (140, 40)
@@ -87,12 +88,12 @@ async def test_switch_language_and_back() -> None:
         await pilot.press("n")
         await pilot.press("l")
         tabs = app.query_one(TabbedContent)
-        assert str(tabs.get_tab("tab-nodes").label) == "节点"
+        assert str(tabs.get_tab("tab-nodes").label) == "n 节点"
         table = app.query_one("#node-table", FleetTable)
         assert [c.label for c in table.columns][:2] == ["节点", "状态"]
         assert str(table.get_row("node-000")[1]) == "就绪"
         await pilot.press("l")
-        assert str(tabs.get_tab("tab-nodes").label) == "Nodes"
+        assert str(tabs.get_tab("tab-nodes").label) == "n Nodes"
 
 
 async def test_a_hub_that_is_away_shows_a_banner() -> None:
@@ -120,7 +121,8 @@ async def test_help_screen_opens_and_closes() -> None:
     app = TongchouApp(FakeHub([snapshot(3)]))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
-        assert "filter nodes" in str(app.screen.query_one("#help-text", Static).render())
+        await pilot.pause()
+        assert any("filter nodes" in line for line in screen_text(app))
         await pilot.press("escape")
         assert app.query_one("#tabs") is not None
 

@@ -120,7 +120,22 @@ class Nodes(Vertical):
 
     @on(Input.Submitted, "#node-filter")
     def _done(self, event: Input.Submitted) -> None:
+        """Enter keeps the filter and gives the keys back to the table (and the view keys);
+        an empty filter closes its box."""
+        if not event.value.strip():
+            event.input.display = False
         self.table.focus()
+
+    def clear_filter(self) -> None:
+        box = self.query_one(Input)
+        if box.value or self.query_text:
+            box.value = ""
+            self.query_text = ""
+            self._refilter()
+
+    def close_detail(self) -> None:
+        self.query_one(NodeDetail).display = False
+        self._shown = ""
 
     def _cells(self, name: str) -> tuple[Cell, ...]:
         node = self._view.nodes.get(name) if self._view is not None else None

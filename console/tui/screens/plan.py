@@ -22,7 +22,7 @@ class Plan(Vertical):
         yield Input(placeholder=text(self.lang, "plan_path"), id="plan-path")
         yield ProgressBar(id="plan-progress", show_eta=False)
         yield Static(id="plan-status")
-        with VerticalScroll():
+        with VerticalScroll(id="plan-scroll"):
             yield Static(id="plan-result")
 
     def on_mount(self) -> None:

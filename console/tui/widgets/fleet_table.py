@@ -63,7 +63,7 @@ class FleetTable(ScrollView, can_focus=True):
         Binding("home", "jump(0)", "First", show=False),
         Binding("end", "jump(-1)", "Last", show=False),
         Binding("enter", "select", "Open", show=False),
-        Binding("greater_than_sign", "sort(1)", "Sort →", key_display=">"),
+        Binding("greater_than_sign", "sort(1)", "Sort →", key_display=">", show=False),
         Binding("less_than_sign", "sort(-1)", "Sort ←", key_display="<", show=False),
         Binding("exclamation_mark", "reverse", "Reverse", key_display="!", show=False),
     ]

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 import random
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
@@ -20,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import (
@@ -33,8 +33,10 @@ from textual.widgets import (
 )
 
 from console.client.fleet_view import FleetView
+from console.documents.texts import DocumentText, documents_of
 from console.tui.hub import Hub
 from console.tui.i18n import text
+from console.tui.paths import export_path, state_home, write_export
 from console.tui.screens.clusters import Clusters
 from console.tui.screens.events import Events
 from console.tui.screens.help import Help
@@ -139,9 +141,18 @@ class TongchouApp(App[None]):
     ]
 
     def __init__(
-        self, hub: Hub, *, lang: str = "en", refresh_every: float = 5.0, clock: bool = True
+        self,
+        hub: Hub,
+        *,
+        lang: str = "en",
+        refresh_every: float = 5.0,
+        clock: bool = True,
+        export_dir: Path | None = None,
+        notice: str = "",
     ) -> None:
         super().__init__()
+        self.export_dir = export_dir or state_home() / "exports"
+        self.notice = notice  # shown once on start (the demo: how to attach a second console)
         self.hub = hub
         self.clock = clock
         self.lang = lang
@@ -165,6 +176,8 @@ class TongchouApp(App[None]):
 
     def on_mount(self) -> None:
         self.translate_footer()
+        if self.notice:
+            self.notify(self.notice, timeout=30)
         self.sub_title = self.hub.address
         self.query_one("#banner").display = False
         self.query_one("#tabs").display = False
@@ -268,16 +281,49 @@ class TongchouApp(App[None]):
         pane.checked(source, answer)
 
     @work(group="submit")
-    async def submit_workload(self, document: str) -> None:
+    async def submit_file(self, path: Path) -> None:
+        """Submits every document of a file (or of a folder's .yaml files), one at a time;
+        the hub's errors are shown at their file and line."""
         try:
-            status = await self.hub.submit_workload(document)
-        except grpc.aio.AioRpcError as err:
-            self.notify(err.details() or str(err.code()), severity="error", timeout=15)
+            documents = await asyncio.to_thread(documents_of, path)
+            if not documents:  # no `kind`: sent as it is, for the hub to say what is wrong
+                raw = await asyncio.to_thread(path.read_text, encoding="utf-8")
+                documents = [DocumentText(path, 1, raw)]
+        except (OSError, UnicodeDecodeError) as err:
+            self.notify(f"{path}: {getattr(err, 'strerror', None) or err}", severity="error")
             return
-        placed = sum(p.replicas for p in status.placed)
-        self.notify(f"{status.name}: {placed}/{status.replicas} placed"
-                    + (f"; {status.reason}" if status.pending else ""))  # fmt: skip
-        self.query_one(Workloads).show(await self.hub.workloads())
+        errors: list[str] = []
+        lines: list[str] = []
+        for document in documents:
+            try:
+                status = await self.hub.submit_workload(document.text)
+            except grpc.aio.AioRpcError as err:
+                errors.append(document.locate(err.details() or str(err.code())))
+                continue
+            placed = sum(p.replicas for p in status.placed)
+            lines.append(
+                f"{status.name}: {placed}/{status.replicas} {text(self.lang, 'placed_word')}"
+                + (f"; {status.reason}" if status.pending else "")
+            )
+        done = text(self.lang, "submitted", done=len(lines), total=len(documents), path=path)
+        if errors:
+            self.notify("\n".join([done, *errors]), severity="error", timeout=30)
+        else:
+            self.notify("\n".join([done, *lines[:8]]), timeout=10)
+        with contextlib.suppress(grpc.aio.AioRpcError, OSError):
+            self.query_one(Workloads).show(await self.hub.workloads())
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notifications carry paths and the hub's words (`[/x]` is not markup here)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     @work(exclusive=True, group="explain")
     async def explain_workload(self, name: str) -> None:
@@ -452,11 +498,24 @@ class TongchouApp(App[None]):
     def action_export_plan(self) -> None:
         pane = self.query_one(Plan)
         if not pane.result_json:
-            self.notify("no plan yet: press r to run one", severity="warning")
+            self.notify(text(self.lang, "no_plan"), severity="warning")
             return
-        path = Path.cwd() / f"tongchou-plan-{int(time.time())}.json"
-        path.write_text(pane.result_json + "\n", encoding="utf-8")
-        self.notify(f"plan written to {path}")
+        self.export(export_path(self.export_dir, "plan", "json"), pane.result_json + "\n")
+
+    @work(group="export")
+    async def export(self, path: Path, content: str) -> None:
+        """Writes an export off the event loop; a folder that cannot be written is said."""
+        try:
+            await asyncio.to_thread(write_export, path, content)
+        except OSError as err:
+            where = err.filename or path
+            self.notify(
+                text(self.lang, "export_failed", path=where, why=err.strerror or err),
+                severity="error",
+                timeout=15,
+            )
+            return
+        self.notify(text(self.lang, "exported", path=path))
 
     def action_filter(self) -> None:
         self.action_tab("nodes")

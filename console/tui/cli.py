@@ -4,25 +4,47 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from console.client import HubClient
 from console.security.pki import PkiError
 from console.security.tls import add_client_arguments, client_credentials
-from console.tui.app import TongchouApp
+from console.tui.i18n import default_lang
+from console.tui.paths import state_home
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hub", default="127.0.0.1:7470", help="hub address (127.0.0.1:7470)")
-    parser.add_argument("--lang", choices=("en", "zh"), default="en", help="interface language")
+    parser.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        default=default_lang(),
+        help="interface language (default from the locale: zh when LANG is zh_*)",
+    )
+    parser.add_argument(
+        "--export-dir",
+        type=Path,
+        default=state_home() / "exports",
+        help="where exports are written (default $XDG_STATE_HOME/tongchou/exports)",
+    )
     add_client_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(
+            "tongchou console: needs a terminal (stdin and stdout are not one); "
+            "for a script use `tongchou workload list` or the hub's /metrics",
+            file=sys.stderr,
+        )
+        return 2
     try:
         credentials = client_credentials(args)
     except PkiError as err:
         print(f"tongchou console: {err}", file=sys.stderr)
         return 2
+    from console.tui.app import TongchouApp  # Textual loads only when there is a screen
+
     client = HubClient(args.hub, credentials)
-    TongchouApp(client, lang=args.lang).run()
+    TongchouApp(client, lang=args.lang, export_dir=args.export_dir).run()
     return 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "overview": "Overview", "nodes": "Nodes", "workloads": "Workloads", "events": "Events",
@@ -47,6 +50,9 @@ LABELS: dict[str, dict[str, str]] = {
         "help_palette": "command palette: every view and action by name",
         "key_help": "Help", "key_quit": "Quit", "key_filter": "Filter", "key_submit": "Submit",
         "key_explain": "Explain", "key_run_plan": "Run plan", "key_language": "中文",
+        "exported": "written to {path}", "export_failed": "cannot write {path}: {why}",
+        "no_plan": "no plan yet: press r to run one",
+        "placed_word": "placed", "submitted": "{path}: {done} of {total} documents submitted",
     },
     "zh": {
         "overview": "总览", "nodes": "节点", "workloads": "工作负载", "events": "事件",
@@ -92,6 +98,9 @@ LABELS: dict[str, dict[str, str]] = {
         "help_palette": "命令面板：按名称查找所有视图和操作",
         "key_help": "帮助", "key_quit": "退出", "key_filter": "筛选", "key_submit": "提交",
         "key_explain": "说明", "key_run_plan": "规划", "key_language": "English",
+        "exported": "已写入 {path}", "export_failed": "无法写入 {path}：{why}",
+        "no_plan": "还没有规划结果：按 r 运行规划",
+        "placed_word": "已部署", "submitted": "{path}：已提交 {done}/{total} 个文档",
     },
 }  # fmt: skip
 
@@ -103,6 +112,17 @@ STATES = {
     "en": {"ready": "ready", "stale": "stale", "lost": "lost"},
     "zh": {"ready": "就绪", "stale": "失联", "lost": "丢失"},
 }
+
+
+def default_lang(environ: Mapping[str, str] | None = None) -> str:
+    """`zh` when the locale asks for Chinese (LANGUAGE, LC_ALL, LC_MESSAGES, LANG, as
+    gettext reads them), else `en`."""
+    env = os.environ if environ is None else environ
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value:
+            return "zh" if value.split(":")[0].lower().startswith("zh") else "en"
+    return "en"
 
 
 def text(lang: str, key: str, **values: object) -> str:

@@ -91,6 +91,9 @@ class FakeHub:
         self, yaml_text: str, timeout: float = 30.0
     ) -> workloads_pb2.WorkloadStatus:
         self.submitted.append(yaml_text)
+        if "mlpsLevel: 9" in yaml_text:
+            line = yaml_text.splitlines().index("  mlpsLevel: 9") + 1
+            raise self.invalid(f"submitted document:{line}:14: spec.mlpsLevel: 9 is above 4")
         match = re.search(r"name: (\S+)", yaml_text)
         name = match.group(1) if match else "unnamed"
         status = workloads_pb2.WorkloadStatus(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from rich.cells import cell_len
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Sparkline, Static, TabbedContent, Tree
@@ -127,15 +126,12 @@ async def test_help_screen_opens_and_closes() -> None:
         assert app.query_one("#tabs") is not None
 
 
-async def test_run_a_plan_shows_progress_and_exports_json(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_run_a_plan_shows_progress_and_exports_json(tmp_path: Path) -> None:
     folder = tmp_path / "planning"
     folder.mkdir()
     (folder / "demands.yaml").write_text("kind: Demand\n", encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
     hub = FakeHub([snapshot(3)])
-    app = TongchouApp(hub)
+    app = TongchouApp(hub, export_dir=tmp_path / "exports")
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.view.ready, "the snapshot")
         await pilot.press("r")
@@ -145,11 +141,12 @@ async def test_run_a_plan_shows_progress_and_exports_json(
         await until(pilot, lambda: "94 demands" in str(result.render()), "the plan")
         assert hub.planned == ["kind: Demand\n"]
         await pilot.press("j")
-    assert exported(tmp_path) == ['{"kind": "Plan", "savingsCny": 1}\n']
+        await until(pilot, lambda: bool(exported(tmp_path / "exports")), "the export")
+    assert exported(tmp_path / "exports") == ['{"kind": "Plan", "savingsCny": 1}\n']
 
 
 def exported(folder: Path) -> list[str]:
-    return [p.read_text(encoding="utf-8") for p in folder.glob("tongchou-plan-*.json")]
+    return [p.read_text(encoding="utf-8") for p in folder.glob("plan-*.json")]
 
 
 async def test_open_a_node_and_watch_its_sparkline_grow() -> None:

@@ -58,12 +58,7 @@ class Workloads(Vertical):
         event.input.display = False
         path = Path(event.value.strip()).expanduser()
         event.input.value = ""
-        try:
-            document = path.read_text(encoding="utf-8")
-        except OSError as err:
-            self.app.notify(f"{path}: {err.strerror or err}", severity="error")
-            return
-        self.app.submit_workload(document)  # type: ignore[attr-defined]
+        self.app.submit_file(path)  # type: ignore[attr-defined]
         self.query_one(DataTable).focus()
 
     def selected(self) -> str | None:

@@ -31,17 +31,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        credentials = client_credentials(args)
+    except PkiError as err:
+        print(f"tongchou console: {err}", file=sys.stderr)
+        return 2
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         print(
             "tongchou console: needs a terminal (stdin and stdout are not one); "
             "for a script use `tongchou workload list` or the hub's /metrics",
             file=sys.stderr,
         )
-        return 2
-    try:
-        credentials = client_credentials(args)
-    except PkiError as err:
-        print(f"tongchou console: {err}", file=sys.stderr)
         return 2
     from console.tui.app import TongchouApp  # Textual loads only when there is a screen
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable
 
 from console.tui.app import TongchouApp
@@ -92,3 +94,20 @@ def test_the_language_defaults_from_the_locale() -> None:
     assert default_lang({"LANGUAGE": "zh_TW:en", "LANG": "en_US.UTF-8"}) == "zh"
     assert default_lang({"LC_ALL": "C.UTF-8", "LANG": "zh_CN.UTF-8"}) == "en"
     assert default_lang({}) == "en"
+
+
+@pytest.mark.parametrize("command", [["workload", "list"], ["console"]])
+def test_no_tls_flags_is_an_error_not_plaintext(command: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tongchou", *command, "--hub", "127.0.0.1:9"]
+        if command[0] == "console"
+        else [sys.executable, "-m", "tongchou", "workload", "--hub", "127.0.0.1:9", "list"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TONGCHOU_TOKEN": ""},
+    )
+    assert done.returncode == 2, done.stderr
+    assert "give --tls-ca, --tls-cert and --tls-key" in done.stderr
+    assert "--insecure" in done.stderr

@@ -526,9 +526,15 @@ class TongchouApp(App[None]):
         self.query_one(Workloads).ask_file()
 
     def action_explain(self) -> None:
+        """Explains the workload under the cursor of the Workloads view; from another view it
+        first shows that view (the row it explains is then on screen)."""
+        if self.active_tab() != "workloads":
+            self.action_tab("workloads")
         name = self.query_one(Workloads).selected()
-        if name is not None:
-            self.explain_workload(name)
+        if name is None:
+            self.notify(text(self.lang, "no_workloads"), severity="warning")
+            return
+        self.explain_workload(name)
 
     def action_language(self) -> None:
         self.lang = "zh" if self.lang == "en" else "en"

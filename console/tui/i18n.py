@@ -52,6 +52,10 @@ LABELS: dict[str, dict[str, str]] = {
         "key_explain": "Explain", "key_run_plan": "Run plan", "key_language": "中文",
         "exported": "written to {path}", "export_failed": "cannot write {path}: {why}",
         "no_plan": "no plan yet: press r to run one",
+        "given_replicas": "{n} clusters given replicas",
+        "no_workloads": "no workload to explain: press s to submit one",
+        "eligible_zero": "{n} eligible clusters given none", "eligible_none": "not needed",
+        "clusters_listed": "every one of the {n} clusters is listed above",
         "placed_word": "placed", "submitted": "{path}: {done} of {total} documents submitted",
     },
     "zh": {
@@ -100,6 +104,10 @@ LABELS: dict[str, dict[str, str]] = {
         "key_explain": "说明", "key_run_plan": "规划", "key_language": "English",
         "exported": "已写入 {path}", "export_failed": "无法写入 {path}：{why}",
         "no_plan": "还没有规划结果：按 r 运行规划",
+        "given_replicas": "{n} 个集群部署了副本",
+        "no_workloads": "没有可说明的工作负载：按 s 提交",
+        "eligible_zero": "{n} 个符合条件的集群未分到副本", "eligible_none": "无需",
+        "clusters_listed": "以上列出了全部 {n} 个集群",
         "placed_word": "已部署", "submitted": "{path}：已提交 {done}/{total} 个文档",
     },
 }  # fmt: skip

@@ -121,6 +121,18 @@ class FakeHub:
                 cluster="cluster-441422", removed_by="architecture", reason="arch not allowed"
             )
         )
+        for i in range(30):  # more than a screen: every one is listed
+            out.clusters.append(
+                workloads_pb2.ClusterVerdict(
+                    cluster=f"town-{i:02d}", removed_by="mlps", reason="MLPS level below"
+                )
+            )
+        out.clusters.append(
+            workloads_pb2.ClusterVerdict(
+                cluster="cluster-440305", fit=4, cap=4, score=40.0, terms={"balance": 39.0},
+                reason="eligible; the replicas went to clusters that scored higher",
+            )
+        )  # fmt: skip
         return out
 
     async def run_plan(

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static, TabbedContent
 
 from console.tui.app import TongchouApp
 from console.tui.i18n import default_lang
@@ -111,3 +111,25 @@ def test_no_tls_flags_is_an_error_not_plaintext(command: list[str]) -> None:
     assert done.returncode == 2, done.stderr
     assert "give --tls-ca, --tls-cert and --tls-key" in done.stderr
     assert "--insecure" in done.stderr
+
+
+async def test_explain_lists_every_cluster_grouped_and_why_an_eligible_one_got_none(
+    tmp_path: Path,
+) -> None:
+    document = tmp_path / "portal.yaml"
+    document.write_text("apiVersion: tongchou.io/v1\nkind: Workload\nmetadata:\n  name: portal\n")
+    hub = FakeHub([snapshot(6)])
+    app = TongchouApp(hub, refresh_every=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await shown(pilot, app)
+        await pilot.press("s", *str(document), "enter")
+        table = app.query_one("#workload-table", DataTable)
+        await until(pilot, lambda: table.row_count == 1, "the workload")
+        await pilot.press("o", "x")  # from another view: Workloads is shown, then explained
+        shown_text = app.query_one("#explanation", Static)
+        await until(pilot, lambda: "town-29" in str(shown_text.render()), "every cluster")
+        body = str(shown_text.render())
+        assert app.query_one(TabbedContent).active == "tab-workloads"
+        assert "✗ 30 · mlps: MLPS level below" in body
+        assert "1 eligible clusters given none: eligible; the replicas went to clusters" in body
+        assert "every one of the 33 clusters is listed above" in body

@@ -254,6 +254,10 @@ class TongchouApp(App[None]):
         self.division_names = {d.code: d.name for d in divisions if d.name and d.name != d.code}
         self.query_one(Overview).names = self.division_names
         self.query_one(Sites).names = self.division_names
+        self.query_one(Nodes).names = self.division_names
+        self.query_one(Clusters).names = self.division_names
+        if self.view.nodes:
+            self.query_one(Nodes).rebuild(self.view)
         if self.view.ready:
             self.query_one(Overview).refresh_view(self.view)
 
@@ -437,10 +441,14 @@ class TongchouApp(App[None]):
         if isinstance(focused, Input):
             if focused.id == "node-filter":
                 self.query_one(Nodes).clear_filter()
+            elif focused.id == "event-filter":
+                self.query_one(Events).clear_filter()
             focused.value = ""
             focused.display = False
         elif tab == "nodes":
-            self.query_one(Nodes).close_detail()
+            self.query_one(Nodes).back()
+        elif tab == "events":
+            self.query_one(Events).clear_filter()
         self.focus_view(tab)
 
     def action_check_policies(self) -> None:
@@ -518,6 +526,10 @@ class TongchouApp(App[None]):
         self.notify(text(self.lang, "exported", path=path))
 
     def action_filter(self) -> None:
+        """`/` filters the events on the Events view, the nodes anywhere else."""
+        if self.active_tab() == "events":
+            self.query_one(Events).focus_filter()
+            return
         self.action_tab("nodes")
         self.query_one(Nodes).focus_filter()
 
@@ -541,8 +553,13 @@ class TongchouApp(App[None]):
         self.translate_footer()
         for tab in TABS:
             self.query_one(TabbedContent).get_tab(f"tab-{tab}").label = tab_label(self.lang, tab)
-        for pane in (self.query_one(Overview), self.query_one(Nodes)):
+        for pane in (
+            self.query_one(Overview), self.query_one(Nodes), self.query_one(Plan),
+            self.query_one(Events),
+        ):  # fmt: skip
             pane.lang = self.lang
+        self.query_one(Events).relabel()
+        self.query_one(Plan).relabel()
         self.query_one(Overview).refresh_view(self.view)
         self.query_one(Nodes).rebuild(self.view)
         for listing in (

@@ -53,6 +53,9 @@ LABELS: dict[str, dict[str, str]] = {
         "exported": "written to {path}", "export_failed": "cannot write {path}: {why}",
         "no_plan": "no plan yet: press r to run one",
         "given_replicas": "{n} clusters given replicas",
+        "event_filter": "filter: kind, node, workload or text; alerts for alerts only",
+        "alert_word": "alerts", "rows_shown": "{shown:,} of {total:,} rows",
+        "no_match": "no row matches “{query}” — Escape clears the filter",
         "no_workloads": "no workload to explain: press s to submit one",
         "eligible_zero": "{n} eligible clusters given none", "eligible_none": "not needed",
         "clusters_listed": "every one of the {n} clusters is listed above",
@@ -60,7 +63,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "zh": {
         "overview": "总览", "nodes": "节点", "workloads": "工作负载", "events": "事件",
-        "level": "层级", "ready": "就绪", "stale": "失联", "lost": "丢失", "cpu": "CPU",
+        "level": "层级", "ready": "就绪", "stale": "超时", "lost": "失联", "cpu": "CPU",
         "memory": "内存", "node": "节点", "state": "状态", "division": "行政区划",
         "cluster": "集群", "arch": "架构", "chip": "芯片", "cores": "核数",
         "cpu_used": "CPU 使用", "filter": "筛选：文本、标签=值 或 状态",
@@ -105,6 +108,9 @@ LABELS: dict[str, dict[str, str]] = {
         "exported": "已写入 {path}", "export_failed": "无法写入 {path}：{why}",
         "no_plan": "还没有规划结果：按 r 运行规划",
         "given_replicas": "{n} 个集群部署了副本",
+        "event_filter": "筛选：类型、节点、工作负载或文本；输入 告警 只看告警",
+        "alert_word": "告警", "rows_shown": "显示 {shown:,} / {total:,} 行",
+        "no_match": "没有匹配“{query}”的行 — 按 Esc 清除筛选",
         "no_workloads": "没有可说明的工作负载：按 s 提交",
         "eligible_zero": "{n} 个符合条件的集群未分到副本", "eligible_none": "无需",
         "clusters_listed": "以上列出了全部 {n} 个集群",
@@ -116,9 +122,9 @@ LEVELS = {
     "en": {"province": "province", "city": "city", "county": "county", "township": "township"},
     "zh": {"province": "省级", "city": "市级", "county": "县级", "township": "乡镇"},
 }
-STATES = {
+STATES = {  # stale: reports overdue (超时); lost: silent past --lost-after (失联)
     "en": {"ready": "ready", "stale": "stale", "lost": "lost"},
-    "zh": {"ready": "就绪", "stale": "失联", "lost": "丢失"},
+    "zh": {"ready": "就绪", "stale": "超时", "lost": "失联"},
 }
 
 
@@ -137,3 +143,17 @@ def text(lang: str, key: str, **values: object) -> str:
     """A label in `lang`, falling back to English."""
     label = LABELS.get(lang, LABELS["en"]).get(key) or LABELS["en"][key]
     return label.format(**values) if values else label
+
+
+STATE_WORDS = {word.lower(): state for names in STATES.values() for state, word in names.items()}
+"""A state as typed in a filter, in either language: `stale`, `超时`, `lost`, `失联`…"""
+
+KINDS = {
+    "en": {},
+    "zh": {
+        "registered": "注册", "relabelled": "标签变更", "ready": "恢复上报", "stale": "超时",
+        "lost": "失联", "failover": "故障转移", "recovered": "已恢复", "deleted": "已删除",
+        "placement": "部署", "unavailable": "不可用",
+    },
+}  # fmt: skip
+"""Event kinds as shown; English shows the hub's own words."""

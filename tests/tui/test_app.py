@@ -112,7 +112,7 @@ async def test_clusters_view_aggregates_the_nodes() -> None:
         table = app.query_one("#cluster-table", DataTable)
         await until(pilot, lambda: table.row_count == 4, "four clusters")
         row = table.get_row("cluster-440106")
-        assert row[:3] == ["cluster-440106", "site-440106", "440106"]
+        assert row[:3] == ["cluster-440106", "site-440106", "440106 天河区"]
         assert row[6] == "5"  # nodes 1, 5, 9, 13, 17 are ready there
 
 
@@ -237,7 +237,7 @@ async def test_sort_and_page_the_node_table() -> None:
         await pilot.press("pagedown")
         assert table.cursor_row == table.size.height - 1
         assert table.scroll_offset.y > 0
-        for _ in range(7):  # node → … → cpu_used
+        for _ in range(3):  # node → state → cores → cpu_used
             await pilot.press("greater_than_sign")
         assert table.columns[table.sort_column].key == "cpu_used"
         ratios = [app.view.nodes[k].usage.cpu_ratio for k in table.keys]
@@ -269,15 +269,19 @@ async def test_events_keep_the_newest_and_follow_them() -> None:
         await pilot.press("e")
         table = app.query_one("#event-table", FleetTable)
         await until(pilot, lambda: table.row_count == 1, "the registration")
+        placed = inventory_pb2.Event(kind="placement", subject="portal", message="3/3 placed")
         burst = inventory_pb2.InventoryDelta(
-            events=[
+            events=[placed]
+            + [
                 inventory_pb2.Event(kind="registered", subject=f"node-{i:04d}", message="joined")
                 for i in range(2000)
             ]
         )
         hub.push(burst)
-        await until(pilot, lambda: table.row_count == 500, "the newest 500")
-        assert table.get_row(table.keys[-1])[1:3] == ["registered", "node-1999"]
+        # a province registering keeps its newest 100 rows; the placement stays
+        await until(pilot, lambda: table.row_count == 101, "the newest registrations")
+        assert [str(c) for c in table.get_row(table.keys[0])[1:3]] == ["placement", "portal"]
+        assert [str(c) for c in table.get_row(table.keys[-1])[1:3]] == ["registered", "node-1999"]
         assert table.cursor_key == table.keys[-1]
 
 

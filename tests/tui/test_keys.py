@@ -12,9 +12,10 @@ from console.tui.app import FOCUS, FOOTER, TongchouApp, every_binding
 from console.tui.i18n import LABELS, text
 from console.tui.screens.help import Help, help_key, key_name
 from console.tui.widgets.fleet_table import FleetTable
-from tests.tui.fake_hub import FakeHub, snapshot
+from tests.tui.fake_hub import FakeHub, node, snapshot
 from tests.tui.screen_text import screen_text
 from tests.tui.test_app import until
+from tongchou.v1 import common_pb2, inventory_pb2
 
 SIZE = (140, 40)
 
@@ -136,3 +137,55 @@ async def test_help_and_quit_stay_on_a_100_column_footer(lang: str) -> None:
             footer = screen_text(app)[-1]
             assert f"? {text(lang, 'key_help')}" in footer, (view, footer)
             assert f"q {text(lang, 'key_quit')}" in footer, (view, footer)
+
+
+async def test_events_focus_filter_by_kind_and_show_the_newest_row_at_100_columns() -> None:
+    hub = FakeHub([snapshot(3)])
+    app = TongchouApp(hub, lang="zh")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await shown(pilot, app)
+        hub.push(
+            inventory_pb2.InventoryDelta(
+                events=[
+                    inventory_pb2.Event(kind="lost", subject="node-002", message="silent 2m"),
+                    *(
+                        inventory_pb2.Event(kind="registered", subject=f"n-{i}", message="joined")
+                        for i in range(60)
+                    ),
+                    inventory_pb2.Event(kind="placement", subject="portal", message="newest"),
+                ]
+            )
+        )
+        await pilot.press("e")
+        table = app.query_one("#event-table", FleetTable)
+        await until(pilot, lambda: table.row_count == 63, "the events")
+        assert app.focused is table
+        await pilot.pause(0.2)
+        assert any("portal" in line and "newest" in line for line in screen_text(app))
+        await pilot.press("slash", *"失联")
+        await until(pilot, lambda: table.row_count == 1, "the lost node only")
+        await pilot.press("enter", "escape")
+        await until(pilot, lambda: table.row_count == 63, "every event again")
+        await pilot.press("slash", *"告警", "enter")
+        await until(pilot, lambda: table.row_count == 1, "alerts only")
+        await pilot.press("n")
+        assert app.query_one(TabbedContent).active == "tab-nodes"
+
+
+async def test_the_node_filter_takes_shown_states_and_chinese_division_names() -> None:
+    hub = FakeHub([snapshot(12)])
+    app = TongchouApp(hub, lang="zh", refresh_every=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await shown(pilot, app)
+        await until(pilot, lambda: bool(app.division_names), "the division names")
+        table = app.query_one("#node-table", FleetTable)
+        await pilot.press("slash", *"天河")
+        await until(pilot, lambda: table.row_count == 3, "the Tianhe nodes")
+        await pilot.press("escape", "slash", *"广州")  # a city: its districts' nodes
+        await until(pilot, lambda: table.row_count == 3, "the Guangzhou nodes")
+        await pilot.press("escape", "slash", *"失联")
+        await until(pilot, lambda: table.row_count == 0, "no lost node")
+        assert any("没有匹配“失联”的行" in line for line in screen_text(app))
+        hub.push(inventory_pb2.InventoryDelta(upserted=[node(4, common_pb2.NODE_STATE_LOST)]))
+        await until(pilot, lambda: table.row_count == 1, "the lost node")
+        assert str(table.get_row("node-004")[1]) == "失联"

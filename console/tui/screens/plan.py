@@ -23,7 +23,13 @@ class Plan(Vertical):
         yield ProgressBar(id="plan-progress", show_eta=False)
         yield Static(id="plan-status")
         with VerticalScroll(id="plan-scroll"):
-            yield Static(id="plan-result")
+            yield Static(id="plan-result", markup=False)
+
+    def relabel(self) -> None:
+        self.query_one(Input).placeholder = text(self.lang, "plan_path")
+        status = self.query_one("#plan-status", Static)
+        if self.result_json:
+            status.update(text(self.lang, "planned"))
 
     def on_mount(self) -> None:
         self.query_one(Input).display = False

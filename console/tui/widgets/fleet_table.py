@@ -50,6 +50,8 @@ class Column:
     label: str
     width: int
     numeric: bool = False  # right-aligned
+    flex: bool = False  # grows or shrinks (down to its first width) to fill the table's width
+    min_width: int = 0
 
 
 class FleetTable(ScrollView, can_focus=True):
@@ -193,6 +195,20 @@ class FleetTable(ScrollView, can_focus=True):
 
     def _width(self) -> int:
         return sum(c.width + 1 for c in self.columns)
+
+    def on_resize(self) -> None:
+        """A flex column takes the width the others leave, so no horizontal scrollbar
+        covers the last row on a narrow terminal."""
+        flex = [c for c in self.columns if c.flex]
+        if not flex:
+            return
+        column = flex[0]
+        column.min_width = column.min_width or column.width
+        others = sum(c.width + 1 for c in self.columns if c is not column)
+        width = max(column.min_width, self.size.width - others - 4)  # 2: vertical scrollbar
+        if width != column.width:
+            column.width = width
+            self.set_keys(self._keys)
 
     # -- drawing ------------------------------------------------------------------------
 

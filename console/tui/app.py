@@ -373,30 +373,28 @@ class TongchouApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette (ctrl+p): every view and action, searchable by name."""
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):  # Textual's own, in our language
+            key = f"sys_{command.title.lower()}"
+            yield command._replace(
+                title=text(self.lang, key, default=command.title),
+                help=text(self.lang, f"{key}_help", default=command.help),
+            )
         for tab in TABS:
             yield SystemCommand(
                 f"{text(self.lang, 'show')} {text(self.lang, tab)}",
                 text(self.lang, "show_help"),
                 partial(self.action_tab, tab),
             )
-        for label, what, action in (
-            ("filter nodes", "text, label=value or ready/stale/lost", self.action_filter),
-            ("submit a workload", "a Workload YAML file", self.action_submit),
-            (
-                "explain the selected workload",
-                "why each cluster was used or not",
-                self.action_explain,
-            ),
-            ("run the planner", "a folder of planning documents", self.action_run_plan),
-            ("export the plan", "as JSON in the current folder", self.action_export_plan),
-            (
-                "check policies",
-                "a PlacementPolicy file against the hub",
-                self.action_check_policies,
-            ),
-            ("中文 / English", "switch the interface language", self.action_language),
+        for key, action in (
+            ("filter", self.action_filter),
+            ("submit", self.action_submit),
+            ("explain", self.action_explain),
+            ("run_plan", self.action_run_plan),
+            ("export_plan", self.action_export_plan),
+            ("check_policies", self.action_check_policies),
+            ("language", self.action_language),
         ):
+            label, what = text(self.lang, f"cmd_{key}"), text(self.lang, f"help_{key}")
             yield SystemCommand(label, what, action)
 
     def action_tab(self, tab: str) -> None:

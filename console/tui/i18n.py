@@ -53,6 +53,18 @@ LABELS: dict[str, dict[str, str]] = {
         "exported": "written to {path}", "export_failed": "cannot write {path}: {why}",
         "no_plan": "no plan yet: press r to run one",
         "given_replicas": "{n} clusters given replicas",
+        "sys_theme": "Theme", "sys_quit": "Quit", "sys_keys": "Keys",
+        "sys_minimize": "Minimize", "sys_maximize": "Maximize", "sys_screenshot": "Screenshot",
+        "sys_theme_help": "change the colour theme", "sys_quit_help": "quit the console",
+        "sys_keys_help": "show or hide the keys of the focused widget",
+        "sys_minimize_help": "restore the widget to its size",
+        "sys_maximize_help": "maximize the focused widget",
+        "sys_screenshot_help": "save an SVG screenshot of the screen",
+        "cmd_filter": "filter nodes or events", "cmd_submit": "submit a workload",
+        "cmd_explain": "explain the selected workload", "cmd_run_plan": "run the planner",
+        "cmd_export_plan": "export the plan", "cmd_check_policies": "check policies",
+        "cmd_language": "中文 / English", "now": "now",
+        "more_pending": "… {n} more workloads with replicas pending",
         "event_filter": "filter: kind, node, workload or text; alerts for alerts only",
         "alert_word": "alerts", "rows_shown": "{shown:,} of {total:,} rows",
         "no_match": "no row matches “{query}” — Escape clears the filter",
@@ -108,6 +120,16 @@ LABELS: dict[str, dict[str, str]] = {
         "exported": "已写入 {path}", "export_failed": "无法写入 {path}：{why}",
         "no_plan": "还没有规划结果：按 r 运行规划",
         "given_replicas": "{n} 个集群部署了副本",
+        "sys_theme": "主题", "sys_quit": "退出", "sys_keys": "按键",
+        "sys_minimize": "还原", "sys_maximize": "最大化", "sys_screenshot": "截图",
+        "sys_theme_help": "切换配色主题", "sys_quit_help": "退出控制台",
+        "sys_keys_help": "显示或隐藏当前部件的按键", "sys_minimize_help": "还原部件大小",
+        "sys_maximize_help": "最大化当前部件", "sys_screenshot_help": "保存屏幕的 SVG 截图",
+        "cmd_filter": "筛选节点或事件", "cmd_submit": "提交工作负载",
+        "cmd_explain": "说明所选工作负载", "cmd_run_plan": "运行统筹规划",
+        "cmd_export_plan": "导出规划结果", "cmd_check_policies": "检查调度策略",
+        "cmd_language": "中文 / English", "now": "现在",
+        "more_pending": "… 另有 {n} 个工作负载有待部署副本",
         "event_filter": "筛选：类型、节点、工作负载或文本；输入 告警 只看告警",
         "alert_word": "告警", "rows_shown": "显示 {shown:,} / {total:,} 行",
         "no_match": "没有匹配“{query}”的行 — 按 Esc 清除筛选",
@@ -139,9 +161,13 @@ def default_lang(environ: Mapping[str, str] | None = None) -> str:
     return "en"
 
 
-def text(lang: str, key: str, **values: object) -> str:
-    """A label in `lang`, falling back to English."""
-    label = LABELS.get(lang, LABELS["en"]).get(key) or LABELS["en"][key]
+def text(lang: str, key: str, default: str | None = None, **values: object) -> str:
+    """A label in `lang`, falling back to English (then to `default` when given)."""
+    label = LABELS.get(lang, LABELS["en"]).get(key) or LABELS["en"].get(key)
+    if label is None:
+        if default is None:
+            raise KeyError(key)
+        return default
     return label.format(**values) if values else label
 
 

@@ -17,7 +17,7 @@ from textual.widgets.tree import TreeNode
 
 from console.client.fleet_view import FleetView
 from console.tui.format import STATE_NAMES, bar, size
-from console.tui.i18n import LEVELS, text
+from console.tui.i18n import KINDS, LEVELS, text
 from tongchou import levels
 from tongchou.divisions import ancestors
 from tongchou.v1 import inventory_pb2, workloads_pb2
@@ -91,17 +91,18 @@ class Overview(Vertical):
         lines = Text(text(self.lang, "alerts") + ": ", style="bold")
         if not newest and not pending:
             lines.append(text(self.lang, "no_alerts"), style="green")
+        kinds = KINDS.get(self.lang, {})
         for w in pending[:ALERTS]:
-            lines.append("\n  now      ")
-            lines.append(f"{'pending':<9}", style="yellow")
+            lines.append(f"\n  {padded(text(self.lang, 'now'), 8)} ")
+            lines.append(padded(text(self.lang, "pending"), 9), style="yellow")
             lines.append(f" {w.name}  {w.pending}/{w.replicas}: {w.reason}")
         if len(pending) > ALERTS:
-            lines.append(f"\n  … {len(pending) - ALERTS} more workloads with replicas pending")
+            lines.append("\n  " + text(self.lang, "more_pending", n=len(pending) - ALERTS))
         for event in newest:
             at = dt.datetime.fromtimestamp(event.at.ToSeconds()).strftime("%H:%M:%S")
             style = "bold red" if event.kind in ("lost", "failover") else "yellow"
             lines.append(f"\n  {at} ")
-            lines.append(f"{event.kind:<9}", style=style)
+            lines.append(padded(kinds.get(event.kind, event.kind), 9), style=style)
             lines.append(f" {event.subject}  {event.message}")
         self.query_one("#alerts", Static).update(lines)
 

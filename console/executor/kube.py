@@ -10,6 +10,9 @@ import urllib3
 from kubernetes import client, config
 
 # Seconds to connect and to read one response; a cluster that is away costs no more.
+ApiClient = client.ApiClient
+"""A cluster's API client, as `connect` makes it (callers outside the executor name it so)."""
+
 REQUEST_TIMEOUT = (3.0, 10.0)
 
 

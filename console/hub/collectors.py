@@ -13,13 +13,15 @@ is walked.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from console.hub.inventory import Inventory
-from console.hub.workloads import WorkloadRecord, held_by_cluster
+from console.hub.control.clusters import ClusterView
+from console.hub.control.workloads import WorkloadManager, WorkloadRecord, held_by_cluster
+from console.hub.fleet.inventory import Inventory, Totals
 from console.model.fleet import Fleet
 from tongchou import levels
 
@@ -33,6 +35,44 @@ def workload_state(record: WorkloadRecord) -> str:
     if record.pending <= 0:
         return "placed"
     return "partial" if any(record.placed.values()) else "pending"
+
+
+class FleetCollector(Collector):
+    """Nodes by state and resources per cluster, computed from the inventory at scrape time."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        self.inventory = inventory
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        sums: dict[tuple[str, ...], Totals] = {}
+        for entry in list(self.inventory.nodes.values()):
+            ident = entry.report.identity
+            key = (ident.cluster, ident.site, ident.division, levels.name(ident.level))
+            totals = sums.get(key)
+            if totals is None:
+                totals = sums[key] = Totals()
+            totals.add(entry)
+        rows = sorted(sums.items())
+        family = GaugeMetricFamily(
+            "tongchou_hub_nodes", "Nodes by state.", labels=(*CLUSTER_LABELS, "state")
+        )
+        for labels, t in rows:
+            for state, count in (("lost", t.lost), ("ready", t.ready), ("stale", t.stale)):
+                if count:
+                    family.add_metric([*labels, state], count)
+        yield family
+        names = (
+            ("tongchou_hub_cluster_cpu_cores", "Logical CPUs of a cluster's nodes."),
+            ("tongchou_hub_cluster_cpu_used_cores", "CPUs in use on a cluster's live nodes."),
+            ("tongchou_hub_cluster_memory_bytes", "Memory of a cluster's nodes."),
+            ("tongchou_hub_cluster_memory_used_bytes", "Memory in use on a cluster's live nodes."),
+        )
+        for i, (name, doc) in enumerate(names):
+            gauge = GaugeMetricFamily(name, doc, labels=CLUSTER_LABELS)
+            for labels, t in rows:
+                values = (t.cpu_cores, t.cpu_used_cores, t.memory_bytes, t.memory_used_bytes)
+                gauge.add_metric(list(labels), values[i])
+            yield gauge
 
 
 class AllocationCollector(Collector):
@@ -140,6 +180,61 @@ class WorkloadCollector(Collector):
         yield desired
         yield pending
         yield placed
+
+
+class ReplicaCollector(Collector):
+    """Replicas per workload and cluster (desired, placed, ready) and cluster availability,
+    read at scrape time from `source` (the hub: its workloads and, when on, its executor)."""
+
+    def __init__(self, source: ReplicaSource) -> None:
+        self.source = source
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        replicas = GaugeMetricFamily(
+            "tongchou_workload_replicas",
+            "Replicas of a workload: desired (cluster empty: the whole workload), placed in a"
+            " cluster by the scheduler, ready as the cluster's Kubernetes API reports.",
+            labels=("workload", "cluster", "state"),
+        )
+        for workload, cluster, state, value in self.source.replica_rows():
+            replicas.add_metric([workload, cluster, state], value)
+        yield replicas
+        available = GaugeMetricFamily(
+            "tongchou_cluster_available",
+            "1 when the cluster takes replicas, 0 while failover holds it out.",
+            labels=("cluster",),
+        )
+        for cluster, up in self.source.cluster_rows():
+            available.add_metric([cluster], 1.0 if up else 0.0)
+        yield available
+
+
+class ReplicaSource(Protocol):
+    def replica_rows(self) -> list[tuple[str, str, str, int]]: ...
+
+    def cluster_rows(self) -> list[tuple[str, bool]]: ...
+
+
+class ReplicaRows:
+    """The rows of `tongchou_workload_replicas` and `tongchou_cluster_available`."""
+
+    def __init__(self, manager: WorkloadManager, clusters: ClusterView | None) -> None:
+        self.manager = manager
+        self.clusters = clusters
+
+    def replica_rows(self) -> list[tuple[str, str, str, int]]:
+        rows = []
+        for name, record in sorted(self.manager.records.items()):
+            rows.append((name, "", "desired", record.workload.replicas))
+            for cluster, replicas in sorted(record.placed.items()):
+                rows.append((name, cluster, "placed", replicas))
+                ready = self.clusters.ready_of(cluster, name) if self.clusters else None
+                if ready is not None:
+                    rows.append((name, cluster, "ready", ready))
+        return rows
+
+    def cluster_rows(self) -> list[tuple[str, bool]]:
+        return list(self.clusters.available().items()) if self.clusters else []
 
 
 class PlannerMetrics:

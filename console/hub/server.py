@@ -8,31 +8,41 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_health.v1 import health
 from prometheus_client import start_http_server
 
 from console.executor.config import ExecutorConfig
-from console.hub import guard, watch
-from console.hub.collectors import AllocationCollector, PlannerMetrics
-from console.hub.collectors import WorkloadCollector as WorkloadStateCollector
-from console.hub.flusher import Flusher
-from console.hub.ingest import AgentIngest, Pacer
-from console.hub.inventory import Inventory
-from console.hub.metrics import FleetCollector, HubMetrics, WorkloadCollector
-from console.hub.plan_api import PlanApi
-from console.hub.policy_api import PolicyApi
-from console.hub.query import InventoryQuery, summary
-from console.hub.watch import Watchers
-from console.hub.workload_api import ClusterView, ReplicaRows, WorkloadApi
-from console.hub.workloads import WorkloadManager
+from console.hub import loops
+from console.hub.api import scope, services, watch
+from console.hub.api.inventory import InventoryQuery
+from console.hub.api.messages import fleet_summary
+from console.hub.api.plans import PlanApi
+from console.hub.api.policies import PolicyApi
+from console.hub.api.services import SERVICES
+from console.hub.api.watch import Watchers
+from console.hub.api.workloads import WorkloadApi
+from console.hub.collectors import (
+    AllocationCollector,
+    FleetCollector,
+    PlannerMetrics,
+    ReplicaCollector,
+    ReplicaRows,
+    WorkloadCollector,
+)
+from console.hub.control.clusters import ClusterView
+from console.hub.control.workloads import WorkloadManager
+from console.hub.fleet.flusher import Flusher
+from console.hub.fleet.ingest import AgentIngest
+from console.hub.fleet.inventory import Inventory
+from console.hub.fleet.pacing import Pacer
+from console.hub.metrics import HubMetrics
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
 from console.security.apis import AuditApi, UserApi
@@ -45,28 +55,9 @@ from console.store.audit import AuditEntry, AuditError, AuditLog, default_key_pa
 from console.store.base import InventoryStore, StoredDocument
 from console.store.credentials import Credentials
 from console.store.sqlite import SqliteStore
-from tongchou.v1 import (
-    agent_pb2,
-    inventory_pb2,
-    inventory_pb2_grpc,
-    plans_pb2,
-    plans_pb2_grpc,
-    policies_pb2,
-    policies_pb2_grpc,
-    security_pb2,
-    security_pb2_grpc,
-    workloads_pb2,
-    workloads_pb2_grpc,
-)
 
 log = logging.getLogger("tongchou.hub")
-SERVICES = (
-    "tongchou.v1.AgentService",
-    "tongchou.v1.InventoryService",
-    "tongchou.v1.WorkloadService",
-    "tongchou.v1.PlanService",
-    "tongchou.v1.PolicyService",
-)
+__all__ = ["SERVICES", "Hub", "HubConfig"]
 EVENTS_KEPT = 100_000
 
 
@@ -135,7 +126,7 @@ class Hub:
         self.ingest.max_stream_rate = config.max_stream_rate
         self.workloads = WorkloadManager(store, self.inventory, self.fleet, config.policies)
         self.watchers = Watchers(
-            self.inventory, lambda: summary(self.inventory, self.fleet, self.pacer)
+            self.inventory, lambda: fleet_summary(self.inventory, self.fleet, self.pacer)
         )
         self.health = health.aio.HealthServicer()
         self._server: grpc.aio.Server | None = None
@@ -150,11 +141,7 @@ class Hub:
 
     async def start(self) -> None:
         """Loads the store, binds the ports, and starts the timers."""
-        if isinstance(self.store, SqliteStore):
-            key = load_key(self.config.audit_key or default_key_path(self.store.path), create=True)
-            self.audit = AuditLog(self.store.path, key)
-            self.credentials = Credentials(self.store.path)
-            self.metrics.audit_chain_ok.set(1 if self.audit.verify().ok else 0)
+        self._open_audit()
         self.inventory.load(self.store.load_nodes())
         self.workloads.documents = self.fleet
         self.workloads.load()
@@ -163,66 +150,61 @@ class Hub:
             len(self.inventory.nodes),
             len(self.workloads.records),
         )
-        interceptors: list[grpc.aio.ServerInterceptor] = []
-        if self.config.tls is not None and self.credentials is not None:
-            denied = self.metrics.denied
-            self.guard = Guard(self.credentials, self.record, lambda r: denied.labels(r).inc())
-            guard.install(self.guard, self.inventory, self.workloads)
-            interceptors.append(self.guard)
-        server = grpc.aio.server(
-            interceptors=interceptors,
-            options=[
-                ("grpc.max_receive_message_length", 4 * 1024 * 1024),
-                ("grpc.keepalive_permit_without_calls", 1),
-                ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
-                ("grpc.http2.max_ping_strikes", 0),
-                ("grpc.so_reuseport", 0),
-            ],
-        )
-        server.add_generic_rpc_handlers((self.ingest.handler(),))
+        interceptors = self._guard()
+        executor = self._executor()
+        servicers = self._servicers()
+        server = services.main_server(servicers, self.health, interceptors)
+        self.port = self._bind(server)
+        await server.start()
+        self._server = server
+        if self.config.token_listen:
+            self._token_server, self.token_port = await services.token_server(
+                self.config.token_listen, self.config.tls, servicers, interceptors
+            )
+        await services.set_health(self.health, serving=True)
+        self._register_collectors()
+        self._serve_metrics()
+        self._start_tasks(executor)
+        host = self.config.listen.rpartition(":")[0]
+        log.info("hub listening on %s:%d, metrics on :%d", host, self.port, self.metrics_port)
+        if self.config.ready_file is not None:
+            ports = {"grpc_port": self.port, "metrics_port": self.metrics_port}
+            _write_atomically(self.config.ready_file, json.dumps({**ports, "pid": os.getpid()}))
+
+    def _open_audit(self) -> None:
+        """With a SQLite store: the audit log (its chain checked now) and the credentials."""
+        if isinstance(self.store, SqliteStore):
+            key = load_key(self.config.audit_key or default_key_path(self.store.path), create=True)
+            self.audit = AuditLog(self.store.path, key)
+            self.credentials = Credentials(self.store.path)
+            self.metrics.audit_chain_ok.set(1 if self.audit.verify().ok else 0)
+
+    def _guard(self) -> list[grpc.aio.ServerInterceptor]:
+        """Authentication, permissions and scopes: with mutual TLS and credentials."""
+        if self.config.tls is None or self.credentials is None:
+            return []
+        denied = self.metrics.denied
+        self.guard = Guard(self.credentials, self.record, lambda r: denied.labels(r).inc())
+        scope.install(self.guard, self.inventory, self.workloads)
+        return [self.guard]
+
+    def _servicers(self) -> services.Servicers:
         query = InventoryQuery(self.inventory, self.fleet, self.pacer)
         query.watchers = self.watchers
         query.workloads = self.workloads
-        executor = self._executor()
-        apis: list[tuple[Callable[[Any, grpc.aio.Server], None], object]] = [
-            (inventory_pb2_grpc.add_InventoryServiceServicer_to_server, query),
-            (
-                workloads_pb2_grpc.add_WorkloadServiceServicer_to_server,
-                WorkloadApi(self.workloads, self.reconciler),
-            ),
-            (
-                plans_pb2_grpc.add_PlanServiceServicer_to_server,
-                PlanApi(self.workloads, self.planner_metrics),
-            ),
-            (policies_pb2_grpc.add_PolicyServiceServicer_to_server, PolicyApi(self.workloads)),
-        ]
-        if self.credentials is not None:
-            apis.append(
-                (security_pb2_grpc.add_UserServiceServicer_to_server, UserApi(self.credentials))
-            )
-        if self.audit is not None:
-            apis.append(
-                (security_pb2_grpc.add_AuditServiceServicer_to_server, AuditApi(self.audit))
-            )
-        join = self._join_api()
-        if join is not None:
-            apis.append((security_pb2_grpc.add_JoinServiceServicer_to_server, join))
-        for add, servicer in apis:
-            add(servicer, server)
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
-        reflection.enable_server_reflection(
-            (
-                agent_pb2.DESCRIPTOR.services_by_name["AgentService"].full_name,
-                inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name,
-                workloads_pb2.DESCRIPTOR.services_by_name["WorkloadService"].full_name,
-                plans_pb2.DESCRIPTOR.services_by_name["PlanService"].full_name,
-                policies_pb2.DESCRIPTOR.services_by_name["PolicyService"].full_name,
-                *(s.full_name for s in security_pb2.DESCRIPTOR.services_by_name.values()),
-                health.SERVICE_NAME,
-                reflection.SERVICE_NAME,
-            ),
-            server,
+        return services.Servicers(
+            inventory=query,
+            workloads=WorkloadApi(self.workloads, self.reconciler),
+            plans=PlanApi(self.workloads, self.planner_metrics),
+            policies=PolicyApi(self.workloads),
+            users=UserApi(self.credentials) if self.credentials is not None else None,
+            audit=AuditApi(self.audit) if self.audit is not None else None,
+            join=self._join_api(),
+            generic=[self.ingest.handler()],
         )
+
+    def _bind(self, server: grpc.aio.Server) -> int:
+        """Binds the main port: mutual TLS (and node binding) or, with a warning, plaintext."""
         if self.config.tls is not None:
             credentials = self.credentials
             self.ingest.binding = NodeBinding(
@@ -230,56 +212,54 @@ class Hub:
                 audit=self.record,
                 revoked=credentials.is_revoked if credentials else lambda _serial: False,
             )
-            self.port = server.add_secure_port(
-                self.config.listen, self.config.tls.server_credentials()
-            )
+            port = server.add_secure_port(self.config.listen, self.config.tls.server_credentials())
         else:
             log.warning(INSECURE_WARNING)
-            self.port = server.add_insecure_port(self.config.listen)
-        if self.port == 0:
+            port = server.add_insecure_port(self.config.listen)
+        if port == 0:
             raise OSError(f"cannot listen on {self.config.listen}")
-        await server.start()
-        self._server = server
-        if self.config.token_listen:
-            await self._start_token_port(apis, interceptors)
-        for name in ("", *SERVICES):
-            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        self.metrics.registry.register(FleetCollector(self.inventory))
-        self.metrics.registry.register(
+        return port
+
+    def _register_collectors(self) -> None:
+        workloads = self.workloads
+        for collector in (
+            FleetCollector(self.inventory),
             AllocationCollector(
-                self.inventory, lambda: self.workloads.records, lambda: self.workloads.documents
-            )
+                self.inventory, lambda: workloads.records, lambda: workloads.documents
+            ),
+            WorkloadCollector(lambda: workloads.records),
+            ReplicaCollector(ReplicaRows(workloads, self.reconciler)),
+        ):
+            self.metrics.registry.register(collector)
+
+    def _serve_metrics(self) -> None:
+        if not self.config.metrics_listen:
+            return
+        host, _, port = self.config.metrics_listen.rpartition(":")
+        httpd, _thread = start_http_server(
+            int(port), addr=host.strip("[]") or "0.0.0.0", registry=self.metrics.registry
         )
-        self.metrics.registry.register(WorkloadStateCollector(lambda: self.workloads.records))
-        self.metrics.registry.register(
-            WorkloadCollector(ReplicaRows(self.workloads, self.reconciler))
-        )
-        if self.config.metrics_listen:
-            host, _, port = self.config.metrics_listen.rpartition(":")
-            httpd, _thread = start_http_server(
-                int(port), addr=host.strip("[]") or "0.0.0.0", registry=self.metrics.registry
-            )
-            self.metrics_port = int(httpd.server_port)
-            self._httpd = httpd
-        self._tasks = [
-            asyncio.create_task(self.flusher.run(self.stop), name="hub-store-flusher"),
-            asyncio.create_task(self._sweep(), name="hub-liveness-sweeper"),
-            asyncio.create_task(self._retry(), name="hub-pending-retry"),
-            asyncio.create_task(watch.run(self.watchers, self.stop), name="hub-watchers"),
-        ]
+        self.metrics_port = int(httpd.server_port)
+        self._httpd = httpd
+
+    def _start_tasks(self, executor: Coroutine[Any, Any, None] | None) -> None:
+        """The hub's named background tasks; `stop` ends each of them."""
+        config, stop = self.config, self.stop
+        work: dict[str, Coroutine[Any, Any, None]] = {
+            "hub-store-flusher": self.flusher.run(stop),
+            "hub-liveness-sweeper": loops.every(stop, config.sweep_interval, self._sweep),
+            "hub-pending-retry": loops.every(
+                stop, config.retry_interval, self._retry, wait_first=True
+            ),
+            "hub-watchers": watch.run(self.watchers, stop),
+        }
         if self.audit is not None:
-            self._tasks.append(asyncio.create_task(self._audit_check(), name="hub-audit-check"))
-        if executor is not None:
-            self._tasks.append(asyncio.create_task(executor, name="hub-executor"))
-        host = self.config.listen.rpartition(":")[0]
-        log.info("hub listening on %s:%d, metrics on :%d", host, self.port, self.metrics_port)
-        if self.config.ready_file is not None:
-            _write_atomically(
-                self.config.ready_file,
-                json.dumps(
-                    {"grpc_port": self.port, "metrics_port": self.metrics_port, "pid": os.getpid()}
-                ),
+            work["hub-audit-check"] = loops.every(
+                stop, config.audit_check_interval, self._audit_check, wait_first=True
             )
+        if executor is not None:
+            work["hub-executor"] = executor
+        self._tasks = [asyncio.create_task(coro, name=name) for name, coro in work.items()]
 
     def _executor(self) -> Coroutine[Any, Any, None] | None:
         """The reconcile loop, when a kubeconfig is given and some cluster has a kubeContext."""
@@ -289,7 +269,7 @@ class Hub:
         if not any(c.kube_context for c in self.fleet.clusters.values()):
             log.warning("--kubeconfig given but no cluster has a kubeContext: executor off")
             return None
-        from console.hub.reconcile import Reconciler
+        from console.hub.control.reconcile import Reconciler
 
         reconciler = Reconciler(config, self.workloads, self.inventory, self.fleet, self.metrics)
         self.reconciler = reconciler
@@ -317,14 +297,10 @@ class Hub:
         ]
         self.store.replace_documents(docs)
 
-    async def _sweep(self) -> None:
-        while not self.stop.is_set():
-            now = time.time()
-            self.inventory.sweep(now)
-            interval = self.pacer.adjust(self.inventory.count_live())
-            self.metrics.interval.set(interval)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), self.config.sweep_interval)
+    def _sweep(self) -> None:
+        self.inventory.sweep(time.time())
+        interval = self.pacer.adjust(self.inventory.count_live())
+        self.metrics.interval.set(interval)
 
     def _join_api(self) -> JoinApi | None:
         if self.config.ca_dir is None:
@@ -337,30 +313,6 @@ class Hub:
             raise RuntimeError(str(err)) from None
         return JoinApi(ca, self.credentials, self.record, node_cert_days=self.config.node_cert_days)
 
-    async def _start_token_port(
-        self,
-        apis: list[tuple[Callable[[Any, grpc.aio.Server], None], object]],
-        interceptors: list[grpc.aio.ServerInterceptor],
-    ) -> None:
-        """The token port: server TLS only, for callers without a certificate — nodes joining
-        with a join token, console users with a bearer token. The same guard applies."""
-        if self.config.tls is None:
-            raise RuntimeError("the token port needs TLS (--tls-*)")
-        server = grpc.aio.server(
-            interceptors=interceptors, options=[("grpc.max_receive_message_length", 4 << 20)]
-        )
-        for add, servicer in apis:
-            add(servicer, server)
-        credentials = grpc.ssl_server_credentials(
-            [(self.config.tls.key, self.config.tls.cert)], require_client_auth=False
-        )
-        self.token_port = server.add_secure_port(self.config.token_listen, credentials)
-        if self.token_port == 0:
-            raise OSError(f"cannot listen on {self.config.token_listen}")
-        await server.start()
-        self._token_server = server
-        log.info("token port (join tokens, bearer tokens) on %s", self.token_port)
-
     def record(self, entry: AuditEntry) -> None:
         """Appends to the audit log (when the store has one); a failed write is logged loudly."""
         if self.audit is None:
@@ -372,40 +324,30 @@ class Hub:
             log.error("AUDIT WRITE FAILED (%s): %s", err, entry)
 
     async def _audit_check(self) -> None:
-        """Verifies the chain and prunes past the retention, every `audit_check_interval`."""
+        """Verifies the chain and prunes past the retention (every `audit_check_interval`)."""
         assert self.audit is not None
-        while not self.stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), self.config.audit_check_interval)
-            if self.stop.is_set():
-                return
-            try:
-                await asyncio.to_thread(self.audit.prune, months=self.config.audit_retention_months)
-                verdict = await asyncio.to_thread(self.audit.verify)
-            except AuditError as err:
-                log.error("audit check failed: %s", err)
-                self.metrics.audit_chain_ok.set(0)
-                continue
-            self.metrics.audit_chain_ok.set(1 if verdict.ok else 0)
-            if not verdict.ok:
-                log.error("AUDIT CHAIN BROKEN at record %s: %s", verdict.bad_seq, verdict.problem)
+        try:
+            await asyncio.to_thread(self.audit.prune, months=self.config.audit_retention_months)
+            verdict = await asyncio.to_thread(self.audit.verify)
+        except AuditError as err:
+            log.error("audit check failed: %s", err)
+            self.metrics.audit_chain_ok.set(0)
+            return
+        self.metrics.audit_chain_ok.set(1 if verdict.ok else 0)
+        if not verdict.ok:
+            log.error("AUDIT CHAIN BROKEN at record %s: %s", verdict.bad_seq, verdict.problem)
 
-    async def _retry(self) -> None:
+    def _retry(self) -> None:
         """Places pending replicas again when the inventory has changed."""
-        while not self.stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), self.config.retry_interval)
-            if self.stop.is_set():
-                return
-            started = time.perf_counter()
-            try:
-                changed = self.workloads.retry_if_changed()
-            except Exception:  # one bad pass must not stop the retries
-                log.exception("scheduling pass failed")
-                continue
-            if changed:
-                self.metrics.schedule_seconds.observe(time.perf_counter() - started)
-                log.info("placed pending replicas of %d workloads", len(changed))
+        started = time.perf_counter()
+        try:
+            changed = self.workloads.retry_if_changed()
+        except Exception:  # one bad pass must not stop the retries
+            log.exception("scheduling pass failed")
+            return
+        if changed:
+            self.metrics.schedule_seconds.observe(time.perf_counter() - started)
+            log.info("placed pending replicas of %d workloads", len(changed))
 
     async def serve(self) -> None:
         """Runs until `stop` is set, then drains and flushes."""
@@ -415,8 +357,7 @@ class Hub:
     async def shutdown(self) -> None:
         self.stop.set()
         self.ingest.draining = True
-        for name in ("", *SERVICES):
-            await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await services.set_health(self.health, serving=False)
         if self._token_server is not None:
             await self._token_server.stop(0)
         if self._server is not None:

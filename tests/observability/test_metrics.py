@@ -8,13 +8,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from agent.metrics import AgentMetrics, NodeCollector
 from console.hub.collectors import (
     AllocationCollector,
+    FleetCollector,
     PlannerMetrics,
     WorkloadCollector,
     workload_state,
 )
-from console.hub.inventory import Inventory
-from console.hub.metrics import FleetCollector, HubMetrics
-from console.hub.workloads import WorkloadRecord
+from console.hub.control.workloads import WorkloadRecord
+from console.hub.fleet.inventory import Inventory
+from console.hub.metrics import HubMetrics
 from console.model.fleet import Cluster, Division, Fleet, Site
 from console.model.inventory import NodeState
 from tests.observability.conftest import run_promtool

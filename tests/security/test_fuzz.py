@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from console.documents import LoadError
 from console.documents.loader import load_text
-from console.hub import validate
+from console.hub.fleet import validate
+from console.hub.fleet.validate import ReportRejected
 from console.hub.server import Hub, HubConfig
-from console.hub.validate import ReportRejected
 from console.policy.cel import CelError, compile_expression
 from console.security.pki import CertificateAuthority
 from console.security.roles import RoleError, check_roles, check_scope

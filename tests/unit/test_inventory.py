@@ -1,11 +1,11 @@
-"""Tests for console.hub.inventory (Inventory, NodeEntry, Totals) and console.hub.ingest.Pacer."""
+"""Tests for the live inventory (Inventory, NodeEntry, Totals) and the report pacer."""
 
 from __future__ import annotations
 
 import pytest
 
-from console.hub.ingest import Pacer
-from console.hub.inventory import Inventory, NodeEntry
+from console.hub.fleet.inventory import Inventory, NodeEntry
+from console.hub.fleet.pacing import Pacer
 from console.model.inventory import NodeState
 from tongchou.v1 import agent_pb2, common_pb2
 
@@ -196,7 +196,8 @@ def test_totals_by_level() -> None:
     inv.sweep(T0)
     inv.sweep(T0)
     assert state_of(inv, "b") is NodeState.LOST
-    total, levels = inv.totals()
+    tally = inv.tally()
+    total, levels = tally.total, tally.levels
     assert (total.ready, total.stale, total.lost, total.nodes) == (2, 0, 1, 3)
     assert total.cpu_cores == 24
     assert total.cpu_used_cores == pytest.approx(8.0)  # lost nodes use nothing
@@ -206,6 +207,7 @@ def test_totals_by_level() -> None:
     county = levels[common_pb2.LEVEL_COUNTY]
     assert (county.ready, county.lost, county.cpu_cores) == (1, 1, 16)
     assert levels[common_pb2.LEVEL_TOWNSHIP].nodes == 1
+    assert (tally.divisions, tally.clusters) == ({"440106", "440106001"}, {"gov-a"})
 
 
 # -- Pacer -------------------------------------------------------------------------------------

@@ -152,7 +152,7 @@ def test_sim_node_reports() -> None:
 
 
 def test_sim_node_reports_pass_hub_validation() -> None:
-    from console.hub import validate
+    from console.hub.fleet import validate
 
     fleet, node = _fleet()
     sim = sim_node(fleet, node, boot_time=1_700_000_000.0)

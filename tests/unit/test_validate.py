@@ -1,4 +1,4 @@
-"""Tests for console.hub.validate: every rule rejects with its reason and names the field."""
+"""Tests for console.hub.fleet.validate: every rule rejects with its reason and names the field."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from console.hub.validate import (
+from console.hub.fleet.validate import (
     REASONS,
     ReportRejected,
     check_capacity,

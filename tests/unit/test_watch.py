@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from console.client.fleet_view import FleetView
-from console.hub.inventory import Inventory
-from console.hub.watch import QUEUE, Watchers
+from console.hub.api.watch import QUEUE, Watchers
+from console.hub.fleet.inventory import Inventory
 from tongchou.v1 import agent_pb2, common_pb2, inventory_pb2
 
 T0 = 1_790_000_000.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console.hub.inventory import Inventory
+from console.hub.fleet.inventory import Inventory
 from console.model.fleet import Cluster, Division, Fleet, Node, Resources, Site
 from console.model.inventory import NodeState
 from tongchou.divisions import DivisionCodeError, level_of, parent_candidates

@@ -214,12 +214,32 @@ class Inventory:
                 continue
             yield entry
 
-    def totals(self) -> tuple[Totals, dict[int, Totals]]:
-        """Totals of the whole fleet, and by level."""
-        total = Totals()
-        levels: dict[int, Totals] = {}
-        for entry in self.nodes.values():
-            total.add(entry)
-            level = entry.report.identity.level
-            levels.setdefault(level, Totals()).add(entry)
-        return total, levels
+    def tally(self, division: str = "") -> Tally:
+        """Totals of the whole fleet (or of a division's subtree), by level, with the names of
+        the divisions, sites and clusters its nodes report."""
+        out = Tally()
+        for entry in self.select(division) if division else self.nodes.values():
+            out.add(entry)
+        return out
+
+
+@dataclass(slots=True)
+class Tally:
+    """Totals of a set of nodes, by level, and the divisions, sites and clusters they name."""
+
+    total: Totals = field(default_factory=Totals)
+    levels: dict[int, Totals] = field(default_factory=dict)
+    divisions: set[str] = field(default_factory=set)
+    sites: set[str] = field(default_factory=set)
+    clusters: set[str] = field(default_factory=set)
+
+    def add(self, entry: NodeEntry) -> None:
+        ident = entry.report.identity
+        self.total.add(entry)
+        level = self.levels.get(ident.level)
+        if level is None:
+            level = self.levels[ident.level] = Totals()
+        level.add(entry)
+        self.divisions.add(ident.division)
+        self.sites.add(ident.site)
+        self.clusters.add(ident.cluster)

@@ -10,21 +10,19 @@ request now and then, not one per pass.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-
-from kubernetes import client
 
 from console.executor.apply import ApplyResult, apply_cluster
 from console.executor.config import ExecutorConfig
 from console.executor.failover import HealthTracker, MoveBack, Transition
-from console.executor.kube import ClusterError, Target, classify, connect
+from console.executor.kube import ApiClient, ClusterError, Target, classify, connect
 from console.executor.manifests import Manifest, PlacedWorkload, desired_objects
 from console.executor.ratelimit import RateLimiter
-from console.hub.inventory import Inventory
+from console.hub.control.workloads import WorkloadManager
+from console.hub.fleet.inventory import Inventory
+from console.hub.loops import every
 from console.hub.metrics import HubMetrics
-from console.hub.workloads import WorkloadManager
 from console.model.fleet import Fleet
 from console.model.inventory import Event, NodeState
 
@@ -57,7 +55,7 @@ class Reconciler:
         self.last: dict[str, ApplyResult] = {}
         self.displaced: dict[str, set[str]] = {}  # cluster → workloads failover moved off it
         self.passes = 0
-        self._clients: dict[str, client.ApiClient] = {}
+        self._clients: dict[str, ApiClient] = {}
         self._next_try: dict[str, float] = {}
         self._slots = asyncio.Semaphore(max(1, config.workers))
         self._limits = {
@@ -90,13 +88,13 @@ class Reconciler:
     # -- the loop ------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.reconcile()
-            except Exception:  # one bad pass must not end the loop
-                log.exception("reconcile pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.config.interval)
+        await every(stop, self.config.interval, self._pass)
+
+    async def _pass(self) -> None:
+        try:
+            await self.reconcile()
+        except Exception:  # one bad pass must not end the loop
+            log.exception("reconcile pass failed")
 
     async def reconcile(self, now: float | None = None) -> None:
         """Observes agents, applies to every due cluster, then fails over what must move."""

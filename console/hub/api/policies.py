@@ -8,39 +8,12 @@ from collections.abc import Sequence
 import grpc
 
 from console.documents import LoadError, load_text, policies_of
-from console.hub.workloads import WorkloadManager
+from console.hub.api.messages import policies_message
+from console.hub.control.workloads import WorkloadManager
 from console.model.workload import PlacementPolicy
-from console.scheduler import PolicyEffect
 from tongchou.v1 import policies_pb2, policies_pb2_grpc
 
 MAX_DOCUMENT = 256 * 1024
-EXAMPLES = 20
-
-
-def policies_message(
-    policies: Sequence[PlacementPolicy],
-    effects: Sequence[PolicyEffect],
-    clusters: int,
-    workloads: int,
-) -> policies_pb2.ListPoliciesResponse:
-    out = policies_pb2.ListPoliciesResponse(clusters=clusters, workloads=workloads)
-    for policy, effect in zip(policies, effects, strict=True):
-        out.policies.append(
-            policies_pb2.Policy(
-                name=policy.name,
-                form=policy.form.value,
-                match=policy.match,
-                expression=policy.expression,
-                weight=policy.weight,
-                message=policy.message,
-                origin=policy.origin,
-                workloads_matched=effect.workloads_matched,
-                clusters_removed=effect.removed_max,
-                clusters_removed_mean=effect.removed_mean,
-                removed_examples=effect.removed[:EXAMPLES],
-            )
-        )
-    return out
 
 
 class PolicyApi(policies_pb2_grpc.PolicyServiceServicer):

@@ -5,18 +5,18 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 from google.protobuf.message import DecodeError
 
-from console.hub import validate
-from console.hub.flusher import Flusher
-from console.hub.inventory import Inventory, NodeEntry
+from console.hub.fleet import validate
+from console.hub.fleet.flusher import Flusher
+from console.hub.fleet.inventory import Inventory, NodeEntry
+from console.hub.fleet.pacing import Pacer
+from console.hub.fleet.validate import ReportRejected
 from console.hub.metrics import HubMetrics
-from console.hub.validate import ReportRejected
 from console.model.inventory import NodeState
 from console.security.binding import NodeBinding
 from console.security.ratelimit import TokenBucket
@@ -25,54 +25,13 @@ from tongchou.v1 import agent_pb2
 log = logging.getLogger("tongchou.hub.ingest")
 
 
-class Pacer:
-    """The report interval to ask of agents: stretched so the whole fleet stays under a rate."""
+class _Refused(Exception):
+    """Ends the stream with this status (counted and logged where it was decided)."""
 
-    def __init__(self, base: float, max_rate: float) -> None:
-        self.base = base
-        self.max_rate = max_rate
-        self.interval = base
-        self._ack_tail = b""
-        self._set(base)
-        self._seconds: deque[tuple[int, int]] = deque(maxlen=61)
-        self._started = 0
-
-    def _set(self, interval: float) -> None:
-        self.interval = interval
-        ack = agent_pb2.ReportAck(accepted=True)
-        ack.report_interval.FromNanoseconds(round(interval * 1e9))
-        self._ack_tail = ack.SerializeToString()
-
-    def adjust(self, live_nodes: int) -> float:
-        """Like Nomad's heartbeat scaling: interval = max(base, nodes / max rate)."""
-        wanted = max(self.base, live_nodes / self.max_rate if self.max_rate > 0 else 0.0)
-        wanted = round(wanted, 1)
-        if wanted != self.interval:
-            self._set(wanted)
-        return wanted
-
-    def ack(self, sequence: int, commands: list[agent_pb2.Command] | None = None) -> bytes:
-        """The answer to one report, serialized (the fixed part is cached)."""
-        head = agent_pb2.ReportAck(sequence=sequence, commands=commands or [])
-        return head.SerializeToString() + self._ack_tail
-
-    def count(self, now: float) -> None:
-        second = int(now)
-        if not self._started:
-            self._started = second
-        if self._seconds and self._seconds[-1][0] == second:
-            self._seconds[-1] = (second, self._seconds[-1][1] + 1)
-        else:
-            self._seconds.append((second, 1))
-
-    def rate(self, now: float) -> float:
-        """Reports per second over the last full minute (or since the first report, if sooner)."""
-        newest = int(now) - 1
-        window = [(s, n) for s, n in self._seconds if newest - 60 < s <= newest]
-        if not window:
-            return 0.0
-        span = min(60, newest - self._started + 1) if self._started else 60
-        return sum(n for _s, n in window) / max(1, span)
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 class AgentIngest:
@@ -120,60 +79,72 @@ class AgentIngest:
                     self.metrics.rejected.labels("rate_limited").inc()
                     message = f"more than {self.max_stream_rate:g} reports/s on one stream"
                     log.warning("refused stream from %s: %s", peer, message)
-                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
-                    return
-                try:
-                    report = self._parse(raw)
-                    self._check(report, first)
-                except ReportRejected as bad:
-                    name = first.identity.node if first is not None else "?"
-                    self.metrics.rejected.labels(bad.reason).inc()
-                    log.warning("rejected report from %s (node %s): %s", peer, name, bad.message)
-                    await context.abort(grpc.StatusCode.INVALID_ARGUMENT, bad.message)
-                    return
-                if first is None and self.binding is not None:
-                    denial = self.binding.check(context, report.identity.node)
-                    if denial is not None:
-                        self.metrics.denied.labels(denial.reason).inc()
-                        log.warning("refused stream from %s: %s", peer, denial.message)
-                        await context.abort(grpc.StatusCode.PERMISSION_DENIED, denial.message)
-                        return
+                    raise _Refused(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
+                report = self._admit(raw, first, peer, context)
                 if first is None:
                     first = report
                 owner = self.inventory.nodes.get(report.identity.node)
                 if owner is not None and owner.stream > stream:
                     self.metrics.superseded.inc()
-                    await context.abort(
-                        grpc.StatusCode.ALREADY_EXISTS,
-                        f"node {report.identity.node} now reports on a newer stream",
-                    )
-                    return
+                    message = f"node {report.identity.node} now reports on a newer stream"
+                    raise _Refused(grpc.StatusCode.ALREADY_EXISTS, message)
                 now = time.time()
                 if owner is None or owner.report.identity != report.identity:
-                    # A new or relabelled node is acknowledged only once it is on disk.
-                    row = NodeEntry(report.identity.node, report, NodeState.READY, now, now, 0.0)
-                    if owner is not None:
-                        row.first_seen = owner.first_seen
-                    row.interval = self.pacer.interval
-                    try:
-                        await self.flusher.durable([row.stored()])
-                    except Exception:
-                        await context.abort(
-                            grpc.StatusCode.UNAVAILABLE, "the hub cannot store the registration"
-                        )
-                        return
+                    await self._register(report, owner, now)
                 self.inventory.accept(report, stream, now, self.pacer.interval)
-                commands: list[agent_pb2.Command] = []
-                if self.draining:
-                    reconnect = agent_pb2.Command(kind=agent_pb2.Command.KIND_RECONNECT)
-                    reconnect.delay.FromSeconds(5)
-                    commands.append(reconnect)
-                ack = self.pacer.ack(report.sequence, commands)
+                ack = self.pacer.ack(report.sequence, self._commands())
                 self.pacer.count(now)
                 self.metrics.ingest_seconds.observe(time.perf_counter() - started)
                 yield ack
+        except _Refused as refused:
+            await context.abort(refused.code, refused.message)
         finally:
             self.metrics.streams.dec()
+
+    def _admit(
+        self,
+        raw: bytes,
+        first: agent_pb2.NodeReport | None,
+        peer: str,
+        context: grpc.aio.ServicerContext[bytes, bytes],
+    ) -> agent_pb2.NodeReport:
+        """The report, parsed and checked; on a stream's first, the caller's certificate too."""
+        try:
+            report = self._parse(raw)
+            self._check(report, first)
+        except ReportRejected as bad:
+            name = first.identity.node if first is not None else "?"
+            self.metrics.rejected.labels(bad.reason).inc()
+            log.warning("rejected report from %s (node %s): %s", peer, name, bad.message)
+            raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, bad.message) from None
+        if first is None and self.binding is not None:
+            denial = self.binding.check(context, report.identity.node)
+            if denial is not None:
+                self.metrics.denied.labels(denial.reason).inc()
+                log.warning("refused stream from %s: %s", peer, denial.message)
+                raise _Refused(grpc.StatusCode.PERMISSION_DENIED, denial.message)
+        return report
+
+    async def _register(
+        self, report: agent_pb2.NodeReport, owner: NodeEntry | None, now: float
+    ) -> None:
+        """A new or relabelled node is acknowledged only once it is on disk."""
+        row = NodeEntry(report.identity.node, report, NodeState.READY, now, now, 0.0)
+        if owner is not None:
+            row.first_seen = owner.first_seen
+        row.interval = self.pacer.interval
+        try:
+            await self.flusher.durable([row.stored()])
+        except Exception:
+            message = "the hub cannot store the registration"
+            raise _Refused(grpc.StatusCode.UNAVAILABLE, message) from None
+
+    def _commands(self) -> list[agent_pb2.Command]:
+        if not self.draining:
+            return []
+        reconnect = agent_pb2.Command(kind=agent_pb2.Command.KIND_RECONNECT)
+        reconnect.delay.FromSeconds(5)
+        return [reconnect]
 
     def _parse(self, raw: bytes) -> agent_pb2.NodeReport:
         if len(raw) > self.max_report_bytes:

@@ -6,22 +6,13 @@ import math
 import re
 import time
 
+from console.hub.metrics import REJECTION_REASONS
 from tongchou import levels
 from tongchou.divisions import DivisionCodeError, Level, level_of
 from tongchou.v1 import agent_pb2, common_pb2
 
 # Reasons a report is rejected: the values of the `reason` label of the rejection counter.
-REASONS = (
-    "malformed",
-    "oversize",
-    "missing_field",
-    "invalid_label",
-    "not_finite",
-    "negative_value",
-    "absurd_value",
-    "sequence_backwards",
-    "identity_changed",
-)
+REASONS = REJECTION_REASONS
 
 MAX_REPORT_BYTES = 64 * 1024
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$")
@@ -59,6 +50,22 @@ def check_identity(ident: common_pb2.NodeIdentity) -> None:
         raise _fail("missing_field", "identity.node is empty")
     if not _NAME.match(ident.node):
         raise _fail("invalid_label", f"identity.node {ident.node[:64]!r} is not a valid node name")
+    _check_division(ident)
+    for field in ("site", "cluster", "provider"):
+        value = getattr(ident, field)
+        if not value:
+            raise _fail("missing_field", f"identity.{field} is empty")
+        if not _NAME.match(value):
+            raise _fail("invalid_label", f"identity.{field} {value[:64]!r} is not a valid name")
+    if not 1 <= ident.mlps_level <= 4:
+        raise _fail("invalid_label", f"identity.mlps_level must be 1 to 4, got {ident.mlps_level}")
+    if not _ARCH.match(ident.arch):
+        raise _fail("invalid_label", f"identity.arch {ident.arch[:64]!r} is not an architecture")
+    _check_labels(ident)
+
+
+def _check_division(ident: common_pb2.NodeIdentity) -> None:
+    """The division is a local one, and the level is its level."""
     try:
         level = level_of(ident.division)
     except DivisionCodeError as err:
@@ -72,16 +79,10 @@ def check_identity(ident: common_pb2.NodeIdentity) -> None:
             "invalid_label",
             f"identity.level {given} does not match division {ident.division} ({level.value})",
         )
-    for field in ("site", "cluster", "provider"):
-        value = getattr(ident, field)
-        if not value:
-            raise _fail("missing_field", f"identity.{field} is empty")
-        if not _NAME.match(value):
-            raise _fail("invalid_label", f"identity.{field} {value[:64]!r} is not a valid name")
-    if not 1 <= ident.mlps_level <= 4:
-        raise _fail("invalid_label", f"identity.mlps_level must be 1 to 4, got {ident.mlps_level}")
-    if not _ARCH.match(ident.arch):
-        raise _fail("invalid_label", f"identity.arch {ident.arch[:64]!r} is not an architecture")
+
+
+def _check_labels(ident: common_pb2.NodeIdentity) -> None:
+    """At most 64 labels, each a valid key with a value of at most 253 characters."""
     if len(ident.labels) > LIMITS["labels"]:
         raise _fail("absurd_value", f"identity.labels has {len(ident.labels)} entries (max 64)")
     for key, value in ident.labels.items():

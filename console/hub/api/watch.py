@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from console.hub.inventory import Inventory
-from console.hub.query import node_message
-from console.model.inventory import Event
+from console.hub import loops
+from console.hub.api.messages import event_message, node_message
+from console.hub.fleet.inventory import Inventory
 from tongchou.divisions import contains
 from tongchou.v1 import inventory_pb2
 
@@ -31,12 +29,6 @@ class Watcher:
 
     def wants(self, division: str) -> bool:
         return not self.division or contains(self.division, division)
-
-
-def event_message(event: Event) -> inventory_pb2.Event:
-    out = inventory_pb2.Event(kind=event.kind, subject=event.node, message=event.message)
-    out.at.FromNanoseconds(int(event.at * 1e9))
-    return out
 
 
 class Watchers:
@@ -102,8 +94,4 @@ class Watchers:
 
 
 async def run(watchers: Watchers, stop: asyncio.Event, every: float = 1.0) -> None:
-    while not stop.is_set():
-        started = time.monotonic()
-        watchers.tick()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), max(0.0, every - (time.monotonic() - started)))
+    await loops.every(stop, every, watchers.tick, steady=True)

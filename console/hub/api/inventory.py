@@ -1,50 +1,26 @@
-"""InventoryService: the fleet summary and the node list, read from the live inventory."""
+"""InventoryService: the fleet summary, the nodes, divisions, sites and clusters, and the watch
+stream, read from the live inventory."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import grpc
 
-from console.hub.answers import found
-from console.hub.catalog import Catalog, totals_message
-from console.hub.ingest import Pacer
-from console.hub.inventory import Inventory, NodeEntry
+from console.hub.api.answers import found
+from console.hub.api.catalog import Catalog
+from console.hub.api.messages import STATES, fleet_summary, node_message
+from console.hub.api.watch import Watchers
+from console.hub.control.workloads import WorkloadManager
+from console.hub.fleet.inventory import Inventory
+from console.hub.fleet.pacing import Pacer
 from console.model.fleet import Fleet
-from console.model.inventory import NodeState
 from tongchou.divisions import DivisionCodeError, check_code, contains
-from tongchou.v1 import common_pb2, inventory_pb2, inventory_pb2_grpc
-
-if TYPE_CHECKING:
-    from console.hub.watch import Watchers
-    from console.hub.workloads import WorkloadManager
+from tongchou.v1 import inventory_pb2, inventory_pb2_grpc
 
 MAX_PAGE = 5000
 DEFAULT_PAGE = 500
-_STATES = {
-    common_pb2.NODE_STATE_READY: NodeState.READY,
-    common_pb2.NODE_STATE_STALE: NodeState.STALE,
-    common_pb2.NODE_STATE_LOST: NodeState.LOST,
-}
-_STATE_WIRE = {state: wire for wire, state in _STATES.items()}
-
-
-def node_message(entry: NodeEntry) -> inventory_pb2.Node:
-    report = entry.report
-    node = inventory_pb2.Node(
-        identity=report.identity,
-        state=_STATE_WIRE[entry.state],
-        capacity=report.capacity,
-        usage=report.usage,
-        last_sequence=report.sequence,
-        boot_time=report.boot_time,
-    )
-    node.first_seen.FromNanoseconds(int(entry.first_seen * 1e9))
-    node.last_seen.FromNanoseconds(int(entry.last_seen * 1e9))
-    node.report_interval.FromNanoseconds(int(entry.interval * 1e9))
-    return node
 
 
 class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
@@ -96,7 +72,7 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
             inventory_pb2.GetFleetSummaryRequest, inventory_pb2.FleetSummary
         ],
     ) -> inventory_pb2.FleetSummary:
-        return summary(self.inventory, self.fleet, self.pacer)
+        return fleet_summary(self.inventory, self.fleet, self.pacer)
 
     async def ListNodes(
         self,
@@ -114,7 +90,7 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
                 check_code(request.division)
             except DivisionCodeError as err:
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"division: {err}")
-        state = _STATES.get(request.state) if request.state else None
+        state = STATES.get(request.state) if request.state else None
         size = request.page_size or DEFAULT_PAGE
         response = inventory_pb2.ListNodesResponse()
         matched = 0
@@ -214,30 +190,3 @@ async def _scope(
         except DivisionCodeError as err:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{field}: {err}")
     return code
-
-
-def summary(inventory: Inventory, fleet: Fleet, pacer: Pacer) -> inventory_pb2.FleetSummary:
-    """Totals of the fleet, by level, with the counts of divisions, sites and clusters."""
-    total, levels = inventory.totals()
-    divisions = set(fleet.divisions)
-    sites = set(fleet.sites)
-    clusters = set(fleet.clusters)
-    for entry in inventory.nodes.values():
-        ident = entry.report.identity
-        divisions.add(ident.division)
-        sites.add(ident.site)
-        clusters.add(ident.cluster)
-    out = inventory_pb2.FleetSummary(
-        totals=totals_message(total),
-        divisions=len(divisions),
-        sites=len(sites),
-        clusters=len(clusters),
-        reports_per_second=pacer.rate(time.time()),
-    )
-    for level in sorted(levels):
-        wire = common_pb2.Level.ValueType(level)
-        out.levels.append(
-            inventory_pb2.LevelTotals(level=wire, totals=totals_message(levels[level]))
-        )
-    out.report_interval.FromNanoseconds(int(pacer.interval * 1e9))
-    return out

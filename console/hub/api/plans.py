@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -12,11 +11,11 @@ import grpc
 
 from console.documents import LoadError, load_text
 from console.documents.planning import PlanningInputError, planning_input
-from console.hub.answers import found
+from console.hub.api.answers import found
+from console.hub.api.messages import plan_result_message, progress_message
 from console.hub.collectors import PlannerMetrics
-from console.hub.fleetview import live_fleet
-from console.hub.workloads import WorkloadManager
-from console.planner.cli import render, to_json
+from console.hub.control.workloads import WorkloadManager
+from console.hub.fleet.view import live_fleet
 from console.planner.greedy import greedy
 from console.planner.milp import Progress, solve
 from console.planner.problem import build_problem
@@ -43,17 +42,7 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
         request: plans_pb2.RunPlanRequest,
         context: grpc.aio.ServicerContext[plans_pb2.RunPlanRequest, plans_pb2.PlanEvent],
     ) -> AsyncIterator[plans_pb2.PlanEvent]:
-        limit = request.time_limit_seconds or 30.0
-        gap = request.gap or 0.001
-        if not 0 < limit <= MAX_TIME_LIMIT:
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"time_limit_seconds must be between 0 and {MAX_TIME_LIMIT:g}",
-            )
-        if not 0 < gap < 1:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "gap must be between 0 and 1")
-        if len(request.yaml.encode()) > MAX_DOCUMENT:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the documents are too large")
+        limit, gap = await _limits(request, context)
         fleet = live_fleet(
             self.workloads.documents, self.workloads.inventory, usage_as_allocated=True
         )
@@ -67,12 +56,7 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
         events: asyncio.Queue[plans_pb2.PlanEvent | None] = asyncio.Queue()
 
         def progress(p: Progress) -> None:
-            event = plans_pb2.PlanEvent(
-                progress=plans_pb2.PlanProgress(
-                    elapsed_seconds=p.elapsed, best_cny=p.incumbent, bound_cny=p.bound, gap=p.gap
-                )
-            )
-            loop.call_soon_threadsafe(events.put_nowait, event)
+            loop.call_soon_threadsafe(events.put_nowait, progress_message(p))
 
         def work() -> plans_pb2.PlanEvent:
             problem = build_problem(fleet, planning)
@@ -83,16 +67,7 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
                 self.metrics.succeeded(
                     time.perf_counter() - started, plan.cost.total, plan.counterfactual, time.time()
                 )
-            return plans_pb2.PlanEvent(
-                result=plans_pb2.PlanResult(
-                    json=json.dumps(to_json(plan), ensure_ascii=False),
-                    table=render(plan),
-                    total_cost_cny=round(plan.cost.total, 2),
-                    savings_cny=round(plan.savings, 2),
-                    demands=len(plan.decisions),
-                    unserved=sum(d.action in ("unserved", "infeasible") for d in plan.decisions),
-                )
-            )
+            return plans_pb2.PlanEvent(result=plan_result_message(plan))
 
         started = time.perf_counter()
         task = asyncio.create_task(asyncio.to_thread(work), name="hub-plan-solver")
@@ -105,11 +80,15 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
             if self.metrics is not None:
                 self.metrics.failed(time.perf_counter() - started)
             raise
+        yield self._keep(event)
+
+    def _keep(self, event: plans_pb2.PlanEvent) -> plans_pb2.PlanEvent:
+        """Numbers the finished plan and keeps it for ListPlans and GetPlan."""
         event.result.id = self._next_id
         event.result.finished_at.GetCurrentTime()
         self._next_id += 1
         self.plans.appendleft(event.result)
-        yield event
+        return event
 
     async def ListPlans(
         self,
@@ -135,3 +114,22 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
             context,
             f"no plan {request.id} (the hub keeps the newest {KEPT} since it started)",
         )
+
+
+async def _limits(
+    request: plans_pb2.RunPlanRequest,
+    context: grpc.aio.ServicerContext[plans_pb2.RunPlanRequest, plans_pb2.PlanEvent],
+) -> tuple[float, float]:
+    """The solver's time limit and gap; INVALID_ARGUMENT when out of range or too large."""
+    limit = request.time_limit_seconds or 30.0
+    gap = request.gap or 0.001
+    if not 0 < limit <= MAX_TIME_LIMIT:
+        await context.abort(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"time_limit_seconds must be between 0 and {MAX_TIME_LIMIT:g}",
+        )
+    if not 0 < gap < 1:
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "gap must be between 0 and 1")
+    if len(request.yaml.encode()) > MAX_DOCUMENT:
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the documents are too large")
+    return limit, gap

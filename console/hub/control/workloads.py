@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from console.documents import LoadError, load_text, workloads_of
-from console.hub.fleetview import live_fleet
-from console.hub.inventory import Inventory
+from console.hub.fleet.inventory import Inventory
+from console.hub.fleet.view import live_fleet
 from console.model.fleet import Fleet
 from console.model.inventory import Event
 from console.model.workload import PlacementPolicy, Workload
@@ -65,6 +65,11 @@ class Held:
     cpu_milli: int = 0
     memory_bytes: int = 0
     replicas: int = 0
+
+    def add(self, other: Held) -> None:
+        self.cpu_milli += other.cpu_milli
+        self.memory_bytes += other.memory_bytes
+        self.replicas += other.replicas
 
 
 def held_by_cluster(records: Iterable[WorkloadRecord]) -> dict[str, Held]:

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Sequence
 
-from console.hub.inventory import Inventory
+from console.hub.fleet.inventory import Inventory
 from console.hub.metrics import HubMetrics
 from console.store.base import InventoryStore, StoredNode
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from console.hub.fleetview import live_fleet
-from console.hub.inventory import Inventory, Totals
-from console.hub.workloads import WorkloadRecord, held_by_cluster
+from console.hub.api.messages import cluster_message, division_message, site_message
+from console.hub.control.workloads import Held, WorkloadRecord, held_by_cluster
+from console.hub.fleet.inventory import Inventory, Totals
+from console.hub.fleet.view import live_fleet
 from console.model.fleet import Fleet
-from tongchou import levels
 from tongchou.divisions import ancestors
 from tongchou.v1 import inventory_pb2
 
@@ -18,30 +18,8 @@ from tongchou.v1 import inventory_pb2
 @dataclass(slots=True)
 class _Group:
     totals: Totals = field(default_factory=Totals)
-    cpu_milli: int = 0
-    memory_bytes: int = 0
-    replicas: int = 0
+    held: Held = field(default_factory=Held)
     archs: set[str] = field(default_factory=set)
-
-    def allocation(self) -> inventory_pb2.Allocation:
-        return inventory_pb2.Allocation(
-            cpu_allocated_cores=self.cpu_milli / 1000,
-            memory_allocated_bytes=self.memory_bytes,
-            replicas=self.replicas,
-            archs=sorted(self.archs),
-        )
-
-
-def totals_message(t: Totals) -> inventory_pb2.FleetTotals:
-    return inventory_pb2.FleetTotals(
-        nodes_ready=t.ready,
-        nodes_stale=t.stale,
-        nodes_lost=t.lost,
-        cpu_cores=t.cpu_cores,
-        cpu_used_cores=t.cpu_used_cores,
-        memory_bytes=t.memory_bytes,
-        memory_used_bytes=t.memory_used_bytes,
-    )
 
 
 @dataclass(slots=True)
@@ -73,9 +51,7 @@ class Catalog:
             if cluster is None:
                 continue
             for group in (by_cluster[name], by_site[cluster.site]):
-                group.cpu_milli += held.cpu_milli
-                group.memory_bytes += held.memory_bytes
-                group.replicas += held.replicas
+                group.held.add(held)
 
         clusters = []
         site_clusters: dict[str, list[str]] = {}
@@ -86,38 +62,14 @@ class Catalog:
             site_clusters.setdefault(c.site, []).append(name)
             site_mlps[c.site] = max(site_mlps.get(c.site, 0), c.mlps_level)
             group = by_cluster[name]
-            clusters.append(
-                inventory_pb2.Cluster(
-                    name=name,
-                    site=c.site,
-                    division=site.division,
-                    provider=site.provider,
-                    mlps_level=c.mlps_level,
-                    shared=c.shared,
-                    kube_context=c.kube_context or "",
-                    totals=totals_message(group.totals),
-                    allocation=group.allocation(),
-                )
-            )
+            clusters.append(cluster_message(c, site, group.totals, group.held, group.archs))
         sites = []
         for name in sorted(fleet.sites):
             s = fleet.sites[name]
             group = by_site[name]
-            sites.append(
-                inventory_pb2.Site(
-                    name=name,
-                    division=s.division,
-                    provider=s.provider,
-                    compute_hub=s.compute_hub or "",
-                    power_price_cny_per_kwh=s.power_price_cny_per_kwh,
-                    pue=s.pue,
-                    free_server_slots=s.free_server_slots,
-                    clusters=site_clusters.get(name, []),
-                    totals=totals_message(group.totals),
-                    allocation=group.allocation(),
-                    mlps_level=site_mlps.get(name, 0),
-                )
-            )
+            mlps = site_mlps.get(name, 0)
+            members = site_clusters.get(name, [])
+            sites.append(site_message(s, members, mlps, group.totals, group.held, group.archs))
         site_count: dict[str, int] = {}
         cluster_count: dict[str, int] = {}
         for s in fleet.sites.values():
@@ -129,15 +81,6 @@ class Catalog:
         divisions = []
         for code in sorted(fleet.divisions):
             d = fleet.divisions[code]
-            divisions.append(
-                inventory_pb2.Division(
-                    code=code,
-                    name=d.name,
-                    level=levels.to_wire(d.level),
-                    parent=d.parent or "",
-                    totals=totals_message(by_division[code]),
-                    sites=site_count.get(code, 0),
-                    clusters=cluster_count.get(code, 0),
-                )
-            )
+            sites_in, clusters_in = site_count.get(code, 0), cluster_count.get(code, 0)
+            divisions.append(division_message(d, by_division[code], sites_in, clusters_in))
         return cls(divisions, sites, clusters)

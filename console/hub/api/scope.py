@@ -1,0 +1,356 @@
+"""Division scopes over the hub's API: a typed table from each scoped method of
+`console.security.authz.METHODS` to the check of its request and the narrowing of its answer,
+read from the live inventory and the workloads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+import grpc
+import yaml
+from google.protobuf.message import Message
+
+from console.hub.api.messages import scoped_summary
+from console.hub.control.workloads import WorkloadManager
+from console.hub.fleet.inventory import Inventory
+from console.security.authz import Guard, Refused, Rule
+from console.security.roles import Principal
+from tongchou.divisions import DivisionCodeError, check_code
+from tongchou.v1 import inventory_pb2, plans_pb2, policies_pb2, workloads_pb2
+
+Req = TypeVar("Req", bound=Message)
+Resp = TypeVar("Resp", bound=Message)
+
+
+class _HasDivision(Protocol):
+    division: str
+
+
+class _HasName(Protocol):
+    name: str
+
+
+D = TypeVar("D", bound=_HasDivision)
+N = TypeVar("N", bound=_HasName)
+
+
+def _outside(principal: Principal, what: str) -> Refused:
+    return Refused(
+        grpc.StatusCode.PERMISSION_DENIED,
+        "scope",
+        f"{principal.actor} is scoped to {principal.scope}; {what} is outside it",
+    )
+
+
+def _is_code(text: str) -> bool:
+    try:
+        check_code(text)
+    except DivisionCodeError:
+        return False
+    return True
+
+
+def _documents(text: str) -> Iterator[dict[str, Any]]:
+    try:
+        docs = list(yaml.safe_load_all(text))
+    except yaml.YAMLError:
+        return  # the handler says what is wrong with the YAML
+    yield from (d for d in docs if isinstance(d, dict))
+
+
+def _field(doc: dict[str, Any], section: str, name: str) -> str | None:
+    part = doc.get(section)
+    value = part.get(name) if isinstance(part, dict) else None
+    return value if isinstance(value, str) else None
+
+
+class Scope:
+    """What a caller scoped to a division may ask, and what it is shown."""
+
+    def __init__(self, inventory: Inventory, workloads: WorkloadManager) -> None:
+        self.inventory = inventory
+        self.workloads = workloads
+
+    # -- where things are --------------------------------------------------------------
+
+    def site_division(self, name: str) -> str | None:
+        site = self.workloads.documents.sites.get(name)
+        if site is not None:
+            return site.division
+        return next(
+            (e.identity.division for e in self.inventory.nodes.values() if e.identity.site == name),
+            None,
+        )
+
+    def cluster_division(self, name: str) -> str | None:
+        cluster = self.workloads.documents.clusters.get(name)
+        if cluster is not None:
+            return self.site_division(cluster.site)
+        return next(
+            (
+                e.identity.division
+                for e in self.inventory.nodes.values()
+                if e.identity.cluster == name
+            ),
+            None,
+        )
+
+    def _workload(self, name: str, p: Principal) -> None:
+        record = self.workloads.records.get(name)
+        if record is not None and not p.sees(record.workload.owner):
+            raise _outside(p, f"workload {name} (owner {record.workload.owner})")
+
+    # -- requests ----------------------------------------------------------------------
+
+    @staticmethod
+    def division_filter(request: D, p: Principal) -> D:
+        """No division means the caller's scope; another subtree is refused."""
+        if not request.division:
+            request.division = p.scope
+        elif not _is_code(request.division):
+            return request  # the handler answers INVALID_ARGUMENT, naming the field
+        elif not p.sees(request.division):
+            raise _outside(p, f"division {request.division}")
+        return request
+
+    @staticmethod
+    def get_division(
+        request: inventory_pb2.GetDivisionRequest, p: Principal
+    ) -> inventory_pb2.GetDivisionRequest:
+        if _is_code(request.code) and not p.sees(request.code):
+            raise _outside(p, f"division {request.code}")
+        return request
+
+    def get_site(
+        self, request: inventory_pb2.GetSiteRequest, p: Principal
+    ) -> inventory_pb2.GetSiteRequest:
+        division = self.site_division(request.name)
+        if division is not None and not p.sees(division):
+            raise _outside(p, f"site {request.name} (division {division})")
+        return request
+
+    def get_cluster(
+        self, request: inventory_pb2.GetClusterRequest, p: Principal
+    ) -> inventory_pb2.GetClusterRequest:
+        division = self.cluster_division(request.name)
+        if division is not None and not p.sees(division):
+            raise _outside(p, f"cluster {request.name} (division {division})")
+        return request
+
+    def get_node(
+        self, request: inventory_pb2.GetNodeRequest, p: Principal
+    ) -> inventory_pb2.GetNodeRequest:
+        entry = self.inventory.nodes.get(request.node)
+        if entry is not None and not p.sees(entry.identity.division):
+            raise _outside(p, f"node {request.node}")
+        return request
+
+    def by_name(self, request: N, p: Principal) -> N:
+        """Delete, get and explain a workload: only of an owner in the scope."""
+        self._workload(request.name, p)
+        return request
+
+    def submit(
+        self, request: workloads_pb2.SubmitWorkloadRequest, p: Principal
+    ) -> workloads_pb2.SubmitWorkloadRequest:
+        for doc in _documents(request.yaml):
+            owner = _field(doc, "spec", "owner")
+            if owner is not None and not p.sees(owner):
+                raise _outside(p, f"owner {owner}")
+            name = _field(doc, "metadata", "name")
+            if name is not None:
+                self._workload(name, p)
+        return request
+
+    @staticmethod
+    def run_plan(request: plans_pb2.RunPlanRequest, p: Principal) -> plans_pb2.RunPlanRequest:
+        for doc in _documents(request.yaml):
+            if doc.get("kind") == "Demand":
+                division = _field(doc, "spec", "division")
+                if division is not None and not p.sees(division):
+                    raise _outside(p, f"demand of division {division}")
+        return request
+
+    @staticmethod
+    def unchanged(request: Req, _p: Principal) -> Req:
+        """The request stands; the answer is narrowed by the method's filter."""
+        return request
+
+    # -- answers -----------------------------------------------------------------------
+
+    def summary(
+        self, response: inventory_pb2.FleetSummary, p: Principal
+    ) -> inventory_pb2.FleetSummary:
+        return scoped_summary(self.inventory, p.scope, response)
+
+    def watch_delta(
+        self, delta: inventory_pb2.InventoryDelta, p: Principal
+    ) -> inventory_pb2.InventoryDelta:
+        """Its own totals, and events about its own nodes and workloads only (the nodes are
+        already selected by division)."""
+
+        def mine(subject: str) -> bool:
+            entry = self.inventory.nodes.get(subject)
+            if entry is not None:
+                return p.sees(entry.identity.division)
+            record = self.workloads.records.get(subject)
+            return record is not None and p.sees(record.workload.owner)
+
+        kept = [e for e in delta.events if mine(e.subject)]
+        del delta.events[:]
+        delta.events.extend(kept)
+        if delta.HasField("summary"):
+            delta.summary.CopyFrom(self.summary(delta.summary, p))
+        return delta
+
+    @staticmethod
+    def list_workloads(
+        response: workloads_pb2.ListWorkloadsResponse, p: Principal
+    ) -> workloads_pb2.ListWorkloadsResponse:
+        kept = [w for w in response.workloads if p.sees(w.owner)]
+        return workloads_pb2.ListWorkloadsResponse(workloads=kept)
+
+    @staticmethod
+    def policy_effects(
+        response: policies_pb2.ListPoliciesResponse, _p: Principal
+    ) -> policies_pb2.ListPoliciesResponse:
+        """Counts stay; the names of clusters, which may lie outside the scope, go."""
+        for policy in response.policies:
+            del policy.removed_examples[:]
+        return response
+
+
+@dataclass(frozen=True, slots=True)
+class Scoped(Generic[Req, Resp]):
+    """One scoped method: its request and response types, the check of the request, and
+    the narrowing of each answer (None: the answer needs none)."""
+
+    request: type[Req]
+    response: type[Resp]
+    check: Callable[[Scope, Req, Principal], Req]
+    narrow: Callable[[Scope, Resp, Principal], Resp] | None = None
+
+
+_INV, _WL, _POL, _PLAN = "InventoryService", "WorkloadService", "PolicyService", "PlanService"
+_divisions = Scope.division_filter
+
+TABLE: dict[tuple[str, str], Scoped[Any, Any]] = {
+    (_INV, "GetFleetSummary"): Scoped(
+        inventory_pb2.GetFleetSummaryRequest,
+        inventory_pb2.FleetSummary,
+        lambda _s, r, p: Scope.unchanged(r, p),
+        Scope.summary,
+    ),
+    (_INV, "ListNodes"): Scoped(
+        inventory_pb2.ListNodesRequest,
+        inventory_pb2.ListNodesResponse,
+        lambda _s, r, p: _divisions(r, p),
+    ),
+    (_INV, "GetNode"): Scoped(inventory_pb2.GetNodeRequest, inventory_pb2.Node, Scope.get_node),
+    (_INV, "Watch"): Scoped(
+        inventory_pb2.WatchRequest,
+        inventory_pb2.InventoryDelta,
+        lambda _s, r, p: _divisions(r, p),
+        Scope.watch_delta,
+    ),
+    (_INV, "ListDivisions"): Scoped(
+        inventory_pb2.ListDivisionsRequest,
+        inventory_pb2.ListDivisionsResponse,
+        lambda _s, r, p: _divisions(r, p),
+    ),
+    (_INV, "GetDivision"): Scoped(
+        inventory_pb2.GetDivisionRequest,
+        inventory_pb2.Division,
+        lambda _s, r, p: Scope.get_division(r, p),
+    ),
+    (_INV, "ListSites"): Scoped(
+        inventory_pb2.ListSitesRequest,
+        inventory_pb2.ListSitesResponse,
+        lambda _s, r, p: _divisions(r, p),
+    ),
+    (_INV, "GetSite"): Scoped(inventory_pb2.GetSiteRequest, inventory_pb2.Site, Scope.get_site),
+    (_INV, "ListClusters"): Scoped(
+        inventory_pb2.ListClustersRequest,
+        inventory_pb2.ListClustersResponse,
+        lambda _s, r, p: _divisions(r, p),
+    ),
+    (_INV, "GetCluster"): Scoped(
+        inventory_pb2.GetClusterRequest, inventory_pb2.Cluster, Scope.get_cluster
+    ),
+    (_POL, "ListPolicies"): Scoped(
+        policies_pb2.ListPoliciesRequest,
+        policies_pb2.ListPoliciesResponse,
+        lambda _s, r, p: Scope.unchanged(r, p),
+        lambda _s, r, p: Scope.policy_effects(r, p),
+    ),
+    (_POL, "CheckPolicies"): Scoped(
+        policies_pb2.CheckPoliciesRequest,
+        policies_pb2.ListPoliciesResponse,
+        lambda _s, r, p: Scope.unchanged(r, p),
+        lambda _s, r, p: Scope.policy_effects(r, p),
+    ),
+    (_WL, "SubmitWorkload"): Scoped(
+        workloads_pb2.SubmitWorkloadRequest, workloads_pb2.WorkloadStatus, Scope.submit
+    ),
+    (_WL, "DeleteWorkload"): Scoped(
+        workloads_pb2.DeleteWorkloadRequest,
+        workloads_pb2.DeleteWorkloadResponse,
+        Scope.by_name,
+    ),
+    (_WL, "ListWorkloads"): Scoped(
+        workloads_pb2.ListWorkloadsRequest,
+        workloads_pb2.ListWorkloadsResponse,
+        lambda _s, r, p: Scope.unchanged(r, p),
+        lambda _s, r, p: Scope.list_workloads(r, p),
+    ),
+    (_WL, "GetWorkload"): Scoped(
+        workloads_pb2.GetWorkloadRequest, workloads_pb2.WorkloadStatus, Scope.by_name
+    ),
+    (_WL, "ExplainWorkload"): Scoped(
+        workloads_pb2.ExplainWorkloadRequest, workloads_pb2.Explanation, Scope.by_name
+    ),
+    (_PLAN, "RunPlan"): Scoped(
+        plans_pb2.RunPlanRequest, plans_pb2.PlanEvent, lambda _s, r, p: Scope.run_plan(r, p)
+    ),
+}
+"""Every scoped method a scoped user may call, with its check and filter."""
+
+REFUSED: frozenset[tuple[str, str]] = frozenset({(_PLAN, "ListPlans"), (_PLAN, "GetPlan")})
+"""Scoped methods refused to scoped users: a plan covers the demands of every division."""
+
+_FILES = {
+    _INV: inventory_pb2.DESCRIPTOR,
+    _WL: workloads_pb2.DESCRIPTOR,
+    _POL: policies_pb2.DESCRIPTOR,
+    _PLAN: plans_pb2.DESCRIPTOR,
+}
+
+
+def method_path(service: str, method: str) -> str:
+    """The gRPC path of a method, checked against the wire contract (KeyError if unknown)."""
+    found = _FILES[service].services_by_name[service].methods_by_name[method]
+    return f"/{found.containing_service.full_name}/{found.name}"
+
+
+def _bind(scope: Scope, hook: Callable[[Scope, Any, Principal], Any]) -> Callable[..., Any]:
+    return lambda message, principal: hook(scope, message, principal)
+
+
+def unmatched(methods: Mapping[str, Rule]) -> list[str]:
+    """Scoped methods of the permission table that this table neither checks nor refuses,
+    and methods here that the permission table does not scope: both should be empty."""
+    known = {method_path(*key) for key in (*TABLE, *REFUSED)}
+    scoped = {path for path, rule in methods.items() if rule.scoped}
+    return sorted(known ^ scoped)
+
+
+def install(guard: Guard, inventory: Inventory, workloads: WorkloadManager) -> None:
+    """Registers the table's check and filter of every scoped method."""
+    scope = Scope(inventory, workloads)
+    for (service, name), entry in TABLE.items():
+        path = method_path(service, name)
+        guard.scopes[path] = _bind(scope, entry.check)
+        if entry.narrow is not None:
+            guard.filters[path] = _bind(scope, entry.narrow)

@@ -1,0 +1,1 @@
+"""The fleet room: agents' reports in, checked, paced, held in memory and written to the store."""

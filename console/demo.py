@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from console.client import HubClient
+from console.client.texts import document_texts
 from console.documents import LoadError, load_documents, load_fleet, policies_of
-from console.documents.texts import document_texts
 from console.hub.server import Hub, HubConfig
 from console.model.fleet import Fleet
 from console.model.quantity import format_bytes

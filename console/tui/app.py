@@ -33,7 +33,7 @@ from textual.widgets import (
 )
 
 from console.client.fleet_view import FleetView
-from console.documents.texts import DocumentText, documents_of
+from console.client.texts import DocumentText, documents_of
 from console.tui.hub import Hub
 from console.tui.i18n import text
 from console.tui.paths import export_path, state_home, write_export

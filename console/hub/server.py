@@ -153,8 +153,15 @@ class Hub:
         interceptors = self._guard()
         executor = self._executor()
         servicers = self._servicers()
+        self._register_collectors()
+        self._serve_metrics()  # first: a busy metrics port is said as such, nothing to undo
         server = services.main_server(servicers, self.health, interceptors)
-        self.port = self._bind(server)
+        try:
+            self.port = self._bind(server)
+        except OSError:
+            if self._httpd is not None:
+                self._httpd.shutdown()
+            raise
         await server.start()
         self._server = server
         if self.config.token_listen:
@@ -162,8 +169,6 @@ class Hub:
                 self.config.token_listen, self.config.tls, servicers, interceptors
             )
         await services.set_health(self.health, serving=True)
-        self._register_collectors()
-        self._serve_metrics()
         self._start_tasks(executor)
         host = self.config.listen.rpartition(":")[0]
         log.info("hub listening on %s:%d, metrics on :%d", host, self.port, self.metrics_port)
@@ -236,9 +241,15 @@ class Hub:
         if not self.config.metrics_listen:
             return
         host, _, port = self.config.metrics_listen.rpartition(":")
-        httpd, _thread = start_http_server(
-            int(port), addr=host.strip("[]") or "0.0.0.0", registry=self.metrics.registry
-        )
+        try:
+            httpd, _thread = start_http_server(
+                int(port), addr=host.strip("[]") or "0.0.0.0", registry=self.metrics.registry
+            )
+        except OSError as err:
+            raise OSError(
+                f"cannot serve /metrics on {self.config.metrics_listen} (--metrics-listen): "
+                f"{err.strerror or err}"
+            ) from None
         self.metrics_port = int(httpd.server_port)
         self._httpd = httpd
 

@@ -28,6 +28,7 @@ from console.tui.i18n import default_lang
 from tongchou import levels
 from tongchou.divisions import level_of
 from tongchou.durations import DurationError, parse_duration
+from tongchou.logfile import log_to_file
 from tongchou.v1 import inventory_pb2, workloads_pb2
 
 log = logging.getLogger("tongchou.demo")
@@ -102,6 +103,12 @@ def attach_hint(address: str, pki: demo_pki.DemoPki) -> str:
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().handlers[0].setLevel("WARNING")  # the terminal: warnings only
+    try:  # the hub runs in this process: its log and the demo's, rotated
+        log_to_file(args.state_dir / "demo.log", "INFO")
+    except OSError as err:
+        print(f"tongchou demo: cannot write {args.state_dir / 'demo.log'}: {err}", file=sys.stderr)
+        return 2
     progress = args.progress = Progress()
     progress.step(f"loading the fleet ({', '.join(map(str, args.fleet or [SAMPLE]))})…")
     try:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import random
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
@@ -23,6 +24,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import (
+    DataTable,
     Footer,
     Header,
     Input,
@@ -34,6 +36,8 @@ from textual.widgets import (
 
 from console.client.fleet_view import FleetView
 from console.client.texts import DocumentText, documents_of
+from console.tui.export import table_rows, to_csv
+from console.tui.freshness import Freshness
 from console.tui.hub import Hub
 from console.tui.i18n import text
 from console.tui.paths import export_path, state_home, write_export
@@ -71,6 +75,7 @@ VIEW_KEYS = {
 FOOTER = {
     "help": "key_help", "quit": "key_quit", "filter": "key_filter", "submit": "key_submit",
     "explain": "key_explain", "run_plan": "key_run_plan", "language": "key_language",
+    "pause": "key_pause",
 }  # fmt: skip
 """The footer's actions and their label keys."""
 
@@ -136,7 +141,9 @@ class TongchouApp(App[None]):
         Binding("r", "run_plan", "Run plan"),
         Binding("k", "check_policies", "Check policies", show=False),
         Binding("j", "export_plan", "Export plan", show=False),
+        Binding("z", "pause", "Pause"),
         Binding("l", "language", "中文"),
+        Binding("E", "export_csv", "Export CSV", show=False),
         Binding("escape", "leave", "Back", show=False),
     ]
 
@@ -153,6 +160,8 @@ class TongchouApp(App[None]):
         super().__init__()
         self.export_dir = export_dir or state_home() / "exports"
         self.notice = notice  # shown once on start (the demo: how to attach a second console)
+        self.freshness = Freshness()
+        self._who = ""  # the user, roles and scope, once the hub says
         self.hub = hub
         self.clock = clock
         self.lang = lang
@@ -179,6 +188,7 @@ class TongchouApp(App[None]):
         if self.notice:
             self.notify(self.notice, timeout=30)
         self.sub_title = self.hub.address
+        self.set_interval(1.0, self.show_freshness)
         self.query_one("#banner").display = False
         self.query_one("#tabs").display = False
         self.follow()
@@ -197,6 +207,7 @@ class TongchouApp(App[None]):
             try:
                 async for delta in self.hub.watch():
                     self._changed |= self.view.apply(delta)
+                    self.freshness.last = time.monotonic()
                     if self.view.ready or self.view.nodes:  # the first load shows as it comes
                         delay = 0.5
                         self.post_message(HubStatus(True))
@@ -220,7 +231,8 @@ class TongchouApp(App[None]):
         if not me.name:  # a hub without authentication
             return
         scope = me.scope or text(self.lang, "all_divisions")
-        self.sub_title = f"{self.hub.address} · {me.name} ({', '.join(me.roles)}) · {scope}"
+        self._who = f"{me.name} ({', '.join(me.roles)}) · {scope}"
+        self.show_freshness()
         self.allowed = set(me.methods)
         self.refresh_bindings()
 
@@ -342,11 +354,31 @@ class TongchouApp(App[None]):
 
     @on(HubStatus)
     def _status(self, message: HubStatus) -> None:
+        self.freshness.connected = message.connected
         with contextlib.suppress(NoMatches):  # the app is closing
             self.query_one("#banner").display = not message.connected
+        self.show_freshness()
+
+    def show_freshness(self) -> None:
+        """The title says whose console it is and how fresh the data is; data that may no
+        longer be true is dimmed."""
+        now = time.monotonic()
+        words = self.freshness.words(self.lang, now)
+        self.sub_title = " · ".join(p for p in (self.hub.address, self._who, words) if p)
+        with contextlib.suppress(NoMatches):
+            self.query_one("#tabs").set_class(self.freshness.stale(now), "-stale")
+
+    def action_pause(self) -> None:
+        """Freezes the screen (reports keep arriving and are shown on resume)."""
+        self.freshness.paused = not self.freshness.paused
+        self.show_freshness()
+        if not self.freshness.paused:
+            self._show_fleet()
 
     @on(FleetChanged)
     def _fleet(self, _message: FleetChanged) -> None:
+        if self.freshness.paused and self._settled:
+            return
         with contextlib.suppress(NoMatches):  # the app may be closing
             self._show_fleet()
 
@@ -507,6 +539,15 @@ class TongchouApp(App[None]):
             self.notify(text(self.lang, "no_plan"), severity="warning")
             return
         self.export(export_path(self.export_dir, "plan", "json"), pane.result_json + "\n")
+
+    def action_export_csv(self) -> None:
+        """Writes the table of the view on screen, as shown, to the export folder."""
+        tab = self.active_tab()
+        table = self.query_one(FOCUS[tab])
+        if not isinstance(table, FleetTable | DataTable):
+            self.notify(text(self.lang, "no_table"), severity="warning")
+            return
+        self.export(export_path(self.export_dir, tab, "csv"), to_csv(table_rows(table)))
 
     @work(group="export")
     async def export(self, path: Path, content: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from console.security.pki import PkiError
 from console.security.tls import add_client_arguments, client_credentials
 from console.tui.i18n import default_lang
 from console.tui.paths import state_home
+from tongchou.logfile import log_to_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,6 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=state_home() / "exports",
         help="where exports are written (default $XDG_STATE_HOME/tongchou/exports)",
+    )
+    parser.add_argument(
+        "--log-file",
+        type=Path,
+        default=state_home() / "console.log",
+        help="the console's log, rotated at 10 MiB (default $XDG_STATE_HOME/tongchou/console.log)",
     )
     add_client_arguments(parser)
 
@@ -44,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     from console.tui.app import TongchouApp  # Textual loads only when there is a screen
+
+    with contextlib.suppress(OSError):  # a console without a writable state folder still runs
+        log_to_file(args.log_file, "INFO")
 
     client = HubClient(args.hub, credentials)
     TongchouApp(client, lang=args.lang, export_dir=args.export_dir).run()

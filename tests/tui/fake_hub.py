@@ -59,7 +59,7 @@ class FakeHub:
     address = "fake-hub:7470"
 
     def __init__(self, deltas: list[inventory_pb2.InventoryDelta], *, down: bool = False) -> None:
-        self.queue: asyncio.Queue[inventory_pb2.InventoryDelta] = asyncio.Queue()
+        self.queue: asyncio.Queue[inventory_pb2.InventoryDelta | None] = asyncio.Queue()
         for delta in deltas:
             self.queue.put_nowait(delta)
         self.down = down
@@ -76,13 +76,23 @@ class FakeHub:
     def push(self, delta: inventory_pb2.InventoryDelta) -> None:
         self.queue.put_nowait(delta)
 
+    def drop(self) -> None:
+        """Ends the watch stream as a hub going away does; later watches are refused."""
+        self.down = True
+        self.queue.put_nowait(None)
+
     async def watch(self, division: str = "") -> AsyncIterator[inventory_pb2.InventoryDelta]:
         if self.down:
             raise grpc.aio.AioRpcError(
                 grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(), grpc.aio.Metadata(), "down"
             )
         while True:
-            yield await self.queue.get()
+            delta = await self.queue.get()
+            if delta is None:  # `drop()`: the hub goes away
+                raise grpc.aio.AioRpcError(
+                    grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(), grpc.aio.Metadata(), "gone"
+                )
+            yield delta
 
     async def workloads(self, timeout: float = 10.0) -> list[workloads_pb2.WorkloadStatus]:
         return list(self.statuses)

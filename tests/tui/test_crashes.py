@@ -133,3 +133,20 @@ async def test_explain_lists_every_cluster_grouped_and_why_an_eligible_one_got_n
         assert "✗ 30 · mlps: MLPS level below" in body
         assert "1 eligible clusters given none: eligible; the replicas went to clusters" in body
         assert "every one of the 33 clusters is listed above" in body
+
+
+def test_the_log_file_rotates(tmp_path: Path) -> None:
+    import logging
+
+    from tongchou import logfile
+
+    handler = logfile.log_to_file(tmp_path / "state" / "hub.log")
+    try:
+        handler.maxBytes = 2000
+        for i in range(200):
+            logging.getLogger("tongchou.test").info("line %d of the rotated log", i)
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    names = sorted(p.name for p in (tmp_path / "state").iterdir())
+    assert names[:3] == ["hub.log", "hub.log.1", "hub.log.2"] and len(names) == 6  # 5 kept

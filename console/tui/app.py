@@ -32,10 +32,12 @@ from textual.widgets import (
     Static,
     TabbedContent,
     TabPane,
+    Tree,
 )
 
 from console.client.fleet_view import FleetView
 from console.client.texts import DocumentText, documents_of
+from console.tui.drill import Scope, Step, breadcrumb, workloads_in
 from console.tui.export import table_rows, to_csv
 from console.tui.freshness import Freshness
 from console.tui.hub import Hub
@@ -162,6 +164,7 @@ class TongchouApp(App[None]):
         self.notice = notice  # shown once on start (the demo: how to attach a second console)
         self.freshness = Freshness()
         self._who = ""  # the user, roles and scope, once the hub says
+        self.trail: list[Step] = []  # drill-down steps, the first opened first
         self.hub = hub
         self.clock = clock
         self.lang = lang
@@ -256,6 +259,8 @@ class TongchouApp(App[None]):
                         overview.refresh_alerts(self.view)
                     if not self.division_names:
                         await self.load_division_names()
+                    if self.trail:
+                        self.query_one(Nodes).set_scope(self.trail[-1].scope, self.crumb())
                     await self.refresh_lists()
                 except NoMatches:  # the app is closing
                     return
@@ -463,6 +468,44 @@ class TongchouApp(App[None]):
     def active_tab(self) -> str:
         return (self.query_one(TabbedContent).active or "tab-overview").removeprefix("tab-")
 
+    # -- drill-down -------------------------------------------------------------------
+
+    @on(Tree.NodeSelected, "#divisions")
+    def _division_opened(self, event: Tree.NodeSelected[None]) -> None:
+        code = str(event.node.label).split(" ", 1)[0]
+        if code.isdigit():
+            self.drill(Scope("division", code))
+
+    @on(DataTable.RowSelected, "#cluster-table, #site-table")
+    def _row_opened(self, event: DataTable.RowSelected) -> None:
+        kind = "cluster" if event.data_table.id == "cluster-table" else "site"
+        self.drill(Scope(kind, str(event.row_key.value)))
+
+    def drill(self, scope: Scope) -> None:
+        """Opens the nodes under `scope`; Escape comes back to where it was opened."""
+        self.trail.append(Step(self.active_tab(), scope))
+        self.query_one(Nodes).set_scope(scope, self.crumb())
+        self.action_tab("nodes")
+
+    def crumb(self) -> str:
+        if not self.trail:
+            return ""
+        scope = self.trail[-1].scope
+        nodes = [n for n in self.view.nodes.values() if scope.holds(n)]
+        clusters = {n.identity.cluster for n in nodes}
+        here = workloads_in(clusters, self.query_one(Overview).workloads)
+        return breadcrumb(self.lang, self.trail, self.division_names, len(nodes), here)
+
+    def drill_back(self) -> bool:
+        """One step back along the trail; False when there is none."""
+        if not self.trail:
+            return False
+        step = self.trail.pop()
+        scope = self.trail[-1].scope if self.trail else None
+        self.query_one(Nodes).set_scope(scope, self.crumb())
+        self.action_tab(step.tab)
+        return True
+
     def action_leave(self) -> None:
         """Escape: leaves the text input it is typed in (a filter is cleared), or closes the
         node's detail; focus goes back to the view's table."""
@@ -476,7 +519,8 @@ class TongchouApp(App[None]):
             focused.value = ""
             focused.display = False
         elif tab == "nodes":
-            self.query_one(Nodes).back()
+            if not self.query_one(Nodes).back() and self.drill_back():
+                return
         elif tab == "events":
             self.query_one(Events).clear_filter()
         self.focus_view(tab)

@@ -12,6 +12,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from console.client.fleet_view import FleetView
+from console.tui.drill import Scope
 from console.tui.format import STATE_NAMES, size, state_text
 from console.tui.i18n import STATE_WORDS, STATES, text
 from console.tui.widgets.fleet_table import Cell, Column, FleetTable
@@ -82,8 +83,10 @@ class Nodes(Vertical):
         self._pending: Timer | None = None
         self._matching: set[str] = set()
         self.names: dict[str, str] = {}  # division code → name, from the hub
+        self.scope: Scope | None = None  # a division, site or cluster drilled into
 
     def compose(self) -> ComposeResult:
+        yield Static(id="node-trail")
         yield Input(placeholder=text(self.lang, "filter"), id="node-filter")
         columns = [
             Column(key, text(self.lang, key), width, numeric) for key, width, numeric in COLUMNS
@@ -94,6 +97,7 @@ class Nodes(Vertical):
 
     def on_mount(self) -> None:
         self.query_one(Input).display = False
+        self.query_one("#node-trail").display = False
         self.query_one(NodeDetail).display = False
 
     @property
@@ -151,15 +155,34 @@ class Nodes(Vertical):
             self.query_text = ""
             self._refilter()
 
-    def back(self) -> None:
-        """Escape on the table: closes the node's detail, else clears the filter."""
+    def back(self) -> bool:
+        """Escape on the table: closes the node's detail, else clears the filter; False when
+        there was neither (the app then goes back a drill-down step)."""
         detail = self.query_one(NodeDetail)
         if detail.display:
             detail.display = False
             self._shown = ""
-            return
-        self.clear_filter()
-        self.query_one(Input).display = False
+            return True
+        box = self.query_one(Input)
+        if box.display or self.query_text:
+            self.clear_filter()
+            box.display = False
+            return True
+        return False
+
+    def set_scope(self, scope: Scope | None, crumb: str = "") -> None:
+        """Shows only the nodes under `scope`, with the breadcrumb above them."""
+        changed = scope != self.scope
+        self.scope = scope
+        trail = self.query_one("#node-trail", Static)
+        trail.display = scope is not None
+        trail.update(crumb)
+        if changed and self._view is not None:
+            self.rebuild(self._view)
+
+    def _wanted(self, node: inventory_pb2.Node) -> bool:
+        scope = self.scope
+        return (scope is None or scope.holds(node)) and matches(node, self.query_text, self.names)
 
     def _cells(self, name: str) -> tuple[Cell, ...]:
         node = self._view.nodes.get(name) if self._view is not None else None
@@ -195,9 +218,7 @@ class Nodes(Vertical):
         table = self.table
         table.relabel({key: text(self.lang, key) for key, _, _ in COLUMNS})
         self.query_one(Input).placeholder = text(self.lang, "filter")
-        query = self.query_text
-        names = self.names
-        self._matching = {n for n, node in view.nodes.items() if matches(node, query, names)}
+        self._matching = {n for n, node in view.nodes.items() if self._wanted(node)}
         table.set_keys(self._matching)
         self._count()
 
@@ -220,11 +241,11 @@ class Nodes(Vertical):
         if not table.row_count or len(changed) > len(view.nodes) // 2:
             self.rebuild(view)
             return
-        query, matching = self.query_text, self._matching
+        matching = self._matching
         reorder = table.sort_column != 0 or table.sort_reverse
         for name in changed:
             node = view.nodes.get(name)
-            now = node is not None and matches(node, query, self.names)
+            now = node is not None and self._wanted(node)
             if now != (name in matching):
                 reorder = True
                 if now:

@@ -44,6 +44,7 @@ from console.tui.hub import Hub
 from console.tui.i18n import text
 from console.tui.paths import export_path, state_home, write_export
 from console.tui.screens.clusters import Clusters
+from console.tui.screens.confirm import Confirm
 from console.tui.screens.events import Events
 from console.tui.screens.help import Help
 from console.tui.screens.nodes import Nodes
@@ -60,6 +61,7 @@ _ACTION_METHODS = {
     "explain": "/tongchou.v1.WorkloadService/ExplainWorkload",
     "run_plan": "/tongchou.v1.PlanService/RunPlan",
     "check_policies": "/tongchou.v1.PolicyService/CheckPolicies",
+    "delete_workload": "/tongchou.v1.WorkloadService/DeleteWorkload",
 }
 TABS = ("overview", "nodes", "clusters", "sites", "workloads", "policies", "plan", "events")
 FOCUS = {
@@ -142,6 +144,7 @@ class TongchouApp(App[None]):
         Binding("x", "explain", "Explain"),
         Binding("r", "run_plan", "Run plan"),
         Binding("k", "check_policies", "Check policies", show=False),
+        Binding("d", "delete_workload", "Delete", show=False),
         Binding("j", "export_plan", "Export plan", show=False),
         Binding("z", "pause", "Pause"),
         Binding("l", "language", "中文"),
@@ -630,6 +633,32 @@ class TongchouApp(App[None]):
             self.notify(text(self.lang, "no_workloads"), severity="warning")
             return
         self.explain_workload(name)
+
+    def action_delete_workload(self) -> None:
+        """Deletes the selected workload after a yes; the hub checks the role and audits it."""
+        if self.active_tab() != "workloads":
+            self.action_tab("workloads")
+        name = self.query_one(Workloads).selected()
+        if name is None:
+            self.notify(text(self.lang, "no_workloads"), severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.delete_workload(name)
+
+        self.push_screen(Confirm(text(self.lang, "delete_question", name=name)), answered)
+
+    @work(group="delete")
+    async def delete_workload(self, name: str) -> None:
+        try:
+            await self.hub.delete_workload(name)
+        except grpc.aio.AioRpcError as err:
+            self.notify(err.details() or str(err.code()), severity="error", timeout=15)
+            return
+        self.notify(text(self.lang, "deleted", name=name))
+        with contextlib.suppress(grpc.aio.AioRpcError, OSError):
+            self.query_one(Workloads).show(await self.hub.workloads())
 
     def action_language(self) -> None:
         self.lang = "zh" if self.lang == "en" else "en"

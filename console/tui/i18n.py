@@ -53,6 +53,10 @@ LABELS: dict[str, dict[str, str]] = {
         "exported": "written to {path}", "export_failed": "cannot write {path}: {why}",
         "no_plan": "no plan yet: press r to run one",
         "given_replicas": "{n} clusters given replicas",
+        "delete_question": "Delete workload {name} and its placements on every cluster?\n\n"
+                           "y delete · n or Esc keep it",
+        "deleted": "deleted {name}", "help_delete_workload": "delete the selected workload "
+        "(asks first; the hub checks your role and audits it)",
         "scope_nodes": "{n:,} nodes", "scope_workloads": "workloads here: {list}",
         "scope_back": "Esc back",
         "paused": "⏸ paused (z resumes)", "data_age": "data {seconds:.0f}s old",
@@ -126,6 +130,9 @@ LABELS: dict[str, dict[str, str]] = {
         "exported": "已写入 {path}", "export_failed": "无法写入 {path}：{why}",
         "no_plan": "还没有规划结果：按 r 运行规划",
         "given_replicas": "{n} 个集群部署了副本",
+        "delete_question": "删除工作负载 {name} 及其在所有集群上的部署？\n\ny 删除 · n 或 Esc 保留",
+        "deleted": "已删除 {name}",
+        "help_delete_workload": "删除所选工作负载（先确认；中枢检查角色并记入审计日志）",
         "scope_nodes": "{n:,} 个节点", "scope_workloads": "此处的工作负载：{list}",
         "scope_back": "Esc 返回",
         "paused": "⏸ 已暂停（按 z 继续）", "data_age": "数据已 {seconds:.0f} 秒未更新",

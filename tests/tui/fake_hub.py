@@ -67,6 +67,7 @@ class FakeHub:
         self.submitted: list[str] = []
         self.planned: list[str] = []
         self.checked: list[str] = []
+        self.deleted: list[str] = []
 
     def invalid(self, details: str) -> grpc.aio.AioRpcError:
         return grpc.aio.AioRpcError(
@@ -144,6 +145,15 @@ class FakeHub:
             )
         )  # fmt: skip
         return out
+
+    async def delete_workload(self, name: str, timeout: float = 10.0) -> None:
+        if name == "protected":
+            raise grpc.aio.AioRpcError(
+                grpc.StatusCode.PERMISSION_DENIED, grpc.aio.Metadata(), grpc.aio.Metadata(),
+                "zhang.wei (auditor) may not call DeleteWorkload",
+            )  # fmt: skip
+        self.deleted.append(name)
+        self.statuses = [s for s in self.statuses if s.name != name]
 
     async def run_plan(
         self, yaml_text: str, *, time_limit: float = 30.0, gap: float = 0.001

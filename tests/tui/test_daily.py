@@ -5,14 +5,17 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from textual.widgets import DataTable
+
 from console.tui.app import TongchouApp
 from console.tui.freshness import Freshness
+from console.tui.screens.confirm import Confirm
 from console.tui.widgets.fleet_table import FleetTable
 from tests.tui.fake_hub import FakeHub, node, snapshot
 from tests.tui.screen_text import screen_text
 from tests.tui.test_app import until
 from tests.tui.test_keys import shown
-from tongchou.v1 import inventory_pb2
+from tongchou.v1 import inventory_pb2, workloads_pb2
 
 SIZE = (140, 40)
 
@@ -87,3 +90,31 @@ def read_csv(folder: Path, pattern: str) -> list[list[str]]:
     [path] = folder.glob(pattern)
     with path.open(encoding="utf-8") as f:
         return list(csv.reader(f))
+
+
+async def test_delete_a_workload_after_a_yes_and_escape_keeps_it() -> None:
+    hub = FakeHub([snapshot(4)])
+    hub.statuses += [
+        workloads_pb2.WorkloadStatus(name="portal", replicas=1),
+        workloads_pb2.WorkloadStatus(name="protected", replicas=1),
+    ]
+    app = TongchouApp(hub, refresh_every=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await shown(pilot, app)
+        await pilot.press("w")
+        table = app.query_one("#workload-table", DataTable)
+        await until(pilot, lambda: table.row_count == 2, "two workloads")
+        await pilot.press("d")
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, Confirm) and hub.deleted == []
+        await pilot.press("d", "y")
+        await until(pilot, lambda: hub.deleted == ["portal"], "the delete")
+        await until(pilot, lambda: table.row_count == 1, "one left")
+        await pilot.press("d", "y")  # the hub refuses: the role may not
+        await until(
+            pilot,
+            lambda: any("may not call DeleteWorkload" in n.message for n in app._notifications),
+            "the refusal",
+        )
+        assert table.row_count == 1

@@ -372,7 +372,8 @@ class TongchouApp(App[None]):
         longer be true is dimmed."""
         now = time.monotonic()
         words = self.freshness.words(self.lang, now)
-        self.sub_title = " · ".join(p for p in (self.hub.address, self._who, words) if p)
+        # the state first: a narrow terminal cuts the title's end
+        self.sub_title = " · ".join(p for p in (words, self.hub.address, self._who) if p)
         with contextlib.suppress(NoMatches):
             self.query_one("#tabs").set_class(self.freshness.stale(now), "-stale")
 

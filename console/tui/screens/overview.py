@@ -88,7 +88,9 @@ class Overview(Vertical):
         newest events of nodes gone stale or lost, failovers and replicas left pending."""
         pending = [w for w in self.workloads if w.pending]
         newest = [e for e in reversed(view.events) if is_alert(e)][: max(0, ALERTS - len(pending))]
-        lines = Text(text(self.lang, "alerts") + ": ", style="bold")
+        lines = Text(
+            text(self.lang, "alerts") + ": ", style="bold", no_wrap=True, overflow="ellipsis"
+        )
         if not newest and not pending:
             lines.append(text(self.lang, "no_alerts"), style="green")
         kinds = KINDS.get(self.lang, {})

@@ -189,3 +189,17 @@ async def test_the_node_filter_takes_shown_states_and_chinese_division_names() -
         hub.push(inventory_pb2.InventoryDelta(upserted=[node(4, common_pb2.NODE_STATE_LOST)]))
         await until(pilot, lambda: table.row_count == 1, "the lost node")
         assert str(table.get_row("node-004")[1]) == "失联"
+
+
+async def test_a_sort_shows_its_arrow_and_starts_at_the_top() -> None:
+    app = TongchouApp(FakeHub([snapshot(60)]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await shown(pilot, app)
+        await pilot.press("n", "pagedown", "pagedown")
+        table = app.query_one("#node-table", FleetTable)
+        assert table.cursor_row > 0
+        await pilot.press("greater_than_sign", "greater_than_sign")  # state → cores
+        assert table.cursor_row == 0 and table.scroll_offset.y == 0
+        await pilot.press("exclamation_mark")
+        header = next(line for line in screen_text(app) if line.startswith("Node"))
+        assert "Co… ▼ " in header, header  # the arrow shows though the label is cut

@@ -16,7 +16,7 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from console.client.fleet_view import FleetView
-from console.tui.format import STATE_NAMES, bar, size
+from console.tui.format import STATE_NAMES, STATE_STYLES, bar, size
 from console.tui.i18n import KINDS, LEVELS, text
 from tongchou import levels
 from tongchou.divisions import ancestors
@@ -39,6 +39,11 @@ def is_alert(event: inventory_pb2.Event) -> bool:
 
 NAME_CELLS = 12
 """Terminal cells a division name takes in the tree (a Chinese character takes two)."""
+
+
+def count(n: int, state: str) -> Text:
+    """A stale or lost count, coloured when there are any."""
+    return Text(f"{n:,}", style=STATE_STYLES[state] if n else "")
 
 
 def padded(name: str, cells: int) -> str:
@@ -75,9 +80,14 @@ class Overview(Vertical):
         for name, t in rows:
             label = LEVELS[self.lang].get(name, text(self.lang, "total"))
             table.add_row(
-                label, f"{t.nodes_ready:,}", f"{t.nodes_stale:,}", f"{t.nodes_lost:,}",
-                bar(t.cpu_used_cores, t.cpu_cores),
-                bar(t.memory_used_bytes, t.memory_bytes).append(f"  {size(t.memory_bytes)}"),
+                label, f"{t.nodes_ready:,}", count(t.nodes_stale, "stale"),
+                count(t.nodes_lost, "lost"),
+                bar(t.cpu_used_cores, t.cpu_cores).append(
+                    "  " + text(self.lang, "of_total", total=f"{t.cpu_cores:,.0f} CPU")
+                ),
+                bar(t.memory_used_bytes, t.memory_bytes).append(
+                    "  " + text(self.lang, "of_total", total=size(t.memory_bytes))
+                ),
             )  # fmt: skip
         self.query_one("#levels", Static).update(table)
         self.refresh_alerts(view)

@@ -247,10 +247,15 @@ class FleetTable(ScrollView, can_focus=True):
     def _make_header(self) -> Strip:
         labels: list[Cell] = []
         for i, column in enumerate(self.columns):
-            mark = ""
+            label = column.label
             if i == self.sort_column and (self.sort_column or self.sort_reverse):
-                mark = " ▼" if self.sort_reverse else " ▲"
-            labels.append(column.label + mark)
+                # the arrow always shows: the label gives way to it in a narrow column
+                mark = "▼" if self.sort_reverse else "▲"
+                room = max(0, column.width - 2)
+                if cell_len(label) > room:
+                    label = set_cell_size(label, max(0, room - 1)) + "…"
+                label = f"{label} {mark}"
+            labels.append(label)
         return self._line(labels, self.get_component_rich_style("fleet-table--header"))
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -325,13 +330,19 @@ class FleetTable(ScrollView, can_focus=True):
         if self._sort_value is None:
             return
         self.sort_column = (self.sort_column + step) % len(self.columns)
-        self.set_keys(self._keys)
+        self._sorted()
 
     def action_reverse(self) -> None:
         if self._sort_value is None:
             return
         self.sort_reverse = not self.sort_reverse
+        self._sorted()
+
+    def _sorted(self) -> None:
+        """After a new order the cursor goes to the top, where the order starts."""
         self.set_keys(self._keys)
+        self.cursor_row = 0
+        self.scroll_to(y=0, animate=False)
 
     def on_click(self, event: Click) -> None:
         if event.y == 0:
@@ -342,7 +353,7 @@ class FleetTable(ScrollView, can_focus=True):
                         self.action_reverse()
                     else:
                         self.sort_column = i
-                        self.set_keys(self._keys)
+                        self._sorted()
                     return
                 x -= column.width + 1
             return

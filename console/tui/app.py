@@ -43,6 +43,7 @@ from console.tui.freshness import Freshness
 from console.tui.hub import Hub
 from console.tui.i18n import text
 from console.tui.paths import export_path, state_home, write_export
+from console.tui.screens.audit import Audit
 from console.tui.screens.clusters import Clusters
 from console.tui.screens.confirm import Confirm
 from console.tui.screens.events import Events
@@ -63,16 +64,18 @@ _ACTION_METHODS = {
     "check_policies": "/tongchou.v1.PolicyService/CheckPolicies",
     "delete_workload": "/tongchou.v1.WorkloadService/DeleteWorkload",
 }
-TABS = ("overview", "nodes", "clusters", "sites", "workloads", "policies", "plan", "events")
+TABS = (
+    "overview", "nodes", "clusters", "sites", "workloads", "policies", "plan", "events", "audit",
+)  # fmt: skip
 FOCUS = {
     "overview": "#divisions", "nodes": "#node-table", "clusters": "#cluster-table",
     "sites": "#site-table", "workloads": "#workload-table", "policies": "#policy-table",
-    "plan": "#plan-scroll", "events": "#event-table",
+    "plan": "#plan-scroll", "events": "#event-table", "audit": "#audit-table",
 }  # fmt: skip
 """The widget each view focuses when it is shown: its table (the plan's report)."""
 VIEW_KEYS = {
     "overview": "o", "nodes": "n", "clusters": "c", "sites": "t", "workloads": "w",
-    "policies": "y", "plan": "p", "events": "e",
+    "policies": "y", "plan": "p", "events": "e", "audit": "a",
 }  # fmt: skip
 
 
@@ -106,6 +109,7 @@ VIEWS: dict[str, Callable[[str], Widget]] = {
     "policies": Policies,
     "plan": Plan,
     "events": Events,
+    "audit": Audit,
 }
 
 
@@ -282,12 +286,20 @@ class TongchouApp(App[None]):
             self.query_one(Overview).refresh_view(self.view)
 
     async def refresh_lists(self) -> None:
-        """Asks the hub for the sites or the policies when their view is on screen."""
+        """Asks the hub for the sites, the policies or the audit log when on screen."""
         active = self.query_one(TabbedContent).active
         if active == "tab-sites":
             self.query_one(Sites).show(await self.hub.sites())
         elif active == "tab-policies":
             self.query_one(Policies).show(await self.hub.policies())
+        elif active == "tab-audit":
+            audit = self.query_one(Audit)
+            try:
+                audit.add(await self.hub.audit(audit.since))
+            except grpc.aio.AioRpcError as err:
+                if err.code() != grpc.StatusCode.PERMISSION_DENIED:
+                    raise
+                audit.refused(err.details() or "")
 
     @work(exclusive=True, group="lists")
     async def fetch_lists(self) -> None:
@@ -446,7 +458,7 @@ class TongchouApp(App[None]):
             self.query_one(Overview).refresh_view(self.view)
         elif tab == "clusters":
             self.query_one(Clusters).refresh_view(self.view)
-        elif tab in ("sites", "policies"):
+        elif tab in ("sites", "policies", "audit"):
             self.fetch_lists()
 
     def focus_view(self, tab: str) -> None:
@@ -672,6 +684,8 @@ class TongchouApp(App[None]):
         ):  # fmt: skip
             pane.lang = self.lang
         self.query_one(Events).relabel()
+        self.query_one(Audit).lang = self.lang
+        self.query_one(Audit).relabel()
         self.query_one(Plan).relabel()
         self.query_one(Overview).refresh_view(self.view)
         self.query_one(Nodes).rebuild(self.view)

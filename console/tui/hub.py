@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from tongchou.v1 import inventory_pb2, plans_pb2, policies_pb2, workloads_pb2
+from tongchou.v1 import inventory_pb2, plans_pb2, policies_pb2, security_pb2, workloads_pb2
 
 
 class Hub(Protocol):
@@ -24,6 +24,10 @@ class Hub(Protocol):
     async def explain(self, name: str, timeout: float = 30.0) -> workloads_pb2.Explanation: ...
 
     async def delete_workload(self, name: str, timeout: float = 10.0) -> None: ...
+
+    async def audit(
+        self, since: str = "", timeout: float = 30.0
+    ) -> list[security_pb2.AuditRecord]: ...
 
     def run_plan(
         self, yaml_text: str, *, time_limit: float = 30.0, gap: float = 0.001

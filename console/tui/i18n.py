@@ -33,7 +33,7 @@ LABELS: dict[str, dict[str, str]] = {
         "checked": "Checked {source} against the hub's workloads and clusters:",
         "show": "show", "show_help": "switch to this view", "alerts": "Newest alerts",
         "no_alerts": "none — every node reporting, nothing pending",
-        "help_views": "Overview, Nodes, Clusters, Sites, Workloads, Policies, Plan, Events",
+        "help_views": "Overview, Nodes, Clusters, Sites, Workloads, Policies, Plan, Events, Audit",
         "help_help": "this help", "help_quit": "quit",
         "help_filter": "filter nodes: text, label=value, a state or a division; Enter keeps "
                        "it and gives the keys back, Escape clears it",
@@ -54,6 +54,12 @@ LABELS: dict[str, dict[str, str]] = {
         "exported": "written to {path}", "export_failed": "cannot write {path}: {why}",
         "no_plan": "no plan yet: press r to run one",
         "given_replicas": "{n} clusters given replicas", "of_total": "of {total}",
+        "audit": "Audit", "audit_seq": "Seq", "audit_at": "Time (UTC)", "audit_actor": "Actor",
+        "audit_role": "Role", "audit_action": "Action", "audit_object": "Object",
+        "audit_outcome": "Outcome",
+        "audit_note": "the hub's audit log: the newest {n:,} records, hash-chained "
+                      "(tongchou audit verify checks the chain)",
+        "audit_refused": "the audit log needs an auditor role: {why}",
         "delete_question": "Delete workload {name} and its placements on every cluster?\n\n"
                            "y delete · n or Esc keep it",
         "deleted": "deleted {name}", "help_delete_workload": "delete the selected workload "
@@ -111,7 +117,7 @@ LABELS: dict[str, dict[str, str]] = {
         "checked": "已用中枢的工作负载和集群检查 {source}：",
         "show": "查看", "show_help": "切换到此视图", "alerts": "最新告警",
         "no_alerts": "无 — 所有节点正常上报，无待部署副本",
-        "help_views": "总览、节点、集群、站点、工作负载、调度策略、统筹规划、事件",
+        "help_views": "总览、节点、集群、站点、工作负载、调度策略、统筹规划、事件、审计",
         "help_help": "本帮助", "help_quit": "退出",
         "help_filter": "筛选节点：文本、标签=值、状态或行政区划；回车保留筛选并交还按键，Esc 清除",
         "help_submit": "提交工作负载 YAML 文件（可含多个文档）",
@@ -131,6 +137,11 @@ LABELS: dict[str, dict[str, str]] = {
         "exported": "已写入 {path}", "export_failed": "无法写入 {path}：{why}",
         "no_plan": "还没有规划结果：按 r 运行规划",
         "given_replicas": "{n} 个集群部署了副本", "of_total": "共 {total}",
+        "audit": "审计", "audit_seq": "序号", "audit_at": "时间（UTC）", "audit_actor": "操作人",
+        "audit_role": "角色", "audit_action": "操作", "audit_object": "对象",
+        "audit_outcome": "结果",
+        "audit_note": "中枢审计日志：最新 {n:,} 条记录，哈希链接（tongchou audit verify 校验）",
+        "audit_refused": "审计日志需要审计员角色：{why}",
         "delete_question": "删除工作负载 {name} 及其在所有集群上的部署？\n\ny 删除 · n 或 Esc 保留",
         "deleted": "已删除 {name}",
         "help_delete_workload": "删除所选工作负载（先确认；中枢检查角色并记入审计日志）",

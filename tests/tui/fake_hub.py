@@ -11,7 +11,14 @@ import grpc
 
 from tongchou import levels
 from tongchou.divisions import level_of
-from tongchou.v1 import common_pb2, inventory_pb2, plans_pb2, policies_pb2, workloads_pb2
+from tongchou.v1 import (
+    common_pb2,
+    inventory_pb2,
+    plans_pb2,
+    policies_pb2,
+    security_pb2,
+    workloads_pb2,
+)
 
 DIVISIONS = ("440000", "440106", "440305", "441422")
 NAMES = {"440000": "广东省", "440100": "广州市", "440106": "天河区", "440300": "深圳市",
@@ -68,6 +75,7 @@ class FakeHub:
         self.planned: list[str] = []
         self.checked: list[str] = []
         self.deleted: list[str] = []
+        self.auditor = True  # the user may read the audit log
 
     def invalid(self, details: str) -> grpc.aio.AioRpcError:
         return grpc.aio.AioRpcError(
@@ -154,6 +162,23 @@ class FakeHub:
             )  # fmt: skip
         self.deleted.append(name)
         self.statuses = [s for s in self.statuses if s.name != name]
+
+    async def audit(self, since: str = "", timeout: float = 30.0) -> list[security_pb2.AuditRecord]:
+        if not self.auditor:
+            raise grpc.aio.AioRpcError(
+                grpc.StatusCode.PERMISSION_DENIED, grpc.aio.Metadata(), grpc.aio.Metadata(),
+                "li.na (operator) may not call ExportAudit",
+            )  # fmt: skip
+        return [
+            security_pb2.AuditRecord(
+                seq=i + 1, at=f"2026-11-30T10:0{i}:00+00:00", actor="zhang.wei", role="operator",
+                action=action, object=obj, outcome=outcome,
+            )
+            for i, (action, obj, outcome) in enumerate(
+                [("workload.submit", "portal", "ok"), ("workload.delete", "video", "denied")]
+            )
+            if f"2026-11-30T10:0{i}:00+00:00" >= since
+        ]  # fmt: skip
 
     async def run_plan(
         self, yaml_text: str, *, time_limit: float = 30.0, gap: float = 0.001

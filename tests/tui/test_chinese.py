@@ -56,7 +56,7 @@ async def test_no_english_label_on_any_view_in_chinese(
     async with app.run_test(size=size) as pilot:
         await shown(pilot, app)
         await until(pilot, lambda: bool(app.division_names), "the names")
-        for key in ("o", "n", "c", "t", "w", "y", "p", "e", "question_mark"):
+        for key in ("o", "n", "c", "t", "w", "y", "p", "e", "a", "question_mark"):
             await pilot.press(key)
             await pilot.pause(0.3)
             screen = "\n".join(screen_text(app))

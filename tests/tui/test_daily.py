@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from console.tui.app import TongchouApp
 from console.tui.freshness import Freshness
@@ -118,3 +118,27 @@ async def test_delete_a_workload_after_a_yes_and_escape_keeps_it() -> None:
             "the refusal",
         )
         assert table.row_count == 1
+
+
+async def test_the_audit_view_for_an_auditor_and_a_word_for_others() -> None:
+    hub = FakeHub([snapshot(4)])
+    app = TongchouApp(hub, refresh_every=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await shown(pilot, app)
+        await pilot.press("a")
+        table = app.query_one("#audit-table", FleetTable)
+        await until(pilot, lambda: table.row_count == 2, "two records")
+        assert app.focused is table
+        assert [str(c) for c in table.get_row(table.keys[-1])[4:7]] == [
+            "workload.delete", "video", "denied",
+        ]  # fmt: skip
+        await pilot.pause(0.3)  # polled again from the newest record: no duplicates
+        assert table.row_count == 2
+    hub = FakeHub([snapshot(4)])
+    hub.auditor = False
+    app = TongchouApp(hub, refresh_every=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await shown(pilot, app)
+        await pilot.press("a")
+        note = app.query_one("#audit-note", Static)
+        await until(pilot, lambda: "needs an auditor role" in str(note.render()), "the note")

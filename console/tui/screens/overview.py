@@ -6,6 +6,7 @@ import bisect
 import datetime as dt
 from collections import Counter
 from functools import lru_cache
+from itertools import islice
 
 from rich.cells import cell_len
 from rich.table import Table
@@ -97,7 +98,8 @@ class Overview(Vertical):
         """What an operator must act on: workloads with replicas pending now, then the
         newest events of nodes gone stale or lost, failovers and replicas left pending."""
         pending = [w for w in self.workloads if w.pending]
-        newest = [e for e in reversed(view.events) if is_alert(e)][: max(0, ALERTS - len(pending))]
+        alerts = (e for e in reversed(view.events) if is_alert(e))  # newest first, lazily
+        newest = list(islice(alerts, max(0, ALERTS - len(pending))))
         lines = Text(
             text(self.lang, "alerts") + ": ", style="bold", no_wrap=True, overflow="ellipsis"
         )

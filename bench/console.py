@@ -197,7 +197,7 @@ def main() -> None:
     hub = start_hub("--fleet", str(fleet), "--report-interval", args.interval)
     sim = subprocess.Popen(
         [sys.executable, "-m", "tongchou", "simulate", "--fleet", str(fleet), "--hub",
-         hub.address, "--limit", str(args.nodes)],
+         hub.address, "--limit", str(args.nodes), "--insecure"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
     )  # fmt: skip
     if not args.equal_priority:

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 from console.client import HubClient
+from console.client.texts import document_texts
 from console.documents import LoadError, load_documents, load_fleet, policies_of
 from console.documents.builtin import default_policies_dir, sample_dir
-from console.documents.texts import document_texts
 from console.hub import loops
 from console.hub.config import HubConfig
 from console.hub.server import Hub
@@ -27,9 +27,11 @@ from console.simulate.nodes import sim_node
 from console.simulate.runner import Simulator
 from console.store import SqliteStore, StoreError
 from console.store.credentials import Credentials, User
+from console.tui.i18n import default_lang
 from tongchou import levels
 from tongchou.divisions import level_of
 from tongchou.durations import DurationError, parse_duration
+from tongchou.logfile import log_to_file
 from tongchou.v1 import inventory_pb2, workloads_pb2
 
 log = logging.getLogger("tongchou.demo")
@@ -72,11 +74,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="no console: print the fleet summary (also when there is no terminal)",
     )
-    parser.add_argument("--lang", choices=("en", "zh"), default="en", help="console language")
+    parser.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        default=default_lang(),
+        help="console language (from the locale)",
+    )
+
+
+class Progress:
+    """What the demo is doing while the console cannot show yet, one line a step on stderr
+    (the first within a second of starting)."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def step(self, what: str) -> None:
+        print(f"tongchou demo [{time.monotonic() - self.started:5.1f}s] {what}", file=sys.stderr,
+              flush=True)  # fmt: skip
+
+
+def attach_hint(address: str, pki: demo_pki.DemoPki) -> str:
+    """How to attach a second console (or `tongchou workload`) to the demo's hub."""
+    d = pki.directory
+    return (
+        f"A second console: tongchou console --hub {address} --tls-ca {d / 'ca.crt'} "
+        f"--tls-cert {d / (DEMO_USER + '.crt')} --tls-key {d / (DEMO_USER + '.key')}"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().handlers[0].setLevel("WARNING")  # the terminal: warnings only
+    try:  # the hub runs in this process: its log and the demo's, rotated
+        log_to_file(args.state_dir / "demo.log", "INFO")
+    except OSError as err:
+        print(f"tongchou demo: cannot write {args.state_dir / 'demo.log'}: {err}", file=sys.stderr)
+        return 2
+    progress = args.progress = Progress()
+    progress.step(f"loading the fleet ({', '.join(map(str, args.fleet or [SAMPLE]))})…")
     try:
         fleet = load_fleet(args.fleet or [SAMPLE])
         every = parse_duration(args.every, "--every")
@@ -99,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         print(f"tongchou demo: cannot read the workloads: {err}", file=sys.stderr)
         return 2
+    progress.step(f"{len(fleet.nodes):,} nodes; setting up the demo's CA in {args.state_dir}…")
     try:
         pki = demo_pki.ensure(args.state_dir / "pki", DEMO_USER)
     except (PkiError, OSError) as err:
@@ -119,6 +156,11 @@ def run(args: argparse.Namespace) -> int:
     credentials.close()
     texts = [text for group in workloads for text in group]
     return asyncio.run(_demo(config, store, fleet, args, every, duration, texts))
+
+
+def names_of(fleet: Fleet, limit: int) -> list[str]:
+    """The nodes the demo simulates: all, or the first `limit` by name."""
+    return sorted(fleet.nodes)[: limit or None]
 
 
 def local_cluster(fleet: Fleet) -> str:
@@ -145,15 +187,20 @@ async def _demo(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    progress: Progress = args.progress
+    progress.step(f"starting the hub on {config.listen} (store {store.path})…")
     hub = Hub(config, store)
     hub.load_fleet(fleet)
     try:
         await hub.start()
     except (OSError, RuntimeError) as err:
-        print(f"tongchou demo: cannot start the hub on {config.listen}: {err}", file=sys.stderr)
+        print(f"tongchou demo: cannot start the hub: {err}", file=sys.stderr)
         return 1
     address = f"127.0.0.1:{hub.port}"
-    names = sorted(fleet.nodes)[: args.limit or None]
+    progress.step(
+        f"hub on {address}; starting {len(names_of(fleet, args.limit)):,} simulated agents…"
+    )
+    names = names_of(fleet, args.limit)
     pki: demo_pki.DemoPki = args.pki
     sim = Simulator(
         address,
@@ -171,16 +218,21 @@ async def _demo(
             f"{len(names)} simulated nodes" + ("" if agent is None else " + this machine's agent"),
             flush=True,
         )
+    hint = attach_hint(address, pki)
+    print(hint, flush=True)
     started = time.monotonic()
     async with HubClient(address, pki.console.channel_credentials()) as client:
         known = {w.name for w in await client.workloads()}
+        progress.step(f"submitting {len(workloads)} workloads…")
         for text in workloads:  # placed as their capacity registers; kept from an earlier run
             if not any(f"name: {name}" in text for name in known):
                 await client.submit_workload(text)
         if not headless:  # the console; leaving it stops everything the demo started
+            progress.step("opening the console…")
             from console.tui.app import TongchouApp
 
-            await TongchouApp(client, lang=args.lang).run_async()
+            await TongchouApp(client, lang=args.lang, notice=hint).run_async()
+            print(hint, flush=True)
             stop.set()
         await loops.every(
             stop, every, lambda: _report(client, started, duration, stop), wait_first=True

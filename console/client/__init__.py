@@ -85,6 +85,13 @@ class HubClient:
         return await stub.WhoAmI(security_pb2.WhoAmIRequest(), timeout=timeout)
 
     @answers
+    async def audit(self, since: str = "", timeout: float = 30.0) -> list[security_pb2.AuditRecord]:
+        """The audit log's records from `since` (ISO 8601; all when empty), oldest first."""
+        stub = security_pb2_grpc.AuditServiceStub(self._channel)
+        request = security_pb2.ExportAuditRequest(since=since)
+        return [record async for record in stub.ExportAudit(request, timeout=timeout)]
+
+    @answers
     async def fleet_summary(self, timeout: float = 10.0) -> inventory_pb2.FleetSummary:
         return await self._inventory.GetFleetSummary(
             inventory_pb2.GetFleetSummaryRequest(), timeout=timeout

@@ -10,7 +10,7 @@ from pathlib import Path
 import grpc
 
 from console.client import HubClient
-from console.documents.texts import document_texts
+from console.client.texts import DocumentText, documents_of
 from console.security.pki import PkiError
 from console.security.tls import add_client_arguments, client_credentials
 from tongchou.v1 import workloads_pb2
@@ -57,8 +57,17 @@ async def _run(args: argparse.Namespace) -> int:
         if args.action == "submit":
             for path in args.files:
                 # a file without a `kind` goes as it is, for the hub to say what is wrong
-                for document in document_texts(path) or [path.read_text(encoding="utf-8")]:
-                    print(format_status(await client.submit_workload(document)))
+                documents = documents_of(path) or [
+                    DocumentText(path, 1, path.read_text(encoding="utf-8"))
+                ]
+                for document in documents:
+                    try:
+                        status = await client.submit_workload(document.text)
+                    except grpc.aio.AioRpcError as err:  # named at the file's own line
+                        print(f"tongchou workload: {document.locate(err.details() or '')}",
+                              file=sys.stderr)  # fmt: skip
+                        return 2 if err.code() == grpc.StatusCode.INVALID_ARGUMENT else 1
+                    print(format_status(status))
         elif args.action == "list":
             for status in await client.workloads():
                 print(format_status(status))

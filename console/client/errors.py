@@ -31,6 +31,11 @@ class HubError(grpc.aio.AioRpcError):
     def message(self) -> str:
         return self.details() or self.code().name
 
+    @property
+    def denied(self) -> bool:
+        """The caller's role or scope does not allow the call."""
+        return self.code() == grpc.StatusCode.PERMISSION_DENIED
+
 
 def answers(call: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
     """A client method whose gRPC and socket errors come out as HubError."""

@@ -17,7 +17,8 @@ class FleetView:
 
     nodes: dict[str, inventory_pb2.Node] = field(default_factory=dict)
     summary: inventory_pb2.FleetSummary = field(default_factory=inventory_pb2.FleetSummary)
-    events: deque[inventory_pb2.Event] = field(default_factory=lambda: deque(maxlen=500))
+    # enough for a province registering at once (10,000 nodes) and what came before it
+    events: deque[inventory_pb2.Event] = field(default_factory=lambda: deque(maxlen=12_000))
     ready: bool = False  # a whole snapshot has arrived
     event_count: int = 0  # events received in all, of which `events` keeps the newest
     # The CPU share of each node's recent reports, oldest first (for sparklines).

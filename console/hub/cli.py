@@ -23,6 +23,7 @@ from console.security.hub_flags import audit_settings, server_tls
 from console.store import InventoryStore, StoreError
 from console.store.cli_options import add_store_arguments, store_from_args
 from tongchou.durations import parse_duration
+from tongchou.logfile import log_to_file
 
 log = logging.getLogger("tongchou.hub")
 _DEFAULT_LIMITS = Hygiene()
@@ -91,6 +92,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--log-level", default="info", choices=("debug", "info", "warning", "error")
     )
     _add_limits(parser)
+    parser.add_argument(
+        "--log-file",
+        type=Path,
+        help="also log to this file, rotated at 10 MiB, 5 kept (e.g. /var/lib/tongchou/hub.log)",
+    )
     from console.security.hub_flags import add_arguments as add_security_arguments
 
     add_security_arguments(parser)
@@ -206,6 +212,12 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.log_file is not None:
+        try:
+            log_to_file(args.log_file, args.log_level.upper())
+        except OSError as err:
+            print(f"tongchou hub: cannot write --log-file {args.log_file}: {err}", file=sys.stderr)
+            return 2
     from console.documents import LoadError
 
     try:

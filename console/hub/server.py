@@ -142,10 +142,17 @@ class Hub:
         interceptors = self._guard()
         executor = self._executor()
         servicers = self._servicers()
+        self._register_collectors()
+        self._serve_metrics()  # first: a busy metrics port is said as such, nothing to undo
         options = self.config.hygiene.server_options()
         self.metrics.max_connections.set(dict(options)["grpc.max_allowed_incoming_connections"])
         server = services.main_server(servicers, self.health, interceptors, options)
-        self.port = self._bind(server)
+        try:
+            self.port = self._bind(server)
+        except OSError:
+            if self._httpd is not None:
+                self._httpd.shutdown()
+            raise
         await server.start()
         self._server = server
         if self.config.token_listen:
@@ -153,8 +160,6 @@ class Hub:
                 self.config.token_listen, self.config.tls, servicers, interceptors
             )
         await services.set_health(self.health, serving=True)
-        self._register_collectors()
-        self._serve_metrics()
         if self.config.health_listen:
             self._healthz = HealthServer(self.config.health_listen, lambda: not self.stop.is_set())
         self._start_tasks(executor)
@@ -241,9 +246,16 @@ class Hub:
 
     def _serve_metrics(self) -> None:
         config, registry = self.config, self.metrics.registry
-        if config.metrics_listen:
+        if not config.metrics_listen:
+            return
+        try:
             self._httpd = serve_metrics(config.metrics_listen, config.metrics_tls, registry)
-            self.metrics_port = int(self._httpd.server_port)
+        except OSError as err:
+            raise OSError(
+                f"cannot serve /metrics on {config.metrics_listen} (--metrics-listen): "
+                f"{err.strerror or err}"
+            ) from None
+        self.metrics_port = int(self._httpd.server_port)
 
     def _start_tasks(self, executor: Coroutine[Any, Any, None] | None) -> None:
         """The hub's named background tasks; `stop` ends each of them."""

@@ -123,5 +123,5 @@ def _explain(p: Placement) -> list[str]:
         else:
             terms = " ".join(f"{k}={t:.1f}" for k, t in v.terms.items())
             row = f"{v.cluster:<24} {v.fit:>5} {v.cap:>5} {v.score:>7.1f} {v.replicas:>4}"
-            out.append(f"    {row}  {terms}")
+            out.append(f"    {row}  {terms}" + (f"  ({v.reason})" if v.reason else ""))
     return out

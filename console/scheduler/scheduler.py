@@ -20,6 +20,7 @@ import numpy.typing as npt
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy, PolicyForm, Workload
 from console.policy import Compiled, compile_expression
+from console.scheduler.cause import Explainer, Funnel, Rule
 from console.scheduler.divide import Candidate, divide
 from console.scheduler.result import ClusterVerdict, Placement, PolicyEffect
 from console.scheduler.snapshot import Snapshot
@@ -231,9 +232,11 @@ class Scheduler:
         removed_by[no_fit] = -2
         alive &= fit > 0
         cap = np.where(alive, fit, 0)
+        limits: dict[int, Rule] = {}
         for p in active:
             if p.policy.form is PolicyForm.LIMIT:
                 limit = self._vector(p, w, fit, alive)
+                limits[p.position] = Rule(p.policy.name, p.policy.message, values=limit.copy())
                 bounded = np.where(
                     alive & ~np.isnan(limit), np.floor(np.maximum(limit, 0)), 0
                 ).astype(np.int64)
@@ -273,10 +276,19 @@ class Scheduler:
             ],
             min_sites,
         )
-        for name, n in sorted(division.replicas.items()):
-            snap.commit(snap.index[name], n, workload.cpu_milli, workload.memory_bytes, mask)
         placed = sum(division.replicas.values())
         pending = workload.replicas - placed
+        # each `require` on its own, before this workload's replicas change the allocation
+        requires = self._requires(active, w, fit) if pending else []
+        cpu_share = snap.allocated_cpu / np.maximum(snap.capacity_cpu, 1)
+        memory_share = snap.allocated_memory / np.maximum(snap.capacity_memory, 1)
+        for name, n in sorted(division.replicas.items()):
+            snap.commit(snap.index[name], n, workload.cpu_milli, workload.memory_bytes, mask)
+        funnel = Funnel(
+            workload, requires, limits, mask, fit, cap, limit_by, candidates, placed,
+            cpu_share, memory_share,
+        )  # fmt: skip
+        cause = Explainer(snap, funnel).cause() if pending else ""
         summary = (
             self._summary(removed_by, limit_by, by_cpu, by_memory, mask, count)
             if pending or explain
@@ -289,15 +301,17 @@ class Scheduler:
                 f"{workload.replicas} replicas"
             )
         elif division.spread_short:
+            held = Explainer(snap, funnel).limited()
             reason = (
                 f"spread: needs {min_sites} sites, {len(division.spread_sites)} eligible"
                 + (f" ({', '.join(division.spread_sites)})" if division.spread_sites else "")
+                + (f"; {held}" if held else "")
                 + (f"; {summary}" if summary else "")
             )
         elif pending and not candidates.size:
-            reason = summary
+            reason = f"{cause}; {summary}" if cause and summary else cause or summary
         elif pending:
-            reason = f"only {placed} of {workload.replicas} fit: " + self._held(
+            reason = cause or f"only {placed} of {workload.replicas} fit: " + self._held(
                 candidates, fit, cap, limit_by
             )
         result = Placement(
@@ -308,6 +322,18 @@ class Scheduler:
                 removed_by, limit_by, fit, cap, terms, score, division.replicas, by_cpu, by_memory
             )
         return result
+
+    def _requires(
+        self, active: list[CompiledPolicy], w: policy_pb2.PolicyWorkload, fit: npt.NDArray[np.int64]
+    ) -> list[Rule]:
+        """Each active `require` policy evaluated alone on every cluster with nodes."""
+        with_nodes = self.snapshot.node_counts > 0
+        out = []
+        for p in active:
+            if p.policy.form is PolicyForm.REQUIRE:
+                fails = with_nodes & (self._vector(p, w, fit, with_nodes) != 1.0)
+                out.append(Rule(p.policy.name, p.policy.message, fails=fails))
+        return out
 
     def effects(self, workloads: Sequence[Workload]) -> list[PolicyEffect]:
         """For each policy, evaluated alone: the workloads it binds, and the clusters (with
@@ -461,5 +487,7 @@ class Scheduler:
                 verdict.terms = {k: float(v[i]) for k, v in terms.items()}
                 verdict.score = float(score[i])
                 verdict.replicas = placed.get(name, 0)
+                if not verdict.replicas:
+                    verdict.reason = "eligible; the replicas went to clusters that scored higher"
             out.append(verdict)
         return out

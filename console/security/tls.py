@@ -103,7 +103,8 @@ def add_client_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def client_credentials(args: argparse.Namespace) -> grpc.ChannelCredentials | None:
-    """The channel credentials the flags ask for; None when --insecure (which warns)."""
+    """The channel credentials the flags ask for; None when --insecure (which warns); no flags
+    at all is an error, never a silent fall back to plaintext."""
     given = [args.tls_ca, args.tls_cert, args.tls_key]
     if args.token:
         if args.insecure or not args.tls_ca:
@@ -115,8 +116,10 @@ def client_credentials(args: argparse.Namespace) -> grpc.ChannelCredentials | No
         log.warning(INSECURE_WARNING)
         return None
     if not any(given):
-        log.warning(INSECURE_WARNING.replace("(--insecure)", "(no --tls-* flags given)"))
-        return None
+        raise PkiError(
+            "the hub speaks mutual TLS: give --tls-ca, --tls-cert and --tls-key (`tongchou "
+            "demo` prints its own), or --insecure for a plaintext hub on loopback"
+        )
     if not all(given):
         raise PkiError("mutual TLS needs all three of --tls-ca, --tls-cert and --tls-key")
     return TlsFiles.read(args.tls_ca, args.tls_cert, args.tls_key).channel_credentials()

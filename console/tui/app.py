@@ -8,6 +8,7 @@ import gc
 import random
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,11 +16,14 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.css.query import NoMatches
 from textual.message import Message
-from textual.screen import Screen
+from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import (
+    DataTable,
     Footer,
     Header,
     Input,
@@ -27,14 +31,21 @@ from textual.widgets import (
     Static,
     TabbedContent,
     TabPane,
+    Tree,
 )
 
 from console.client.errors import HubError
 from console.client.fleet_view import FleetView
+from console.client.texts import DocumentText, documents_of
+from console.tui.drill import Scope, Step, breadcrumb, workloads_in
+from console.tui.export import table_rows, to_csv
+from console.tui.freshness import Freshness
 from console.tui.help import Help
 from console.tui.hub import Hub
 from console.tui.i18n import text
+from console.tui.panes.audit import Audit
 from console.tui.panes.clusters import Clusters
+from console.tui.panes.confirm import Confirm
 from console.tui.panes.events import Events
 from console.tui.panes.nodes import Nodes
 from console.tui.panes.overview import Overview
@@ -42,6 +53,8 @@ from console.tui.panes.plan import Plan
 from console.tui.panes.policies import Policies
 from console.tui.panes.sites import Sites
 from console.tui.panes.workloads import Workloads
+from console.tui.paths import export_path, state_home, write_export
+from console.tui.widgets.fleet_table import FleetTable
 
 # Actions that call the hub, and the method each needs (hidden when the user may not).
 _ACTION_METHODS = {
@@ -49,8 +62,41 @@ _ACTION_METHODS = {
     "explain": "/tongchou.v1.WorkloadService/ExplainWorkload",
     "run_plan": "/tongchou.v1.PlanService/RunPlan",
     "check_policies": "/tongchou.v1.PolicyService/CheckPolicies",
+    "delete_workload": "/tongchou.v1.WorkloadService/DeleteWorkload",
 }
-TABS = ("overview", "nodes", "clusters", "sites", "workloads", "policies", "plan", "events")
+TABS = (
+    "overview", "nodes", "clusters", "sites", "workloads", "policies", "plan", "events", "audit",
+)  # fmt: skip
+FOCUS = {
+    "overview": "#divisions", "nodes": "#node-table", "clusters": "#cluster-table",
+    "sites": "#site-table", "workloads": "#workload-table", "policies": "#policy-table",
+    "plan": "#plan-scroll", "events": "#event-table", "audit": "#audit-table",
+}  # fmt: skip
+"""The widget each view focuses when it is shown: its table (the plan's report)."""
+VIEW_KEYS = {
+    "overview": "o", "nodes": "n", "clusters": "c", "sites": "t", "workloads": "w",
+    "policies": "y", "plan": "p", "events": "e", "audit": "a",
+}  # fmt: skip
+
+
+FOOTER = {
+    "help": "key_help", "quit": "key_quit", "filter": "key_filter", "submit": "key_submit",
+    "explain": "key_explain", "run_plan": "key_run_plan", "language": "key_language",
+    "pause": "key_pause",
+}  # fmt: skip
+"""The footer's actions and their label keys."""
+
+
+def every_binding() -> list[Binding]:
+    """The console's keys: the app's, then its tables'."""
+    return [b for b in (*TongchouApp.BINDINGS, *FleetTable.BINDINGS) if isinstance(b, Binding)]
+
+
+def tab_label(lang: str, tab: str) -> Content:
+    """A tab's title after its key: `o Overview`, `n 节点`."""
+    return Content.assemble((VIEW_KEYS[tab], "bold underline"), " ", text(lang, tab))
+
+
 PLAN_TIME_LIMIT = 30.0
 
 
@@ -63,6 +109,7 @@ VIEWS: dict[str, Callable[[str], Widget]] = {
     "policies": Policies,
     "plan": Plan,
     "events": Events,
+    "audit": Audit,
 }
 
 
@@ -90,30 +137,41 @@ class HubStatus(Message):
 class TongchouApp(App[None]):
     CSS_PATH = Path(__file__).with_name("tongchou.tcss")
     TITLE = "Tongchou 统筹"
+    # The footer shows the actions, help and quit first (they must survive a 100-column
+    # terminal); the view keys are on the tabs themselves ("o Overview").
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("o", "tab('overview')", "Overview"),
-        Binding("n", "tab('nodes')", "Nodes"),
-        Binding("c", "tab('clusters')", "Clusters"),
-        Binding("t", "tab('sites')", "Sites"),
-        Binding("w", "tab('workloads')", "Workloads"),
-        Binding("y", "tab('policies')", "Policies"),
-        Binding("p", "tab('plan')", "Plan"),
-        Binding("e", "tab('events')", "Events"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+        *(Binding(key, f"tab('{tab}')", tab.title(), show=False) for tab, key in VIEW_KEYS.items()),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "submit", "Submit"),
         Binding("x", "explain", "Explain"),
         Binding("r", "run_plan", "Run plan"),
         Binding("k", "check_policies", "Check policies", show=False),
+        Binding("d", "delete_workload", "Delete", show=False),
         Binding("j", "export_plan", "Export plan", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("l", "language", "中文/English"),
-        Binding("q", "quit", "Quit"),
+        Binding("z", "pause", "Pause"),
+        Binding("l", "language", "中文"),
+        Binding("E", "export_csv", "Export CSV", show=False),
+        Binding("escape", "leave", "Back", show=False),
     ]
 
     def __init__(
-        self, hub: Hub, *, lang: str = "en", refresh_every: float = 5.0, clock: bool = True
+        self,
+        hub: Hub,
+        *,
+        lang: str = "en",
+        refresh_every: float = 5.0,
+        clock: bool = True,
+        export_dir: Path | None = None,
+        notice: str = "",
     ) -> None:
         super().__init__()
+        self.export_dir = export_dir or state_home() / "exports"
+        self.notice = notice  # shown once on start (the demo: how to attach a second console)
+        self.freshness = Freshness()
+        self._who = ""  # the user, roles and scope, once the hub says
+        self.trail: list[Step] = []  # drill-down steps, the first opened first
         self.hub = hub
         self.clock = clock
         self.lang = lang
@@ -131,12 +189,16 @@ class TongchouApp(App[None]):
         yield LoadingIndicator(id="loading")
         with TabbedContent(id="tabs"):
             for tab in TABS:
-                with TabPane(text(self.lang, tab), id=f"tab-{tab}"):
+                with TabPane(tab_label(self.lang, tab), id=f"tab-{tab}"):
                     yield VIEWS[tab](self.lang)
         yield Footer()
 
     def on_mount(self) -> None:
+        self.translate_footer()
+        if self.notice:
+            self.notify(self.notice, timeout=30)
         self.sub_title = self.hub.address
+        self.set_interval(1.0, self.show_freshness)
         self.query_one("#banner").display = False
         self.query_one("#tabs").display = False
         self.follow()
@@ -155,6 +217,7 @@ class TongchouApp(App[None]):
             try:
                 async for delta in self.hub.watch():
                     self._changed |= self.view.apply(delta)
+                    self.freshness.last = time.monotonic()
                     if self.view.ready or self.view.nodes:  # the first load shows as it comes
                         delay = 0.5
                         self.post_message(HubStatus(True))
@@ -175,7 +238,8 @@ class TongchouApp(App[None]):
         if not me.name:  # a hub without authentication
             return
         scope = me.scope or text(self.lang, "all_divisions")
-        self.sub_title = f"{self.hub.address} · {me.name} ({', '.join(me.roles)}) · {scope}"
+        self._who = f"{me.name} ({', '.join(me.roles)}) · {scope}"
+        self.show_freshness()
         self.allowed = set(me.methods)
         self.refresh_bindings()
 
@@ -199,6 +263,8 @@ class TongchouApp(App[None]):
                         overview.refresh_alerts(self.view)
                     if not self.division_names:
                         await self.load_division_names()
+                    if self.trail:
+                        self.query_one(Nodes).set_scope(self.trail[-1].scope, self.crumb())
                     await self.refresh_lists()
                 except NoMatches:  # the app is closing
                     return
@@ -209,16 +275,28 @@ class TongchouApp(App[None]):
         self.division_names = {d.code: d.name for d in divisions if d.name and d.name != d.code}
         self.query_one(Overview).names = self.division_names
         self.query_one(Sites).names = self.division_names
+        self.query_one(Nodes).names = self.division_names
+        self.query_one(Clusters).names = self.division_names
+        if self.view.nodes:
+            self.query_one(Nodes).rebuild(self.view)
         if self.view.ready:
             self.query_one(Overview).refresh_view(self.view)
 
     async def refresh_lists(self) -> None:
-        """Asks the hub for the sites or the policies when their view is on screen."""
+        """Asks the hub for the sites, the policies or the audit log when on screen."""
         active = self.query_one(TabbedContent).active
         if active == "tab-sites":
             self.query_one(Sites).show(await self.hub.sites())
         elif active == "tab-policies":
             self.query_one(Policies).show(await self.hub.policies())
+        elif active == "tab-audit":
+            audit = self.query_one(Audit)
+            try:
+                audit.add(await self.hub.audit(audit.since))
+            except HubError as err:
+                if not err.denied:
+                    raise
+                audit.refused(err.message)
 
     @work(exclusive=True, group="lists")
     async def fetch_lists(self) -> None:
@@ -236,16 +314,49 @@ class TongchouApp(App[None]):
         pane.checked(source, answer)
 
     @work(group="submit")
-    async def submit_workload(self, document: str) -> None:
+    async def submit_file(self, path: Path) -> None:
+        """Submits every document of a file (or of a folder's .yaml files), one at a time;
+        the hub's errors are shown at their file and line."""
         try:
-            status = await self.hub.submit_workload(document)
-        except HubError as err:
-            self.notify(err.message, severity="error", timeout=15)
+            documents = await asyncio.to_thread(documents_of, path)
+            if not documents:  # no `kind`: sent as it is, for the hub to say what is wrong
+                raw = await asyncio.to_thread(path.read_text, encoding="utf-8")
+                documents = [DocumentText(path, 1, raw)]
+        except (OSError, UnicodeDecodeError) as err:
+            self.notify(f"{path}: {getattr(err, 'strerror', None) or err}", severity="error")
             return
-        placed = sum(p.replicas for p in status.placed)
-        self.notify(f"{status.name}: {placed}/{status.replicas} placed"
-                    + (f"; {status.reason}" if status.pending else ""))  # fmt: skip
-        self.query_one(Workloads).show(await self.hub.workloads())
+        errors: list[str] = []
+        lines: list[str] = []
+        for document in documents:
+            try:
+                status = await self.hub.submit_workload(document.text)
+            except HubError as err:
+                errors.append(document.locate(err.message))
+                continue
+            placed = sum(p.replicas for p in status.placed)
+            lines.append(
+                f"{status.name}: {placed}/{status.replicas} {text(self.lang, 'placed_word')}"
+                + (f"; {status.reason}" if status.pending else "")
+            )
+        done = text(self.lang, "submitted", done=len(lines), total=len(documents), path=path)
+        if errors:
+            self.notify("\n".join([done, *errors]), severity="error", timeout=30)
+        else:
+            self.notify("\n".join([done, *lines[:8]]), timeout=10)
+        with contextlib.suppress(HubError, OSError):
+            self.query_one(Workloads).show(await self.hub.workloads())
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notifications carry paths and the hub's words (`[/x]` is not markup here)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     @work(exclusive=True, group="explain")
     async def explain_workload(self, name: str) -> None:
@@ -264,15 +375,36 @@ class TongchouApp(App[None]):
 
     @on(Workloads.SubmitRequested)
     def _submit_requested(self, message: Workloads.SubmitRequested) -> None:
-        self.submit_workload(message.document)
+        self.submit_file(message.path)
 
     @on(HubStatus)
     def _status(self, message: HubStatus) -> None:
+        self.freshness.connected = message.connected
         with contextlib.suppress(NoMatches):  # the app is closing
             self.query_one("#banner").display = not message.connected
+        self.show_freshness()
+
+    def show_freshness(self) -> None:
+        """The title says whose console it is and how fresh the data is; data that may no
+        longer be true is dimmed."""
+        now = time.monotonic()
+        words = self.freshness.words(self.lang, now)
+        # the state first: a narrow terminal cuts the title's end
+        self.sub_title = " · ".join(p for p in (words, self.hub.address, self._who) if p)
+        with contextlib.suppress(NoMatches):
+            self.query_one("#tabs").set_class(self.freshness.stale(now), "-stale")
+
+    def action_pause(self) -> None:
+        """Freezes the screen (reports keep arriving and are shown on resume)."""
+        self.freshness.paused = not self.freshness.paused
+        self.show_freshness()
+        if not self.freshness.paused:
+            self._show_fleet()
 
     @on(FleetChanged)
     def _fleet(self, _message: FleetChanged) -> None:
+        if self.freshness.paused and self._settled:
+            return
         with contextlib.suppress(NoMatches):  # the app may be closing
             self._show_fleet()
 
@@ -299,49 +431,139 @@ class TongchouApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette (ctrl+p): every view and action, searchable by name."""
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):  # Textual's own, in our language
+            key = f"sys_{command.title.lower()}"
+            yield command._replace(
+                title=text(self.lang, key, default=command.title),
+                help=text(self.lang, f"{key}_help", default=command.help),
+            )
         for tab in TABS:
             yield SystemCommand(
                 f"{text(self.lang, 'show')} {text(self.lang, tab)}",
                 text(self.lang, "show_help"),
                 partial(self.action_tab, tab),
             )
-        for label, what, action in (
-            ("filter nodes", "text, label=value or ready/stale/lost", self.action_filter),
-            ("submit a workload", "a Workload YAML file", self.action_submit),
-            (
-                "explain the selected workload",
-                "why each cluster was used or not",
-                self.action_explain,
-            ),
-            ("run the planner", "a folder of planning documents", self.action_run_plan),
-            ("export the plan", "as JSON in the current folder", self.action_export_plan),
-            (
-                "check policies",
-                "a PlacementPolicy file against the hub",
-                self.action_check_policies,
-            ),
-            ("中文 / English", "switch the interface language", self.action_language),
+        for key, action in (
+            ("filter", self.action_filter),
+            ("submit", self.action_submit),
+            ("explain", self.action_explain),
+            ("run_plan", self.action_run_plan),
+            ("export_plan", self.action_export_plan),
+            ("check_policies", self.action_check_policies),
+            ("language", self.action_language),
         ):
+            label, what = text(self.lang, f"cmd_{key}"), text(self.lang, f"help_{key}")
             yield SystemCommand(label, what, action)
 
     def action_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = f"tab-{tab}"
+        tabs = self.query_one(TabbedContent)
+        self.focus_view(tab)  # before the switch, so focus never lands on a hidden input
+        tabs.active = f"tab-{tab}"
         if tab == "overview":
             self.query_one(Overview).refresh_view(self.view)
         elif tab == "clusters":
             self.query_one(Clusters).refresh_view(self.view)
-        elif tab in ("sites", "policies"):
+        elif tab in ("sites", "policies", "audit"):
             self.fetch_lists()
+
+    def focus_view(self, tab: str) -> None:
+        """Focuses the main widget of `tab`'s view: a view key always lands on its table."""
+        self.set_focus(self.query_one(FOCUS[tab]), scroll_visible=False)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        """A view shown by a click or the palette gets its focus too, once it is laid out
+        (the palette gives focus back to where it was when it closes)."""
+        tab = (event.pane.id or "").removeprefix("tab-")
+        if tab in FOCUS:
+            self.call_after_refresh(self._focus_if_shown, tab)
+
+    def _focus_if_shown(self, tab: str) -> None:
+        """Focuses `tab`'s table unless another view is shown or a box was opened since."""
+        if self.active_tab() != tab or isinstance(self.screen, ModalScreen):
+            return
+        focused = self.focused
+        if focused is None or self.query_one(f"#tab-{tab}") not in focused.ancestors:
+            self.focus_view(tab)
+
+    def active_tab(self) -> str:
+        return (self.query_one(TabbedContent).active or "tab-overview").removeprefix("tab-")
+
+    # -- drill-down -------------------------------------------------------------------
+
+    @on(Tree.NodeSelected, "#divisions")
+    def _division_opened(self, event: Tree.NodeSelected[None]) -> None:
+        code = str(event.node.label).split(" ", 1)[0]
+        if code.isdigit():
+            self.drill(Scope("division", code))
+
+    @on(DataTable.RowSelected, "#cluster-table, #site-table")
+    def _row_opened(self, event: DataTable.RowSelected) -> None:
+        kind = "cluster" if event.data_table.id == "cluster-table" else "site"
+        self.drill(Scope(kind, str(event.row_key.value)))
+
+    def drill(self, scope: Scope) -> None:
+        """Opens the nodes under `scope`; Escape comes back to where it was opened."""
+        self.trail.append(Step(self.active_tab(), scope))
+        self.query_one(Nodes).set_scope(scope, self.crumb())
+        self.action_tab("nodes")
+
+    def crumb(self) -> str:
+        if not self.trail:
+            return ""
+        scope = self.trail[-1].scope
+        nodes = [n for n in self.view.nodes.values() if scope.holds(n)]
+        clusters = {n.identity.cluster for n in nodes}
+        here = workloads_in(clusters, self.query_one(Overview).workloads)
+        return breadcrumb(self.lang, self.trail, self.division_names, len(nodes), here)
+
+    def drill_back(self) -> bool:
+        """One step back along the trail; False when there is none."""
+        if not self.trail:
+            return False
+        step = self.trail.pop()
+        scope = self.trail[-1].scope if self.trail else None
+        self.query_one(Nodes).set_scope(scope, self.crumb())
+        self.action_tab(step.tab)
+        return True
+
+    def action_leave(self) -> None:
+        """Escape: leaves the text input it is typed in (a filter is cleared), or closes the
+        node's detail; focus goes back to the view's table."""
+        focused = self.focused
+        tab = self.active_tab()
+        if isinstance(focused, Input):
+            if focused.id == "node-filter":
+                self.query_one(Nodes).clear_filter()
+            elif focused.id == "event-filter":
+                self.query_one(Events).clear_filter()
+            focused.value = ""
+            focused.display = False
         elif tab == "nodes":
-            self.query_one(Nodes).table.focus()
+            if not self.query_one(Nodes).back() and self.drill_back():
+                return
+        elif tab == "events":
+            self.query_one(Events).clear_filter()
+        self.focus_view(tab)
 
     def action_check_policies(self) -> None:
         self.action_tab("policies")
         self.query_one(Policies).ask_file()
 
     def action_help(self) -> None:
-        self.push_screen(Help(self.lang))
+        self.push_screen(Help(self.lang, every_binding()))
+
+    def translate_footer(self) -> None:
+        """The footer's labels in the interface language (bindings are class-level, so the
+        app's own map gets relabelled copies)."""
+        for key, bindings in self._bindings.key_to_bindings.items():
+            self._bindings.key_to_bindings[key] = [
+                replace(b, description=text(self.lang, FOOTER[b.action]))
+                if b.action in FOOTER
+                else b
+                for b in bindings
+            ]
+        self.refresh_bindings()
 
     def action_run_plan(self) -> None:
         self.action_tab("plan")
@@ -379,13 +601,39 @@ class TongchouApp(App[None]):
     def action_export_plan(self) -> None:
         pane = self.query_one(Plan)
         if not pane.result_json:
-            self.notify("no plan yet: press r to run one", severity="warning")
+            self.notify(text(self.lang, "no_plan"), severity="warning")
             return
-        path = Path.cwd() / f"tongchou-plan-{int(time.time())}.json"
-        path.write_text(pane.result_json + "\n", encoding="utf-8")
-        self.notify(f"plan written to {path}")
+        self.export(export_path(self.export_dir, "plan", "json"), pane.result_json + "\n")
+
+    def action_export_csv(self) -> None:
+        """Writes the table of the view on screen, as shown, to the export folder."""
+        tab = self.active_tab()
+        table = self.query_one(FOCUS[tab])
+        if not isinstance(table, FleetTable | DataTable):
+            self.notify(text(self.lang, "no_table"), severity="warning")
+            return
+        self.export(export_path(self.export_dir, tab, "csv"), to_csv(table_rows(table)))
+
+    @work(group="export")
+    async def export(self, path: Path, content: str) -> None:
+        """Writes an export off the event loop; a folder that cannot be written is said."""
+        try:
+            await asyncio.to_thread(write_export, path, content)
+        except OSError as err:
+            where = err.filename or path
+            self.notify(
+                text(self.lang, "export_failed", path=where, why=err.strerror or err),
+                severity="error",
+                timeout=15,
+            )
+            return
+        self.notify(text(self.lang, "exported", path=path))
 
     def action_filter(self) -> None:
+        """`/` filters the events on the Events view, the nodes anywhere else."""
+        if self.active_tab() == "events":
+            self.query_one(Events).focus_filter()
+            return
         self.action_tab("nodes")
         self.query_one(Nodes).focus_filter()
 
@@ -394,16 +642,56 @@ class TongchouApp(App[None]):
         self.query_one(Workloads).ask_file()
 
     def action_explain(self) -> None:
+        """Explains the workload under the cursor of the Workloads view; from another view it
+        first shows that view (the row it explains is then on screen)."""
+        if self.active_tab() != "workloads":
+            self.action_tab("workloads")
         name = self.query_one(Workloads).selected()
-        if name is not None:
-            self.explain_workload(name)
+        if name is None:
+            self.notify(text(self.lang, "no_workloads"), severity="warning")
+            return
+        self.explain_workload(name)
+
+    def action_delete_workload(self) -> None:
+        """Deletes the selected workload after a yes; the hub checks the role and audits it."""
+        if self.active_tab() != "workloads":
+            self.action_tab("workloads")
+        name = self.query_one(Workloads).selected()
+        if name is None:
+            self.notify(text(self.lang, "no_workloads"), severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.delete_workload(name)
+
+        self.push_screen(Confirm(text(self.lang, "delete_question", name=name)), answered)
+
+    @work(group="delete")
+    async def delete_workload(self, name: str) -> None:
+        try:
+            await self.hub.delete_workload(name)
+        except HubError as err:
+            self.notify(err.message, severity="error", timeout=15)
+            return
+        self.notify(text(self.lang, "deleted", name=name))
+        with contextlib.suppress(HubError, OSError):
+            self.query_one(Workloads).show(await self.hub.workloads())
 
     def action_language(self) -> None:
         self.lang = "zh" if self.lang == "en" else "en"
+        self.translate_footer()
         for tab in TABS:
-            self.query_one(TabbedContent).get_tab(f"tab-{tab}").label = text(self.lang, tab)
-        for pane in (self.query_one(Overview), self.query_one(Nodes)):
+            self.query_one(TabbedContent).get_tab(f"tab-{tab}").label = tab_label(self.lang, tab)
+        for pane in (
+            self.query_one(Overview), self.query_one(Nodes), self.query_one(Plan),
+            self.query_one(Events),
+        ):  # fmt: skip
             pane.lang = self.lang
+        self.query_one(Events).relabel()
+        self.query_one(Audit).lang = self.lang
+        self.query_one(Audit).relabel()
+        self.query_one(Plan).relabel()
         self.query_one(Overview).refresh_view(self.view)
         self.query_one(Nodes).rebuild(self.view)
         for listing in (

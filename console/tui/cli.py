@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from pathlib import Path
 
 from console.client.connect import add_client_arguments, open_client
-from console.tui.app import TongchouApp
+from console.tui.i18n import default_lang
+from console.tui.paths import state_home
+from tongchou.logfile import log_to_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hub", default="127.0.0.1:7470", help="hub address (127.0.0.1:7470)")
-    parser.add_argument("--lang", choices=("en", "zh"), default="en", help="interface language")
+    parser.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        default=default_lang(),
+        help="interface language (default from the locale: zh when LANG is zh_*)",
+    )
+    parser.add_argument(
+        "--export-dir",
+        type=Path,
+        default=state_home() / "exports",
+        help="where exports are written (default $XDG_STATE_HOME/tongchou/exports)",
+    )
+    parser.add_argument(
+        "--log-file",
+        type=Path,
+        default=state_home() / "console.log",
+        help="the console's log, rotated at 10 MiB (default $XDG_STATE_HOME/tongchou/console.log)",
+    )
     add_client_arguments(parser)
 
 
@@ -21,5 +42,17 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:  # the certificates the flags name
         print(f"tongchou console: {err}", file=sys.stderr)
         return 2
-    TongchouApp(client, lang=args.lang).run()
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(
+            "tongchou console: needs a terminal (stdin and stdout are not one); "
+            "for a script use `tongchou workload list` or the hub's /metrics",
+            file=sys.stderr,
+        )
+        return 2
+    from console.tui.app import TongchouApp  # Textual loads only when there is a screen
+
+    with contextlib.suppress(OSError):  # a console without a writable state folder still runs
+        log_to_file(args.log_file, "INFO")
+
+    TongchouApp(client, lang=args.lang, export_dir=args.export_dir).run()
     return 0

@@ -1,65 +1,72 @@
-"""The help screen: every key of the console, in the interface language."""
+"""The help screen: every key of the console, read from the bindings themselves, in the
+interface language (a binding without a help line fails a test)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import re
+from typing import Any, ClassVar
 
-from textual.app import ComposeResult
+from rich.table import Table
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS = {
-    "en": [
-        ("o n c t", "Overview, Nodes, Clusters, Sites"),
-        ("w y p e", "Workloads, Policies, Plan, Events"),
-        ("/", "filter nodes: text, label=value, or ready/stale/lost"),
-        ("> < !", "node table: sort by the next / previous column, reverse"),
-        ("enter", "node table: open or close the node's detail"),
-        ("s", "submit a Workload YAML file"),
-        ("x", "explain the selected workload"),
-        ("r", "run the planner on a folder of planning documents"),
-        ("j", "export the plan as JSON"),
-        ("k", "check a PlacementPolicy file against the hub's workloads"),
-        ("l", "English ↔ 中文"),
-        ("ctrl+p", "command palette"),
-        ("q", "quit"),
-    ],
-    "zh": [
-        ("o n c t", "总览、节点、集群、站点"),
-        ("w y p e", "工作负载、调度策略、规划、事件"),
-        ("/", "筛选节点：文本、标签=值、或 就绪/失联/丢失 (ready/stale/lost)"),
-        ("> < !", "节点表：按下一列 / 上一列排序，反向"),
-        ("enter", "节点表：打开或关闭节点详情"),
-        ("s", "提交工作负载 YAML 文件"),
-        ("x", "查看所选工作负载的调度说明"),
-        ("r", "对规划文件目录运行统筹规划"),
-        ("j", "导出规划结果 JSON"),
-        ("k", "用中枢的工作负载检查调度策略文件"),
-        ("l", "English ↔ 中文"),
-        ("ctrl+p", "命令面板"),
-        ("q", "退出"),
-    ],
-}
+from console.tui.i18n import text
+
+GROUPS = {"tab": "views", "cursor": "move", "page": "move", "jump": "move", "sort": "sort",
+          "reverse": "sort"}  # fmt: skip
+"""Actions whose keys share one help line."""
+EXTRA = (
+    ("tab  shift+tab", "help_focus"),
+    ("ctrl+p", "help_palette"),
+    ("ctrl+q", "help_quit"),
+)
+"""Keys Textual itself gives every screen."""
+
+
+def help_key(binding: Binding) -> str:
+    """The label key of a binding's help line: `help_<action>` or its group's."""
+    action = re.sub(r"\(.*\)$", "", binding.action).removeprefix("app.")
+    return "help_" + GROUPS.get(action, action)
+
+
+def key_name(app: App[Any], binding: Binding) -> str:
+    return binding.key_display or app.get_key_display(binding)
+
+
+def help_lines(app: App[Any], lang: str, bindings: list[Binding]) -> list[tuple[str, str]]:
+    """(keys, what they do), one line per action or group, in the order of the bindings."""
+    keys: dict[str, list[str]] = {}
+    for binding in bindings:
+        keys.setdefault(help_key(binding), []).append(key_name(app, binding))
+    lines = [(" ".join(dict.fromkeys(k)), text(lang, label)) for label, k in keys.items()]
+    return lines + [(k, text(lang, label)) for k, label in EXTRA]
 
 
 class Help(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close"),
         Binding("question_mark", "dismiss", "Close"),
+        Binding("q", "dismiss", "Close", show=False),
     ]
     DEFAULT_CSS = """
     Help { align: center middle; }
-    Help > Vertical { width: 80; height: auto; border: round $accent; padding: 1 2;
-                      background: $surface; }
+    Help > VerticalScroll { width: 90; max-width: 100%; height: auto; max-height: 100%;
+                            border: round $accent; padding: 0 1; background: $surface; }
     """
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, bindings: list[Binding]) -> None:
         super().__init__()
         self.lang = lang
+        self.bindings = bindings
 
     def compose(self) -> ComposeResult:
-        lines = [f"[b]{key:<12}[/b] {what}" for key, what in KEYS.get(self.lang, KEYS["en"])]
-        with Vertical():
-            yield Static("\n".join(lines), id="help-text")
+        body = Table.grid(padding=(0, 2))
+        body.add_column(style="bold", no_wrap=True)
+        body.add_column(ratio=1)
+        for keys, what in help_lines(self.app, self.lang, self.bindings):
+            body.add_row(keys, what)
+        with VerticalScroll():
+            yield Static(body, id="help-text")

@@ -35,6 +35,87 @@ def wait_for(session: str, words: str, timeout: float = 60.0) -> str:
     raise AssertionError(f"{words!r} never showed; the screen was:\n{text}")
 
 
+def assert_none_left(state: Path) -> None:
+    """No process of the demo outlives its session (tmux ends the pane's shell a moment
+    after kill-session returns)."""
+    deadline = time.monotonic() + 10
+    while True:
+        left = subprocess.run(
+            ["pgrep", "-f", str(state)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert left == [], f"processes left behind: {left}"
+
+
+WORDS = {
+    "en": {"overview": "county", "nodes": "State", "clusters": "Provider", "help": "this help",
+           "explain": "Explanation", "events": "Message", "paused": "paused", "sites": "baiyun-dc"},
+    "zh": {"overview": "县级", "nodes": "状态", "clusters": "云服务商", "help": "本帮助",
+           "explain": "调度说明", "events": "内容", "paused": "已暂停", "sites": "baiyun-dc"},
+}  # fmt: skip
+
+
+def keys(session: str, *pressed: str) -> None:
+    for key in pressed:
+        tmux("send-keys", "-t", session, key)
+        time.sleep(0.15)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.parametrize(
+    ("lang", "width", "height"),
+    [("en", 100, 30), ("zh", 200, 50), ("zh", 100, 30), ("en", 200, 50)],
+)
+def test_demo_console_in_tmux_walks_every_view_without_a_trap(
+    tmp_path: Path, lang: str, width: int, height: int
+) -> None:
+    session = f"tongchou-test-{os.getpid()}-{lang}-{width}"
+    state = tmp_path / "state"
+    command = " ".join(
+        [
+            sys.executable, "-m", "tongchou", "demo", "--limit", "120", "--no-local-agent",
+            "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+            "--state-dir", str(state), "--lang", lang,
+        ]
+    )  # fmt: skip
+    size = ("-x", str(width), "-y", str(height))
+    tmux("new-session", "-d", "-s", session, *size, f"{command}; sleep 30")
+    tmux("resize-window", "-t", session, *size)
+    words = WORDS[lang]
+    try:
+        wait_for(session, words["overview"])
+        keys(session, "n")
+        wait_for(session, words["nodes"])
+        keys(session, "/", "Enter", "c")  # the filter gives the keys back
+        wait_for(session, words["clusters"])
+        keys(session, "Enter")  # drill into the first cluster, then back
+        wait_for(session, "›")
+        keys(session, "Escape")
+        wait_for(session, words["clusters"])
+        keys(session, "n", "/", "x", "y", "Escape", "t")  # Escape leaves the filter
+        wait_for(session, words["sites"])
+        keys(session, "?")
+        wait_for(session, words["help"])
+        keys(session, "Escape", "w", "x")
+        wait_for(session, words["explain"])
+        keys(session, "y", "p", "e")
+        wait_for(session, words["events"])
+        keys(session, "z")
+        wait_for(session, words["paused"])
+        keys(session, "z", "o")
+        shown = wait_for(session, words["overview"])
+        footer = [line for line in shown.splitlines() if line.strip()][-1]
+        assert "? " in footer and "q " in footer, shown  # help and quit stay on the footer
+        keys(session, "q")
+        after = wait_for(session, "demo stopped", timeout=30)
+        assert "Traceback" not in after
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], check=False, timeout=20)
+    assert_none_left(state)
+
+
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_demo_console_in_tmux_navigates_and_quits_cleanly(tmp_path: Path) -> None:
     session = f"tongchou-test-{os.getpid()}"
@@ -63,7 +144,4 @@ def test_demo_console_in_tmux_navigates_and_quits_cleanly(tmp_path: Path) -> Non
         assert "Traceback" not in after
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False, timeout=20)
-    left = subprocess.run(
-        ["pgrep", "-f", str(state)], capture_output=True, text=True, check=False
-    ).stdout.split()
-    assert left == [], f"processes left behind: {left}"
+    assert_none_left(state)

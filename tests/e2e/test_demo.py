@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 import socket
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,8 +25,19 @@ def test_headless_demo_prints_the_live_fleet_and_stops_cleanly(
         "demo", "demo", "--headless", "--duration", "10s", "--every", "5s", "--limit", "150",
         "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--state-dir", str(state),
     )  # fmt: skip
+    # a second client attaches with the certificates the demo names, while it runs
+    deadline = time.monotonic() + 40
+    while not (hint := re.search(r"A second console: tongchou console (.*)$", demo.text(), re.M)):
+        assert time.monotonic() < deadline and demo.popen.poll() is None, demo.text()
+        time.sleep(0.1)
+    attached = subprocess.run(
+        [sys.executable, "-m", "tongchou", "workload", *hint.group(1).split(), "list"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert attached.returncode == 0, attached.stderr
     assert demo.popen.wait(60) == 0, demo.text()
     out = demo.text()
+    assert out.startswith("tongchou demo [  0."), out  # a word on what it does, at once
     assert "150 simulated nodes + this machine's agent" in out
     assert "mutual TLS" in out and (state / "pki" / "ca.crt").exists()
     totals = re.findall(r"^total\s+([\d,]+)\s+(\d+)\s+(\d+)", out, re.MULTILINE)

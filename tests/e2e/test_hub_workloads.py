@@ -117,7 +117,10 @@ async def test_submit_schedule_retry_restart_delete(launch: Launcher, tmp_path: 
 
         seal = await client.submit_workload(ARM_ONLY)
         assert (seal.pending, len(seal.placed)) == (4, 0)
-        assert seal.reason == "0/2 clusters: 1 arch not allowed, 1 no ready nodes"
+        assert seal.reason == (
+            "no aarch64 node in any eligible cluster (1 cluster passes the other rules); "
+            "0/2 clusters: 1 arch not allowed, 1 no ready nodes"
+        )
 
         with pytest.raises(grpc.aio.AioRpcError) as bad:
             await client.submit_workload(ARM_ONLY.replace("mlpsLevel: 3", "mlpsLevel: 7"))

@@ -74,7 +74,11 @@ def test_summary_counts_every_reason_when_nothing_is_left() -> None:
     assert p.placed == {}
     assert p.pending == 3
     assert p.summary == expected
-    assert p.reason == expected
+    # the deciding fact leads: no allowed arch where the other rules would place it
+    assert (
+        p.reason
+        == "no aarch64 node in any eligible cluster (1 cluster passes the other rules); " + expected
+    )
     assert_removed(p, "c", "architecture")
     # Without mlps, the level-2 aarch64 cluster takes them all.
     assert place(f, policies("architecture"), w).placed == {"b": 3}
@@ -112,7 +116,10 @@ def test_fit_of_a_mixed_cluster_counts_only_its_allowed_nodes() -> None:
     assert verdict(p, "mixed").fit == 4
     assert p.placed == {"mixed": 4}
     assert p.pending == 5
-    assert p.reason == "only 4 of 9 fit: 1 cluster full"
+    assert p.reason == (
+        "only 4 of 9 fit (1 CPU and 1.0Gi each): the 1 eligible cluster is full (the largest "
+        "free node left is mixed-01 (mixed) with 0 CPU and 124Gi free)"
+    )
 
 
 def test_fit_verdict_of_a_cluster_without_allowed_nodes_says_so() -> None:
@@ -206,7 +213,11 @@ def test_headroom_keeps_a_cluster_at_80_percent_under_85() -> None:
     assert (v.fit, v.cap, v.removed_by) == (20, 5, "")
     assert with_.placed == {"hot": 5}
     assert with_.pending == 5
-    assert with_.reason == "only 5 of 10 fit: 1 cluster held by headroom"
+    assert with_.reason == (
+        "only 5 of 10 fit (1 CPU and 1.0Gi each): headroom holds 1 cluster below its room "
+        "(would pass 85% of allocatable CPU or memory): e.g. hot has room for 20, limit 5.0 at "
+        "80% of its CPU and 0% of its memory allocated"
+    )
     assert place(f, [], w).placed == {"hot": 10}
 
 

@@ -162,6 +162,9 @@ async def test_separation_of_duties(api: Api) -> None:
     export = security_pb2_grpc.AuditServiceStub(auditor._channel)
     records = [r async for r in export.ExportAudit(security_pb2.ExportAuditRequest())]
     assert any(r.outcome == "denied" and r.actor == "user:auditor" for r in records)
+    # the console's client reads the same log (its audit view), from a time on
+    assert {r.seq for r in records} <= {r.seq for r in await auditor.audit()}
+    assert all(r.at >= records[-1].at for r in await auditor.audit(since=records[-1].at))
     await sysadmin.fleet_summary()  # the sysadmin runs the hub ...
     stub = security_pb2_grpc.AuditServiceStub(sysadmin._channel)
     with pytest.raises(grpc.aio.AioRpcError) as err:  # ... but cannot read the audit log

@@ -67,7 +67,7 @@ class FakeHub:
     address = "fake-hub:7470"
 
     def __init__(self, deltas: list[inventory_pb2.InventoryDelta], *, down: bool = False) -> None:
-        self.queue: asyncio.Queue[inventory_pb2.InventoryDelta] = asyncio.Queue()
+        self.queue: asyncio.Queue[inventory_pb2.InventoryDelta | None] = asyncio.Queue()
         for delta in deltas:
             self.queue.put_nowait(delta)
         self.down = down
@@ -75,6 +75,8 @@ class FakeHub:
         self.submitted: list[str] = []
         self.planned: list[str] = []
         self.checked: list[str] = []
+        self.deleted: list[str] = []
+        self.auditor = True  # the user may read the audit log
 
     def invalid(self, details: str) -> HubError:
         return HubError(grpc.StatusCode.INVALID_ARGUMENT, details)
@@ -85,11 +87,21 @@ class FakeHub:
     def push(self, delta: inventory_pb2.InventoryDelta) -> None:
         self.queue.put_nowait(delta)
 
+    def drop(self) -> None:
+        """Ends the watch stream as a hub going away does; later watches are refused."""
+        self.down = True
+        self.queue.put_nowait(None)
+
     async def watch(self, division: str = "") -> AsyncIterator[inventory_pb2.InventoryDelta]:
         if self.down:
             raise HubError(grpc.StatusCode.UNAVAILABLE, "down")
         while True:
-            yield await self.queue.get()
+            delta = await self.queue.get()
+            if delta is None:  # `drop()`: the hub goes away
+                raise grpc.aio.AioRpcError(
+                    grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(), grpc.aio.Metadata(), "gone"
+                )
+            yield delta
 
     async def workloads(self, timeout: float = 10.0) -> list[workloads_pb2.WorkloadStatus]:
         return list(self.statuses)
@@ -98,6 +110,9 @@ class FakeHub:
         self, yaml_text: str, timeout: float = 30.0
     ) -> workloads_pb2.WorkloadStatus:
         self.submitted.append(yaml_text)
+        if "mlpsLevel: 9" in yaml_text:
+            line = yaml_text.splitlines().index("  mlpsLevel: 9") + 1
+            raise self.invalid(f"submitted document:{line}:14: spec.mlpsLevel: 9 is above 4")
         match = re.search(r"name: (\S+)", yaml_text)
         name = match.group(1) if match else "unnamed"
         status = workloads_pb2.WorkloadStatus(
@@ -125,7 +140,45 @@ class FakeHub:
                 cluster="cluster-441422", removed_by="architecture", reason="arch not allowed"
             )
         )
+        for i in range(30):  # more than a screen: every one is listed
+            out.clusters.append(
+                workloads_pb2.ClusterVerdict(
+                    cluster=f"town-{i:02d}", removed_by="mlps", reason="MLPS level below"
+                )
+            )
+        out.clusters.append(
+            workloads_pb2.ClusterVerdict(
+                cluster="cluster-440305", fit=4, cap=4, score=40.0, terms={"balance": 39.0},
+                reason="eligible; the replicas went to clusters that scored higher",
+            )
+        )  # fmt: skip
         return out
+
+    async def delete_workload(self, name: str, timeout: float = 10.0) -> None:
+        if name == "protected":
+            raise grpc.aio.AioRpcError(
+                grpc.StatusCode.PERMISSION_DENIED, grpc.aio.Metadata(), grpc.aio.Metadata(),
+                "zhang.wei (auditor) may not call DeleteWorkload",
+            )  # fmt: skip
+        self.deleted.append(name)
+        self.statuses = [s for s in self.statuses if s.name != name]
+
+    async def audit(self, since: str = "", timeout: float = 30.0) -> list[security_pb2.AuditRecord]:
+        if not self.auditor:
+            raise grpc.aio.AioRpcError(
+                grpc.StatusCode.PERMISSION_DENIED, grpc.aio.Metadata(), grpc.aio.Metadata(),
+                "li.na (operator) may not call ExportAudit",
+            )  # fmt: skip
+        return [
+            security_pb2.AuditRecord(
+                seq=i + 1, at=f"2026-11-30T10:0{i}:00+00:00", actor="zhang.wei", role="operator",
+                action=action, object=obj, outcome=outcome,
+            )
+            for i, (action, obj, outcome) in enumerate(
+                [("workload.submit", "portal", "ok"), ("workload.delete", "video", "denied")]
+            )
+            if f"2026-11-30T10:0{i}:00+00:00" >= since
+        ]  # fmt: skip
 
     async def run_plan(
         self, yaml_text: str, *, time_limit: float = 30.0, gap: float = 0.001

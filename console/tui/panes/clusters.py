@@ -34,6 +34,7 @@ class Clusters(Vertical):
     def __init__(self, lang: str) -> None:
         super().__init__(id="clusters")
         self.lang = lang
+        self.names: dict[str, str] = {}  # division code → name, from the hub
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="cluster-table", cursor_type="row", zebra_stripes=True)
@@ -63,7 +64,8 @@ class Clusters(Vertical):
             states = f"{r.states['ready']}"
             if r.states["stale"] or r.states["lost"]:
                 states += f" ({r.states['stale']}/{r.states['lost']})"
+            division = f"{r.division} {self.names.get(r.division, '')}".rstrip()
             table.add_row(
-                name, r.site, r.division, r.provider, r.mlps, ",".join(sorted(r.archs)), states,
+                name, r.site, division, r.provider, r.mlps, ",".join(sorted(r.archs)), states,
                 f"{r.cores:,.0f}", bar(r.used, r.cores, width=8), key=name,
             )  # fmt: skip

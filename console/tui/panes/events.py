@@ -1,47 +1,134 @@
-"""Events: node state changes, registrations and placements, the newest at the bottom."""
+"""Events: node state changes, registrations and placements, the newest at the bottom;
+`/` filters them by kind (in either language), subject or text, or `alerts` for alerts only."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 
+from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.widgets import Input, Static
 
-from console.tui.i18n import text
+from console.tui.i18n import KINDS, text
 from console.tui.widgets.fleet_table import Cell, Column, FleetTable
 from tongchou.v1 import inventory_pb2
 
 KEPT = 500
-COLUMNS = (("time", 8), ("kind", 12), ("subject", 32), ("message", 80))
+"""Events kept of the kinds that matter (placements, state changes, failovers)."""
+KEPT_ROUTINE = 100
+"""Events kept of the routine kinds, so a province registering does not push the rest out."""
+ROUTINE = frozenset({"registered", "ready"})
+ALERTS = frozenset({"stale", "lost", "failover", "unavailable"})
+COLUMNS = (("time", 8), ("kind", 12), ("subject", 28), ("message", 40))
+STYLES = {"lost": "bold red", "failover": "bold red", "stale": "yellow", "unavailable": "yellow",
+          "placement": "cyan", "recovered": "green"}  # fmt: skip
 
 
 class Events(Vertical):
-    """The newest KEPT events; a burst (a whole province registering) costs one redraw."""
+    """The newest events by kind; a burst (a whole province registering) costs one redraw."""
 
     def __init__(self, lang: str) -> None:
         super().__init__(id="events")
         self.lang = lang
         self._count = 0
-        self._rows: dict[str, tuple[Cell, ...]] = {}
+        self._routine: deque[str] = deque()
+        self._others: deque[str] = deque()
+        self._events: dict[str, inventory_pb2.Event] = {}
+        self.query_text = ""
 
     def compose(self) -> ComposeResult:
-        columns = [Column(key, text(self.lang, key), width) for key, width in COLUMNS]
+        yield Input(placeholder=text(self.lang, "event_filter"), id="event-filter")
+        columns = [
+            Column(key, text(self.lang, key), width, flex=key == "message")
+            for key, width in COLUMNS
+        ]
         yield FleetTable(columns, self._cells, id="event-table")
+        yield Static(id="event-count")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).display = False
+
+    @property
+    def table(self) -> FleetTable:
+        return self.query_one(FleetTable)
+
+    def relabel(self) -> None:
+        self.table.relabel({key: text(self.lang, key) for key, _ in COLUMNS})
+        self.query_one(Input).placeholder = text(self.lang, "event_filter")
+        self._show()
 
     def _cells(self, key: str) -> tuple[Cell, ...]:
-        return self._rows.get(key, ())
+        event = self._events.get(key)
+        if event is None:
+            return ()
+        at = dt.datetime.fromtimestamp(event.at.ToSeconds()).strftime("%H:%M:%S")
+        kind = Text(KINDS.get(self.lang, {}).get(event.kind, event.kind))
+        kind.stylize(STYLES.get(event.kind, ""))
+        return (at, kind, event.subject, event.message)
 
     def add(self, events: list[inventory_pb2.Event]) -> None:
         if not events:
             return
-        for event in events[-KEPT:]:
-            at = dt.datetime.fromtimestamp(event.at.ToSeconds()).strftime("%H:%M:%S")
+        for event in events:
             self._count += 1
-            self._rows[f"{self._count:012d}"] = (at, event.kind, event.subject, event.message)
-        for old in list(self._rows)[: max(0, len(self._rows) - KEPT)]:
-            del self._rows[old]
-        table = self.query_one(FleetTable)
+            key = f"{self._count:012d}"
+            self._events[key] = event
+            ring, bound = (
+                (self._routine, KEPT_ROUTINE) if event.kind in ROUTINE else (self._others, KEPT)
+            )
+            ring.append(key)
+            while len(ring) > bound:
+                self._events.pop(ring.popleft(), None)
+        self._show()
+
+    def _matches(self, event: inventory_pb2.Event) -> bool:
+        for word in self.query_text.lower().split():
+            if word in ("alerts", text("zh", "alert_word")):
+                if event.kind not in ALERTS:
+                    return False
+                continue
+            names = (event.kind, *(k.get(event.kind, "") for k in KINDS.values()))
+            haystack = " ".join((*names, event.subject, event.message)).lower()
+            if word not in haystack:
+                return False
+        return True
+
+    def _show(self) -> None:
+        table = self.table
+        keys = [k for k, e in self._events.items() if self._matches(e)]
         following = table.cursor_row >= table.row_count - 1
-        table.set_keys(self._rows)
+        table.set_keys(keys)
         if following:  # stay on the newest, as `tail -f` does
             table.action_jump(-1)
+        self.query_one("#event-count", Static).update(
+            text(self.lang, "rows_shown", shown=len(keys), total=len(self._events))
+            if keys or not self._events
+            else text(self.lang, "no_match", query=self.query_text)
+        )
+
+    def focus_filter(self) -> None:
+        box = self.query_one(Input)
+        box.display = True
+        box.focus()
+
+    def clear_filter(self) -> None:
+        box = self.query_one(Input)
+        box.display = False
+        if self.query_text or box.value:
+            self.query_text = ""
+            box.value = ""
+            self._show()
+
+    @on(Input.Changed, "#event-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self.query_text = event.value.strip()
+        self._show()
+
+    @on(Input.Submitted, "#event-filter")
+    def _done(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            event.input.display = False
+        self.table.focus()

@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import lru_cache
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from console.client.fleet_view import FleetView
+from console.tui.drill import Scope
 from console.tui.format import STATE_NAMES, size, state_text
-from console.tui.i18n import STATES, text
+from console.tui.i18n import STATE_WORDS, STATES, text
 from console.tui.widgets.fleet_table import Cell, Column, FleetTable
 from console.tui.widgets.node_detail import NodeDetail
+from tongchou.divisions import ancestors
 from tongchou.v1 import inventory_pb2
 
 FILTER_DELAY = 0.15
 """Seconds of quiet typing before the table is refiltered."""
 COLUMNS: tuple[tuple[str, int, bool], ...] = (
-    ("node", 26, False), ("state", 6, False), ("division", 9, False), ("cluster", 24, False),
-    ("arch", 11, False), ("chip", 16, False), ("cores", 5, True), ("cpu_used", 8, True),
-    ("memory", 19, True),
+    ("node", 24, False), ("state", 6, False), ("cores", 5, True), ("cpu_used", 8, True),
+    ("memory", 15, True), ("division", 17, False), ("cluster", 22, False), ("arch", 11, False),
+    ("chip", 16, False),
 )  # fmt: skip
-"""Each column's key, width and whether it is numeric (right-aligned)."""
+"""Each column's key, width and whether it is numeric (right-aligned); what an operator
+reads first (state and load) comes first, so it stays on a 100-column terminal."""
 
 
-def matches(node: inventory_pb2.Node, query: str) -> bool:
-    """A filter word matches a state, a label (key=value), or any part of the identity."""
+def matches(node: inventory_pb2.Node, query: str, names: Mapping[str, str] | None = None) -> bool:
+    """A filter word matches a state (in either language), a label (key=value), or any part
+    of the identity, the division's name and its ancestors' names included (`天河`, `广州`)."""
     ident = node.identity
     for word in query.lower().split():
         if "=" in word:
@@ -34,8 +41,8 @@ def matches(node: inventory_pb2.Node, query: str) -> bool:
             if ident.labels.get(key, "").lower() != value:
                 return False
             continue
-        if word in ("ready", "stale", "lost"):
-            if STATE_NAMES.get(node.state) != word:
+        if word in STATE_WORDS:
+            if STATE_NAMES.get(node.state) != STATE_WORDS[word]:
                 return False
             continue
         haystack = " ".join(
@@ -49,9 +56,19 @@ def matches(node: inventory_pb2.Node, query: str) -> bool:
                 ident.chip,
             )
         ).lower()
-        if word not in haystack:
-            return False
+        if word in haystack:
+            continue
+        if names and any(
+            word in names.get(code, "") for code in (ident.division, *_up(ident.division))
+        ):
+            continue
+        return False
     return True
+
+
+@lru_cache(maxsize=65536)
+def _up(code: str) -> tuple[str, ...]:
+    return ancestors(code)
 
 
 class Nodes(Vertical):
@@ -65,17 +82,22 @@ class Nodes(Vertical):
         self._shown = ""
         self._pending: Timer | None = None
         self._matching: set[str] = set()
+        self.names: dict[str, str] = {}  # division code → name, from the hub
+        self.scope: Scope | None = None  # a division, site or cluster drilled into
 
     def compose(self) -> ComposeResult:
+        yield Static(id="node-trail")
         yield Input(placeholder=text(self.lang, "filter"), id="node-filter")
         columns = [
             Column(key, text(self.lang, key), width, numeric) for key, width, numeric in COLUMNS
         ]
         yield FleetTable(columns, self._cells, sort_value=self._sort_value, id="node-table")
+        yield Static(id="node-count")
         yield NodeDetail(id="node-detail")
 
     def on_mount(self) -> None:
         self.query_one(Input).display = False
+        self.query_one("#node-trail").display = False
         self.query_one(NodeDetail).display = False
 
     @property
@@ -120,7 +142,47 @@ class Nodes(Vertical):
 
     @on(Input.Submitted, "#node-filter")
     def _done(self, event: Input.Submitted) -> None:
+        """Enter keeps the filter and gives the keys back to the table (and the view keys);
+        an empty filter closes its box."""
+        if not event.value.strip():
+            event.input.display = False
         self.table.focus()
+
+    def clear_filter(self) -> None:
+        box = self.query_one(Input)
+        if box.value or self.query_text:
+            box.value = ""
+            self.query_text = ""
+            self._refilter()
+
+    def back(self) -> bool:
+        """Escape on the table: closes the node's detail, else clears the filter; False when
+        there was neither (the app then goes back a drill-down step)."""
+        detail = self.query_one(NodeDetail)
+        if detail.display:
+            detail.display = False
+            self._shown = ""
+            return True
+        box = self.query_one(Input)
+        if box.display or self.query_text:
+            self.clear_filter()
+            box.display = False
+            return True
+        return False
+
+    def set_scope(self, scope: Scope | None, crumb: str = "") -> None:
+        """Shows only the nodes under `scope`, with the breadcrumb above them."""
+        changed = scope != self.scope
+        self.scope = scope
+        trail = self.query_one("#node-trail", Static)
+        trail.display = scope is not None
+        trail.update(crumb)
+        if changed and self._view is not None:
+            self.rebuild(self._view)
+
+    def _wanted(self, node: inventory_pb2.Node) -> bool:
+        scope = self.scope
+        return (scope is None or scope.holds(node)) and matches(node, self.query_text, self.names)
 
     def _cells(self, name: str) -> tuple[Cell, ...]:
         node = self._view.nodes.get(name) if self._view is not None else None
@@ -128,11 +190,13 @@ class Nodes(Vertical):
             return (name,)
         state = STATE_NAMES.get(node.state, "lost")
         cap, use = node.capacity, node.usage
+        code = node.identity.division
         return (
             node.identity.node, state_text(node.state, STATES[self.lang][state]),
-            node.identity.division, node.identity.cluster, node.identity.arch,
-            node.identity.chip, cap.cpu_logical, f"{use.cpu_ratio:5.1%}",
+            cap.cpu_logical, f"{use.cpu_ratio:5.1%}",
             f"{size(use.memory_used_bytes)}/{size(cap.memory_bytes)}",
+            f"{code} {self.names.get(code, '')}".rstrip(), node.identity.cluster,
+            node.identity.arch, node.identity.chip,
         )  # fmt: skip
 
     def _sort_value(self, name: str, column: str) -> object:
@@ -154,9 +218,19 @@ class Nodes(Vertical):
         table = self.table
         table.relabel({key: text(self.lang, key) for key, _, _ in COLUMNS})
         self.query_one(Input).placeholder = text(self.lang, "filter")
-        query = self.query_text
-        self._matching = {n for n, node in view.nodes.items() if matches(node, query)}
+        self._matching = {n for n, node in view.nodes.items() if self._wanted(node)}
         table.set_keys(self._matching)
+        self._count()
+
+    def _count(self) -> None:
+        """`N of M rows`, or what to do when the filter matches nothing."""
+        total = len(self._view.nodes) if self._view is not None else 0
+        shown = len(self._matching)
+        self.query_one("#node-count", Static).update(
+            text(self.lang, "no_match", query=self.query_text)
+            if total and not shown
+            else text(self.lang, "rows_shown", shown=shown, total=total)
+        )
 
     def update(self, view: FleetView, changed: set[str]) -> None:
         """Redraws the rows of `changed` nodes; reorders only when the rows shown must change."""
@@ -167,11 +241,11 @@ class Nodes(Vertical):
         if not table.row_count or len(changed) > len(view.nodes) // 2:
             self.rebuild(view)
             return
-        query, matching = self.query_text, self._matching
+        matching = self._matching
         reorder = table.sort_column != 0 or table.sort_reverse
         for name in changed:
             node = view.nodes.get(name)
-            now = node is not None and matches(node, query)
+            now = node is not None and self._wanted(node)
             if now != (name in matching):
                 reorder = True
                 if now:
@@ -180,5 +254,6 @@ class Nodes(Vertical):
                     matching.discard(name)
         if reorder:
             table.set_keys(matching)
+            self._count()
         else:
             table.changed(changed)

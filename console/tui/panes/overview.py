@@ -6,6 +6,7 @@ import bisect
 import datetime as dt
 from collections import Counter
 from functools import lru_cache
+from itertools import islice
 
 from rich.cells import cell_len
 from rich.table import Table
@@ -16,8 +17,8 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from console.client.fleet_view import FleetView
-from console.tui.format import STATE_NAMES, bar, size
-from console.tui.i18n import LEVELS, text
+from console.tui.format import STATE_NAMES, STATE_STYLES, bar, size
+from console.tui.i18n import KINDS, LEVELS, text
 from tongchou import levels
 from tongchou.divisions import ancestors
 from tongchou.v1 import inventory_pb2, workloads_pb2
@@ -39,6 +40,11 @@ def is_alert(event: inventory_pb2.Event) -> bool:
 
 NAME_CELLS = 12
 """Terminal cells a division name takes in the tree (a Chinese character takes two)."""
+
+
+def count(n: int, state: str) -> Text:
+    """A stale or lost count, coloured when there are any."""
+    return Text(f"{n:,}", style=STATE_STYLES[state] if n else "")
 
 
 def padded(name: str, cells: int) -> str:
@@ -75,9 +81,14 @@ class Overview(Vertical):
         for name, t in rows:
             label = LEVELS[self.lang].get(name, text(self.lang, "total"))
             table.add_row(
-                label, f"{t.nodes_ready:,}", f"{t.nodes_stale:,}", f"{t.nodes_lost:,}",
-                bar(t.cpu_used_cores, t.cpu_cores),
-                bar(t.memory_used_bytes, t.memory_bytes).append(f"  {size(t.memory_bytes)}"),
+                label, f"{t.nodes_ready:,}", count(t.nodes_stale, "stale"),
+                count(t.nodes_lost, "lost"),
+                bar(t.cpu_used_cores, t.cpu_cores).append(
+                    "  " + text(self.lang, "of_total", total=f"{t.cpu_cores:,.0f} CPU")
+                ),
+                bar(t.memory_used_bytes, t.memory_bytes).append(
+                    "  " + text(self.lang, "of_total", total=size(t.memory_bytes))
+                ),
             )  # fmt: skip
         self.query_one("#levels", Static).update(table)
         self.refresh_alerts(view)
@@ -87,21 +98,25 @@ class Overview(Vertical):
         """What an operator must act on: workloads with replicas pending now, then the
         newest events of nodes gone stale or lost, failovers and replicas left pending."""
         pending = [w for w in self.workloads if w.pending]
-        newest = [e for e in reversed(view.events) if is_alert(e)][: max(0, ALERTS - len(pending))]
-        lines = Text(text(self.lang, "alerts") + ": ", style="bold")
+        alerts = (e for e in reversed(view.events) if is_alert(e))  # newest first, lazily
+        newest = list(islice(alerts, max(0, ALERTS - len(pending))))
+        lines = Text(
+            text(self.lang, "alerts") + ": ", style="bold", no_wrap=True, overflow="ellipsis"
+        )
         if not newest and not pending:
             lines.append(text(self.lang, "no_alerts"), style="green")
+        kinds = KINDS.get(self.lang, {})
         for w in pending[:ALERTS]:
-            lines.append("\n  now      ")
-            lines.append(f"{'pending':<9}", style="yellow")
+            lines.append(f"\n  {padded(text(self.lang, 'now'), 8)} ")
+            lines.append(padded(text(self.lang, "pending"), 9), style="yellow")
             lines.append(f" {w.name}  {w.pending}/{w.replicas}: {w.reason}")
         if len(pending) > ALERTS:
-            lines.append(f"\n  … {len(pending) - ALERTS} more workloads with replicas pending")
+            lines.append("\n  " + text(self.lang, "more_pending", n=len(pending) - ALERTS))
         for event in newest:
             at = dt.datetime.fromtimestamp(event.at.ToSeconds()).strftime("%H:%M:%S")
             style = "bold red" if event.kind in ("lost", "failover") else "yellow"
             lines.append(f"\n  {at} ")
-            lines.append(f"{event.kind:<9}", style=style)
+            lines.append(padded(kinds.get(event.kind, event.kind), 9), style=style)
             lines.append(f" {event.subject}  {event.message}")
         self.query_one("#alerts", Static).update(lines)
 

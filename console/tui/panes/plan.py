@@ -22,8 +22,14 @@ class Plan(Vertical):
         yield Input(placeholder=text(self.lang, "plan_path"), id="plan-path")
         yield ProgressBar(id="plan-progress", show_eta=False)
         yield Static(id="plan-status")
-        with VerticalScroll():
-            yield Static(id="plan-result")
+        with VerticalScroll(id="plan-scroll"):
+            yield Static(id="plan-result", markup=False)
+
+    def relabel(self) -> None:
+        self.query_one(Input).placeholder = text(self.lang, "plan_path")
+        status = self.query_one("#plan-status", Static)
+        if self.result_json:
+            status.update(text(self.lang, "planned"))
 
     def on_mount(self) -> None:
         self.query_one(Input).display = False

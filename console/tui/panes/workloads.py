@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
@@ -22,11 +23,11 @@ class Workloads(Vertical):
     """The workload table; `s` asks for a file to submit, Enter explains the selected one."""
 
     class SubmitRequested(Message):
-        """A workload document to submit to the hub."""
+        """A file (or folder) of workload documents to submit to the hub."""
 
-        def __init__(self, document: str) -> None:
+        def __init__(self, path: Path) -> None:
             super().__init__()
-            self.document = document
+            self.path = path
 
     def __init__(self, lang: str) -> None:
         super().__init__(id="workloads")
@@ -35,11 +36,13 @@ class Workloads(Vertical):
     def compose(self) -> ComposeResult:
         yield Input(placeholder=text(self.lang, "submit"), id="submit-path")
         yield DataTable(id="workload-table", cursor_type="row", zebra_stripes=True)
-        yield Static(id="explanation")
+        with VerticalScroll(id="explain-scroll"):
+            yield Static(id="explanation")
 
     def on_mount(self) -> None:
         self.relabel()
         self.query_one(Input).display = False
+        self.query_one("#explain-scroll").display = False
 
     def relabel(self) -> None:
         label_columns(self.query_one(DataTable), self.lang, COLUMNS)
@@ -66,12 +69,7 @@ class Workloads(Vertical):
         event.input.display = False
         path = Path(event.value.strip()).expanduser()
         event.input.value = ""
-        try:
-            document = path.read_text(encoding="utf-8")
-        except OSError as err:
-            self.notify(f"{path}: {err.strerror or err}", severity="error")
-            return
-        self.post_message(self.SubmitRequested(document))
+        self.post_message(self.SubmitRequested(path))
         self.query_one(DataTable).focus()
 
     def selected(self) -> str | None:
@@ -82,20 +80,51 @@ class Workloads(Vertical):
         return str(key.value)
 
     def explain(self, explanation: workloads_pb2.Explanation) -> None:
-        lines = [
-            f"[b]{text(self.lang, 'explain')}: {explanation.status.name}[/b]  {explanation.summary}"
-        ]
-        ranked = sorted(explanation.clusters, key=lambda v: (v.removed_by != "", -v.score))
-        for v in ranked[:20]:
-            if v.removed_by:
-                lines.append(f"  {v.cluster:<24} [red]✗[/red] {v.removed_by}: {v.reason}")
-            else:
-                terms = " ".join(f"{k}={t:.0f}" for k, t in sorted(v.terms.items()))
-                lines.append(
-                    f"  {v.cluster:<24} [green]✓[/green] fit {v.fit} cap {v.cap} "
-                    f"score {v.score:.1f} → {v.replicas}  {terms}"
-                )
-        self.query_one("#explanation", Static).update("\n".join(lines))
+        """Every cluster, grouped: those given replicas, those eligible but given none, then
+        those removed, by policy and reason (largest group first)."""
+        self.query_one("#explanation", Static).update(explanation_text(self.lang, explanation))
+        self.query_one("#explain-scroll").display = True
+
+
+def explanation_text(lang: str, explanation: workloads_pb2.Explanation) -> Text:
+    status = explanation.status
+    out = Text(f"{text(lang, 'explain')}: {status.name}", style="bold")
+    placed = sum(p.replicas for p in status.placed)
+    out.append(f"  {placed}/{status.replicas} {text(lang, 'placed_word')}\n", style="")
+    if status.pending and status.reason:
+        out.append(status.reason + "\n", style="yellow")
+    elif explanation.summary:
+        out.append(explanation.summary + "\n")
+    chosen = sorted(
+        (v for v in explanation.clusters if not v.removed_by and v.replicas),
+        key=lambda v: (-v.replicas, -v.score, v.cluster),
+    )
+    idle = sorted(
+        (v for v in explanation.clusters if not v.removed_by and not v.replicas),
+        key=lambda v: (-v.score, v.cluster),
+    )
+    removed: dict[tuple[str, str], list[str]] = {}
+    for v in explanation.clusters:
+        if v.removed_by:
+            removed.setdefault((v.removed_by, v.reason), []).append(v.cluster)
+    if chosen:
+        out.append(f"✓ {text(lang, 'given_replicas', n=len(chosen))}\n", style="green")
+        for v in chosen:
+            terms = " ".join(f"{k}={t:.0f}" for k, t in sorted(v.terms.items()))
+            out.append(
+                f"    {v.cluster:<24} → {v.replicas}  fit {v.fit} cap {v.cap} "
+                f"score {v.score:.1f}  {terms}\n"
+            )
+    if idle:
+        reason = idle[0].reason or text(lang, "eligible_none")
+        out.append(f"○ {text(lang, 'eligible_zero', n=len(idle))}: {reason}\n", style="cyan")
+        for v in idle:
+            out.append(f"    {v.cluster:<24} → 0  fit {v.fit} cap {v.cap} score {v.score:.1f}\n")
+    for (policy, reason), names in sorted(removed.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        out.append(f"✗ {len(names)} · {policy}: {reason}\n", style="red")
+        out.append("    " + ", ".join(sorted(names)) + "\n")
+    out.append(text(lang, "clusters_listed", n=len(explanation.clusters)), style="dim")
+    return out
 
 
 def cluster_cell(p: workloads_pb2.ClusterReplicas) -> str:

@@ -50,6 +50,8 @@ class Column:
     label: str
     width: int
     numeric: bool = False  # right-aligned
+    flex: bool = False  # grows or shrinks (down to its first width) to fill the table's width
+    min_width: int = 0
 
 
 class FleetTable(ScrollView, can_focus=True):
@@ -63,7 +65,7 @@ class FleetTable(ScrollView, can_focus=True):
         Binding("home", "jump(0)", "First", show=False),
         Binding("end", "jump(-1)", "Last", show=False),
         Binding("enter", "select", "Open", show=False),
-        Binding("greater_than_sign", "sort(1)", "Sort →", key_display=">"),
+        Binding("greater_than_sign", "sort(1)", "Sort →", key_display=">", show=False),
         Binding("less_than_sign", "sort(-1)", "Sort ←", key_display="<", show=False),
         Binding("exclamation_mark", "reverse", "Reverse", key_display="!", show=False),
     ]
@@ -194,6 +196,20 @@ class FleetTable(ScrollView, can_focus=True):
     def _width(self) -> int:
         return sum(c.width + 1 for c in self.columns)
 
+    def on_resize(self) -> None:
+        """A flex column takes the width the others leave, so no horizontal scrollbar
+        covers the last row on a narrow terminal."""
+        flex = [c for c in self.columns if c.flex]
+        if not flex:
+            return
+        column = flex[0]
+        column.min_width = column.min_width or column.width
+        others = sum(c.width + 1 for c in self.columns if c is not column)
+        width = max(column.min_width, self.size.width - others - 4)  # 2: vertical scrollbar
+        if width != column.width:
+            column.width = width
+            self.set_keys(self._keys)
+
     # -- drawing ------------------------------------------------------------------------
 
     def _line(self, cells: Sequence[Cell], style: Style) -> Strip:
@@ -231,10 +247,15 @@ class FleetTable(ScrollView, can_focus=True):
     def _make_header(self) -> Strip:
         labels: list[Cell] = []
         for i, column in enumerate(self.columns):
-            mark = ""
+            label = column.label
             if i == self.sort_column and (self.sort_column or self.sort_reverse):
-                mark = " ▼" if self.sort_reverse else " ▲"
-            labels.append(column.label + mark)
+                # the arrow always shows: the label gives way to it in a narrow column
+                mark = "▼" if self.sort_reverse else "▲"
+                room = max(0, column.width - 2)
+                if cell_len(label) > room:
+                    label = set_cell_size(label, max(0, room - 1)) + "…"
+                label = f"{label} {mark}"
+            labels.append(label)
         return self._line(labels, self.get_component_rich_style("fleet-table--header"))
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -309,13 +330,19 @@ class FleetTable(ScrollView, can_focus=True):
         if self._sort_value is None:
             return
         self.sort_column = (self.sort_column + step) % len(self.columns)
-        self.set_keys(self._keys)
+        self._sorted()
 
     def action_reverse(self) -> None:
         if self._sort_value is None:
             return
         self.sort_reverse = not self.sort_reverse
+        self._sorted()
+
+    def _sorted(self) -> None:
+        """After a new order the cursor goes to the top, where the order starts."""
         self.set_keys(self._keys)
+        self.cursor_row = 0
+        self.scroll_to(y=0, animate=False)
 
     def on_click(self, event: Click) -> None:
         if event.y == 0:
@@ -326,7 +353,7 @@ class FleetTable(ScrollView, can_focus=True):
                         self.action_reverse()
                     else:
                         self.sort_column = i
-                        self.set_keys(self._keys)
+                        self._sorted()
                     return
                 x -= column.width + 1
             return

@@ -98,9 +98,7 @@ class FakeHub:
         while True:
             delta = await self.queue.get()
             if delta is None:  # `drop()`: the hub goes away
-                raise grpc.aio.AioRpcError(
-                    grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(), grpc.aio.Metadata(), "gone"
-                )
+                raise HubError(grpc.StatusCode.UNAVAILABLE, "gone")
             yield delta
 
     async def workloads(self, timeout: float = 10.0) -> list[workloads_pb2.WorkloadStatus]:
@@ -156,19 +154,17 @@ class FakeHub:
 
     async def delete_workload(self, name: str, timeout: float = 10.0) -> None:
         if name == "protected":
-            raise grpc.aio.AioRpcError(
-                grpc.StatusCode.PERMISSION_DENIED, grpc.aio.Metadata(), grpc.aio.Metadata(),
-                "zhang.wei (auditor) may not call DeleteWorkload",
-            )  # fmt: skip
+            raise HubError(
+                grpc.StatusCode.PERMISSION_DENIED, "zhang.wei (auditor) may not call DeleteWorkload"
+            )
         self.deleted.append(name)
         self.statuses = [s for s in self.statuses if s.name != name]
 
     async def audit(self, since: str = "", timeout: float = 30.0) -> list[security_pb2.AuditRecord]:
         if not self.auditor:
-            raise grpc.aio.AioRpcError(
-                grpc.StatusCode.PERMISSION_DENIED, grpc.aio.Metadata(), grpc.aio.Metadata(),
-                "li.na (operator) may not call ExportAudit",
-            )  # fmt: skip
+            raise HubError(
+                grpc.StatusCode.PERMISSION_DENIED, "li.na (operator) may not call ExportAudit"
+            )
         return [
             security_pb2.AuditRecord(
                 seq=i + 1, at=f"2026-11-30T10:0{i}:00+00:00", actor="zhang.wei", role="operator",

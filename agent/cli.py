@@ -39,7 +39,7 @@ _FLAGS = {
     "tls_cert": "this node's certificate (PEM; tongchou ca issue --kind node)",
     "tls_key": "this node's private key (PEM)",
     "join_token": "single-use join token (tongchou token create); used when --tls-cert is missing",
-    "join_hub": "the hub's join port, host:port (tongchou hub --join-listen)",
+    "join_hub": "the hub's token port, host:port (tongchou hub --token-listen)",
     "renew_check": "how often the certificate's age is checked (1m); it renews at 2/3 of its life",
     "transport": "gRPC library: auto (h2, pure Python, when installed, else grpcio), h2 or grpcio",
 }

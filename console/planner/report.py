@@ -65,11 +65,10 @@ class Plan:
 
 
 def money(value: float) -> str:
-    """An amount in yuan as people read it: ¥4.29M, ¥3.07亿."""
-    if abs(value) >= 1e8:
-        return f"¥{value / 1e8:.2f}亿"
+    """An amount in yuan in one unit for every size, so a report's figures compare at a
+    glance: ¥4.29M, ¥338.00M, ¥1,204.50M; below ten thousand yuan, whole yuan."""
     if abs(value) >= 1e4:
-        return f"¥{value / 1e6:.2f}M"
+        return f"¥{value / 1e6:,.2f}M"
     return f"¥{value:,.0f}"
 
 

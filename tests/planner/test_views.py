@@ -21,6 +21,7 @@ from console.planner import cli, resilience
 from console.planner.greedy import greedy
 from console.planner.milp import solve
 from console.planner.problem import build_problem
+from console.planner.report import money
 from tongchou.divisions import Level
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,3 +146,11 @@ def test_planning_without_guardrails_is_loud(capsys: pytest.CaptureFixture[str])
     code, out, err = run(capsys, "--unsafe-no-guardrails")
     assert code == 0 and "SOLVER" in out
     assert "WARNING" in err and "guardrails" in err
+
+
+def test_money_keeps_one_unit_for_every_size() -> None:
+    """A report never mixes ¥25.20M with ¥3.38亿: millions of yuan throughout."""
+    assert money(25_200_000) == "¥25.20M"
+    assert money(338_000_000) == "¥338.00M"
+    assert money(1_204_500_000) == "¥1,204.50M"
+    assert money(9_876) == "¥9,876"

@@ -26,6 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_UNDECLARED = "is not declared"
+UNDECLARED_HINT = (
+    "hint: documents refer to divisions, sites or clusters that none of the files given "
+    "declares; validate them together with the fleet, e.g. "
+    "tongchou validate examples/guangdong examples/guangdong/workloads"
+)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         documents = load_documents(args.paths, allow_new_codes=args.allow_new_codes)
@@ -39,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(out, ensure_ascii=False, indent=2))
         else:
             print(err, file=sys.stderr)
+            if any(_UNDECLARED in str(e) for e in err.errors):
+                print(UNDECLARED_HINT, file=sys.stderr)
         return 2
     kinds = Counter(doc.kind for doc in documents)
     by_kind = dict(sorted(kinds.items()))

@@ -202,13 +202,7 @@ async def _demo(
     )
     names = names_of(fleet, args.limit)
     pki: demo_pki.DemoPki = args.pki
-    sim = Simulator(
-        address,
-        [sim_node(fleet, fleet.nodes[n]) for n in names],
-        stop=stop,
-        credentials=pki.simulator.channel_credentials(),
-    )
-    tasks = [asyncio.create_task(sim.run(), name="demo-simulator")]
+    tasks = [_simulate(address, fleet, names, pki, stop)]
     agent = None if args.no_local_agent else await _start_agent(address, fleet, pki)
     headless = args.headless or not (sys.stdin.isatty() and sys.stdout.isatty())
     if headless:
@@ -222,11 +216,8 @@ async def _demo(
     print(hint, flush=True)
     started = time.monotonic()
     async with HubClient(address, pki.console.channel_credentials()) as client:
-        known = {w.name for w in await client.workloads()}
         progress.step(f"submitting {len(workloads)} workloads…")
-        for text in workloads:  # placed as their capacity registers; kept from an earlier run
-            if not any(f"name: {name}" in text for name in known):
-                await client.submit_workload(text)
+        await _submit_new(client, workloads)
         if not headless:  # the console; leaving it stops everything the demo started
             progress.step("opening the console…")
             from console.tui.app import TongchouApp
@@ -242,6 +233,28 @@ async def _demo(
     await hub.shutdown()
     print("demo stopped; the store keeps the inventory for next time", flush=True)
     return 0
+
+
+def _simulate(
+    address: str, fleet: Fleet, names: list[str], pki: demo_pki.DemoPki, stop: asyncio.Event
+) -> asyncio.Task[None]:
+    """Every simulated node on its own stream to the hub, as one task."""
+    sim = Simulator(
+        address,
+        [sim_node(fleet, fleet.nodes[n]) for n in names],
+        stop=stop,
+        credentials=pki.simulator.channel_credentials(),
+    )
+    return asyncio.create_task(sim.run(), name="demo-simulator")
+
+
+async def _submit_new(client: HubClient, workloads: list[str]) -> None:
+    """Submits the workloads the hub does not hold yet (a store kept from an earlier run has
+    them); each is placed as its capacity registers."""
+    known = {w.name for w in await client.workloads()}
+    for text in workloads:
+        if not any(f"name: {name}" in text for name in known):
+            await client.submit_workload(text)
 
 
 async def _report(

@@ -17,12 +17,10 @@ def live_fleet(
     inventory: Inventory,
     *,
     usage_as_allocated: bool = False,
-    with_nodes: bool = True,
 ) -> Fleet:
     """Declared divisions, sites and clusters, plus any that only agents have reported, and
     every ready node with the capacity it reports (stale and lost nodes take no new work).
-    With `usage_as_allocated`, what a node uses counts as allocated (for the planner);
-    without `with_nodes`, only the divisions, sites and clusters."""
+    With `usage_as_allocated`, what a node uses counts as allocated (for the planner)."""
     fleet = Fleet(
         divisions=dict(documents.divisions),
         sites=dict(documents.sites),
@@ -35,7 +33,7 @@ def live_fleet(
             fleet.sites[ident.site] = Site(ident.site, ident.division, ident.provider)
         if ident.cluster not in fleet.clusters:
             fleet.clusters[ident.cluster] = Cluster(ident.cluster, ident.site, ident.mlps_level)
-        if not with_nodes or entry.state is not NodeState.READY:
+        if entry.state is not NodeState.READY:
             continue
         cap, use = entry.report.capacity, entry.report.usage
         allocated = (

@@ -31,12 +31,13 @@ KNOWN = {
     ("v1", "ServiceAccount"),
     ("v1", "ConfigMap"),
     ("v1", "PersistentVolumeClaim"),
-    ("rbac.authorization.k8s.io/v1", "Role"),
-    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
     ("networking.k8s.io/v1", "NetworkPolicy"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
     ("monitoring.coreos.com/v1", "PrometheusRule"),
 }
+CLUSTER_SCOPED = {"ClusterRole", "ClusterRoleBinding"}
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 Obj = dict[str, Any]
 
@@ -96,7 +97,10 @@ def test_every_object_is_known_and_locked_down(values: Path | None) -> None:
         assert kind in KNOWN, f"unknown {kind}"
         meta = obj["metadata"]
         assert DNS_LABEL.match(meta["name"]) and len(meta["name"]) <= 63, meta["name"]
-        assert meta["namespace"] in {"tongchou", "gov-shared", "gov-eseal"}
+        if obj["kind"] in CLUSTER_SCOPED:
+            assert "namespace" not in meta, meta["name"]
+        else:
+            assert meta["namespace"] == "tongchou", meta["name"]
         assert meta["labels"]["app.kubernetes.io/instance"] == "gd"
     for name, pod in pods(objects):
         ctx = pod["securityContext"]
@@ -132,12 +136,9 @@ def test_defaults_render_the_hub_with_its_store_and_no_agents() -> None:
 def test_every_option_on_renders_every_kind() -> None:
     objects = render(all_on())
     assert {(o["apiVersion"], o["kind"]) for o in objects} == KNOWN
-    roles = [o for o in objects if o["kind"] == "Role"]
-    assert sorted(r["metadata"]["namespace"] for r in roles) == ["gov-eseal", "gov-shared"]
-    for role in roles:
+    for role in (o for o in objects if o["kind"] == "ClusterRole"):
         for rule in role["rules"]:
-            assert "*" not in rule["verbs"] and "*" not in rule["resources"]
-            assert "secrets" not in rule["resources"]
+            assert "*" not in rule["verbs"] and "secrets" not in rule["resources"]
     monitors = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ServiceMonitor"}
     assert set(monitors) == {"gd-tongchou-hub", "gd-tongchou-agent"}
     services = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Service"}
@@ -183,6 +184,9 @@ def test_the_hub_runs_with_flags_tongchou_hub_accepts() -> None:
     args.metrics_tls_cert = args.metrics_tls_key = args.metrics_client_ca = None
     args.token_listen = ""
     args.insecure = True
+    assert args.kubeconfig == Path("/etc/tongchou/kube/config")
+    assert "/etc/tongchou/kube" in mounts
+    args.kubeconfig = None  # the Secret exists only in the pod too
     config = hub_config(args)
     assert (config.report_interval, config.lost_after) == (15.0, 180.0)
     assert config.health_listen == "0.0.0.0:7472"
@@ -291,7 +295,9 @@ def test_mutual_tls_by_default_and_each_agent_pod_holds_only_its_own_key() -> No
     args = hub["containers"][0]["args"]
     assert "--tls-cert=/etc/tongchou/tls/tls.crt" in args and "--insecure" not in args
     secrets = {v["name"]: v["secret"]["secretName"] for v in hub["volumes"] if "secret" in v}
-    assert secrets == {"tls": "gd-tongchou-hub-tls", "ca": "gd-tongchou-ca"}
+    assert secrets == {
+        "tls": "gd-tongchou-hub-tls", "ca": "gd-tongchou-ca", "kubeconfig": "gd-clusters-kubeconfig"
+    }  # fmt: skip
     # joining: the pod makes its own key on its node and sees only its own join token
     agent = one(objects, "DaemonSet")["spec"]["template"]["spec"]
     (container,) = agent["containers"]
@@ -350,3 +356,58 @@ def test_the_guardrails_are_off_only_when_asked_by_name() -> None:
 
     assert "--unsafe-no-guardrails" not in args({}) + args(all_on())
     assert "--unsafe-no-guardrails" in args({"hub": {"unsafeNoGuardrails": True}})
+
+
+def granted(role: Obj) -> set[tuple[str, str, str]]:
+    return {
+        (group, resource, verb)
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+
+
+# What console/executor/calls.py does in a cluster (docs/executor.md, "Permissions").
+EXECUTOR_CALLS = {
+    (group, resource, verb)
+    for group, resource in [("", "namespaces"), ("", "resourcequotas"), ("apps", "deployments")]
+    for verb in ["get", "list", "create", "patch", "update", "delete"]
+}
+
+
+def test_the_executor_gets_the_rights_it_uses_and_no_more() -> None:
+    values = all_on()
+    values["rbac"]["namespaceInventory"] = False
+    objects = render(values)
+    role = one(objects, "ClusterRole")
+    assert granted(role) == EXECUTOR_CALLS
+    binding = one(objects, "ClusterRoleBinding")
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "gd-tongchou-hub", "namespace": "tongchou"}
+    ]
+    pod = one(objects, "Deployment", "-hub")["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is True
+    args = pod["containers"][0]["args"]
+    assert "--kubeconfig=/etc/tongchou/kube/config" in args
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["kubeconfig"]["secret"]["secretName"] == "gd-clusters-kubeconfig"
+
+
+def test_the_namespace_inventory_is_a_separate_choice() -> None:
+    role = one(render(all_on()), "ClusterRole")
+    assert granted(role) - EXECUTOR_CALLS == {("*", "*", "list")}
+
+
+def test_without_the_executor_the_hub_has_no_rights_in_the_cluster() -> None:
+    objects = render()
+    assert not [o for o in objects if o["kind"] in ("ClusterRole", "ClusterRoleBinding")]
+    pod = one(objects, "Deployment", "-hub")["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False
+    assert not [a for a in pod["containers"][0]["args"] if a.startswith("--kubeconfig")]
+
+
+def test_the_executor_needs_its_kubeconfig() -> None:
+    with pytest.raises(Exception, match="kubeconfigSecret"):
+        render({"hub": {"executor": {"enabled": True}}})

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import os
 import re
 import shlex
@@ -146,6 +147,15 @@ async def serve(command: str, config: WebConfig, stop: asyncio.Event) -> None:
             await asyncio.wait_for(runner.cleanup(), timeout=10)
 
 
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: not known to stay on this machine
+        return False
+
+
 def run_web(args: argparse.Namespace) -> int:
     """`tongchou console --web`: 2 on bad flags, 0 after SIGINT or SIGTERM."""
     try:
@@ -153,6 +163,12 @@ def run_web(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"tongchou console: {err}", file=sys.stderr)
         return 2
+    if config.tls is None and not _loopback(config.host):
+        print(
+            f"tongchou console: WARNING: --web-listen {args.web_listen} without --web-tls-cert: "
+            "the password and the console cross the network in clear text",
+            file=sys.stderr,
+        )
     if args.token:  # the consoles it starts inherit the environment, not a visible flag
         os.environ["TONGCHOU_TOKEN"] = args.token
 

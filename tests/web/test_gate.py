@@ -4,6 +4,7 @@ bad web flags are refused with exit 2 and say which flag and why."""
 from __future__ import annotations
 
 import base64
+import socket as socket_module
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -148,3 +149,20 @@ def test_bad_web_flags_exit_2_and_say_which(
     done = console(*(f.format(tmp=tmp_path) for f in flags))
     assert done.returncode == 2, done.stderr
     assert said.format(tmp=tmp_path) in done.stderr
+
+
+def test_clear_text_off_this_machine_is_warned(tmp_path: Path) -> None:
+    """An address other than loopback without HTTPS is said (and refused here only because
+    no such address is this machine's)."""
+    (tmp_path / "pw").write_text("secret\n")
+    done = console("--web-password-file", f"{tmp_path}/pw", "--web-listen", "192.0.2.1:0")
+    assert "without --web-tls-cert: the password and the console cross the network" in done.stderr
+    with socket_module.socket() as taken:  # loopback is not warned (the port is taken here)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        quiet = console(
+            "--web-password-file", f"{tmp_path}/pw", "--web-listen", f"127.0.0.1:{port}"
+        )
+    assert quiet.returncode == 2 and f"--web-listen 127.0.0.1:{port}: " in quiet.stderr
+    assert "clear text" not in quiet.stderr

@@ -5,6 +5,8 @@ of a live hub, switches views with keys, and its screenshots are kept."""
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -103,3 +105,18 @@ async def test_the_console_in_chromium(launch: Launcher, tmp_path: Path) -> None
             await browser.close()
     for shot in ("web-console-overview.png", "web-console-nodes.png"):
         assert (keep / shot).stat().st_size > 10_000
+    # SIGTERM stops the server and the console it started for the tab; nothing is left
+    assert web.stop(signal.SIGTERM, timeout=30) == 0
+    assert consoles_left(tmp_path / "console.log") == []
+
+
+def consoles_left(marker: Path) -> list[str]:
+    """The console processes still running whose command line names `marker`."""
+    deadline = time.monotonic() + 10
+    while True:
+        left = subprocess.run(
+            ["pgrep", "-f", str(marker)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)

@@ -5,15 +5,41 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from agent.hostinfo import DOMESTIC_FAMILIES, chip_family
-from console.client import HubClient
+from console.client.errors import HubError
 from tongchou.levels import from_wire
-from tongchou.v1 import common_pb2, inventory_pb2, workloads_pb2
+from tongchou.v1 import common_pb2, inventory_pb2, plans_pb2, workloads_pb2
 
 LEVELS = ("national", "province", "city", "county", "township")
+
+
+class ReportHub(Protocol):
+    """What a report reads of a hub (console.client.HubClient; a fake in tests)."""
+
+    address: str
+
+    async def fleet_summary(self, timeout: float = 10.0) -> inventory_pb2.FleetSummary: ...
+
+    def nodes(self) -> AsyncIterator[inventory_pb2.Node]: ...
+
+    async def clusters(
+        self, division: str = "", timeout: float = 10.0
+    ) -> list[inventory_pb2.Cluster]: ...
+
+    async def workloads(self, timeout: float = 10.0) -> list[workloads_pb2.WorkloadStatus]: ...
+
+    async def divisions(
+        self, division: str = "", timeout: float = 10.0
+    ) -> list[inventory_pb2.Division]: ...
+
+    async def plans(self, timeout: float = 10.0) -> list[plans_pb2.PlanResult]: ...
+
+    async def plan(self, plan_id: int, timeout: float = 10.0) -> plans_pb2.PlanResult: ...
 
 
 @dataclass(slots=True)
@@ -106,6 +132,7 @@ class HubState:
     workloads: list[WorkloadRow]
     plan: PlanFacts | None
     names: dict[str, str] = field(default_factory=dict)
+    plans_refused: str = ""  # the hub's words when it refused this user its plans
 
 
 def _level_rows(nodes: list[inventory_pb2.Node]) -> tuple[list[LevelRow], LevelRow]:
@@ -205,23 +232,33 @@ def plan_facts(
     )
 
 
-async def hub_state(client: HubClient) -> HubState:
-    """Reads the hub: nodes, clusters, workloads, division names and the newest plan."""
-    summary = await client.fleet_summary()
-    nodes = [node async for node in client.nodes()]
-    clusters = await client.clusters()
-    statuses = await client.workloads()
-    names = {d.code: d.name for d in await client.divisions() if d.name and d.name != d.code}
+async def _newest_plan(hub: ReportHub, names: dict[str, str]) -> PlanFacts | None:
+    listed = await hub.plans()
+    if not listed:
+        return None
+    full = await hub.plan(max(p.id for p in listed))
+    finished = full.finished_at.ToDatetime(tzinfo=UTC) if full.HasField("finished_at") else None
+    return plan_facts(full.id, finished, full.json, names)
+
+
+async def hub_state(hub: ReportHub) -> HubState:
+    """Reads the hub: nodes, clusters, workloads, division names and the newest plan. A
+    user whose role may not read plans gets a report without them, saying why."""
+    summary = await hub.fleet_summary()
+    nodes = [node async for node in hub.nodes()]
+    clusters = await hub.clusters()
+    statuses = await hub.workloads()
+    names = {d.code: d.name for d in await hub.divisions() if d.name and d.name != d.code}
     levels, total = _level_rows(nodes)
-    plan = None
-    listed = await client.plans()
-    if listed:
-        newest = max(listed, key=lambda p: p.id)
-        full = await client.plan(newest.id)
-        finished = full.finished_at.ToDatetime(tzinfo=UTC) if full.HasField("finished_at") else None
-        plan = plan_facts(full.id, finished, full.json, names)
+    plan, refused = None, ""
+    try:
+        plan = await _newest_plan(hub, names)
+    except HubError as err:
+        if not err.denied:
+            raise
+        refused = err.message
     return HubState(
-        address=client.address,
+        address=hub.address,
         taken_at=datetime.now(UTC),
         levels=levels,
         total=total,
@@ -232,4 +269,5 @@ async def hub_state(client: HubClient) -> HubState:
         workloads=_workload_rows(clusters, statuses),
         plan=plan,
         names=names,
+        plans_refused=refused,
     )

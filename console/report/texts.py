@@ -63,6 +63,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "No plan has been run in the hub yet (the console's r key, or "
         "PlanService.RunPlan): nothing to report here.",
     },
+    "plans_refused": {
+        "zh": "枢纽拒绝向本用户提供规划（需要可运行规划的角色）：{why}",
+        "en": "The hub refused this user its plans (a role that may run plans is needed): {why}",
+    },
     "plan_of": {"zh": "规划 #{id}，完成于 {at}", "en": "Plan #{id}, finished {at}"},
     "plan_total": {"zh": "统筹方案总成本", "en": "Cost of the unified plan"},
     "plan_alone": {"zh": "各地自建总成本", "en": "Cost if every locality built its own"},

@@ -3,7 +3,8 @@ cookie, so the page, its static files and its WebSocket all need the password.
 
 Browsers ask for the password themselves (the `WWW-Authenticate` challenge); a page
 opened with the right password gets a random session cookie (HttpOnly, SameSite=Strict,
-Secure over HTTPS), which its WebSocket then carries. Sessions live as long as the server;
+Secure over HTTPS), which its WebSocket then carries. A WebSocket opened from another
+site's page is refused whatever it carries. Sessions live as long as the server;
 the newest `MAX_SESSIONS` are kept.
 """
 
@@ -15,6 +16,7 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -37,6 +39,18 @@ def read_password(path: Path) -> str:
     if not password:
         raise ValueError(f"--web-password-file {path}: the first line (the password) is empty")
     return password
+
+
+def same_origin(request: web.Request) -> bool:
+    """False for a WebSocket opened by a page of another site (its Origin names another
+    host): a browser would send that site's request the password it has cached for this
+    one, so the origin is checked as well as the password."""
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        return True
+    origin = request.headers.get("Origin", "")
+    if not origin:  # not a browser: nothing ambient to borrow
+        return True
+    return urlsplit(origin).netloc.lower() == request.host.lower()
 
 
 class Gate:
@@ -64,6 +78,10 @@ class Gate:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not same_origin(request):
+            return web.Response(
+                status=403, text="403: a WebSocket from another site's page is refused\n"
+            )
         if self._session_ok(request):
             return await handler(request)
         if not self._basic_ok(request):

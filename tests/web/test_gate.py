@@ -87,6 +87,18 @@ async def test_the_websocket_needs_the_password_too(
         await client.ws_connect("/ws")
 
 
+async def test_a_websocket_from_another_sites_page_is_refused(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    auth = basic("op", PASSWORD)
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await client.ws_connect("/ws", headers={**auth, "Origin": "https://evil.example"})
+    assert refused.value.status == 403
+    here = f"http://{client.host}:{client.port}"
+    async with client.ws_connect("/ws", headers={**auth, "Origin": here}) as ws:
+        assert (await ws.receive_str()) == "hello"
+
+
 async def test_sessions_are_bounded() -> None:
     gate = Gate(PASSWORD, secure=True)
     app = web.Application(middlewares=[gate.middleware])

@@ -49,6 +49,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "check document files (fleet, and later workloads, plans)",
         "console.documents.cli",
     ),
+    "report": ("the monthly report for leadership, as PDF", "console.report.cli"),
 }
 
 

@@ -54,6 +54,7 @@ from console.tui.panes.policies import Policies
 from console.tui.panes.sites import Sites
 from console.tui.panes.workloads import Workloads
 from console.tui.paths import export_path, state_home, write_export
+from console.tui.readonly import MARK, REFUSED
 from console.tui.widgets.fleet_table import FleetTable
 
 # Actions that call the hub, and the method each needs (hidden when the user may not).
@@ -165,8 +166,10 @@ class TongchouApp(App[None]):
         clock: bool = True,
         export_dir: Path | None = None,
         notice: str = "",
+        read_only: bool = False,
     ) -> None:
         super().__init__()
+        self.read_only = read_only  # a wall screen: see console.tui.readonly
         self.export_dir = export_dir or state_home() / "exports"
         self.notice = notice  # shown once on start (the demo: how to attach a second console)
         self.freshness = Freshness()
@@ -244,6 +247,8 @@ class TongchouApp(App[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.read_only and action in REFUSED:
+            return False
         needs = _ACTION_METHODS.get(action)
         if needs is None or self.allowed is None:
             return True
@@ -390,7 +395,8 @@ class TongchouApp(App[None]):
         now = time.monotonic()
         words = self.freshness.words(self.lang, now)
         # the state first: a narrow terminal cuts the title's end
-        self.sub_title = " · ".join(p for p in (words, self.hub.address, self._who) if p)
+        mark = MARK[self.lang] if self.read_only else ""
+        self.sub_title = " · ".join(p for p in (words, mark, self.hub.address, self._who) if p)
         with contextlib.suppress(NoMatches):
             self.query_one("#tabs").set_class(self.freshness.stale(now), "-stale")
 
@@ -452,6 +458,8 @@ class TongchouApp(App[None]):
             ("check_policies", self.action_check_policies),
             ("language", self.action_language),
         ):
+            if self.read_only and key in REFUSED:
+                continue
             label, what = text(self.lang, f"cmd_{key}"), text(self.lang, f"help_{key}")
             yield SystemCommand(label, what, action)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from console.client.connect import add_client_arguments, open_client
 from console.tui.i18n import default_lang
 from console.tui.paths import state_home
+from console.tui.web_flags import add_web_arguments, running_in_browser
 from tongchou.logfile import log_to_file
 
 
@@ -33,7 +34,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=state_home() / "console.log",
         help="the console's log, rotated at 10 MiB (default $XDG_STATE_HOME/tongchou/console.log)",
     )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="a wall screen: no workload submitted or deleted, no plan run, no file read or "
+        "written (policy checks, exports)",
+    )
     add_client_arguments(parser)
+    add_web_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,7 +50,11 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:  # the certificates the flags name
         print(f"tongchou console: {err}", file=sys.stderr)
         return 2
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if args.web:
+        from console.tui.web import run_web  # aiohttp and textual-serve load only here
+
+        return run_web(args)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) and not running_in_browser():
         print(
             "tongchou console: needs a terminal (stdin and stdout are not one); "
             "for a script use `tongchou workload list` or the hub's /metrics",
@@ -54,5 +66,5 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.suppress(OSError):  # a console without a writable state folder still runs
         log_to_file(args.log_file, "INFO")
 
-    TongchouApp(client, lang=args.lang, export_dir=args.export_dir).run()
+    TongchouApp(client, lang=args.lang, export_dir=args.export_dir, read_only=args.read_only).run()
     return 0

@@ -42,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         )
         p.add_argument(
             "--key",
+            "--audit-key",
+            dest="key",
             type=Path,
             help="the audit key (default <store>.audit-key; required with a postgresql:// store)",
         )

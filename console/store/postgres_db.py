@@ -35,7 +35,7 @@ class PostgresDatabase:
         url: str,
         *,
         password: str | None = None,
-        max_size: int = 4,
+        max_size: int = 2,
         timeout: float = 10.0,
         application_name: str = "tongchou-hub",
         where: str = "",

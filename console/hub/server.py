@@ -302,8 +302,14 @@ class Hub:
         from console.hub.control.reconcile import Reconciler
         from console.store.executor_state import ExecutorState
 
-        shared = isinstance(self.store, SqliteStore | PostgresStore)
-        state = ExecutorState(tables_of(self.store)) if shared else None
+        store = self.store
+        state = (
+            ExecutorState(tables_of(store))
+            if isinstance(store, SqliteStore | PostgresStore)
+            else None
+        )
+        if state is not None and isinstance(store, PostgresStore):
+            state.fence = lambda: store.fence_term  # only the leader writes failover state
         reconciler = Reconciler(
             config, self.workloads, self.inventory, self.fleet, self.metrics, state
         )

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from console.store.sql import Database, database_of
+from console.store.sql import Database, Session, database_of
 
 EXECUTOR_SCHEMA = """
 CREATE TABLE IF NOT EXISTS executor_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -58,6 +59,20 @@ class ExecutorState:
     def __init__(self, store: Path | Database) -> None:
         self.db = database_of(store, EXECUTOR_SCHEMA)
         self.path = self.db.where
+        # On a shared store: the term this replica leads in (None when it does not lead);
+        # every write checks it in its transaction, so a deposed leader writes nothing.
+        self.fence: Callable[[], int | None] | None = None
+
+    def _check_fence(self, s: Session) -> None:
+        if self.fence is None:
+            return
+        from console.store.leader import FencedError
+
+        term = self.fence()
+        row = s.one("SELECT term, holder FROM hub_leader WHERE id = 1 FOR SHARE")
+        if term is None or row is None or int(row[0]) != term:
+            holder = f"{row[1]} leads in term {row[0]}" if row is not None else "nobody leads"
+            raise FencedError(f"failover state not written: this replica does not lead ({holder})")
 
     def identity(self) -> str:
         """The hub's identity, made the first time the store is used (`hub-<16 hex>`)."""
@@ -82,6 +97,7 @@ class ExecutorState:
         """Writes the given clusters' state in one transaction (a cluster available again
         with nothing displaced is removed)."""
         with self.db.transaction() as s:
+            self._check_fence(s)
             for st in states:
                 if st.available and not st.displaced:
                     s.execute("DELETE FROM failover WHERE cluster = ?", (st.cluster,))
@@ -123,6 +139,7 @@ class ExecutorState:
         ]
         rows += [(w, None) for w in queued]
         with self.db.transaction() as s:
+            self._check_fence(s)
             s.execute("DELETE FROM moveback")
             for i, (w, old) in enumerate(rows):
                 s.execute(

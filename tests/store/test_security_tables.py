@@ -285,3 +285,25 @@ def test_executor_state_is_shared(tables: Tables) -> None:
     successor.save([ClusterFailover("sz-b", True, "", 9.0)])
     successor.save_moves([], {})
     assert leader.load_all() == ([], ([], {}))
+
+
+def test_a_deposed_leader_writes_no_failover_state(tables: Tables) -> None:
+    if tables.kind == "sqlite":
+        return  # one hub per file: it always leads
+    from console.store.leader import FencedError
+
+    state = ExecutorState(tables.open())
+    term: list[int | None] = [1]
+    state.fence = lambda: term[0]
+    tables.sql("UPDATE hub_leader SET term = 1, holder = 'hub-a'")
+    out = ClusterFailover("sz-b", False, "agents lost", 5.0)
+    state.save([out])
+    tables.sql("UPDATE hub_leader SET term = 2, holder = 'hub-b'")  # another replica leads
+    with pytest.raises(FencedError, match="hub-b leads in term 2"):
+        state.save([ClusterFailover("sz-b", True, "", 9.0)])
+    with pytest.raises(FencedError):
+        state.save_moves(["portal"], {})
+    term[0] = None  # it stepped down
+    with pytest.raises(FencedError):
+        state.save([])
+    assert state.load_all() == ([out], ([], {}))

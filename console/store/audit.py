@@ -6,7 +6,7 @@ import datetime as dt
 import hmac
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 from console.store.audit_chain import GENESIS, AuditRecord, ChainWalk, Verdict
@@ -124,7 +124,7 @@ class AuditLog:
         with self._lock:
             try:
                 with self.db.transaction(AUDIT_LOCK) as s:
-                    records = [self._append(s, entry, at or _now()) for entry in entries]
+                    records = self._append_all(s, list(entries), at)
             except DbError as err:
                 raise AuditError(f"{self.path}: cannot append to the audit log: {err}") from None
             if witness and records:
@@ -167,23 +167,37 @@ class AuditLog:
         return (int(row[0]), str(row[1])) if row is not None else (0, GENESIS)
 
     def _append(self, s: Session, entry: AuditEntry, at: str) -> AuditRecord:
+        return self._append_all(s, [entry], at)[-1]
+
+    def _append_all(
+        self, s: Session, entries: list[AuditEntry], at: str | None
+    ) -> list[AuditRecord]:
+        """Inside the appending transaction: the chain's end read once, the records chained
+        to it and to each other, written in one batch, and the head moved once."""
+        if not entries:
+            return []
         row = s.one("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
         if row is None:
             row = s.one("SELECT seq, hash FROM audit_anchor WHERE id = 1")
-        seq, prev = (int(row[0]) + 1, str(row[1])) if row is not None else (1, GENESIS)
-        e = entry
-        fields = (e.actor, e.role, e.scope, e.action, e.object, e.outcome, e.digest, e.detail)
-        record = AuditRecord(seq, at, *fields, prev, chain_hash(self.key, seq, at, fields, prev))
-        s.execute(
+        seq, prev = (int(row[0]), str(row[1])) if row is not None else (0, GENESIS)
+        records = []
+        for e in entries:
+            seq, when = seq + 1, at or _now()
+            fields = (e.actor, e.role, e.scope, e.action, e.object, e.outcome, e.digest, e.detail)
+            hash_ = chain_hash(self.key, seq, when, fields, prev)
+            records.append(AuditRecord(seq, when, *fields, prev, hash_))
+            prev = hash_
+        s.many(
             f"INSERT INTO audit ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (record.seq, record.at, *fields, record.prev, record.hash),
+            [astuple(r) for r in records],  # the fields in the order of _COLUMNS
         )
+        last = records[-1]
         s.execute(
             "INSERT INTO audit_head (id, seq, hash, mac) VALUES (1, ?, ?, ?) ON CONFLICT (id)"
             " DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac",
-            (record.seq, record.hash, head_mac(self.key, record.seq, record.hash)),
+            (last.seq, last.hash, head_mac(self.key, last.seq, last.hash)),
         )
-        return record
+        return records
 
     def records(
         self, *, since: str = "", after: int = 0, until: int | None = None, batch: int = 1000

@@ -68,7 +68,11 @@ class PostgresDatabase:
             text = _PLACEHOLDER.sub("%s", query)
             return conn.execute(text.encode(), tuple(params))
 
-        return Session(run)
+        def run_many(query: str, rows: Sequence[Sequence[object]]) -> None:
+            with conn.cursor() as cur:
+                cur.executemany(_PLACEHOLDER.sub("%s", query).encode(), [tuple(r) for r in rows])
+
+        return Session(run, run_many)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -36,11 +36,21 @@ class Cursor(Protocol):
 class Session:
     """Statements on one connection; `?` placeholders in every dialect."""
 
-    def __init__(self, run: Callable[[str, Sequence[object]], Cursor]) -> None:
+    def __init__(
+        self,
+        run: Callable[[str, Sequence[object]], Cursor],
+        run_many: Callable[[str, Sequence[Sequence[object]]], None],
+    ) -> None:
         self._run = run
+        self._run_many = run_many
 
     def execute(self, query: str, params: Sequence[object] = ()) -> Cursor:
         return self._run(query, params)
+
+    def many(self, query: str, rows: Sequence[Sequence[object]]) -> None:
+        """One statement for every row (batched by the driver)."""
+        if rows:
+            self._run_many(query, rows)
 
     def one(self, query: str, params: Sequence[object] = ()) -> Row | None:
         row = self._run(query, params).fetchone()
@@ -92,11 +102,14 @@ class SqliteDatabase:
     def _run(self, query: str, params: Sequence[object]) -> Cursor:
         return self._db.execute(query, tuple(params))
 
+    def _run_many(self, query: str, rows: Sequence[Sequence[object]]) -> None:
+        self._db.executemany(query, [tuple(r) for r in rows])
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self._lock:
             try:
-                yield Session(self._run)
+                yield Session(self._run, self._run_many)
             except sqlite3.Error as err:
                 raise _sqlite_error(err) from None
 
@@ -105,7 +118,7 @@ class SqliteDatabase:
         with self._lock:
             try:
                 with transaction(self._db):
-                    yield Session(self._run)
+                    yield Session(self._run, self._run_many)
             except sqlite3.Error as err:
                 raise _sqlite_error(err) from None
 

@@ -58,8 +58,14 @@ from console.security.trail import AuditTrail
 from console.store.audit import AuditEntry, AuditLog
 from console.store.base import InventoryStore
 from console.store.credentials import Credentials
+from console.store.open import tables_of
+from console.store.postgres import PostgresStore
 from console.store.sqlite import SqliteStore
 
+NO_SHARED_AUDIT = (
+    "NO AUDIT LOG: a postgresql:// store keeps the audit log only with --audit-key (the same"
+    " key file for every replica); this --insecure hub records nothing"
+)
 log = logging.getLogger("tongchou.hub")
 
 EVENTS_KEPT = 100_000
@@ -122,14 +128,14 @@ class Hub:
 
     async def start(self) -> None:
         """Loads the store, binds the ports, and starts the timers."""
-        self._open_audit()
+        await asyncio.to_thread(self._open_audit)  # PostgreSQL: pools and a migration
         if self.trail is not None:  # a broken chain is logged now, not at the first check
             await self.trail.verify()
         if self.config.guardrails_off:  # --unsafe-no-guardrails: loud in the log, and audited
             log.warning("%s", GUARDRAILS_OFF)
             self.record(AuditEntry("hub", "hub.start", "guardrails", "off", detail=UNSAFE_FLAG))
         self.replica = await open_replica(
-            self.config.replicas, self.store, self.workloads, self.metrics, bool(self.config.tls)
+            self.config.replicas, self.store, self.workloads, self.metrics
         )
         self.inventory.load(self.store.load_nodes())
         self.workloads.documents = self.fleet
@@ -170,12 +176,17 @@ class Hub:
             _write_atomically(self.config.ready_file, json.dumps({**ports, "pid": os.getpid()}))
 
     def _open_audit(self) -> None:
-        """With a SQLite store: the audit log (its chain checked now) and the credentials."""
-        if isinstance(self.store, SqliteStore):
-            c, m = self.config, self.metrics
-            self.trail = AuditTrail(self.store.path, c.audit_key, c.audit_witness, m)
-            self.audit = self.trail.log
-            self.credentials = Credentials(self.store.path)
+        """The audit log (its chain checked now) and the credentials, in the store (on a
+        PostgreSQL store: shared with the other replicas)."""
+        c, m = self.config, self.metrics
+        if not isinstance(self.store, SqliteStore | PostgresStore):
+            return
+        if isinstance(self.store, PostgresStore) and c.audit_key is None and c.tls is None:
+            log.warning(NO_SHARED_AUDIT)
+            return
+        self.trail = AuditTrail(tables_of(self.store), c.audit_key, c.audit_witness, m)
+        self.audit = self.trail.log
+        self.credentials = Credentials(tables_of(self.store))
 
     def _guard(self) -> list[grpc.aio.ServerInterceptor]:
         """Authentication, permissions and scopes: with mutual TLS and credentials."""
@@ -291,7 +302,14 @@ class Hub:
         from console.hub.control.reconcile import Reconciler
         from console.store.executor_state import ExecutorState
 
-        state = ExecutorState(self.store.path) if isinstance(self.store, SqliteStore) else None
+        store = self.store
+        state = (
+            ExecutorState(tables_of(store))
+            if isinstance(store, SqliteStore | PostgresStore)
+            else None
+        )
+        if state is not None and isinstance(store, PostgresStore):
+            state.fence = lambda: store.fence_term  # only the leader writes failover state
         reconciler = Reconciler(
             config, self.workloads, self.inventory, self.fleet, self.metrics, state
         )

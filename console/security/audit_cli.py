@@ -9,6 +9,8 @@ from pathlib import Path
 
 from console.store.audit import DEFAULT_RETENTION_MONTHS, AuditEntry, AuditError, AuditLog
 from console.store.audit_writer import open_log
+from console.store.open import open_tables
+from console.store.sqlite import StoreError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,8 +30,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ),
     ):
         p = sub.add_parser(name, help=text)
-        p.add_argument("--store", type=Path, required=True, help="the hub's SQLite store")
-        p.add_argument("--key", type=Path, help="the audit key (default <store>.audit-key)")
+        p.add_argument(
+            "--store",
+            required=True,
+            help="the hub's store: its SQLite file, or the postgresql:// URL of hub replicas",
+        )
+        p.add_argument(
+            "--store-password-file",
+            type=Path,
+            help="file holding the PostgreSQL store's password (or $TONGCHOU_STORE_PASSWORD)",
+        )
+        p.add_argument(
+            "--key",
+            "--audit-key",
+            dest="key",
+            type=Path,
+            help="the audit key (default <store>.audit-key; required with a postgresql:// store)",
+        )
         p.add_argument(
             "--witness", type=Path, help="the witness file (default <key>.witness, beside the key)"
         )
@@ -47,15 +64,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _open(args: argparse.Namespace) -> AuditLog:
-    if not args.store.is_file():
-        raise AuditError(f"{args.store}: no such store file")
-    return open_log(args.store, args.key, witness=args.witness)
+    tables = open_tables(args.store, password_file=args.store_password_file)
+    try:
+        return open_log(tables, args.key, witness=args.witness)
+    except AuditError:
+        if not isinstance(tables, Path):
+            tables.close()
+        raise
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         log = _open(args)
-    except AuditError as err:
+    except (AuditError, StoreError) as err:
         print(f"tongchou audit: {err}", file=sys.stderr)
         return 2
     try:

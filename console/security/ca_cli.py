@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from console.security.local import LocalAdmin
+from console.security.local import STORE_HELP, LocalAdmin
 from console.security.pki import KINDS, CertificateAuthority, Issued, PkiError, identity_of
 from console.store.audit import AuditError
 
@@ -40,7 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     issue.add_argument("--out", type=Path, help="output directory (default: the CA's directory)")
     issue.add_argument(
         "--store",
-        type=Path,
         help="a hub's store: record the serial (its lineage can then be revoked) and audit "
         "the issue; required for --kind user, whose certificate is bound to the account",
     )
@@ -48,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     revoke = sub.add_parser(
         "revoke", help="revoke a certificate's whole lineage (every renewal) in a hub's store"
     )
-    revoke.add_argument("--store", type=Path, required=True, help="the hub's SQLite store")
+    revoke.add_argument("--store", required=True, help=STORE_HELP)
     which = revoke.add_mutually_exclusive_group(required=True)
     which.add_argument("--node", help="every certificate ever issued to this node")
     which.add_argument("--user", help="every certificate ever issued to this user")
@@ -98,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _admin(store: Path, key: Path | None) -> LocalAdmin:
+def _admin(store: str, key: Path | None) -> LocalAdmin:
     try:
         return LocalAdmin(store, key)
     except AuditError as err:

@@ -51,7 +51,8 @@ def _audit_and_ports(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--audit-key",
         type=Path,
-        help="the audit log's HMAC key (default <store>.audit-key, created on first start)",
+        help="the audit log's HMAC key (default <store>.audit-key, created on first start); "
+        "required with a postgresql:// store, the same file for every replica",
     )
     group.add_argument(
         "--audit-witness",

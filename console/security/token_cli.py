@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from console.security.local import LocalAdmin
+from console.security.local import STORE_HELP, LocalAdmin
 from console.security.pki import PkiError, check_name
 from console.store.audit import AuditError
 from tongchou.durations import DurationError, parse_duration
@@ -15,7 +15,7 @@ from tongchou.durations import DurationError, parse_duration
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = sub.add_parser("create", help="a join token for one node (printed once)")
-    create.add_argument("--store", type=Path, required=True, help="the hub's SQLite store")
+    create.add_argument("--store", required=True, help=STORE_HELP)
     create.add_argument("--node", required=True, help="the node that may join with it")
     create.add_argument("--ttl", default="15m", help="how long it is valid (15m; at most 24h)")
     create.add_argument("--audit-key", type=Path, help="default <store>.audit-key")

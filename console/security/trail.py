@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, Gauge
 from console.security.flood import RefusalAggregator
 from console.store.audit import AuditEntry, AuditError, Verdict
 from console.store.audit_writer import AuditWriter, open_log
+from console.store.sql import Database
 
 log = logging.getLogger("tongchou.audit")
 FLUSH_EVERY = 10.0  # seconds between writes of the refusal counts of ended minutes
@@ -27,10 +28,11 @@ class _Gauges(Protocol):
 
 class AuditTrail:
     def __init__(
-        self, store: Path, key: Path | None, witness: Path | None, metrics: _Gauges
+        self, store: Path | Database, key: Path | None, witness: Path | None, metrics: _Gauges
     ) -> None:
-        """The log of `store`, its key and witness (defaults beside the store), and the
-        hub's `tongchou_audit_chain_ok` gauge and registry."""
+        """The log of `store` (a SQLite file, or the tables of a shared PostgreSQL store), its
+        key and witness (defaults beside the store file), and the hub's
+        `tongchou_audit_chain_ok` gauge and registry."""
         self.log = open_log(store, key, witness=witness, create=True)
         self.chain_ok = metrics.audit_chain_ok
         registry = metrics.registry

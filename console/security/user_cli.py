@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from console.security.local import LocalAdmin
+from console.security.local import STORE_HELP, LocalAdmin
 from console.security.pki import PkiError, check_name
 from console.security.roles import ROLES, RoleError, check_roles, check_scope
 from console.store.audit import AuditError
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     code.add_argument("--deliver", type=Path, help="directory the delivery channel reads")
     code.add_argument("--ttl", default="24h", help="how long it is valid (24h; at most 7d)")
     for p in sub.choices.values():
-        p.add_argument("--store", type=Path, required=True, help="the hub's SQLite store")
+        p.add_argument("--store", required=True, help=STORE_HELP)
         p.add_argument("--audit-key", type=Path, help="default <store>.audit-key")
 
 

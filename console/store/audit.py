@@ -1,16 +1,15 @@
-"""The tamper-evident audit log: records hash-chained to the one before, in the store's file."""
+"""The tamper-evident audit log: records hash-chained to the one before, in the store."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hmac
-import json
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
+from console.store.audit_chain import GENESIS, AuditRecord, ChainWalk, Verdict
 from console.store.audit_keys import (
     AuditError,
     chain_hash,
@@ -20,8 +19,7 @@ from console.store.audit_keys import (
     load_key,
     months_before,
 )
-from console.store.files import make_private
-from console.store.transaction import transaction
+from console.store.sql import Database, DbError, Row, Session, database_of
 from console.store.witness import Witness
 
 __all__ = [
@@ -35,7 +33,10 @@ __all__ = [
     "load_key",
     "months_before",
 ]
-GENESIS = "0" * 64
+_NO_END = 2**62
+# Appends on a shared (PostgreSQL) store take this transaction-scoped advisory lock first, so
+# replicas appending at once still make one chain.
+AUDIT_LOCK = 0x746F6E67_61756474  # "tongaudt"
 DEFAULT_RETENTION_MONTHS = 6  # MLPS 2.0 level 3: logs kept at least six months
 MIN_RETENTION_MONTHS = 6
 
@@ -86,51 +87,6 @@ class AuditEntry:
     peer: str = ""  # the caller's address: not stored, used to aggregate refusals
 
 
-@dataclass(frozen=True, slots=True)
-class AuditRecord:
-    seq: int
-    at: str
-    actor: str
-    role: str
-    scope: str
-    action: str
-    object: str
-    outcome: str
-    digest: str
-    detail: str
-    prev: str
-    hash: str
-
-    def expected_hash(self, key: bytes) -> str:
-        return chain_hash(key, self.seq, self.at, self._fields(), self.prev)
-
-    def _fields(self) -> tuple[str, ...]:
-        return (
-            self.actor,
-            self.role,
-            self.scope,
-            self.action,
-            self.object,
-            self.outcome,
-            self.digest,
-            self.detail,
-        )
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The result of checking the chain: `bad_seq` is the first record that does not hold."""
-
-    ok: bool
-    records: int
-    bad_seq: int | None = None
-    problem: str = ""
-    head: str = GENESIS
-
-
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
@@ -139,26 +95,24 @@ _COLUMNS = "seq, at, actor, role, scope, action, object, outcome, digest, detail
 
 
 class AuditLog:
-    """Appends and reads the chain. Its own connection to the store file, so the hub, the
-    `tongchou audit` command and `tongchou user` can share the file; appends are serialised
-    by SQLite's write lock (BEGIN IMMEDIATE), so the chain never forks."""
+    """Appends and reads the chain. Its own connection to the store, so the hub, the `tongchou
+    audit` command and `tongchou user` can share it; appends are serialised (SQLite's write
+    lock, or an advisory lock on PostgreSQL, shared by hub replicas), so the chain never forks."""
 
-    def __init__(self, path: Path, key: bytes, *, witness: Witness | None = None) -> None:
-        self.path = path
+    def __init__(
+        self, store: Path | Database, key: bytes, *, witness: Witness | None = None
+    ) -> None:
+        try:
+            self.db = database_of(store, AUDIT_SCHEMA)
+        except DbError as err:
+            raise AuditError(f"{store}: cannot open the audit log: {err}") from None
+        self.path = self.db.where
         self.key = key
         self.witness = witness
-        self._lock = threading.Lock()
-        try:
-            make_private(path)
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA busy_timeout=10000")
-            self._db.executescript(AUDIT_SCHEMA)
-        except sqlite3.Error as err:
-            raise AuditError(f"{path}: cannot open the audit log: {err}") from None
+        self._lock = threading.Lock()  # this process's appends and witness lines in order
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.db.close()
 
     def append(self, entry: AuditEntry, *, at: str | None = None) -> AuditRecord:
         return self.append_many((entry,), at=at)[-1]
@@ -169,9 +123,9 @@ class AuditLog:
         """Appends entries in one transaction; then witnesses the new head (when `witness`)."""
         with self._lock:
             try:
-                with transaction(self._db):
-                    records = [self._append(entry, at or _now()) for entry in entries]
-            except sqlite3.Error as err:
+                with self.db.transaction(AUDIT_LOCK) as s:
+                    records = self._append_all(s, list(entries), at)
+            except DbError as err:
                 raise AuditError(f"{self.path}: cannot append to the audit log: {err}") from None
             if witness and records:
                 self._witness(records[-1].seq, records[-1].hash)
@@ -185,57 +139,82 @@ class AuditLog:
         except OSError as err:
             raise AuditError(f"{self.witness.path}: cannot write the witness: {err}") from None
 
+    def _one(self, query: str, params: tuple[object, ...] = ()) -> Row | None:
+        try:
+            with self.db.session() as s:
+                return s.one(query, params)
+        except DbError as err:
+            raise AuditError(f"{self.path}: cannot read the audit log: {err}") from None
+
     def witness_head(self) -> None:
         """Witnesses the current head (after appends made with `witness=False`)."""
         with self._lock:
-            row = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+            row = self._one("SELECT seq, hash FROM audit_head WHERE id = 1")
             if row is not None:
                 self._witness(int(row[0]), str(row[1]))
 
     def is_empty(self) -> bool:
         """True when nothing was ever appended (no record, no head, no anchor)."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT (SELECT COUNT(*) FROM audit_head) + (SELECT COUNT(*) FROM audit_anchor)"
-                " + (SELECT COUNT(*) FROM (SELECT 1 FROM audit LIMIT 1))"
-            ).fetchone()
-        return int(row[0]) == 0
+        row = self._one(
+            "SELECT (SELECT COUNT(*) FROM audit_head) + (SELECT COUNT(*) FROM audit_anchor)"
+            " + (SELECT COUNT(*) FROM (SELECT 1 FROM audit LIMIT 1) AS one)"
+        )
+        return row is not None and int(row[0]) == 0
 
     def head(self) -> tuple[int, str]:
         """(seq, hash) of the newest record as the head row names it; (0, GENESIS) if none."""
-        with self._lock:
-            row = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+        row = self._one("SELECT seq, hash FROM audit_head WHERE id = 1")
         return (int(row[0]), str(row[1])) if row is not None else (0, GENESIS)
 
-    def _append(self, entry: AuditEntry, at: str) -> AuditRecord:
-        row = self._db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    def _append(self, s: Session, entry: AuditEntry, at: str) -> AuditRecord:
+        return self._append_all(s, [entry], at)[-1]
+
+    def _append_all(
+        self, s: Session, entries: list[AuditEntry], at: str | None
+    ) -> list[AuditRecord]:
+        """Inside the appending transaction: the chain's end read once, the records chained
+        to it and to each other, written in one batch, and the head moved once."""
+        if not entries:
+            return []
+        row = s.one("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
         if row is None:
-            row = self._db.execute("SELECT seq, hash FROM audit_anchor WHERE id = 1").fetchone()
-        seq, prev = (row[0] + 1, row[1]) if row is not None else (1, GENESIS)
-        e = entry
-        fields = (e.actor, e.role, e.scope, e.action, e.object, e.outcome, e.digest, e.detail)
-        record = AuditRecord(seq, at, *fields, prev, chain_hash(self.key, seq, at, fields, prev))
-        self._db.execute(
+            row = s.one("SELECT seq, hash FROM audit_anchor WHERE id = 1")
+        seq, prev = (int(row[0]), str(row[1])) if row is not None else (0, GENESIS)
+        records = []
+        for e in entries:
+            seq, when = seq + 1, at or _now()
+            fields = (e.actor, e.role, e.scope, e.action, e.object, e.outcome, e.digest, e.detail)
+            hash_ = chain_hash(self.key, seq, when, fields, prev)
+            records.append(AuditRecord(seq, when, *fields, prev, hash_))
+            prev = hash_
+        s.many(
             f"INSERT INTO audit ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (record.seq, record.at, *fields, record.prev, record.hash),
+            [astuple(r) for r in records],  # the fields in the order of _COLUMNS
         )
-        self._db.execute(
+        last = records[-1]
+        s.execute(
             "INSERT INTO audit_head (id, seq, hash, mac) VALUES (1, ?, ?, ?) ON CONFLICT (id)"
             " DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac",
-            (record.seq, record.hash, head_mac(self.key, record.seq, record.hash)),
+            (last.seq, last.hash, head_mac(self.key, last.seq, last.hash)),
         )
-        return record
+        return records
 
-    def records(self, *, since: str = "", batch: int = 1000) -> Iterator[AuditRecord]:
-        """Every record in order (from `since`, an ISO time, when given)."""
-        last = 0
+    def records(
+        self, *, since: str = "", after: int = 0, until: int | None = None, batch: int = 1000
+    ) -> Iterator[AuditRecord]:
+        """Every record in order (from `since`, an ISO time; after record `after`, up to
+        record `until`, when given)."""
+        last, until = after, _NO_END if until is None else until
         while True:
-            with self._lock:
-                rows = self._db.execute(
-                    f"SELECT {_COLUMNS} FROM audit WHERE rowid > ? AND at >= ?"
-                    " ORDER BY rowid LIMIT ?",
-                    (last, since, batch),
-                ).fetchall()
+            try:
+                with self.db.session() as s:
+                    rows = s.all(
+                        f"SELECT {_COLUMNS} FROM audit WHERE seq > ? AND seq <= ? AND at >= ?"
+                        " ORDER BY seq LIMIT ?",
+                        (last, until, since, batch),
+                    )
+            except DbError as err:
+                raise AuditError(f"{self.path}: cannot read the audit log: {err}") from None
             if not rows:
                 return
             for row in rows:
@@ -244,8 +223,7 @@ class AuditLog:
 
     def anchor(self) -> tuple[int, str]:
         """(seq, hash) of the last pruned record; (0, GENESIS) when nothing was pruned."""
-        with self._lock:
-            row = self._db.execute("SELECT seq, hash FROM audit_anchor WHERE id = 1").fetchone()
+        row = self._one("SELECT seq, hash FROM audit_anchor WHERE id = 1")
         return (int(row[0]), str(row[1])) if row is not None else (0, GENESIS)
 
     def verify(self) -> Verdict:
@@ -261,8 +239,7 @@ class AuditLog:
         anchor = self.anchor()
 
         def hash_at(seq: int) -> str | None:
-            with self._lock:
-                row = self._db.execute("SELECT hash FROM audit WHERE seq = ?", (seq,)).fetchone()
+            row = self._one("SELECT hash FROM audit WHERE seq = ?", (seq,))
             return str(row[0]) if row is not None else (anchor[1] if anchor[0] == seq else None)
 
         found = self.witness.check(self.head()[0], hash_at)
@@ -271,51 +248,28 @@ class AuditLog:
         return Verdict(False, verdict.records, found[0], found[1], verdict.head)
 
     def verify_chain(self) -> Verdict:
-        """The chain alone, without the witness."""
-        seq, prev = self.anchor()
-        anchored, pruned_to, count = seq, 0, 0
-        for record in self.records():
-            count += 1
-            if record.seq != seq + 1:
-                problem = (
-                    f"record {seq + 1} is missing (the next record is {record.seq})"
-                    if record.seq > seq + 1
-                    else f"record {record.seq} is out of order after record {seq}"
-                )
-                return Verdict(False, count, min(record.seq, seq + 1), problem, prev)
-            if record.prev != prev:
-                return Verdict(
-                    False,
-                    count,
-                    record.seq,
-                    f"record {record.seq} does not follow the record before it "
-                    "(its link to the previous hash is broken: a record was inserted or deleted)",
-                    prev,
-                )
-            if record.expected_hash(self.key) != record.hash:
-                return Verdict(
-                    False,
-                    count,
-                    record.seq,
-                    f"record {record.seq} was modified (its contents do not match its hash)",
-                    prev,
-                )
-            seq, prev = record.seq, record.hash
-            tail = record.object.removeprefix("audit/1-")
-            if record.action == "audit.prune" and tail.isdigit():
-                pruned_to = int(tail)
-        if anchored and pruned_to != anchored:
+        """The chain alone, without the witness. It is walked up to the head as read first:
+        records other writers (hub replicas) append meanwhile are for the next check."""
+        anchored, prev = self.anchor()
+        # the head, and the newest record, in one snapshot
+        head = self._one(
+            "SELECT seq, hash, mac, (SELECT MAX(seq) FROM audit) FROM audit_head WHERE id = 1"
+        )
+        walk = ChainWalk(self.key, anchored, prev)
+        bad = walk.follow(self.records(until=int(head[0]) if head else None))
+        if bad is not None:
+            return bad
+        seq, prev, count = walk.seq, walk.prev, walk.count
+        if anchored and walk.pruned_to != anchored:
             return Verdict(
                 False,
                 count,
-                pruned_to + 1,
+                walk.pruned_to + 1,
                 f"records up to {anchored} are gone, but the log's last pruning "
-                f"{'removed up to ' + str(pruned_to) if pruned_to else 'is not recorded'}: "
-                "records were deleted outside the log",
+                f"{'removed up to ' + str(walk.pruned_to) if walk.pruned_to else 'is not recorded'}"
+                ": records were deleted outside the log",
                 prev,
             )
-        with self._lock:
-            head = self._db.execute("SELECT seq, hash, mac FROM audit_head WHERE id = 1").fetchone()
         if head is None:
             if seq:
                 return Verdict(False, count, seq, "the chain's head record is missing", prev)
@@ -330,7 +284,7 @@ class AuditLog:
                 f"record {seq + 1} is missing (the chain ends at {seq}, its head names {head[0]})",
                 prev,
             )
-        if head[0] < seq or head[1] != prev:
+        if head[0] < seq or head[1] != prev or (head[3] or 0) > head[0]:
             return Verdict(
                 False,
                 count,
@@ -354,25 +308,24 @@ class AuditLog:
         )
         with self._lock:
             try:
-                with transaction(self._db):
-                    last = self._db.execute(
+                with self.db.transaction(AUDIT_LOCK) as s:
+                    last = s.one(
                         "SELECT seq, hash FROM audit WHERE at < ? ORDER BY seq DESC LIMIT 1",
                         (cutoff,),
-                    ).fetchone()
+                    )
                     # never prune the newest record: the chain's head stays in the table
-                    newest = self._db.execute("SELECT MAX(seq) FROM audit").fetchone()[0]
-                    if last is None or last[0] >= newest:
+                    newest = s.one("SELECT MAX(seq) FROM audit")
+                    if last is None or newest is None or last[0] >= newest[0]:
                         return 0
-                    deleted = self._db.execute(
-                        "DELETE FROM audit WHERE seq <= ?", (last[0],)
-                    ).rowcount
-                    self._db.execute(
+                    deleted = s.execute("DELETE FROM audit WHERE seq <= ?", (last[0],)).rowcount
+                    s.execute(
                         "INSERT INTO audit_anchor (id, seq, hash, pruned_at) VALUES (1, ?, ?, ?)"
                         " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq,"
                         " hash = excluded.hash, pruned_at = excluded.pruned_at",
                         (last[0], last[1], _now()),
                     )
                     self._append(
+                        s,
                         AuditEntry(
                             "hub",
                             "audit.prune",
@@ -382,6 +335,6 @@ class AuditLog:
                         ),
                         _now(),
                     )
-            except sqlite3.Error as err:
+            except DbError as err:
                 raise AuditError(f"{self.path}: cannot prune the audit log: {err}") from None
         return int(deleted)

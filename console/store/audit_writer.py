@@ -9,20 +9,60 @@ from collections.abc import Callable
 from pathlib import Path
 
 from console.store.audit import AuditEntry, AuditError, AuditLog, default_key_path, load_key
+from console.store.sql import Database
 from console.store.witness import Witness, default_witness_path
 
 
 def open_log(
-    store: Path, key_path: Path | None = None, *, witness: Path | None = None, create: bool = False
+    store: Path | Database,
+    key_path: Path | None = None,
+    *,
+    witness: Path | None = None,
+    create: bool = False,
 ) -> AuditLog:
     """The audit log of a store with its key and witness (beside the key by default). With
-    `create`, a missing key is made, and a missing witness too while the chain is empty."""
-    key_path = key_path or default_key_path(store)
+    `create`, a missing key is made, and a missing witness too while the chain is empty. A
+    shared (PostgreSQL) store has no file to keep the key beside: its key is named, and every
+    hub replica is given the same key."""
+    if key_path is None:
+        if not isinstance(store, Path):
+            raise AuditError(
+                f"{store.where}: a postgresql:// store needs the audit key named"
+                " (--audit-key, the same file for every hub replica)"
+            )
+        key_path = default_key_path(store)
     key = load_key(key_path, create=create)
     log = AuditLog(store, key, witness=Witness(witness or default_witness_path(key_path), key))
-    if create and log.witness is not None and not log.witness.exists() and log.is_empty():
-        log.witness.create()
+    if create and log.witness is not None and not log.witness.exists():
+        if log.is_empty():
+            log.witness.create()
+        elif not isinstance(store, Path):
+            _join(log)
     return log
+
+
+def _join(log: AuditLog) -> None:
+    """A hub replica without a witness joins a shared chain others have written: its witness
+    starts at the current head, once the chain verifies, and the start is itself audited.
+    (The other replicas' witnesses still see a rollback of what came before.)"""
+    assert log.witness is not None
+    verdict = log.verify_chain()
+    if not verdict.ok:
+        raise AuditError(
+            f"{log.path}: the audit chain is broken ({verdict.problem}); no new witness"
+            f" {log.witness.path} is started on it"
+        )
+    log.witness.create()
+    seq = log.head()[0]
+    log.append(
+        AuditEntry(
+            "hub",
+            "audit.witness-start",
+            str(log.witness.path),
+            "ok",
+            detail=f"a hub replica's new witness starts after record {seq}",
+        )
+    )
 
 
 class AuditWriter:

@@ -6,15 +6,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from console.store.files import make_private
 from console.store.lineage import CertificateRecords, CertRecord, serial_hex
-from console.store.transaction import transaction
+from console.store.sql import Database, DbError, DbIntegrityError, SqliteDatabase, database_of
 
 __all__ = ["CertRecord", "CredentialError", "Credentials", "PendingChange", "User", "serial_hex"]
 
@@ -84,6 +81,8 @@ CREATE TABLE IF NOT EXISTS pending_changes (
 ) WITHOUT ROWID;
 """
 
+_PENDING = 'id, action, "user", roles, requested_by, requested_at'
+
 # Columns added to the users table after its first release: (name, definition).
 _USER_COLUMNS = (("id", "TEXT NOT NULL DEFAULT ''"),)
 
@@ -122,26 +121,31 @@ def _roles(text: str) -> tuple[str, ...]:
 
 
 class Credentials(CertificateRecords):
-    """Its own connection to the store file (the hub, `tongchou token` and `tongchou user`
-    share it; SQLite serialises the writes)."""
+    """Its own connection to the store (the hub, `tongchou token` and `tongchou user` share
+    it; the database serialises the writes)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        make_private(path)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(CREDENTIALS_SCHEMA)
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(users)")}
-        for column, definition in _USER_COLUMNS:
-            if column not in have:
-                self._db.execute(f"ALTER TABLE users ADD COLUMN {column} {definition}")
-        # accounts made before records had ids: each gets its own
-        self._db.execute("UPDATE users SET id = lower(hex(randomblob(8))) WHERE id = ''")
+    def __init__(self, store: Path | Database) -> None:
+        try:
+            self.db = database_of(store, CREDENTIALS_SCHEMA)
+            if isinstance(self.db, SqliteDatabase):
+                self._upgrade_sqlite(self.db)
+        except DbError as err:
+            raise CredentialError(f"{store}: cannot open the credentials: {err}") from None
+        self.path = self.db.where
+
+    @staticmethod
+    def _upgrade_sqlite(db: SqliteDatabase) -> None:
+        """Columns a store file made by an older release lacks."""
+        with db.session() as s:
+            have = {row[1] for row in s.all("PRAGMA table_info(users)")}
+            for column, definition in _USER_COLUMNS:
+                if column not in have:
+                    s.execute(f"ALTER TABLE users ADD COLUMN {column} {definition}")
+            # accounts made before records had ids: each gets its own
+            s.execute("UPDATE users SET id = lower(hex(randomblob(8))) WHERE id = ''")
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.db.close()
 
     # --- join tokens
 
@@ -149,8 +153,8 @@ class Credentials(CertificateRecords):
         """A single-use token for `node`, valid `ttl` seconds: "<id>.<secret>"."""
         now = time.time() if now is None else now
         token_id, secret = secrets.token_hex(4), secrets.token_urlsafe(24)
-        with self._lock:
-            self._db.execute(
+        with self.db.session() as s:
+            s.execute(
                 "INSERT INTO join_tokens VALUES (?, ?, ?, ?, ?, NULL)",
                 (token_id, _hash(secret), node, now, now + ttl),
             )
@@ -165,11 +169,11 @@ class Credentials(CertificateRecords):
         token_id, sep, secret = token.partition(".")
         if not sep or not token_id or not secret or len(token) > 200:
             raise CredentialError("the join token is malformed (expected <id>.<secret>)")
-        with self._lock, transaction(self._db):
-            row = self._db.execute(
+        with self.db.transaction() as s:
+            row = s.one(
                 "SELECT hash, node, expires_at, used_at FROM join_tokens WHERE id = ?",
                 (token_id,),
-            ).fetchone()
+            )
             if row is None or not hmac.compare_digest(row[0], _hash(secret)):
                 raise CredentialError("the join token is not known")
             if row[3] is not None:
@@ -180,7 +184,13 @@ class Credentials(CertificateRecords):
                 raise CredentialError(
                     f"the join token is for node {row[1]}, the request names {node}"
                 )
-            self._db.execute("UPDATE join_tokens SET used_at = ? WHERE id = ?", (now, token_id))
+            # used once even when two hub replicas take it at the same moment
+            used = s.execute(
+                "UPDATE join_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL",
+                (now, token_id),
+            )
+            if used.rowcount != 1:
+                raise CredentialError("the join token was already used")
         return str(row[1])
 
     # --- users
@@ -201,9 +211,9 @@ class Credentials(CertificateRecords):
 
     def _insert_user(self, user: User, token_hash: str) -> User:
         record = User(user.name, user.roles, user.scope, secrets.token_hex(8))
-        with self._lock:
-            try:
-                self._db.execute(
+        try:
+            with self.db.session() as s:
+                s.execute(
                     "INSERT INTO users (name, roles, scope, token_hash, created_at, id)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     (
@@ -215,45 +225,39 @@ class Credentials(CertificateRecords):
                         record.id,
                     ),
                 )
-            except sqlite3.IntegrityError:
-                raise CredentialError(f"user {user.name!r} already exists") from None
+        except DbIntegrityError:
+            raise CredentialError(f"user {user.name!r} already exists") from None
         return record
 
     def set_roles(self, name: str, roles: tuple[str, ...]) -> bool:
-        with self._lock:
-            done = self._db.execute(
-                "UPDATE users SET roles = ? WHERE name = ?", (",".join(roles), name)
-            )
+        with self.db.session() as s:
+            done = s.execute("UPDATE users SET roles = ? WHERE name = ?", (",".join(roles), name))
             return done.rowcount > 0
 
     def delete_user(self, name: str) -> bool:
         """Removes a user, its enrolment code, and (by revocation) every certificate of it."""
-        with self._lock:
-            gone = self._db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount > 0
-            self._db.execute("DELETE FROM enrolment_codes WHERE user = ?", (name,))
+        with self.db.transaction() as s:
+            gone = s.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount > 0
+            s.execute('DELETE FROM enrolment_codes WHERE "user" = ?', (name,))
         if gone:
             self.revoke_name("user", name, "user deleted")
         return gone
 
     def users(self) -> list[User]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT name, roles, scope, id FROM users ORDER BY name"
-            ).fetchall()
+        with self.db.session() as s:
+            rows = s.all("SELECT name, roles, scope, id FROM users ORDER BY name")
         return [User(r[0], _roles(r[1]), r[2], r[3]) for r in rows]
 
     def user(self, name: str) -> User | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT name, roles, scope, id FROM users WHERE name = ?", (name,)
-            ).fetchone()
+        with self.db.session() as s:
+            row = s.one("SELECT name, roles, scope, id FROM users WHERE name = ?", (name,))
         return User(row[0], _roles(row[1]), row[2], row[3]) if row else None
 
     def user_by_token(self, token: str) -> User | None:
-        with self._lock:
-            row = self._db.execute(
+        with self.db.session() as s:
+            row = s.one(
                 "SELECT name, roles, scope, id FROM users WHERE token_hash = ?", (_hash(token),)
-            ).fetchone()
+            )
         return User(row[0], _roles(row[1]), row[2], row[3]) if row else None
 
     # --- enrolment: a one-time code delivered to the user, exchanged for a credential
@@ -265,9 +269,9 @@ class Credentials(CertificateRecords):
         if user is None:
             raise CredentialError(f"no user {name!r}")
         code = "tce_" + secrets.token_urlsafe(24)
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO enrolment_codes VALUES (?, ?, ?, ?) ON CONFLICT (user) DO UPDATE"
+        with self.db.session() as s:
+            s.execute(
+                'INSERT INTO enrolment_codes VALUES (?, ?, ?, ?) ON CONFLICT ("user") DO UPDATE'
                 " SET owner = excluded.owner, hash = excluded.hash,"
                 " expires_at = excluded.expires_at",
                 (name, user.id, _hash(code), now + ttl),
@@ -279,18 +283,23 @@ class Credentials(CertificateRecords):
         replaces any earlier one). Raises CredentialError."""
         now = time.time() if now is None else now
         token = "tcu_" + secrets.token_urlsafe(32)
-        with self._lock, transaction(self._db):
-            row = self._db.execute(
+        with self.db.transaction() as s:
+            row = s.one(
                 "SELECT e.hash, e.expires_at, e.owner, u.id FROM enrolment_codes e"
-                " JOIN users u ON u.name = e.user WHERE e.user = ?",
+                ' JOIN users u ON u.name = e."user" WHERE e."user" = ?',
                 (name,),
-            ).fetchone()
+            )
             if row is None or not hmac.compare_digest(row[0], _hash(code)):
                 raise CredentialError(f"the enrolment code for {name!r} is not valid")
             if row[1] <= now or row[2] != row[3]:
                 raise CredentialError(f"the enrolment code for {name!r} has expired")
-            self._db.execute("DELETE FROM enrolment_codes WHERE user = ?", (name,))
-            self._db.execute("UPDATE users SET token_hash = ? WHERE name = ?", (_hash(token), name))
+            # the code is used once even when two hub replicas take it at the same moment
+            taken = s.execute(
+                'DELETE FROM enrolment_codes WHERE "user" = ? AND hash = ?', (name, row[0])
+            )
+            if taken.rowcount != 1:
+                raise CredentialError(f"the enrolment code for {name!r} is not valid")
+            s.execute("UPDATE users SET token_hash = ? WHERE name = ?", (_hash(token), name))
         user = self.user(name)
         assert user is not None
         return user, token
@@ -301,26 +310,24 @@ class Credentials(CertificateRecords):
         self, action: str, user: str, roles: tuple[str, ...], requested_by: str
     ) -> PendingChange:
         change = PendingChange(secrets.token_hex(6), action, user, roles, requested_by, time.time())
-        with self._lock:
-            self._db.execute(
+        with self.db.session() as s:
+            s.execute(
                 "INSERT INTO pending_changes VALUES (?, ?, ?, ?, ?, ?)",
                 (change.id, action, user, ",".join(roles), requested_by, change.requested_at),
             )
         return change
 
     def pending(self) -> list[PendingChange]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM pending_changes ORDER BY requested_at"
-            ).fetchall()
+        with self.db.session() as s:
+            rows = s.all(f"SELECT {_PENDING} FROM pending_changes ORDER BY requested_at")
         return [PendingChange(r[0], r[1], r[2], _roles(r[3]), r[4], r[5]) for r in rows]
 
     def take_pending(self, change_id: str) -> PendingChange | None:
         """Removes and returns a pending change (None when there is no such change)."""
-        with self._lock:
-            row = self._db.execute(
-                "DELETE FROM pending_changes WHERE id = ? RETURNING *", (change_id,)
-            ).fetchone()
+        with self.db.session() as s:
+            row = s.one(
+                f"DELETE FROM pending_changes WHERE id = ? RETURNING {_PENDING}", (change_id,)
+            )
         if row is None:
             return None
         return PendingChange(row[0], row[1], row[2], _roles(row[3]), row[4], row[5])

@@ -1,4 +1,4 @@
-"""The executor's durable state in the store file: the hub's identity and failover.
+"""The executor's durable state in the store: the hub's identity and failover.
 
 The identity is made once, when the store is new, and names the hub on every Kubernetes
 object it creates (`tongchou.io/owned-by`): a hub started on another or an empty store has
@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from console.store.sql import Database, Session, database_of
 
 EXECUTOR_SCHEMA = """
 CREATE TABLE IF NOT EXISTS executor_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,6 +36,10 @@ CREATE TABLE IF NOT EXISTS moveback (
 """
 
 
+# The move-back queue, in order, and the moves under way (workload → its placement before).
+Moves = tuple[list[str], dict[str, dict[str, int]]]
+
+
 @dataclass(frozen=True, slots=True)
 class ClusterFailover:
     """One cluster's failover state: out of service (`available` false) since `since`, why,
@@ -48,32 +53,41 @@ class ClusterFailover:
 
 
 class ExecutorState:
-    """Its own connection to the store file (SQLite serialises the writes with the hub's)."""
+    """Its own connection to the store (the database serialises the writes with the hub's);
+    on a shared PostgreSQL store every replica reads what the leader before it wrote."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(EXECUTOR_SCHEMA)
+    def __init__(self, store: Path | Database) -> None:
+        self.db = database_of(store, EXECUTOR_SCHEMA)
+        self.path = self.db.where
+        # On a shared store: the term this replica leads in (None when it does not lead);
+        # every write checks it in its transaction, so a deposed leader writes nothing.
+        self.fence: Callable[[], int | None] | None = None
+
+    def _check_fence(self, s: Session) -> None:
+        if self.fence is None:
+            return
+        from console.store.leader import FencedError
+
+        term = self.fence()
+        row = s.one("SELECT term, holder FROM hub_leader WHERE id = 1 FOR SHARE")
+        if term is None or row is None or int(row[0]) != term:
+            holder = f"{row[1]} leads in term {row[0]}" if row is not None else "nobody leads"
+            raise FencedError(f"failover state not written: this replica does not lead ({holder})")
 
     def identity(self) -> str:
         """The hub's identity, made the first time the store is used (`hub-<16 hex>`)."""
-        with self._lock:
-            self._db.execute(
-                "INSERT OR IGNORE INTO executor_meta VALUES ('identity', ?)",
+        with self.db.transaction() as s:
+            s.execute(
+                "INSERT INTO executor_meta VALUES ('identity', ?) ON CONFLICT (key) DO NOTHING",
                 (f"hub-{secrets.token_hex(8)}",),
             )
-            row = self._db.execute(
-                "SELECT value FROM executor_meta WHERE key = 'identity'"
-            ).fetchone()
+            row = s.one("SELECT value FROM executor_meta WHERE key = 'identity'")
+        assert row is not None
         return str(row[0])
 
     def load(self) -> list[ClusterFailover]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT cluster, available, reason, since, displaced FROM failover"
-            ).fetchall()
+        with self.db.session() as s:
+            rows = s.all("SELECT cluster, available, reason, since, displaced FROM failover")
         return [
             ClusterFailover(c, bool(a), r, float(s), frozenset(json.loads(d)))
             for c, a, r, s, d in rows
@@ -82,35 +96,34 @@ class ExecutorState:
     def save(self, states: list[ClusterFailover]) -> None:
         """Writes the given clusters' state in one transaction (a cluster available again
         with nothing displaced is removed)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for s in states:
-                    if s.available and not s.displaced:
-                        self._db.execute("DELETE FROM failover WHERE cluster = ?", (s.cluster,))
-                        continue
-                    self._db.execute(
-                        "INSERT OR REPLACE INTO failover VALUES (?, ?, ?, ?, ?)",
-                        (
-                            s.cluster,
-                            int(s.available),
-                            s.reason,
-                            s.since,
-                            json.dumps(sorted(s.displaced)),
-                        ),
-                    )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self.db.transaction() as s:
+            self._check_fence(s)
+            for st in states:
+                if st.available and not st.displaced:
+                    s.execute("DELETE FROM failover WHERE cluster = ?", (st.cluster,))
+                    continue
+                s.execute(
+                    "INSERT INTO failover VALUES (?, ?, ?, ?, ?) ON CONFLICT (cluster) DO UPDATE"
+                    " SET available = excluded.available, reason = excluded.reason,"
+                    " since = excluded.since, displaced = excluded.displaced",
+                    (
+                        st.cluster,
+                        int(st.available),
+                        st.reason,
+                        st.since,
+                        json.dumps(sorted(st.displaced)),
+                    ),
+                )
 
-    def load_moves(self) -> tuple[list[str], dict[str, dict[str, int]]]:
+    def load_all(self) -> tuple[list[ClusterFailover], Moves]:
+        """The clusters' failover state and the move-back state, read together."""
+        return self.load(), self.load_moves()
+
+    def load_moves(self) -> Moves:
         """The move-back queue, in order, and the moves under way (workload → its placement
         before the move)."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT workload, old FROM moveback ORDER BY position"
-            ).fetchall()
+        with self.db.session() as s:
+            rows = s.all("SELECT workload, old FROM moveback ORDER BY position")
         queued = [str(w) for w, old in rows if old is None]
         moves = {
             str(w): {str(c): int(n) for c, n in json.loads(old).items()}
@@ -121,23 +134,17 @@ class ExecutorState:
 
     def save_moves(self, queued: list[str], moves: dict[str, dict[str, int]]) -> None:
         """Replaces the stored move-back queue and moves in one transaction."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute("DELETE FROM moveback")
-                rows: list[tuple[str, str | None]] = [
-                    (w, json.dumps(old, sort_keys=True)) for w, old in sorted(moves.items())
-                ]
-                rows += [(w, None) for w in queued]
-                self._db.executemany(
-                    "INSERT INTO moveback (position, workload, old) VALUES (?, ?, ?)",
-                    [(i, w, old) for i, (w, old) in enumerate(rows)],
+        rows: list[tuple[str, str | None]] = [
+            (w, json.dumps(old, sort_keys=True)) for w, old in sorted(moves.items())
+        ]
+        rows += [(w, None) for w in queued]
+        with self.db.transaction() as s:
+            self._check_fence(s)
+            s.execute("DELETE FROM moveback")
+            for i, (w, old) in enumerate(rows):
+                s.execute(
+                    "INSERT INTO moveback (position, workload, old) VALUES (?, ?, ?)", (i, w, old)
                 )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.db.close()

@@ -3,10 +3,12 @@ belongs to), and revocation of whole lineages or of every certificate of a name.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 from dataclasses import dataclass
+
+from console.store.sql import Database
+
+_CERT = "serial, kind, name, lineage, parent, owner, not_before, not_after, issued_at, issued_by"
 
 
 def serial_hex(serial: int) -> str:
@@ -32,11 +34,9 @@ class CertRecord:
 
 
 class CertificateRecords:
-    """The certificate tables of a store file (part of `Credentials`, which holds the
-    connection and its lock)."""
+    """The certificate tables of a store (part of `Credentials`, which holds the database)."""
 
-    _db: sqlite3.Connection
-    _lock: threading.Lock
+    db: Database
 
     # --- issued certificates and their lineage
 
@@ -57,11 +57,11 @@ class CertificateRecords:
         now = time.time() if now is None else now
         lineage = serial_hex(serial)
         parent_hex = serial_hex(parent) if parent is not None else ""
-        with self._lock:
+        with self.db.transaction() as s:
             if parent is not None:
-                row = self._db.execute(
+                row = s.one(
                     "SELECT lineage, owner FROM certificates WHERE serial = ?", (parent_hex,)
-                ).fetchone()
+                )
                 if row is not None:
                     lineage, owner = str(row[0]), owner or str(row[1])
                 else:
@@ -78,7 +78,7 @@ class CertificateRecords:
                 now,
                 issued_by,
             )
-            self._db.execute(
+            s.execute(
                 "INSERT INTO certificates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.serial,
@@ -96,37 +96,36 @@ class CertificateRecords:
         return record
 
     def certificate(self, serial: int) -> CertRecord | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT * FROM certificates WHERE serial = ?", (serial_hex(serial),)
-            ).fetchone()
+        with self.db.session() as s:
+            row = s.one(f"SELECT {_CERT} FROM certificates WHERE serial = ?", (serial_hex(serial),))
         return CertRecord(*row) if row is not None else None
 
     def certificates(self, kind: str = "", name: str = "") -> list[CertRecord]:
         """Every recorded certificate (of one kind and name, when given), oldest first."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM certificates WHERE (? = '' OR kind = ?) AND (? = '' OR name = ?)"
-                " ORDER BY issued_at",
+        with self.db.session() as s:
+            rows = s.all(
+                f"SELECT {_CERT} FROM certificates WHERE (? = '' OR kind = ?)"
+                " AND (? = '' OR name = ?) ORDER BY issued_at",
                 (kind, kind, name, name),
-            ).fetchall()
+            )
         return [CertRecord(*row) for row in rows]
 
     def lineage(self, lineage: str) -> list[CertRecord]:
         """The recorded certificates of a lineage, oldest first."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM certificates WHERE lineage = ? ORDER BY issued_at", (lineage,)
-            ).fetchall()
+        with self.db.session() as s:
+            rows = s.all(
+                f"SELECT {_CERT} FROM certificates WHERE lineage = ? ORDER BY issued_at",
+                (lineage,),
+            )
         return [CertRecord(*row) for row in rows]
 
     def last_renewal(self, lineage: str) -> float | None:
         """When the newest renewal in a lineage was issued; None when it was never renewed."""
-        with self._lock:
-            row = self._db.execute(
+        with self.db.session() as s:
+            row = s.one(
                 "SELECT MAX(issued_at) FROM certificates WHERE lineage = ? AND parent != ''",
                 (lineage,),
-            ).fetchone()
+            )
         return float(row[0]) if row and row[0] is not None else None
 
     # --- revocation
@@ -139,9 +138,10 @@ class CertificateRecords:
         return self._revoke_lineage(lineage, record.kind if record else kind, name, reason)
 
     def _revoke_lineage(self, lineage: str, kind: str, name: str, reason: str) -> bool:
-        with self._lock:
-            done = self._db.execute(
-                "INSERT OR IGNORE INTO revoked_lineages VALUES (?, ?, ?, ?, ?)",
+        with self.db.session() as s:
+            done = s.execute(
+                "INSERT INTO revoked_lineages VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (lineage) DO NOTHING",
                 (lineage, kind, name, time.time(), reason),
             )
             return done.rowcount > 0
@@ -154,8 +154,8 @@ class CertificateRecords:
         now = time.time() if now is None else now
         lineages = sorted({c.lineage for c in self.certificates(kind, name)})
         fresh = [ln for ln in lineages if self._revoke_lineage(ln, kind, name, reason)]
-        with self._lock:
-            self._db.execute(
+        with self.db.session() as s:
+            s.execute(
                 "INSERT INTO revoked_names VALUES (?, ?, ?, ?) ON CONFLICT (kind, name)"
                 " DO UPDATE SET before = excluded.before, reason = excluded.reason",
                 (kind, name, now, reason),
@@ -169,17 +169,17 @@ class CertificateRecords:
         without a store) its name was revoked after it was made."""
         record = self.certificate(serial)
         lineage = record.lineage if record else serial_hex(serial)
-        with self._lock:
-            row = self._db.execute(
+        with self.db.session() as s:
+            row = s.one(
                 "SELECT 1 FROM revoked_lineages WHERE lineage = ? UNION ALL"
                 " SELECT 1 FROM revoked_certs WHERE serial = ?",
                 (lineage, str(serial)),
-            ).fetchone()
+            )
             if row is not None:
                 return True
             if record is not None or not kind or not_before is None:
                 return False
-            cut = self._db.execute(
+            cut = s.one(
                 "SELECT before FROM revoked_names WHERE kind = ? AND name = ?", (kind, name)
-            ).fetchone()
+            )
         return cut is not None and not_before < float(cut[0])

@@ -91,6 +91,116 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE events ADD COLUMN origin TEXT NOT NULL DEFAULT '';
         """,
     ),
+    Migration(
+        4,
+        "security and failover: audit chain, join tokens, users, certificates, executor state",
+        """
+        CREATE TABLE audit (
+            seq BIGINT PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            role TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            action TEXT NOT NULL,
+            object TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            prev TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE INDEX audit_at ON audit (at);
+        CREATE TABLE audit_head (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seq BIGINT NOT NULL,
+            hash TEXT NOT NULL,
+            mac TEXT NOT NULL
+        );
+        CREATE TABLE audit_anchor (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seq BIGINT NOT NULL,
+            hash TEXT NOT NULL,
+            pruned_at TEXT NOT NULL
+        );
+        CREATE TABLE join_tokens (
+            id TEXT PRIMARY KEY,
+            hash TEXT NOT NULL,
+            node TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL,
+            used_at DOUBLE PRECISION
+        );
+        CREATE TABLE revoked_certs (
+            serial TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            revoked_at DOUBLE PRECISION NOT NULL,
+            reason TEXT NOT NULL
+        );
+        CREATE TABLE users (
+            name TEXT PRIMARY KEY,
+            roles TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at DOUBLE PRECISION NOT NULL,
+            id TEXT NOT NULL
+        );
+        CREATE TABLE certificates (
+            serial TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            lineage TEXT NOT NULL,
+            parent TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            not_before DOUBLE PRECISION NOT NULL,
+            not_after DOUBLE PRECISION NOT NULL,
+            issued_at DOUBLE PRECISION NOT NULL,
+            issued_by TEXT NOT NULL
+        );
+        CREATE INDEX certificates_name ON certificates (kind, name);
+        CREATE INDEX certificates_lineage ON certificates (lineage);
+        CREATE TABLE revoked_lineages (
+            lineage TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            revoked_at DOUBLE PRECISION NOT NULL,
+            reason TEXT NOT NULL
+        );
+        CREATE TABLE revoked_names (
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            before DOUBLE PRECISION NOT NULL,
+            reason TEXT NOT NULL,
+            PRIMARY KEY (kind, name)
+        );
+        CREATE TABLE enrolment_codes (
+            "user" TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE TABLE pending_changes (
+            id TEXT PRIMARY KEY,
+            action TEXT NOT NULL,
+            "user" TEXT NOT NULL,
+            roles TEXT NOT NULL,
+            requested_by TEXT NOT NULL,
+            requested_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE TABLE executor_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE failover (
+            cluster TEXT PRIMARY KEY,
+            available INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            since DOUBLE PRECISION NOT NULL,
+            displaced TEXT NOT NULL
+        );
+        CREATE TABLE moveback (
+            position INTEGER PRIMARY KEY,
+            workload TEXT NOT NULL UNIQUE,
+            old TEXT
+        );
+        """,
+    ),
 )
 
 # Any fixed number works, as long as nothing else sharing the database takes it.

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from console.store.base import InventoryStore
+from console.store.sql import Database, DbError
 from console.store.sqlite import SqliteStore, StoreError
 
 PASSWORD_ENV = "TONGCHOU_STORE_PASSWORD"
@@ -53,3 +54,47 @@ def open_store(
     if password_file is not None:
         raise StoreError(f"--store-password-file {password_file}: only for a postgresql:// store")
     return SqliteStore(Path(text))
+
+
+def tables_of(store: InventoryStore) -> Path | Database:
+    """Where a store's security and executor tables are: the SQLite file (each user opens
+    its own connection), or a new Database (a small pool) on the PostgreSQL store."""
+    if isinstance(store, SqliteStore):
+        return store.path
+    from console.store.postgres import PostgresStore
+    from console.store.postgres_db import security_database
+
+    if not isinstance(store, PostgresStore):
+        raise StoreError(f"{type(store).__name__}: a store without security tables")
+    return security_database(store)
+
+
+def open_tables(
+    target: str | Path,
+    *,
+    password_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    must_exist: bool = True,
+) -> Path | Database:
+    """The security tables a command's `--store` names (a SQLite file, or a PostgreSQL URL
+    with its password from a file or the environment), for `tongchou user`, `token`, `ca`
+    and `audit`. A SQLite file must exist (the hub makes it) unless `must_exist` is False."""
+    text = str(target)
+    if is_postgres(text):
+        from console.store.postgres import redact
+        from console.store.postgres_db import PostgresDatabase
+
+        try:
+            return PostgresDatabase(
+                text,
+                password=store_password(password_file, environ),
+                application_name="tongchou-admin",
+            )
+        except DbError as err:
+            raise StoreError(f"{redact(text)}: cannot open the PostgreSQL store: {err}") from None
+    if password_file is not None:
+        raise StoreError(f"--store-password-file {password_file}: only for a postgresql:// store")
+    path = Path(text)
+    if must_exist and not path.is_file():
+        raise StoreError(f"{path}: no such store file (start the hub once to create it)")
+    return path

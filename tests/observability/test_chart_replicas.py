@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from console.hub.cli import add_arguments as hub_arguments
-from console.hub.cli import config_from as hub_config
 from console.store.cli_options import store_target
 from tests.observability.conftest import CHART
 from tests.observability.test_chart import DNS_LABEL, one, render
@@ -57,6 +56,13 @@ def test_replicas_share_the_store_from_a_secret() -> None:
     assert secret["items"] == [{"key": "password", "path": "password"}]
     mounts = {m["name"]: m for m in container["volumeMounts"]}
     assert mounts["store-password"]["readOnly"] is True
+    # mutual TLS: one audit key for every replica, from its Secret; a witness per pod
+    key = volumes["audit-key"]["secret"]
+    assert key["secretName"] == "gd-tongchou-audit-key" and key["defaultMode"] == 0o400
+    assert key["items"] == [{"key": "audit-key", "path": "audit-key"}]
+    assert mounts["audit-key"]["readOnly"] is True and "emptyDir" in volumes["audit"]
+    assert "--audit-key=/etc/tongchou/audit-key/audit-key" in args
+    assert "--tls-ca=/etc/tongchou/tls/ca.crt" in args and "--insecure" not in args
 
 
 def test_replicas_have_a_disruption_budget_and_spread() -> None:
@@ -104,7 +110,7 @@ def test_one_replica_on_postgresql_has_no_budget() -> None:
         ),
         (
             {"hub": {"store": {"type": "postgresql", "postgresql": {"existingSecret": "s"}}}},
-            "runs without TLS for now",
+            "with TLS needs hub.store.postgresql.auditKeySecret",
         ),
     ],
 )
@@ -142,6 +148,6 @@ def test_replicas_run_with_flags_tongchou_hub_accepts() -> None:
     assert str(args.store_password_file) == "/etc/tongchou/store/password"
     url = "postgresql://tongchou@pg.example:5432/tongchou"
     assert store_target(args, {"TONGCHOU_STORE": url}) == url
-    config = hub_config(args)
-    assert config.tls is None
-    assert config.replicas.remote_grace > config.heartbeat_every
+    assert str(args.audit_key) == "/etc/tongchou/audit-key/audit-key"
+    assert str(args.audit_witness) == "/var/lib/tongchou-audit/witness"
+    assert not args.insecure and str(args.tls_cert) == "/etc/tongchou/tls/tls.crt"

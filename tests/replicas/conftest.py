@@ -43,7 +43,7 @@ class Replicas(Launcher):
             "--heartbeat-every", "2s",
             "--election-retry", "0.2s",
             "--replica-sync", "0.5s",
-            "--insecure",
+            *(() if "--tls-ca" in extra else ("--insecure",)),
             *extra,
         )  # fmt: skip
         deadline = time.monotonic() + 30

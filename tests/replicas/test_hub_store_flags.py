@@ -51,9 +51,10 @@ def test_password_file_with_a_sqlite_store(tmp_path: Path) -> None:
     assert "only for a postgresql:// store" in done.stderr
 
 
-def test_mutual_tls_is_refused_with_a_postgresql_store(
+def test_mutual_tls_on_a_postgresql_store_needs_the_shared_audit_key(
     url: str, pg_server: PostgresServer, tmp_path: Path
 ) -> None:
+    """No file to keep the key beside: the hub says which flag, and exits 2."""
     from console.security.pki import CertificateAuthority
 
     ca = CertificateAuthority.init(tmp_path / "ca")
@@ -63,4 +64,4 @@ def test_mutual_tls_is_refused_with_a_postgresql_store(
         "--tls-key", str(key), env={"TONGCHOU_STORE_PASSWORD": pg_server.password},
     )  # fmt: skip
     assert done.returncode == 2
-    assert "mutual TLS needs the console users and the audit log" in done.stderr
+    assert "a postgresql:// store needs the audit key named (--audit-key" in done.stderr

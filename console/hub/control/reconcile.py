@@ -27,7 +27,7 @@ from console.hub.loops import every
 from console.hub.metrics import ExecutorMetrics, HubMetrics
 from console.model.fleet import Fleet
 from console.model.inventory import Event, NodeState
-from console.store.executor_state import ClusterFailover, ExecutorState
+from console.store.executor_state import ClusterFailover, ExecutorState, Moves
 
 log = logging.getLogger("tongchou.hub.executor")
 
@@ -77,7 +77,7 @@ class Reconciler:
             self.tracker.health(name)
         if state is not None:
             self.identity = state.identity()
-            self._restore(state)
+            self._restore(*state.load_all())
         else:
             self.identity = f"hub-{secrets.token_hex(8)}"
             log.warning(
@@ -86,11 +86,17 @@ class Reconciler:
             )
         self.ownership = Ownership(self.identity, config.adopt)
 
-    def _restore(self, state: ExecutorState) -> None:
-        """Failover as it was before a restart: clusters still out stay out (and must be
-        healthy for --recover-after again), move-back knows what left each, and the moves
-        under way keep their old replicas until the new ones are ready."""
-        rows = state.load()
+    def _restore(self, rows: list[ClusterFailover], moves: Moves) -> None:
+        """Failover as it was before a restart (or as the leader before this replica left it):
+        clusters still out stay out (and must be healthy for --recover-after again), move-back
+        knows what left each, and the moves under way keep their old replicas until the new
+        ones are ready."""
+        out = {row.cluster for row in rows if not row.available}
+        for name, h in self.tracker.clusters.items():  # what an earlier term here believed
+            if name not in out and not h.available:
+                h.available, h.reason, h.healthy_since = True, "", None
+                self.manager.unavailable.pop(name, None)
+        self.displaced = {}
         for row in rows:
             h = self.tracker.health(row.cluster)
             if not row.available:
@@ -99,11 +105,11 @@ class Reconciler:
                 self.manager.unavailable[row.cluster] = row.reason
             if row.displaced:
                 self.displaced[row.cluster] = set(row.displaced)
-        self.movebacks.queued, self.movebacks.moves = state.load_moves()
+        self.movebacks.queued, self.movebacks.moves = moves
         self._moves_saved = self._moves_now()
         if rows:
-            out = sorted(r.cluster for r in rows if not r.available)
-            log.info("failover restored from the store: unavailable %s", ", ".join(out) or "none")
+            unavailable = ", ".join(sorted(out)) or "none"
+            log.info("failover restored from the store: unavailable %s", unavailable)
 
     # -- what the API and metrics read ---------------------------------------------------
 
@@ -129,6 +135,8 @@ class Reconciler:
     # -- the loop ------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
+        if self.state is not None:  # a replica taking the lead goes on from its predecessor
+            self._restore(*await asyncio.to_thread(self.state.load_all))
         try:
             await every(stop, self.config.interval, self._tick)
         finally:

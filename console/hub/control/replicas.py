@@ -178,16 +178,10 @@ async def open_replica(
     store: InventoryStore,
     workloads: WorkloadManager,
     metrics: HubMetrics,
-    tls: bool,
 ) -> Replica | None:
     """A Replica when the store is PostgreSQL (None for SQLite: a single hub always leads)."""
     if not isinstance(store, PostgresStore):
         return None
-    if tls:
-        raise RuntimeError(
-            "mutual TLS needs the console users and the audit log, which a postgresql://"
-            " store does not hold yet: use a SQLite store, or --insecure on a private network"
-        )
     replica = Replica(settings, store, workloads.inventory, workloads, metrics)
     replica._event_id = await asyncio.to_thread(store.last_event_id)  # stored: not news
     return replica

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from console.client.connect import add_client_arguments, open_client
+from console.client.history import add_prometheus_arguments, prometheus_from
 from console.tui.i18n import default_lang
 from console.tui.paths import state_home
 from tongchou.logfile import log_to_file
@@ -34,12 +35,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the console's log, rotated at 10 MiB (default $XDG_STATE_HOME/tongchou/console.log)",
     )
     add_client_arguments(parser)
+    add_prometheus_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         client = open_client(args.hub, args)
-    except ValueError as err:  # the certificates the flags name
+        prometheus = prometheus_from(args)
+    except ValueError as err:  # the certificates or the Prometheus options the flags name
         print(f"tongchou console: {err}", file=sys.stderr)
         return 2
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -54,5 +57,5 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.suppress(OSError):  # a console without a writable state folder still runs
         log_to_file(args.log_file, "INFO")
 
-    TongchouApp(client, lang=args.lang, export_dir=args.export_dir).run()
+    TongchouApp(client, lang=args.lang, export_dir=args.export_dir, prometheus=prometheus).run()
     return 0

@@ -65,9 +65,8 @@ async def test_demo_shows_an_hour_of_utilisation_by_level(launch: Launcher, tmp_
                     break
                 pane.reload()
                 await pilot.pause(2.0)
-            print(
-                f"1 h plot of {sorted(map(str, drawn))} {time.monotonic() - started:.0f} s after start"
-            )
+            after = time.monotonic() - started
+            print(f"the 1 h plot of {', '.join(sorted(map(str, drawn)))}: {after:.0f} s")
             screen = "\n".join(screen_text(app))
             assert drawn >= LEVELS, f"{pane.status}\n{screen}\n{demo.text()}"
             assert "CPU utilisation by level · 1h" in screen

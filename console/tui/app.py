@@ -94,7 +94,8 @@ FOOTER = {
 
 def every_binding() -> list[Binding]:
     """The console's keys: the app's, then its tables'."""
-    return [b for b in (*TongchouApp.BINDINGS, *FleetTable.BINDINGS) if isinstance(b, Binding)]
+    keys = (*TongchouApp.BINDINGS, *FleetTable.BINDINGS, *History.BINDINGS)
+    return [b for b in keys if isinstance(b, Binding)]
 
 
 def tab_label(lang: str, tab: str) -> Content:

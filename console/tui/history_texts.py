@@ -25,8 +25,9 @@ HISTORY_LABELS: dict[str, dict[str, str]] = {
         "sit_pending": "Top pending reasons", "sit_no_pending": "nothing pending",
         "sit_failovers": "Recent failovers", "sit_no_failovers": "none",
         "sit_mlps_level": "等保 {n}",
-        "sit_replicas": "{n} replicas", "sit_cores": "{share} of {cores}",
-        "sit_tenants": "Platform tenants",
+        "sit_cores": "{share} of {cores}",
+        "help_chart": "history: the next / previous chart",
+        "help_span": "history: 1 h, 24 h, 7 d or 30 d",
     },
     "zh": {
         "history": "历史", "situation": "态势",
@@ -46,8 +47,9 @@ HISTORY_LABELS: dict[str, dict[str, str]] = {
         "sit_pending": "主要待部署原因", "sit_no_pending": "无待部署",
         "sit_failovers": "最近故障转移", "sit_no_failovers": "无",
         "sit_mlps_level": "等保{n}级",
-        "sit_replicas": "{n} 个副本", "sit_cores": "{share} / {cores} 核",
-        "sit_tenants": "平台租户",
+        "sit_cores": "{share} / {cores} 核",
+        "help_chart": "历史:下一个 / 上一个图表",
+        "help_span": "历史:1 小时、24 小时、7 天或 30 天",
     },
 }  # fmt: skip
 

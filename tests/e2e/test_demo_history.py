@@ -69,7 +69,7 @@ async def test_demo_shows_an_hour_of_utilisation_by_level(launch: Launcher, tmp_
             print(f"the 1 h plot of {', '.join(sorted(map(str, drawn)))}: {after:.0f} s")
             screen = "\n".join(screen_text(app))
             assert drawn >= LEVELS, f"{pane.status}\n{screen}\n{demo.text()}"
-            assert "CPU utilisation by level · 1h" in screen
+            assert "CPU utilisation by level (%) · 1h" in screen
             for level in LEVELS:
                 assert level in screen
         await prometheus.close()

@@ -112,7 +112,7 @@ async def test_history_plots_utilisation_by_level_and_follows_the_keys() -> None
         assert source.asked[-1] == (CHARTS[0].query, RANGES["1h"], 15.0)
         assert CHARTS[0].query == "level:tongchou_hub_cpu_utilization:ratio"
         screen = "\n".join(screen_text(app))
-        assert "CPU utilisation by level · 1h" in screen
+        assert "CPU utilisation by level (%) · 1h" in screen
         assert "county" in screen and "city" in screen  # the legend
         assert "from http://prometheus.test:9090 · step 15s" in screen
         plot = app.query_one(PlotextPlot)
@@ -122,10 +122,10 @@ async def test_history_plots_utilisation_by_level_and_follows_the_keys() -> None
         assert source.asked[-1] == (CHARTS[0].query, RANGES["30d"], 10800.0)
         await pilot.press("g")
         await settle(pilot, lambda: source.asked[-1][0] == CHARTS[1].query, "the next chart")
-        assert "CPU utilisation by division · 30d" in "\n".join(screen_text(app))
+        assert "CPU utilisation by division (%) · 30d" in "\n".join(screen_text(app))
         await pilot.press("l")
         await pilot.pause()
-        assert "各行政区 CPU 利用率 · 30d" in "\n".join(screen_text(app))
+        assert "各行政区 CPU 利用率 (%) · 30d" in "\n".join(screen_text(app))
 
 
 async def test_history_says_what_is_missing_or_wrong() -> None:

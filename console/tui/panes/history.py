@@ -79,7 +79,8 @@ class History(Vertical, can_focus=True):
         self.reload()
 
     def relabel(self) -> None:
-        title = f"{text(self.lang, self.chart.key)} · {self.span_name}"
+        unit = " (%)" if self.chart.unit == "ratio" else ""
+        title = f"{text(self.lang, self.chart.key)}{unit} · {self.span_name}"
         keys = text(self.lang, "history_keys")
         self.query_one("#history-title", Static).update(f"[b]{title}[/b]   [dim]{keys}[/dim]")
         self.draw()
@@ -146,7 +147,6 @@ class History(Vertical, can_focus=True):
         plt.clear_data()
         plt.clear_figure()
         scale = 100.0 if self.chart.unit == "ratio" else 1.0
-        plt.ylabel("%" if self.chart.unit == "ratio" else text(self.lang, self.chart.key))
         if self.series:
             start = min(s.points[0][0] for s in self.series)
             end = max(s.points[-1][0] for s in self.series)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
+import signal
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -15,6 +17,7 @@ import aiohttp
 import yaml
 
 INSTALL_HINT = "Debian: apt-get install prometheus"
+PID_FILE = "prometheus.pid"
 
 
 def rules_file() -> Path:
@@ -55,12 +58,41 @@ class DemoPrometheus:
                 await self.process.wait()
 
 
+def _stop_left_over(directory: Path, config_file: Path) -> None:
+    """Ends the Prometheus an earlier demo on this folder left running (a demo killed with
+    SIGKILL cannot stop it): the pid it wrote, if that process still runs this config."""
+    try:
+        pid = int((directory / PID_FILE).read_text(encoding="ascii"))
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    if f"--config.file={config_file}".encode() in cmdline.split(b"\0"):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        for _ in range(100):  # its data folder is locked until it has gone
+            if not Path(f"/proc/{pid}").exists():
+                break
+            time.sleep(0.1)
+
+
 def _prepare(directory: Path, settings: dict[str, object]) -> tuple[Path, Path]:
     """Writes the configuration into `directory`; the paths of it and of the log."""
     directory.mkdir(parents=True, exist_ok=True)
     config_file = directory / "prometheus.yml"
+    _stop_left_over(directory, config_file)
     config_file.write_text(yaml.safe_dump(settings), encoding="utf-8")
     return config_file, directory / "prometheus.log"
+
+
+async def _ours_and_ready(http: aiohttp.ClientSession, url: str, config_file: Path) -> bool:
+    """Whether the Prometheus at `url` runs `config_file` (not another one holding the port)
+    and is ready."""
+    async with http.get(f"{url}/api/v1/status/flags") as response:
+        flags = (await response.json()).get("data") or {}
+    if flags.get("config.file") != str(config_file):
+        return False
+    async with http.get(f"{url}/-/ready") as response:
+        return response.status == 200
 
 
 async def start(
@@ -86,14 +118,14 @@ async def start(
             stderr=out,
             cwd=directory,
         )
+    await asyncio.to_thread((directory / PID_FILE).write_text, str(process.pid), "ascii")
     running = DemoPrometheus(process, f"http://{listen}", log)
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
         while time.monotonic() < deadline and process.returncode is None:
-            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                async with http.get(f"{running.url}/-/ready") as response:
-                    if response.status == 200:
-                        return running
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError, ValueError):
+                if await _ours_and_ready(http, running.url, config_file):
+                    return running
             await asyncio.sleep(0.25)
     await running.stop()
     return f"Prometheus did not start on {listen} (its log: {log}): the console shows no history"

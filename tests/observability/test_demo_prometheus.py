@@ -32,9 +32,11 @@ async def test_a_left_over_prometheus_is_replaced(prometheus: str, tmp_path: Pat
         # the demo that started it is gone without stopping it; the next one takes over
         second = await demo_prometheus.start(folder, f"127.0.0.1:{free_port()}", "127.0.0.1:1", 1.0)
         assert not isinstance(second, str), f"{second}\n{first.log.read_text()}"
-        assert await first.process.wait() == 0  # ended by SIGTERM, cleanly
-        assert "tongchou.history" in rule_groups(second.url)
-        await second.stop()
+        try:
+            assert await first.process.wait() == 0  # ended by SIGTERM, cleanly
+            assert "tongchou.history" in rule_groups(second.url)
+        finally:
+            await second.stop()
     finally:
         await first.stop()
 

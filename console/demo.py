@@ -12,7 +12,9 @@ import sys
 import time
 from pathlib import Path
 
+from console import demo_prometheus
 from console.client import HubClient
+from console.client.history import Prometheus, PrometheusSettings
 from console.client.texts import document_texts
 from console.documents import LoadError, load_documents, load_fleet, policies_of
 from console.documents.builtin import default_policies_dir, sample_dir
@@ -70,6 +72,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-local-agent", action="store_true", help="do not run this machine's agent"
     )
     parser.add_argument(
+        "--prometheus-listen",
+        default="127.0.0.1:9090",
+        help="where the demo's Prometheus listens, when installed (127.0.0.1:9090)",
+    )
+    parser.add_argument("--scrape-interval", default="5s", help="Prometheus's scrape interval")
+    parser.add_argument("--no-prometheus", action="store_true", help="do not start Prometheus")
+    parser.add_argument(
         "--headless",
         action="store_true",
         help="no console: print the fleet summary (also when there is no terminal)",
@@ -116,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         fleet = load_fleet(args.fleet or [SAMPLE])
         every = parse_duration(args.every, "--every")
+        args.scrape_seconds = parse_duration(args.scrape_interval, "--scrape-interval", high=300)
         duration = (
             parse_duration(args.duration, "--duration", high=10**7) if args.duration else None
         )
@@ -204,6 +214,7 @@ async def _demo(
     pki: demo_pki.DemoPki = args.pki
     tasks = [_simulate(address, fleet, names, pki, stop)]
     agent = None if args.no_local_agent else await _start_agent(address, fleet, pki)
+    history, prometheus = await _start_prometheus(args, f"127.0.0.1:{hub.metrics_port}")
     headless = args.headless or not (sys.stdin.isatty() and sys.stdout.isatty())
     if headless:
         print(
@@ -222,13 +233,14 @@ async def _demo(
             progress.step("opening the console…")
             from console.tui.app import TongchouApp
 
-            await TongchouApp(client, lang=args.lang, notice=hint).run_async()
+            await TongchouApp(client, lang=args.lang, notice=hint, prometheus=history).run_async()
             print(hint, flush=True)
             stop.set()
         await loops.every(
             stop, every, lambda: _report(client, started, duration, stop), wait_first=True
         )
     await _stop_agent(agent)
+    await _stop_prometheus(history, prometheus)
     await asyncio.gather(*tasks)
     await hub.shutdown()
     print("demo stopped; the store keeps the inventory for next time", flush=True)
@@ -246,6 +258,37 @@ def _simulate(
         credentials=pki.simulator.channel_credentials(),
     )
     return asyncio.create_task(sim.run(), name="demo-simulator")
+
+
+async def _start_prometheus(
+    args: argparse.Namespace, hub_metrics: str
+) -> tuple[Prometheus | None, demo_prometheus.DemoPrometheus | None]:
+    """Prometheus scraping the hub (its history in the console), or a word on why not."""
+    if args.no_prometheus:
+        return None, None
+    progress: Progress = args.progress
+    progress.step(f"starting Prometheus on {args.prometheus_listen}…")
+    started = await demo_prometheus.start(
+        args.state_dir / "prometheus", args.prometheus_listen, hub_metrics, args.scrape_seconds
+    )
+    if isinstance(started, str):
+        print(f"tongchou demo: {started}", flush=True)
+        return None, None
+    print(
+        f"Prometheus on {started.url} scrapes the hub every {args.scrape_interval} with the "
+        f"chart's rules; history: add --prometheus {started.url} to the console command",
+        flush=True,
+    )
+    return Prometheus(PrometheusSettings(started.url)), started
+
+
+async def _stop_prometheus(
+    client: Prometheus | None, running: demo_prometheus.DemoPrometheus | None
+) -> None:
+    if client is not None:
+        await client.close()
+    if running is not None:
+        await running.stop()
 
 
 async def _submit_new(client: HubClient, workloads: list[str]) -> None:

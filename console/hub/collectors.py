@@ -135,6 +135,29 @@ class AllocationCollector(Collector):
                 key = labels.get(cluster, (cluster, "", "", ""))
                 family.add_metric(list(key), values.get(cluster, 0.0))
             yield family
+        yield self._info(labels)
+
+    def _info(self, labels: Mapping[str, tuple[str, str, str, str]]) -> GaugeMetricFamily:
+        """`tongchou_hub_cluster_info`: a cluster's provider and 等保 level, to join on."""
+        fleet = self.documents()
+        found: dict[str, tuple[str, str]] = {}
+        for entry in list(self.inventory.nodes.values()):
+            ident = entry.report.identity
+            found.setdefault(ident.cluster, (ident.provider, str(ident.mlps_level or "")))
+        family = GaugeMetricFamily(
+            "tongchou_hub_cluster_info",
+            "Always 1; labels name a cluster's provider and MLPS (等保) level.",
+            labels=(*CLUSTER_LABELS, "provider", "mlps_level"),
+        )
+        for cluster, key in sorted(labels.items()):
+            doc = fleet.clusters.get(cluster)
+            site = fleet.sites.get(doc.site) if doc else None
+            if doc is not None and site is not None:
+                extra = (site.provider, str(doc.mlps_level))
+            else:
+                extra = found.get(cluster, ("", ""))
+            family.add_metric([*key, *extra], 1.0)
+        return family
 
 
 class WorkloadCollector(Collector):

@@ -47,11 +47,13 @@ from console.tui.panes.audit import Audit
 from console.tui.panes.clusters import Clusters
 from console.tui.panes.confirm import Confirm
 from console.tui.panes.events import Events
+from console.tui.panes.history import History, SeriesSource
 from console.tui.panes.nodes import Nodes
 from console.tui.panes.overview import Overview
 from console.tui.panes.plan import Plan
 from console.tui.panes.policies import Policies
 from console.tui.panes.sites import Sites
+from console.tui.panes.situation import Situation
 from console.tui.panes.workloads import Workloads
 from console.tui.paths import export_path, state_home, write_export
 from console.tui.readonly import MARK, REFUSED
@@ -66,17 +68,20 @@ _ACTION_METHODS = {
     "delete_workload": "/tongchou.v1.WorkloadService/DeleteWorkload",
 }
 TABS = (
-    "overview", "nodes", "clusters", "sites", "workloads", "policies", "plan", "events", "audit",
+    "overview", "situation", "nodes", "clusters", "sites", "workloads", "policies", "plan",
+    "history", "events", "audit",
 )  # fmt: skip
 FOCUS = {
     "overview": "#divisions", "nodes": "#node-table", "clusters": "#cluster-table",
     "sites": "#site-table", "workloads": "#workload-table", "policies": "#policy-table",
     "plan": "#plan-scroll", "events": "#event-table", "audit": "#audit-table",
+    "situation": "#situation", "history": "#history",
 }  # fmt: skip
 """The widget each view focuses when it is shown: its table (the plan's report)."""
 VIEW_KEYS = {
     "overview": "o", "nodes": "n", "clusters": "c", "sites": "t", "workloads": "w",
-    "policies": "y", "plan": "p", "events": "e", "audit": "a",
+    "policies": "y", "plan": "p", "events": "e", "audit": "a", "situation": "v",
+    "history": "h",
 }  # fmt: skip
 
 
@@ -90,7 +95,8 @@ FOOTER = {
 
 def every_binding() -> list[Binding]:
     """The console's keys: the app's, then its tables'."""
-    return [b for b in (*TongchouApp.BINDINGS, *FleetTable.BINDINGS) if isinstance(b, Binding)]
+    keys = (*TongchouApp.BINDINGS, *FleetTable.BINDINGS, *History.BINDINGS)
+    return [b for b in keys if isinstance(b, Binding)]
 
 
 def tab_label(lang: str, tab: str) -> Content:
@@ -111,6 +117,8 @@ VIEWS: dict[str, Callable[[str], Widget]] = {
     "plan": Plan,
     "events": Events,
     "audit": Audit,
+    "situation": Situation,
+    "history": History,
 }
 
 
@@ -167,6 +175,7 @@ class TongchouApp(App[None]):
         export_dir: Path | None = None,
         notice: str = "",
         read_only: bool = False,
+        prometheus: SeriesSource | None = None,
     ) -> None:
         super().__init__()
         self.read_only = read_only  # a wall screen: see console.tui.readonly
@@ -185,6 +194,7 @@ class TongchouApp(App[None]):
         self.division_names: dict[str, str] = {}
         self._settled = False  # the whole first snapshot is on screen
         self.allowed: set[str] | None = None  # methods the user may call; None: not known
+        self.prometheus = prometheus  # history and trends, with --prometheus
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=self.clock)
@@ -205,6 +215,8 @@ class TongchouApp(App[None]):
         self.query_one("#banner").display = False
         self.query_one("#tabs").display = False
         self.follow()
+        self.query_one(History).attach(self.prometheus)
+        self.query_one(Situation).attach(self.prometheus)
         self.poll_workloads()
         self.identify()
 
@@ -264,6 +276,7 @@ class TongchouApp(App[None]):
                     self.query_one(Workloads).show(statuses)
                     overview = self.query_one(Overview)
                     overview.workloads = statuses
+                    self.query_one(Situation).show(self.view, statuses)
                     if self.view.ready:
                         overview.refresh_alerts(self.view)
                     if not self.division_names:
@@ -473,6 +486,11 @@ class TongchouApp(App[None]):
             self.query_one(Clusters).refresh_view(self.view)
         elif tab in ("sites", "policies", "audit"):
             self.fetch_lists()
+        elif tab == "history":  # once laid out: hidden views ask Prometheus nothing
+            self.call_after_refresh(self.query_one(History).reload)
+        elif tab == "situation":
+            self.call_after_refresh(self.query_one(Situation).show, self.view)
+            self.call_after_refresh(self.query_one(Situation).ask_trend)
 
     def focus_view(self, tab: str) -> None:
         """Focuses the main widget of `tab`'s view: a view key always lands on its table."""
@@ -704,7 +722,7 @@ class TongchouApp(App[None]):
         self.query_one(Nodes).rebuild(self.view)
         for listing in (
             self.query_one(Clusters), self.query_one(Sites), self.query_one(Workloads),
-            self.query_one(Policies),
+            self.query_one(Policies), self.query_one(Situation), self.query_one(History),
         ):  # fmt: skip
             listing.lang = self.lang
             listing.relabel()

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from console.client.connect import add_client_arguments, open_client
+from console.client.history import add_prometheus_arguments, prometheus_from
 from console.tui.i18n import default_lang
 from console.tui.paths import state_home
 from console.tui.web_flags import add_web_arguments, running_in_browser
@@ -42,12 +43,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_client_arguments(parser)
     add_web_arguments(parser)
+    add_prometheus_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         client = open_client(args.hub, args)
-    except ValueError as err:  # the certificates the flags name
+        prometheus = prometheus_from(args)
+    except ValueError as err:  # the certificates or the Prometheus options the flags name
         print(f"tongchou console: {err}", file=sys.stderr)
         return 2
     if args.web:
@@ -66,5 +69,11 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.suppress(OSError):  # a console without a writable state folder still runs
         log_to_file(args.log_file, "INFO")
 
-    TongchouApp(client, lang=args.lang, export_dir=args.export_dir, read_only=args.read_only).run()
+    TongchouApp(
+        client,
+        lang=args.lang,
+        export_dir=args.export_dir,
+        read_only=args.read_only,
+        prometheus=prometheus,
+    ).run()
     return 0

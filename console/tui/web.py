@@ -80,9 +80,15 @@ def console_command(args: argparse.Namespace) -> str:
         ("--tls-ca", args.tls_ca),
         ("--tls-cert", args.tls_cert),
         ("--tls-key", args.tls_key),
+        ("--prometheus-ca", args.prometheus_ca),
+        ("--prometheus-cert", args.prometheus_cert),
+        ("--prometheus-key", args.prometheus_key),
+        ("--prometheus-token-file", args.prometheus_token_file),
     ):
         if value is not None:
             argv += [flag, str(Path(value).absolute())]
+    if args.prometheus:
+        argv += ["--prometheus", args.prometheus]
     if args.insecure:
         argv.append("--insecure")
     if args.read_only:

@@ -178,3 +178,23 @@ def test_clear_text_off_this_machine_is_warned(tmp_path: Path) -> None:
         )
     assert quiet.returncode == 2 and f"--web-listen 127.0.0.1:{port}: " in quiet.stderr
     assert "clear text" not in quiet.stderr
+
+
+def test_each_browser_tab_runs_the_console_with_this_ones_flags(tmp_path: Path) -> None:
+    import argparse
+    import shlex
+
+    from console.tui.cli import add_arguments
+    from console.tui.web import console_command
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    ca = tmp_path / "prom-ca.crt"
+    flags = ["--web", "--insecure", "--read-only", "--lang", "zh"]
+    args = parser.parse_args(
+        [*flags, "--prometheus", "https://prom.x:9090", "--prometheus-ca", str(ca)]
+    )
+    argv = shlex.split(console_command(args))
+    assert argv[argv.index("--prometheus") + 1] == "https://prom.x:9090"
+    assert argv[argv.index("--prometheus-ca") + 1] == str(ca)
+    assert {"--insecure", "--read-only"} <= set(argv) and "--web" not in argv

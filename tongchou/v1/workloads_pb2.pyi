@@ -198,6 +198,7 @@ class WorkloadStatus(_message.Message):
     SUBMITTED_AT_FIELD_NUMBER: _builtins.int
     SCHEDULED_AT_FIELD_NUMBER: _builtins.int
     PRIORITY_FIELD_NUMBER: _builtins.int
+    MLPS_LEVEL_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     owner: _builtins.str
     replicas: _builtins.int
@@ -208,6 +209,8 @@ class WorkloadStatus(_message.Message):
     generation: _builtins.int
     """Grows each time the placement changes."""
     priority: _builtins.int
+    mlps_level: _builtins.int
+    """The workload's MLPS (等保) level: a cluster below it may not host it."""
     @_builtins.property
     def placed(self) -> _containers.RepeatedCompositeFieldContainer[Global___ClusterReplicas]: ...
     @_builtins.property
@@ -228,10 +231,11 @@ class WorkloadStatus(_message.Message):
         submitted_at: _timestamp_pb2.Timestamp | None = ...,
         scheduled_at: _timestamp_pb2.Timestamp | None = ...,
         priority: _builtins.int = ...,
+        mlps_level: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["scheduled_at", b"scheduled_at", "submitted_at", b"submitted_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["generation", b"generation", "name", b"name", "owner", b"owner", "pending", b"pending", "placed", b"placed", "priority", b"priority", "reason", b"reason", "replicas", b"replicas", "scheduled_at", b"scheduled_at", "submitted_at", b"submitted_at", "summary", b"summary"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["generation", b"generation", "mlps_level", b"mlps_level", "name", b"name", "owner", b"owner", "pending", b"pending", "placed", b"placed", "priority", b"priority", "reason", b"reason", "replicas", b"replicas", "scheduled_at", b"scheduled_at", "submitted_at", b"submitted_at", "summary", b"summary"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

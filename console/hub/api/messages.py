@@ -191,6 +191,7 @@ def status_message(
         summary=record.summary,
         generation=record.generation,
         priority=w.priority,
+        mlps_level=w.mlps_level,
         placed=[
             workloads_pb2.ClusterReplicas(cluster=c, replicas=n)
             for c, n in sorted(record.placed.items())

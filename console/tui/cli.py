@@ -33,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=state_home() / "console.log",
         help="the console's log, rotated at 10 MiB (default $XDG_STATE_HOME/tongchou/console.log)",
     )
+    parser.add_argument(
+        "--national",
+        action="store_true",
+        help="the national view of a national hub (tongchou hub --national): provinces and"
+        " their divisions",
+    )
     add_client_arguments(parser)
 
 
@@ -49,6 +55,11 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.national:
+        from console.tui.national import NationalApp
+
+        NationalApp(client, lang=args.lang).run()
+        return 0
     from console.tui.app import TongchouApp  # Textual loads only when there is a screen
 
     with contextlib.suppress(OSError):  # a console without a writable state folder still runs

@@ -120,16 +120,8 @@ class Hub:
         self._token_server: grpc.aio.Server | None = None
         self.reconciler: ClusterView | None = None
         self.replica: Replica | None = None  # one of several hubs on a PostgreSQL store
-        self.rollup = Rollup(
-            national=config.national,
-            stale_after=config.national_stale_after,
-            upstream=config.upstream,
-            platforms=config.platforms,
-            store_path=store.path if isinstance(store, SqliteStore) else None,
-            inventory=self.inventory,
-            fleet=lambda: self.fleet,
-            registry=self.metrics.registry,
-        )
+        path = store.path if isinstance(store, SqliteStore) else None
+        self.rollup = Rollup.of(config, path, self.inventory, lambda: self.fleet, self.metrics)
 
     async def start(self) -> None:
         """Loads the store, binds the ports, and starts the timers."""

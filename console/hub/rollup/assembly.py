@@ -10,7 +10,9 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from console.hub.config import HubConfig
 from console.hub.fleet.inventory import Inventory
+from console.hub.metrics import HubMetrics
 from console.hub.rollup.national import National, NationalMetrics
 from console.hub.rollup.summary import Catalog
 from console.hub.rollup.upstream import UpstreamMetrics, UpstreamReporter, UpstreamSettings
@@ -57,6 +59,27 @@ class Rollup:
             self.reporter = UpstreamReporter(
                 upstream, inventory, catalog, UpstreamMetrics(registry)
             )
+
+    @classmethod
+    def of(
+        cls,
+        config: HubConfig,
+        store_path: Path | None,
+        inventory: Inventory,
+        fleet: Callable[[], Fleet],
+        metrics: HubMetrics,
+    ) -> Rollup:
+        """The roll-up of a hub with `config` (its store's SQLite file, if it has one)."""
+        return cls(
+            national=config.national,
+            stale_after=config.national_stale_after,
+            upstream=config.upstream,
+            platforms=config.platforms,
+            store_path=store_path,
+            inventory=inventory,
+            fleet=fleet,
+            registry=metrics.registry,
+        )
 
     async def start(self) -> None:
         if self.national is not None:

@@ -108,15 +108,21 @@ async def one_relay(
             counts["sent"] += per_batch
             counts["behind"] = max(counts["behind"], int(time.monotonic() - next_at > batch_every))
         await call.done_writing()
-        await asyncio.wait_for(reader, 30)
+        try:
+            await asyncio.wait_for(reader, 30)
+        except TimeoutError:  # counted: batches the hub had not answered 30 s after the end
+            counts["unanswered"] += len(sent)
 
 
 async def drive(args: argparse.Namespace) -> dict[str, Any]:
     first, last = (int(x) for x in args.drive.split(":"))
+    began = time.monotonic()
     nodes = relay_nodes(range(first, last), args.nodes_per_relay)
+    built = sum(len(n) for _s, n in nodes.values())
+    print(f"built {built} nodes in {time.monotonic() - began:.0f} s", file=sys.stderr)
     latencies: list[float] = []
-    counts = {"sent": 0, "accepted": 0, "refused": 0, "behind": 0}
-    stop = time.monotonic() + args.duration
+    counts = {"sent": 0, "accepted": 0, "refused": 0, "behind": 0, "unanswered": 0}
+    stop = began + args.duration
     await asyncio.gather(
         *(
             one_relay(
@@ -219,7 +225,8 @@ async def run(args: argparse.Namespace) -> None:
             f"  ingest latency (batch sent → acknowledged): p50 {quantile(lat, 0.5) * 1000:.0f} ms,"
             f" p95 {quantile(lat, 0.95) * 1000:.0f} ms, p99 {quantile(lat, 0.99) * 1000:.0f} ms;"
             f" {sent:,} reports sent, {sum(r['accepted'] for r in results):,} accepted,"
-            f" {sum(r['refused'] for r in results):,} refused; drivers fell behind:"
+            f" {sum(r['refused'] for r in results):,} refused,"
+            f" {sum(r['unanswered'] for r in results):,} batches unanswered; drivers fell behind:"
             f" {'yes' if any(r['behind'] for r in results) else 'no'}"
         )
 

@@ -8,8 +8,10 @@ import signal
 from pathlib import Path
 
 import pytest
+from textual.widgets import DataTable
 
 from console.client import HubClient
+from console.tui.national import NationalApp
 from tests.e2e.conftest import HubProc, Launcher, Proc
 from tests.e2e.waiting import eventually
 from tests.rollup.conftest import NODES
@@ -87,3 +89,17 @@ async def test_province_reports_goes_stale_and_comes_back(
         province = province_hub(launch, national, fleet_file, catalog_file, store)
         fresh = await eventually(lambda: row_of(client, stale=False), 30, "fresh again")
         assert fresh.age_seconds < 3
+    # the national console over the real national hub: the province, then its divisions
+    app = NationalApp(HubClient(national.address))
+    async with app.run_test(size=(160, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        provinces = app.query_one("#provinces", DataTable)
+        assert str(provinces.get_row_at(0)[1]) == "广东省"
+        provinces.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        divisions = app.query_one("#divisions", DataTable)
+        assert [str(divisions.get_row_at(i)[0]) for i in range(divisions.row_count)] == [
+            "440000",
+            "440100",
+        ]

@@ -3,6 +3,7 @@ for the province is taken; another province's, or a node's, is refused."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from console.security.tls import TlsFiles
 from console.store import SqliteStore
 from tests.e2e.waiting import eventually
 from tests.relay.conftest import FLEET
-from tongchou.v1 import rollup_pb2, rollup_pb2_grpc
+from tongchou.v1 import agent_pb2, common_pb2, rollup_pb2, rollup_pb2_grpc
 
 
 def tls(ca: CertificateAuthority, kind: str, name: str) -> TlsFiles:
@@ -48,14 +49,16 @@ async def national(tmp_path: Path, national_ca: CertificateAuthority) -> AsyncIt
         await hub.shutdown()
 
 
-async def province_hub(tmp_path: Path, national: Hub, files: TlsFiles, name: str) -> Hub:
+async def province_hub(
+    tmp_path: Path, national: Hub, files: TlsFiles, name: str, interval: float = 0.5
+) -> Hub:
     fleet_file = tmp_path / "fleet.yaml"
     fleet_file.write_text(FLEET, encoding="utf-8")
     upstream = UpstreamSettings(
         target=f"127.0.0.1:{national.port}",
         province=Province("440000", "广东省"),
         credentials=files.channel_credentials(),
-        interval=0.5,
+        interval=interval,
     )
     config = HubConfig(listen="127.0.0.1:0", metrics_listen="", upstream=upstream)
     hub = Hub(config, SqliteStore(tmp_path / f"{name}.db"), fleet=load_fleet([fleet_file]))
@@ -129,5 +132,33 @@ async def test_a_province_without_certificate_of_the_national_ca_cannot_connect(
         await eventually(failed, 20, "the handshake refused")
         assert national.rollup.national is not None
         assert national.rollup.national.latest == {}
+    finally:
+        await province.shutdown()
+
+
+async def test_a_change_is_reported_within_seconds_not_at_the_interval(
+    tmp_path: Path, national: Hub, national_ca: CertificateAuthority
+) -> None:
+    files = tls(national_ca, "province", "440000")
+    province = await province_hub(tmp_path, national, files, "p", interval=3600)
+    try:
+        assert national.rollup.national is not None
+        latest = national.rollup.national.latest
+
+        async def nodes(count: int) -> bool | None:
+            got = latest.get("440000")
+            return True if got is not None and got.summary.capacity.nodes == count else None
+
+        await eventually(lambda: nodes(0), 20, "the first summary")
+        report = agent_pb2.NodeReport(
+            identity=common_pb2.NodeIdentity(
+                node="a-1", division="440100", level=common_pb2.LEVEL_CITY, site="site-a",
+                cluster="a1", arch="aarch64", chip="kunpeng-920",
+            ),
+            capacity=common_pb2.Capacity(cpu_logical=64, memory_bytes=256 * 2**30),
+        )  # fmt: skip
+        province.inventory.accept(report, 1, time.time(), 10.0)  # a node registers
+        await eventually(lambda: nodes(1), 10, "the change reported")
+        assert latest["440000"].summary.capacity.domestic_cpu_cores == 64
     finally:
         await province.shutdown()

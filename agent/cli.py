@@ -40,6 +40,9 @@ _FLAGS = {
     "tls_key": "this node's private key (PEM)",
     "join_token": "single-use join token (tongchou token create); used when --tls-cert is missing",
     "join_hub": "the hub's token port, host:port (tongchou hub --token-listen)",
+    "relay_srv": "DNS domain announcing this site's relays (SRV _tongchou-relay._tcp.DOMAIN);"
+    " tried before --hub, which is used when none answers",
+    "relay_dns": "DNS server host:port for --relay-srv (default: the system's resolvers)",
     "renew_check": "how often the certificate's age is checked (1m); it renews at 2/3 of its life",
     "transport": "gRPC library: auto (h2, pure Python, when installed, else grpcio), h2 or grpcio",
 }

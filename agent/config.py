@@ -46,6 +46,11 @@ class AgentConfig:
     insecure: bool = False
     join_token: str = ""
     join_hub: str = ""
+    # a DNS domain whose SRV records _tongchou-relay._tcp.<domain> name this site's relays:
+    # tried first, the hub when none answers; relay_dns asks that server (host:port) instead of
+    # the system's resolvers
+    relay_srv: str = ""
+    relay_dns: str = ""
     # which gRPC library speaks to the hub: auto (h2 when installed, else grpcio),
     # h2 (pure Python) or grpcio
     transport: str = "auto"
@@ -100,6 +105,8 @@ _KEYS: dict[str, tuple[str, str]] = {
     "insecure": ("insecure", "TONGCHOU_INSECURE"),
     "join_token": ("joinToken", "TONGCHOU_JOIN_TOKEN"),
     "join_hub": ("joinHub", "TONGCHOU_JOIN_HUB"),
+    "relay_srv": ("relaySrv", "TONGCHOU_RELAY_SRV"),
+    "relay_dns": ("relayDns", "TONGCHOU_RELAY_DNS"),
     "transport": ("transport", "TONGCHOU_TRANSPORT"),
     "renew_check": ("renewCheck", "TONGCHOU_RENEW_CHECK"),
 }
@@ -244,6 +251,13 @@ def _validate(config: AgentConfig) -> AgentConfig:
         raise ConfigError(f"{at('hub')}: {err}") from None
     if config.join_hub and ":" not in config.join_hub:
         raise ConfigError(f"{at('join_hub')}: join address {config.join_hub!r} must be host:port")
+    if config.relay_dns and not config.relay_srv:
+        raise ConfigError(f"{at('relay_dns')}: relay_dns needs relay_srv (the domain to look up)")
+    if config.relay_dns:
+        try:
+            split_addresses(config.relay_dns)
+        except ValueError as err:
+            raise ConfigError(f"{at('relay_dns')}: DNS server: {err}") from None
     if config.join_token and (config.insecure or not config.tls_cert):
         raise ConfigError(
             f"{at('join_token')}: joining needs tls_ca, tls_cert and tls_key (where the "

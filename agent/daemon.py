@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass
 
 from agent.config import AgentConfig
+from agent.discover import relay_finder
 from agent.metrics import AgentMetrics
 from agent.report import ReportBuilder
 from agent.transport import Credentials, ReportStream, RpcError, Transport, load
@@ -81,6 +82,9 @@ class Agent:
             self.addresses = [config.hub]  # one address, used as given
         self._turn = self.rng.randrange(len(self.addresses))
         self.hub = self.addresses[self._turn]
+        self.relays = relay_finder(config, self.rng)
+        self._relay_misses = 0  # relays that failed in a row: after all of them, the hub
+        self._acked = False  # the current stream has had an answer
 
     async def run(self) -> None:
         """Connects, reports, and reconnects with backoff, until stopped; renews the node's
@@ -180,10 +184,19 @@ class Agent:
         return Credentials(ca=ca, cert=cert, key=key)
 
     async def _session(self) -> None:
-        self.hub = self.addresses[self._turn % len(self.addresses)]
-        self._turn += 1
-        async with self.transport.connect(self.hub, self._credentials()) as stream:
-            await self._converse(stream)
+        relays = await asyncio.to_thread(self.relays.relays) if self.relays else []
+        via_relay = self._relay_misses < len(relays)
+        if via_relay:
+            self.hub = relays[self._relay_misses]
+        else:  # no relay, or every relay missed: the hub this time, the relays again the next
+            self.hub = self.addresses[self._turn % len(self.addresses)]
+            self._turn += 1
+        self._acked = False
+        try:
+            async with self.transport.connect(self.hub, self._credentials()) as stream:
+                await self._converse(stream)
+        finally:  # a relay that never answered counts as a miss; one that did is tried again
+            self._relay_misses = self._relay_misses + 1 if via_relay and not self._acked else 0
 
     async def _converse(self, stream: ReportStream) -> None:
         while not self.stop.is_set():
@@ -196,6 +209,7 @@ class Agent:
             self.metrics.connected.set(1)
             self.metrics.reports.labels("accepted" if ack.accepted else "rejected").inc()
             self.backoff.reset()
+            self._acked = True
             if ack.HasField("report_interval"):
                 wanted = ack.report_interval.ToTimedelta().total_seconds()
                 if wanted > 0 and wanted != self.interval:

@@ -11,8 +11,8 @@ writes dist/tongchou-agent-<version>-<arch>.tar.gz holding
 
 On x86_64 and aarch64 every dependency has a wheel. On loongarch64 and sw_64 PyPI has none for
 PyYAML and cryptography: the bundle carries only the pure-Python wheels (protobuf, h2, hpack,
-hyperframe) and the installer builds its environment on the distribution's python3-pyyaml and
-python3-cryptography (--system-site-packages).
+hyperframe, dnspython) and the installer builds its environment on the distribution's
+python3-pyyaml and python3-cryptography (--system-site-packages).
 """
 
 from __future__ import annotations

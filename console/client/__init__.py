@@ -17,6 +17,8 @@ from tongchou.v1 import (
     plans_pb2_grpc,
     policies_pb2,
     policies_pb2_grpc,
+    rollup_pb2,
+    rollup_pb2_grpc,
     security_pb2,
     security_pb2_grpc,
     workloads_pb2,
@@ -243,3 +245,16 @@ class HubClient:
         return await self._inventory.GetCluster(
             inventory_pb2.GetClusterRequest(name=name), timeout=timeout
         )
+
+    @answers
+    async def provinces(self, timeout: float = 10.0) -> list[rollup_pb2.ProvinceRow]:
+        """A national hub's provinces, one row each, stale ones included (with their age)."""
+        stub = rollup_pb2_grpc.RollupServiceStub(self._channel)
+        answer = await stub.ListProvinces(rollup_pb2.ListProvincesRequest(), timeout=timeout)
+        return list(answer.provinces)
+
+    @answers
+    async def province(self, code: str, timeout: float = 10.0) -> rollup_pb2.ProvinceView:
+        """One province's newest summary on a national hub, with its divisions."""
+        stub = rollup_pb2_grpc.RollupServiceStub(self._channel)
+        return await stub.GetProvince(rollup_pb2.GetProvinceRequest(province=code), timeout=timeout)

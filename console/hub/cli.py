@@ -16,6 +16,7 @@ from console.executor.cli_options import add_executor_arguments, executor_config
 from console.hub.config import HubConfig
 from console.hub.control.replicas import ReplicaSettings
 from console.hub.fleet.hygiene import Hygiene
+from console.hub.rollup import cli_options as rollup_options
 from console.hub.server import Hub
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy
@@ -101,6 +102,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     add_security_arguments(parser)
     add_executor_arguments(parser)
+    rollup_options.add_arguments(parser)
 
 
 def _add_limits(parser: argparse.ArgumentParser) -> None:
@@ -223,6 +225,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = config_from(args)
         fleet = load_fleet(args.fleet)
+        config = rollup_options.with_rollup(config, args, fleet)
     except ValueError as err:
         print(f"tongchou hub: {err}", file=sys.stderr)
         return 2

@@ -8,6 +8,8 @@ from pathlib import Path
 from console.executor.config import ExecutorConfig
 from console.hub.control.replicas import ReplicaSettings
 from console.hub.fleet.hygiene import Hygiene
+from console.hub.rollup.upstream import UpstreamSettings
+from console.model.planning import Platform
 from console.model.workload import PlacementPolicy
 from console.security.tls import TlsFiles
 
@@ -48,3 +50,10 @@ class HubConfig:
     hygiene: Hygiene = field(default_factory=Hygiene)  # connection limits (docs/hub.md)
     # The Kubernetes executor and failover; None (or no cluster with a kubeContext): off.
     executor: ExecutorConfig | None = None
+    # The national roll-up (docs/hub.md): a province hub's reporting upwards (--upstream), and
+    # a national hub's service for them (--national; summaries older than national_stale_after
+    # are shown stale). `platforms` is the shared-platform catalog the summaries name.
+    upstream: UpstreamSettings | None = None
+    national: bool = False
+    national_stale_after: float = 180.0
+    platforms: tuple[Platform, ...] = ()

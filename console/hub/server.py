@@ -49,6 +49,7 @@ from console.hub.fleet.pacing import Pacer
 from console.hub.fleet.relayed import RelayIngest
 from console.hub.fleet.view import stored_documents
 from console.hub.metrics import HubMetrics
+from console.hub.rollup.assembly import Rollup
 from console.model.fleet import Fleet
 from console.security.authz import Guard
 from console.security.binding import NodeBinding, revocation_check
@@ -125,6 +126,8 @@ class Hub:
         self._token_server: grpc.aio.Server | None = None
         self.reconciler: ClusterView | None = None
         self.replica: Replica | None = None  # one of several hubs on a PostgreSQL store
+        path = store.path if isinstance(store, SqliteStore) else None
+        self.rollup = Rollup.of(config, path, self.inventory, lambda: self.fleet, self.metrics)
 
     async def start(self) -> None:
         """Loads the store, binds the ports, and starts the timers."""
@@ -140,6 +143,7 @@ class Hub:
         self.inventory.load(self.store.load_nodes())
         self.workloads.documents = self.fleet
         self.workloads.load()
+        await self.rollup.start()
         log.info(
             "loaded %d nodes and %d workloads from the store",
             len(self.inventory.nodes),
@@ -222,6 +226,7 @@ class Hub:
             users=security.users,
             audit=security.audit,
             join=security.join,
+            rollup=self.rollup.national,
             generic=[self.ingest.handler(), RelayIngest(self.ingest, lambda: self.fleet).handler()],
         )
 
@@ -278,6 +283,7 @@ class Hub:
                 stop, config.retry_interval, self._retry, wait_first=True
             ),
             "hub-watchers": watch.run(self.watchers, stop),
+            **self.rollup.tasks(stop),
         }
         if self.trail is not None:
             work["hub-audit-check"] = self.trail.run(
@@ -387,6 +393,7 @@ class Hub:
         if self._healthz is not None:
             self._healthz.close()
         self.store.close()
+        self.rollup.close()
         if self.trail is not None:
             await asyncio.to_thread(self.trail.close)
         if self.credentials is not None:

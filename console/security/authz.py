@@ -80,6 +80,11 @@ METHODS: dict[str, Rule] = {
     "/tongchou.v1.UserService/Enrol": Rule(PUBLIC),  # the one-time code authenticates
     "/tongchou.v1.AgentService/Connect": Rule(NODE),
     "/tongchou.v1.RelayService/Forward": Rule(NODE),  # the relay's certificate: relay/ingest.py
+    # A province hub's certificate (kind province): the service checks it names the province.
+    "/tongchou.v1.RollupService/Report": Rule(NODE),
+    # Every province's summary: not for a user scoped to one division (no scope hook).
+    "/tongchou.v1.RollupService/ListProvinces": Rule("inventory.read", scoped=True),
+    "/tongchou.v1.RollupService/GetProvince": Rule("inventory.read", scoped=True),
     "/tongchou.v1.JoinService/Join": Rule(PUBLIC),
     "/tongchou.v1.JoinService/Renew": Rule(NODE),
     "/grpc.health.v1.Health/Check": Rule(PUBLIC),

@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--kind",
         choices=KINDS,
         required=True,
-        help="hub, node, user, simulator, scraper (reads /metrics), relay",
+        help="hub, node, user, simulator, scraper (reads /metrics), relay, province (a province"
+        " hub reporting to the national hub; --name is its GB/T 2260 code)",
     )
     issue.add_argument(
         "--name", required=True, help="node name, user name, hub name, or a relay's site"

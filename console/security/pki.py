@@ -15,10 +15,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-KINDS = ("hub", "node", "user", "simulator", "scraper", "relay")
+KINDS = ("hub", "node", "user", "simulator", "scraper", "relay", "province")
 CA_CERT = "ca.crt"
 CA_KEY = "ca.key"
-DEFAULT_DAYS = {"hub": 365, "node": 90, "user": 90, "simulator": 30, "scraper": 365, "relay": 365}
+DEFAULT_DAYS = {
+    "hub": 365,
+    "node": 90,
+    "user": 90,
+    "simulator": 30,
+    "scraper": 365,
+    "relay": 365,
+    "province": 365,
+}
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._@-]{0,251}[A-Za-z0-9])?$")
 
 

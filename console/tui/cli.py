@@ -41,6 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a wall screen: no workload submitted or deleted, no plan run, no file read or "
         "written (policy checks, exports)",
     )
+    parser.add_argument(
+        "--national",
+        action="store_true",
+        help="the national view of a national hub (tongchou hub --national): provinces and"
+        " their divisions",
+    )
     add_client_arguments(parser)
     add_web_arguments(parser)
     add_prometheus_arguments(parser)
@@ -64,6 +70,11 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.national:
+        from console.tui.national import NationalApp
+
+        NationalApp(client, lang=args.lang).run()
+        return 0
     from console.tui.app import TongchouApp  # Textual loads only when there is a screen
 
     with contextlib.suppress(OSError):  # a console without a writable state folder still runs

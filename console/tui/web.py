@@ -93,6 +93,8 @@ def console_command(args: argparse.Namespace) -> str:
         argv.append("--insecure")
     if args.read_only:
         argv.append("--read-only")
+    if getattr(args, "national", False):  # a national hub's wall screen
+        argv.append("--national")
     return shlex.join(argv)
 
 

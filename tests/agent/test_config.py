@@ -227,8 +227,9 @@ def test_setting_names() -> None:
     assert "mlps_level" in names
     assert "where" not in names
     assert "backoff_initial" not in names
-    # 12 + tls_ca, tls_cert, tls_key, insecure, join_token, join_hub, transport, renew_check
-    assert len(names) == 20
+    # 12 + tls_ca, tls_cert, tls_key, insecure, join_token, join_hub, transport, renew_check,
+    # relay_srv, relay_dns
+    assert len(names) == 22
 
 
 def test_transport_must_be_a_known_library() -> None:

@@ -190,11 +190,11 @@ def test_each_browser_tab_runs_the_console_with_this_ones_flags(tmp_path: Path) 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     ca = tmp_path / "prom-ca.crt"
-    flags = ["--web", "--insecure", "--read-only", "--lang", "zh"]
+    flags = ["--web", "--insecure", "--read-only", "--national", "--lang", "zh"]
     args = parser.parse_args(
         [*flags, "--prometheus", "https://prom.x:9090", "--prometheus-ca", str(ca)]
     )
     argv = shlex.split(console_command(args))
     assert argv[argv.index("--prometheus") + 1] == "https://prom.x:9090"
     assert argv[argv.index("--prometheus-ca") + 1] == str(ca)
-    assert {"--insecure", "--read-only"} <= set(argv) and "--web" not in argv
+    assert {"--insecure", "--read-only", "--national"} <= set(argv) and "--web" not in argv

@@ -20,7 +20,7 @@ from console.hub.fleet.inventory import Inventory
 from console.security.authz import Guard, Refused, Rule
 from console.security.roles import Principal
 from tongchou.divisions import DivisionCodeError, check_code
-from tongchou.v1 import inventory_pb2, plans_pb2, policies_pb2, workloads_pb2
+from tongchou.v1 import inventory_pb2, plans_pb2, policies_pb2, rollup_pb2, workloads_pb2
 
 Req = TypeVar("Req", bound=Message)
 Resp = TypeVar("Resp", bound=Message)
@@ -354,14 +354,19 @@ TABLE: dict[tuple[str, str], Scoped[Any, Any]] = {
 }
 """Every scoped method a scoped user may call, with its check and filter."""
 
-REFUSED: frozenset[tuple[str, str]] = frozenset({(_PLAN, "ListPlans"), (_PLAN, "GetPlan")})
-"""Scoped methods refused to scoped users: a plan covers the demands of every division."""
+_ROLLUP = "RollupService"
+REFUSED: frozenset[tuple[str, str]] = frozenset(
+    {(_PLAN, "ListPlans"), (_PLAN, "GetPlan"), (_ROLLUP, "ListProvinces"), (_ROLLUP, "GetProvince")}
+)
+"""Scoped methods refused to scoped users: a plan covers the demands of every division, a
+national hub's roll-up every province."""
 
 _FILES = {
     _INV: inventory_pb2.DESCRIPTOR,
     _WL: workloads_pb2.DESCRIPTOR,
     _POL: policies_pb2.DESCRIPTOR,
     _PLAN: plans_pb2.DESCRIPTOR,
+    _ROLLUP: rollup_pb2.DESCRIPTOR,
 }
 
 

@@ -20,6 +20,8 @@ from tongchou.v1 import (
     plans_pb2_grpc,
     policies_pb2,
     policies_pb2_grpc,
+    rollup_pb2,
+    rollup_pb2_grpc,
     security_pb2,
     security_pb2_grpc,
     workloads_pb2,
@@ -54,6 +56,7 @@ _ADD: dict[str, Add] = {
     "users": security_pb2_grpc.add_UserServiceServicer_to_server,
     "audit": security_pb2_grpc.add_AuditServiceServicer_to_server,
     "join": security_pb2_grpc.add_JoinServiceServicer_to_server,
+    "rollup": rollup_pb2_grpc.add_RollupServiceServicer_to_server,
 }
 
 
@@ -68,6 +71,7 @@ class Servicers:
     users: object | None = None
     audit: object | None = None
     join: object | None = None
+    rollup: object | None = None  # a national hub's RollupService (--national)
     generic: list[grpc.GenericRpcHandler] = field(default_factory=list)
 
     def add_to(self, server: grpc.aio.Server) -> None:
@@ -86,6 +90,7 @@ def reflection_names() -> tuple[str, ...]:
         plans_pb2.DESCRIPTOR.services_by_name["PlanService"].full_name,
         policies_pb2.DESCRIPTOR.services_by_name["PolicyService"].full_name,
         *(s.full_name for s in security_pb2.DESCRIPTOR.services_by_name.values()),
+        rollup_pb2.DESCRIPTOR.services_by_name["RollupService"].full_name,
         health.SERVICE_NAME,
         reflection.SERVICE_NAME,
     )

@@ -1,0 +1,1 @@
+"""The national roll-up: a province hub's division summaries upwards, a national hub's store."""

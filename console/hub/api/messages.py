@@ -15,13 +15,13 @@ from console.hub.fleet.acks import RECONNECT_DELAY, Refusal
 from console.hub.fleet.inventory import Inventory, NodeEntry, Tally, Totals
 from console.hub.fleet.pacing import Pacer
 from console.model.fleet import Cluster, Division, Fleet, Site
-from console.model.inventory import Event, NodeState
+from console.model.inventory import Event
 from console.model.workload import PlacementPolicy
 from console.planner.cli import render, to_json
 from console.planner.milp import Progress
 from console.planner.report import Plan
 from console.scheduler import Placement, PolicyEffect
-from tongchou import levels
+from tongchou import levels, states
 from tongchou.v1 import (
     agent_pb2,
     common_pb2,
@@ -34,13 +34,6 @@ from tongchou.v1 import (
 
 EXAMPLES = 20
 """Clusters a policy removed, named per policy (the counts cover them all)."""
-
-STATES = {
-    common_pb2.NODE_STATE_READY: NodeState.READY,
-    common_pb2.NODE_STATE_STALE: NodeState.STALE,
-    common_pb2.NODE_STATE_LOST: NodeState.LOST,
-}
-STATE_WIRE = {state: wire for wire, state in STATES.items()}
 
 
 def _nanos(seconds: float) -> int:
@@ -104,7 +97,7 @@ def node_message(entry: NodeEntry) -> inventory_pb2.Node:
     report = entry.report
     node = inventory_pb2.Node(
         identity=report.identity,
-        state=STATE_WIRE[entry.state],
+        state=states.to_wire(entry.state),
         capacity=report.capacity,
         usage=report.usage,
         last_sequence=report.sequence,

@@ -203,8 +203,8 @@ class Scope:
     def watch_delta(
         self, delta: inventory_pb2.InventoryDelta, p: Principal
     ) -> inventory_pb2.InventoryDelta:
-        """Its own totals, and events about its own nodes and workloads only (the nodes are
-        already selected by division)."""
+        """Its own totals, and events about its own nodes and workloads only, the others'
+        counted (its nodes are already selected by division, the others counted)."""
 
         def mine(subject: str) -> bool:
             entry = self.inventory.nodes.get(subject)
@@ -214,6 +214,7 @@ class Scope:
             return record is not None and p.sees(record.workload.owner)
 
         kept = [e for e in delta.events if mine(e.subject)]
+        delta.events_elsewhere += len(delta.events) - len(kept)
         del delta.events[:]
         delta.events.extend(kept)
         if delta.HasField("summary"):

@@ -4,14 +4,14 @@ read from the live inventory and the workloads."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 import grpc
 from google.protobuf.message import Message
 
-from console.documents import DemandSpec, WorkloadSpec
+from console.documents import DemandSpec, Document, WorkloadSpec
 from console.hub.api import limits
 from console.hub.api.intake import InputRefused, Intake
 from console.hub.api.messages import scoped_summary
@@ -19,7 +19,7 @@ from console.hub.control.workloads import WorkloadManager
 from console.hub.fleet.inventory import Inventory
 from console.security.authz import Guard, Refused, Rule
 from console.security.roles import Principal
-from tongchou.divisions import DivisionCodeError, check_code
+from tongchou.divisions import DivisionCodeError, check_code, contains
 from tongchou.v1 import inventory_pb2, plans_pb2, policies_pb2, workloads_pb2
 
 Req = TypeVar("Req", bound=Message)
@@ -50,6 +50,39 @@ def _hidden(message: str) -> Refused:
     """Something outside the caller's scope gets the answer it would get if it were absent:
     the caller cannot tell whether a name exists (the refusal is still counted and audited)."""
     return Refused(grpc.StatusCode.NOT_FOUND, "scope", message)
+
+
+class _AnyName(Collection[str]):
+    """Every name counts as declared: what a scope check reads needs no links."""
+
+    def __contains__(self, _name: object) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+class _Unlinked(Mapping[str, Collection[str]]):
+    """Names of every kind count as declared."""
+
+    def __getitem__(self, _kind: str) -> Collection[str]:
+        return _ANY
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __bool__(self) -> bool:
+        return True  # `known or {}` keeps it
+
+
+_ANY = _AnyName()
+_UNLINKED = _Unlinked()
 
 
 def _is_code(text: str) -> bool:
@@ -146,24 +179,45 @@ class Scope:
         self._workload(request.name, p)
         return request
 
+    async def _documents(
+        self, text: str, origin: str, max_bytes: int, known: dict[str, Collection[str]]
+    ) -> list[Document] | None:
+        """The documents as the handler reads them; when that fails, as read with every name
+        counted as declared, so that a division outside the scope is refused alike whether the
+        fleet holds it or not. None: unreadable even so, and the handler answers with that
+        read's error, which says nothing of which names the fleet holds."""
+        try:
+            return await self.intake.read(text, origin, max_bytes=max_bytes, known=known)
+        except InputRefused:
+            pass
+        try:
+            return await self.intake.read(text, origin, max_bytes=max_bytes, known=_UNLINKED)
+        except InputRefused as err:
+            self.intake.answer(text, known, err)
+            return None
+
+    def _division(self, p: Principal, what: str, code: str | None, *, above: bool = False) -> None:
+        """A division a scoped caller names: in its own subtree, or with `above` (a residency)
+        also one of the divisions above it, which its own code already tells."""
+        if code is None or p.sees(code) or (above and p.scope and contains(code, p.scope)):
+            return
+        raise _outside(p, f"{what} {code}")
+
     async def submit(
         self, request: workloads_pb2.SubmitWorkloadRequest, p: Principal
     ) -> workloads_pb2.SubmitWorkloadRequest:
-        try:
-            documents = await self.intake.read(
-                request.yaml,
-                limits.SUBMITTED_WORKLOAD,
-                max_bytes=limits.MAX_WORKLOAD_BYTES,
-                known=self.workloads.known(),
-            )
-        except InputRefused:
-            return request  # the handler answers with the same error
-        for doc in documents:
+        documents = await self._documents(
+            request.yaml,
+            limits.SUBMITTED_WORKLOAD,
+            limits.MAX_WORKLOAD_BYTES,
+            self.workloads.known(),
+        )
+        for doc in documents or ():
             if doc.kind != "Workload":
                 continue
-            owner = doc.spec_as(WorkloadSpec).owner
-            if not p.sees(owner):
-                raise _outside(p, f"owner {owner}")
+            spec = doc.spec_as(WorkloadSpec)
+            self._division(p, "owner", spec.owner)
+            self._division(p, "residency", spec.residency, above=True)
             record = self.workloads.records.get(doc.name)
             if record is not None and not p.sees(record.workload.owner):
                 # names are one namespace: a taken one cannot be hidden, but its owner is
@@ -173,20 +227,15 @@ class Scope:
     async def run_plan(
         self, request: plans_pb2.RunPlanRequest, p: Principal
     ) -> plans_pb2.RunPlanRequest:
-        try:
-            documents = await self.intake.read(
-                request.yaml,
-                limits.SUBMITTED_PLAN,
-                max_bytes=limits.MAX_PLAN_BYTES,
-                known=self.workloads.known(planning=True),
-            )
-        except InputRefused:
-            return request  # the handler answers with the same error
-        for doc in documents:
-            if doc.kind == "Demand":
-                division = doc.spec_as(DemandSpec).division
-                if not p.sees(division):
-                    raise _outside(p, f"demand of division {division}")
+        documents = await self._documents(
+            request.yaml,
+            limits.SUBMITTED_PLAN,
+            limits.MAX_PLAN_BYTES,
+            self.workloads.known(planning=True),
+        )
+        for doc in documents or ():
+            if doc.kind == "Demand":  # its residency holds its division: the loader checks
+                self._division(p, "demand of division", doc.spec_as(DemandSpec).division)
         return request
 
     def unchanged(self, request: Req, _p: Principal) -> Req:

@@ -15,8 +15,11 @@ import json
 import secrets
 import sqlite3
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from console.model.replicas import Replicas
 
 EXECUTOR_SCHEMA = """
 CREATE TABLE IF NOT EXISTS executor_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -104,7 +107,7 @@ class ExecutorState:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def load_moves(self) -> tuple[list[str], dict[str, dict[str, int]]]:
+    def load_moves(self) -> tuple[list[str], dict[str, Replicas]]:
         """The move-back queue, in order, and the moves under way (workload → its placement
         before the move)."""
         with self._lock:
@@ -112,21 +115,17 @@ class ExecutorState:
                 "SELECT workload, old FROM moveback ORDER BY position"
             ).fetchall()
         queued = [str(w) for w, old in rows if old is None]
-        moves = {
-            str(w): {str(c): int(n) for c, n in json.loads(old).items()}
-            for w, old in rows
-            if old is not None
-        }
+        moves = {str(w): Replicas.from_json(old) for w, old in rows if old is not None}
         return queued, moves
 
-    def save_moves(self, queued: list[str], moves: dict[str, dict[str, int]]) -> None:
+    def save_moves(self, queued: list[str], moves: Mapping[str, Replicas]) -> None:
         """Replaces the stored move-back queue and moves in one transaction."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute("DELETE FROM moveback")
                 rows: list[tuple[str, str | None]] = [
-                    (w, json.dumps(old, sort_keys=True)) for w, old in sorted(moves.items())
+                    (w, old.to_json()) for w, old in sorted(moves.items())
                 ]
                 rows += [(w, None) for w in queued]
                 self._db.executemany(

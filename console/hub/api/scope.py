@@ -15,7 +15,7 @@ from console.documents import DemandSpec, Document, WorkloadSpec
 from console.hub.api import limits
 from console.hub.api.intake import InputRefused, Intake
 from console.hub.api.messages import scoped_summary
-from console.hub.control.workloads import WorkloadManager
+from console.hub.control.workloads import HELD_OUT, WorkloadManager
 from console.hub.fleet.inventory import Inventory
 from console.security.authz import Guard, Refused, Rule
 from console.security.roles import Principal
@@ -273,8 +273,29 @@ class Scope:
     def list_workloads(
         self, response: workloads_pb2.ListWorkloadsResponse, p: Principal
     ) -> workloads_pb2.ListWorkloadsResponse:
-        kept = [w for w in response.workloads if p.sees(w.owner)]
+        kept = [self.status(w, p) for w in response.workloads if p.sees(w.owner)]
         return workloads_pb2.ListWorkloadsResponse(workloads=kept)
+
+    def status(
+        self, response: workloads_pb2.WorkloadStatus, p: Principal
+    ) -> workloads_pb2.WorkloadStatus:
+        """The clusters failover holds out, named in the reason: those in the scope by name,
+        the others as a count."""
+        head, held, names = response.reason.partition(HELD_OUT)
+        if held:
+            clusters = names.split(", ")
+            mine = [c for c in clusters if self._sees_cluster(c, p)]
+            others = len(clusters) - len(mine)
+            if others:
+                mine.append(
+                    f"{others} {'cluster' if others == 1 else 'clusters'} outside {p.scope}"
+                )
+            response.reason = head + held + ", ".join(mine)
+        return response
+
+    def _sees_cluster(self, name: str, p: Principal) -> bool:
+        division = self.cluster_division(name)
+        return division is not None and p.sees(division)
 
     def explanation(
         self, response: workloads_pb2.Explanation, p: Principal
@@ -378,7 +399,10 @@ TABLE: dict[tuple[str, str], Scoped[Any, Any]] = {
         Scope.policy_effects,
     ),
     (_WL, "SubmitWorkload"): Scoped(
-        workloads_pb2.SubmitWorkloadRequest, workloads_pb2.WorkloadStatus, Scope.submit
+        workloads_pb2.SubmitWorkloadRequest,
+        workloads_pb2.WorkloadStatus,
+        Scope.submit,
+        Scope.status,
     ),
     (_WL, "DeleteWorkload"): Scoped(
         workloads_pb2.DeleteWorkloadRequest,
@@ -392,7 +416,10 @@ TABLE: dict[tuple[str, str], Scoped[Any, Any]] = {
         Scope.list_workloads,
     ),
     (_WL, "GetWorkload"): Scoped(
-        workloads_pb2.GetWorkloadRequest, workloads_pb2.WorkloadStatus, Scope.by_name
+        workloads_pb2.GetWorkloadRequest,
+        workloads_pb2.WorkloadStatus,
+        Scope.by_name,
+        Scope.status,
     ),
     (_WL, "ExplainWorkload"): Scoped(
         workloads_pb2.ExplainWorkloadRequest,

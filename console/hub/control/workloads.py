@@ -120,6 +120,11 @@ def read_records(store: InventoryStore) -> dict[str, WorkloadRecord]:
     return records
 
 
+HELD_OUT = "; held out by failover: "
+"""Ends the reason of a workload with replicas pending, before the clusters failover holds
+out (a scoped caller is told those in its scope by name, the others as a count)."""
+
+
 class WorkloadError(ValueError):
     """A submission that cannot be taken; the message says why and where."""
 
@@ -333,7 +338,7 @@ class WorkloadManager:
             self._merge(record, result, now)
             if record.pending and self.unavailable:
                 out = ", ".join(sorted(self.unavailable))
-                record.reason += f"; held out by failover: {out}"
+                record.reason += f"{HELD_OUT}{out}"
             if (record.placed, record.pending) != before or record.workload.name in force:
                 record.generation += 1
                 if record not in changed:

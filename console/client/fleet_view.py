@@ -21,6 +21,9 @@ class FleetView:
     events: deque[inventory_pb2.Event] = field(default_factory=lambda: deque(maxlen=12_000))
     ready: bool = False  # a whole snapshot has arrived
     event_count: int = 0  # events received in all, of which `events` keeps the newest
+    # Outside the caller's scope or watched subtree, counted by the hub and never shown:
+    changed_elsewhere: int = 0  # node changes
+    events_elsewhere: int = 0  # events
     # The CPU share of each node's recent reports, oldest first (for sparklines).
     history: dict[str, deque[float]] = field(default_factory=dict)
     _incoming: dict[str, inventory_pb2.Node] = field(default_factory=dict)
@@ -69,4 +72,6 @@ class FleetView:
             self.summary = delta.summary
         self.events.extend(delta.events)
         self.event_count += len(delta.events)
+        self.changed_elsewhere += delta.changed_elsewhere
+        self.events_elsewhere += delta.events_elsewhere
         return changed

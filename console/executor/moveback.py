@@ -14,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from console.model.replicas import Replicas
+
 
 @dataclass(slots=True)
 class MoveBacks:
     cap: int = 2
     queued: list[str] = field(default_factory=list)
-    moves: dict[str, dict[str, int]] = field(default_factory=dict)  # workload → old placement
+    moves: dict[str, Replicas] = field(default_factory=dict)  # workload → old placement
 
     def __post_init__(self) -> None:
         if self.cap < 1:
@@ -38,18 +40,15 @@ class MoveBacks:
 
     def begin(self, name: str, old: Mapping[str, int], new: Mapping[str, int]) -> bool:
         """Records a move from `old` to `new`; whether there is anything to wait for."""
-        if dict(old) == dict(new) or not old:
+        if old == new or not old:
             return False
-        self.moves[name] = dict(old)
+        self.moves[name] = Replicas(old)
         return True
 
-    def applied(self, name: str, placed: Mapping[str, int]) -> dict[str, int]:
+    def applied(self, name: str, placed: Mapping[str, int]) -> Replicas:
         """The replicas to apply per cluster: the new placement, and while the workload is
         moving, no fewer than it had before anywhere."""
-        out = dict(placed)
-        for cluster, replicas in self.moves.get(name, {}).items():
-            out[cluster] = max(out.get(cluster, 0), replicas)
-        return out
+        return Replicas(placed).at_least(self.moves.get(name, Replicas()))
 
     def finish(
         self,

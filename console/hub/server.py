@@ -23,7 +23,7 @@ from console.hub.api import scope, services, watch
 from console.hub.api.httpports import HealthServer, serve_metrics
 from console.hub.api.intake import Intake
 from console.hub.api.inventory import InventoryQuery
-from console.hub.api.messages import fleet_summary
+from console.hub.api.messages import AgentAcks, fleet_summary
 from console.hub.api.plans import PlanApi
 from console.hub.api.policies import PolicyApi
 from console.hub.api.solver import Solver
@@ -102,6 +102,7 @@ class Hub:
             self.flusher,
             self.metrics,
             self.pacer,
+            AgentAcks(),
             max_report_bytes=config.max_report_bytes,
         )
         self.ingest.max_stream_rate = config.max_stream_rate

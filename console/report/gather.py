@@ -12,8 +12,9 @@ from typing import Protocol
 
 from agent.hostinfo import DOMESTIC_FAMILIES, chip_family
 from console.client.errors import HubError
+from tongchou import states
 from tongchou.levels import from_wire
-from tongchou.v1 import common_pb2, inventory_pb2, plans_pb2, workloads_pb2
+from tongchou.v1 import inventory_pb2, plans_pb2, workloads_pb2
 
 LEVELS = ("national", "province", "city", "county", "township")
 
@@ -143,13 +144,14 @@ def _level_rows(nodes: list[inventory_pb2.Node]) -> tuple[list[LevelRow], LevelR
         name = level.value if level else "unknown"
         row = rows.setdefault(name, LevelRow(name))
         cores = float(node.capacity.cpu_logical)
-        live = node.state == common_pb2.NODE_STATE_READY
+        state = states.name(node.state)
+        live = state == "ready"
         used = cores * node.usage.cpu_ratio if live else 0.0
         domestic = chip_family(node.identity.chip) in DOMESTIC_FAMILIES
         for acc in (row, total):
             acc.ready += live
-            acc.stale += node.state == common_pb2.NODE_STATE_STALE
-            acc.lost += node.state == common_pb2.NODE_STATE_LOST
+            acc.stale += state == "stale"
+            acc.lost += state == "lost"
             acc.cores += cores
             acc.used += used
             acc.domestic_cores += cores if domestic else 0.0

@@ -12,8 +12,10 @@ divisions that respect the caps. With spread, the best cluster of each of the be
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from console.model.replicas import Replicas
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +30,7 @@ class Candidate:
 class Division:
     """Replicas by cluster name; `spread_short` says how many sites short spread fell."""
 
-    replicas: dict[str, int]
+    replicas: Replicas
     spread_short: int = 0
     spread_sites: tuple[str, ...] = ()
 
@@ -38,14 +40,14 @@ def divide(replicas: int, candidates: Sequence[Candidate], min_sites: int = 1) -
     ranked = sorted((c for c in candidates if c.cap > 0), key=lambda c: (-c.score, c.name))
     out: dict[str, int] = {}
     if replicas <= 0 or not ranked:
-        return Division(out)
+        return Division(Replicas())
     if min_sites > 1:
         best: dict[str, Candidate] = {}
         for c in ranked:
             best.setdefault(c.site, c)
         sites = tuple(best)
         if len(best) < min_sites or replicas < min_sites:
-            return Division({}, min_sites - min(len(best), replicas), sites)
+            return Division(Replicas(), min_sites - min(len(best), replicas), sites)
         for c in list(best.values())[:min_sites]:
             out[c.name] = 1
     heap = [
@@ -62,9 +64,9 @@ def divide(replicas: int, candidates: Sequence[Candidate], min_sites: int = 1) -
         c = ranked[i]
         if out[name] < c.cap:
             heapq.heappush(heap, (-c.score / (out[name] + 1), name, i))
-    return Division(out)
+    return Division(Replicas(out))
 
 
-def worth(replicas: dict[str, int], scores: dict[str, float]) -> float:
+def worth(replicas: Mapping[str, int], scores: dict[str, float]) -> float:
     """Σ s·H(n): the total the division maximises."""
     return sum(scores[name] * sum(1 / k for k in range(1, n + 1)) for name, n in replicas.items())

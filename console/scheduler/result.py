@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from console.model.replicas import Replicas
+
 
 @dataclass(slots=True)
 class ClusterVerdict:
@@ -26,7 +28,7 @@ class Placement:
 
     workload: str
     replicas: int
-    placed: dict[str, int]
+    placed: Replicas
     pending: int
     reason: str = ""
     summary: str = ""
@@ -34,7 +36,7 @@ class Placement:
 
     @property
     def placed_total(self) -> int:
-        return sum(self.placed.values())
+        return self.placed.total
 
     def to_dict(self) -> dict[str, object]:
         """The stable machine form (see docs/scheduling.md)."""

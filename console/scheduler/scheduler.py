@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -276,7 +276,7 @@ class Scheduler:
             ],
             min_sites,
         )
-        placed = sum(division.replicas.values())
+        placed = division.replicas.total
         pending = workload.replicas - placed
         # each `require` on its own, before this workload's replicas change the allocation
         requires = self._requires(active, w, fit) if pending else []
@@ -466,7 +466,7 @@ class Scheduler:
     def _verdicts(
         self, removed_by: npt.NDArray[np.int64], limit_by: npt.NDArray[np.int64],
         fit: npt.NDArray[np.int64], cap: npt.NDArray[np.int64], terms: dict[str, FloatArray],
-        score: FloatArray, placed: dict[str, int],
+        score: FloatArray, placed: Mapping[str, int],
         by_cpu: npt.NDArray[np.int64], by_memory: npt.NDArray[np.int64],
     ) -> list[ClusterVerdict]:  # fmt: skip
         snap = self.snapshot

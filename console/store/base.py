@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from console.model.inventory import Event
+from console.model.replicas import Replicas
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ class StoredWorkload:
     name: str
     document: str
     submitted_at: float
-    placed: dict[str, int]
+    placed: Replicas
     pending: int
     reason: str
     summary: str

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from console.model.replicas import Replicas
 from console.store.sql import Database, Session, database_of
 
 EXECUTOR_SCHEMA = """
@@ -37,7 +38,7 @@ CREATE TABLE IF NOT EXISTS moveback (
 
 
 # The move-back queue, in order, and the moves under way (workload → its placement before).
-Moves = tuple[list[str], dict[str, dict[str, int]]]
+Moves = tuple[list[str], dict[str, Replicas]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,17 +126,13 @@ class ExecutorState:
         with self.db.session() as s:
             rows = s.all("SELECT workload, old FROM moveback ORDER BY position")
         queued = [str(w) for w, old in rows if old is None]
-        moves = {
-            str(w): {str(c): int(n) for c, n in json.loads(old).items()}
-            for w, old in rows
-            if old is not None
-        }
+        moves = {str(w): Replicas.from_json(old) for w, old in rows if old is not None}
         return queued, moves
 
-    def save_moves(self, queued: list[str], moves: dict[str, dict[str, int]]) -> None:
+    def save_moves(self, queued: list[str], moves: Mapping[str, Replicas]) -> None:
         """Replaces the stored move-back queue and moves in one transaction."""
         rows: list[tuple[str, str | None]] = [
-            (w, json.dumps(old, sort_keys=True)) for w, old in sorted(moves.items())
+            (w, old.to_json()) for w, old in sorted(moves.items())
         ]
         rows += [(w, None) for w in queued]
         with self.db.transaction() as s:

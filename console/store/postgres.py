@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -12,6 +11,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from console.model.inventory import Event
+from console.model.replicas import Replicas
 from console.store.base import StoredDocument, StoredNode, StoredWorkload
 from console.store.leader import check_term
 from console.store.migrations import MIGRATIONS, migrate
@@ -238,7 +238,7 @@ class PostgresStore:
                 name,
                 document,
                 submitted,
-                json.loads(placed) if placed else {},
+                Replicas.from_json(placed),
                 pending or 0,
                 reason or "",
                 summary or "",
@@ -332,7 +332,7 @@ def _nodes(rows: Sequence[Sequence[Any]]) -> list[StoredNode]:
 def _placement_row(w: StoredWorkload) -> tuple[object, ...]:
     return (
         w.name,
-        json.dumps(w.placed, sort_keys=True),
+        w.placed.to_json(),
         w.pending,
         w.reason,
         w.summary,

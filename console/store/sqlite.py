@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from console.model.inventory import Event
+from console.model.replicas import Replicas
 from console.store.audit import AUDIT_SCHEMA
 from console.store.base import StoredDocument, StoredNode, StoredWorkload
 from console.store.credentials import CREDENTIALS_SCHEMA
@@ -175,7 +175,7 @@ class SqliteStore:
         for name, document, submitted, placed, pending, reason, summary, generation, at in rows:
             out.append(
                 StoredWorkload(
-                    name, document, submitted, json.loads(placed) if placed else {},
+                    name, document, submitted, Replicas.from_json(placed),
                     pending or 0, reason or "", summary or "", generation or 0, at or 0.0,
                 )
             )  # fmt: skip
@@ -205,7 +205,7 @@ class SqliteStore:
             "INSERT OR REPLACE INTO placements (workload, placed, pending, reason, summary,"
             " generation, scheduled_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
-                w.name, json.dumps(w.placed, sort_keys=True), w.pending, w.reason, w.summary,
+                w.name, w.placed.to_json(), w.pending, w.reason, w.summary,
                 w.generation, w.scheduled_at,
             ),
         )  # fmt: skip

@@ -445,6 +445,7 @@ class TongchouApp(App[None]):
         if new:
             self.query_one(Events).add(list(self.view.events)[-new:])
             self._events_shown = self.view.event_count
+        self.query_one(Events).elsewhere(self.view.changed_elsewhere, self.view.events_elsewhere)
 
     # -- actions ----------------------------------------------------------------------
 

@@ -5,13 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 
 from console.model.quantity import format_bytes
-from tongchou.v1 import common_pb2
+from tongchou import states
 
-STATE_NAMES: dict[int, str] = {
-    common_pb2.NODE_STATE_READY: "ready",
-    common_pb2.NODE_STATE_STALE: "stale",
-    common_pb2.NODE_STATE_LOST: "lost",
-}
 STATE_STYLES = {"ready": "green", "stale": "yellow", "lost": "bold red"}
 
 
@@ -27,7 +22,7 @@ def bar(used: float, total: float, width: int = 12) -> Text:
 
 
 def state_text(state: int, label: str) -> Text:
-    return Text(label, style=STATE_STYLES.get(STATE_NAMES.get(state, ""), ""))
+    return Text(label, style=STATE_STYLES.get(states.name(state), ""))
 
 
 def size(value: float) -> str:

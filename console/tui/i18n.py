@@ -84,6 +84,8 @@ LABELS: dict[str, dict[str, str]] = {
         "more_pending": "… {n} more workloads with replicas pending",
         "event_filter": "filter: kind, node, workload or text; alerts for alerts only",
         "alert_word": "alerts", "rows_shown": "{shown:,} of {total:,} rows",
+        "elsewhere": "outside your scope since connecting: {nodes:,} node changes and "
+                     "{events:,} events, counted by the hub and not shown",
         "no_match": "no row matches “{query}” — Escape clears the filter",
         "no_workloads": "no workload to explain: press s to submit one",
         "eligible_zero": "{n} eligible clusters given none", "eligible_none": "not needed",
@@ -163,6 +165,8 @@ LABELS: dict[str, dict[str, str]] = {
         "more_pending": "… 另有 {n} 个工作负载有待部署副本",
         "event_filter": "筛选：类型、节点、工作负载或文本；输入 告警 只看告警",
         "alert_word": "告警", "rows_shown": "显示 {shown:,} / {total:,} 行",
+        "elsewhere": "连接以来辖区外：{nodes:,} 次节点变更、{events:,} 条事件"
+                     "（中枢只计数，不显示）",
         "no_match": "没有匹配“{query}”的行 — 按 Esc 清除筛选",
         "no_workloads": "没有可说明的工作负载：按 s 提交",
         "eligible_zero": "{n} 个符合条件的集群未分到副本", "eligible_none": "无需",

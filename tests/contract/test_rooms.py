@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import TypeGuard
 
 import grimp
 
@@ -86,3 +87,32 @@ def test_no_import_cycle() -> None:
         if b in modules and a != b and graph.chain_exists(importer=b, imported=a)
     ]
     assert cycles == []
+
+
+ANSWERS = {"ReportAck", "RelayAck", "Refusal", "Command"}
+"""The messages the hub answers agents and relays with."""
+
+
+def _builds_an_answer(node: ast.AST) -> TypeGuard[ast.Call]:
+    """`agent_pb2.ReportAck(...)`, or `ack.commands.add(...)` and the like."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return False
+    func = node.func
+    if func.attr in ANSWERS:
+        return isinstance(func.value, ast.Name) and func.value.id.endswith("_pb2")
+    owner = func.value
+    return (
+        func.attr == "add"
+        and isinstance(owner, ast.Attribute)
+        and owner.attr in {"commands", "refusals"}
+    )
+
+
+def test_only_the_message_builder_builds_the_answers_to_agents_and_relays() -> None:
+    builders = {
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in sorted((ROOT / "console" / "hub").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if _builds_an_answer(node)
+    }
+    assert {b for b in builders if not b.startswith("console/hub/api/messages.py:")} == set()

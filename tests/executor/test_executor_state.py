@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from console.model.replicas import Replicas
 from console.store import SqliteStore
 from console.store.executor_state import ClusterFailover, ExecutorState
 
@@ -16,7 +17,7 @@ def test_identity_failover_and_moves_survive_a_reopen(tmp_path: Path) -> None:
     assert identity.startswith("hub-") and len(identity) == 20
     first.save([ClusterFailover("sz-b", False, "all agents lost for 61s", 100.0,
                                 frozenset({"gd-e-seal", "gd-portal"}))])  # fmt: skip
-    first.save_moves(["gd-portal"], {"gd-e-seal": {"gz-a": 6}})
+    first.save_moves(["gd-portal"], {"gd-e-seal": Replicas({"gz-a": 6})})
     first.close()
     again = ExecutorState(path)
     assert again.identity() == identity
@@ -24,7 +25,7 @@ def test_identity_failover_and_moves_survive_a_reopen(tmp_path: Path) -> None:
     assert (row.cluster, row.available, row.displaced) == (
         "sz-b", False, frozenset({"gd-e-seal", "gd-portal"}),
     )  # fmt: skip
-    assert again.load_moves() == (["gd-portal"], {"gd-e-seal": {"gz-a": 6}})
+    assert again.load_moves() == (["gd-portal"], {"gd-e-seal": Replicas({"gz-a": 6})})
     # available again with nothing displaced: the row goes
     again.save([ClusterFailover("sz-b", True, "healthy for 120s", 200.0)])
     assert again.load() == []

@@ -1,13 +1,17 @@
-"""Tests for the live inventory (Inventory, NodeEntry, Totals) and the report pacer."""
+"""Tests for the live inventory (Inventory, NodeEntry, Totals), the report pacer and the
+answers to agents and relays."""
 
 from __future__ import annotations
 
+import grpc
 import pytest
 
+from console.hub.api.messages import AgentAcks
+from console.hub.fleet.acks import Refusal
 from console.hub.fleet.inventory import Inventory, NodeEntry
 from console.hub.fleet.pacing import Pacer
 from console.model.inventory import NodeState
-from tongchou.v1 import agent_pb2, common_pb2
+from tongchou.v1 import agent_pb2, common_pb2, relay_pb2
 
 GIB = 2**30
 T0 = 1_750_000_000.0
@@ -227,27 +231,36 @@ def test_pacer_zero_rate_keeps_base() -> None:
     assert Pacer(base=5.0, max_rate=0.0).adjust(1_000_000) == 5.0
 
 
-def test_pacer_ack_parses() -> None:
-    pacer = Pacer(base=10.0, max_rate=100.0)
-    ack = agent_pb2.ReportAck.FromString(pacer.ack(42))
+def test_report_ack_parses() -> None:
+    acks, pacer = AgentAcks(), Pacer(base=10.0, max_rate=100.0)
+    ack = agent_pb2.ReportAck.FromString(acks.report(42, pacer.interval, draining=False))
     assert ack.sequence == 42
     assert ack.accepted is True
     assert ack.report_interval.ToTimedelta().total_seconds() == 10.0
     assert list(ack.commands) == []
     pacer.adjust(2_500)
-    ack = agent_pb2.ReportAck.FromString(pacer.ack(43))
+    ack = agent_pb2.ReportAck.FromString(acks.report(43, pacer.interval, draining=False))
     assert (ack.sequence, ack.accepted) == (43, True)
     assert ack.report_interval.ToTimedelta().total_seconds() == 25.0
 
 
-def test_pacer_ack_with_command() -> None:
-    pacer = Pacer(base=10.0, max_rate=100.0)
-    command = agent_pb2.Command(kind=agent_pb2.Command.KIND_RECONNECT)
-    command.delay.FromSeconds(5)
-    ack = agent_pb2.ReportAck.FromString(pacer.ack(7, [command]))
+def test_report_ack_while_draining_asks_to_reconnect() -> None:
+    ack = agent_pb2.ReportAck.FromString(AgentAcks().report(7, 10.0, draining=True))
     assert [c.kind for c in ack.commands] == [agent_pb2.Command.KIND_RECONNECT]
     assert ack.commands[0].delay.seconds == 5
     assert ack.accepted is True
+
+
+def test_relay_ack_carries_refusals_and_interval() -> None:
+    refusals = [Refusal("gz-a-1", grpc.StatusCode.PERMISSION_DENIED, "not this site's node")]
+    raw = AgentAcks().relay(9, 3, refusals, 12.5, draining=True)
+    ack = relay_pb2.RelayAck.FromString(raw)
+    assert (ack.batch, ack.accepted) == (9, 3)
+    assert [(r.node, r.code, r.message) for r in ack.refusals] == [
+        ("gz-a-1", grpc.StatusCode.PERMISSION_DENIED.value[0], "not this site's node")
+    ]
+    assert ack.report_interval.ToNanoseconds() == 12_500_000_000
+    assert [c.kind for c in ack.commands] == [agent_pb2.Command.KIND_RECONNECT]
 
 
 def test_pacer_rate_over_last_minute() -> None:
@@ -269,6 +282,6 @@ def test_pacer_rate_over_last_minute() -> None:
 def test_pacer_ack_interval_is_exact() -> None:
     pacer = Pacer(base=10.0, max_rate=1000.0)
     assert pacer.adjust(16_400) == 16.4
-    ack = agent_pb2.ReportAck.FromString(pacer.ack(1))
+    ack = agent_pb2.ReportAck.FromString(AgentAcks().report(1, pacer.interval, draining=False))
     assert ack.report_interval.ToNanoseconds() == 16_400_000_000
     assert ack.report_interval.ToTimedelta().total_seconds() == 16.4

@@ -8,6 +8,7 @@ from console.hub.fleet.inventory import Inventory, NodeEntry
 from console.hub.fleet.view import LiveFleet
 from console.model.fleet import Cluster, Division, Fleet, Site
 from console.model.inventory import NodeState
+from console.model.replicas import Replicas
 from tests.hub.test_inventory import GIB, T0, report
 from tests.scheduler.builders import workload
 from tongchou.divisions import Level
@@ -66,7 +67,9 @@ def test_callers_may_narrow_their_copy_without_changing_the_next() -> None:
 def test_the_catalog_answers_as_of_now_and_sums_nodes_once_per_change() -> None:
     inv = inventory_of("n1", "n2")
     catalog = Catalog(inv)
-    placed = WorkloadRecord(workload("eseal", replicas=2, cpu=1.0), "", T0, {"gov-a": 2}, 0)
+    placed = WorkloadRecord(
+        workload("eseal", replicas=2, cpu=1.0), "", T0, Replicas({"gov-a": 2}), 0
+    )
     site = catalog.site(DOCUMENTS, [placed], "dc1")
     assert site is not None
     assert site.totals.cpu_used_cores == 8.0  # two nodes of 8 CPUs at half

@@ -18,6 +18,7 @@ from console.hub.fleet.inventory import Inventory
 from console.hub.metrics import HubMetrics
 from console.model.fleet import Cluster, Division, Fleet, Site
 from console.model.inventory import NodeState
+from console.model.replicas import Replicas
 from tests.hub.test_inventory import report
 from tests.observability.conftest import run_promtool
 from tests.scheduler.builders import workload
@@ -39,7 +40,7 @@ def samples(registry: CollectorRegistry) -> Samples:
 def record(name: str, replicas: int, placed: dict[str, int], cpu: float = 2) -> WorkloadRecord:
     pending = replicas - sum(placed.values())
     return WorkloadRecord(
-        workload(name, replicas=replicas, cpu=cpu, memory=4), "", T0, placed, pending
+        workload(name, replicas=replicas, cpu=cpu, memory=4), "", T0, Replicas(placed), pending
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,7 +21,7 @@ SETTINGS = settings(
 
 def assert_matches_search(
     replicas: int,
-    placed: dict[str, int],
+    placed: Mapping[str, int],
     scores: dict[str, float],
     caps: dict[str, int],
     floors: dict[str, int] | None = None,

@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from console.model.replicas import Replicas
 from console.store.leader import FencedError, LeaderElection, Seat
 from console.store.postgres import PostgresStore, conninfo
 from tests.pgserver import PostgresServer
@@ -93,10 +94,10 @@ def test_fenced_placement_write(pg_server: PostgresServer, url: str) -> None:
         store.save_workload(workload("w", **{"gov-a": 1}))
         store.fence_term = 6
         with pytest.raises(FencedError, match="term 6 is over: b leads in term 7"):
-            store.save_placements([replace(workload("w"), placed={"gov-b": 9})])
+            store.save_placements([replace(workload("w"), placed=Replicas({"gov-b": 9}))])
         assert store.load_workloads()[0].placed == {"gov-a": 1}
         store.fence_term = 7
-        store.save_placements([replace(workload("w"), placed={"gov-b": 9})])
+        store.save_placements([replace(workload("w"), placed=Replicas({"gov-b": 9}))])
         assert store.load_workloads()[0].placed == {"gov-b": 9}
     finally:
         store.close()

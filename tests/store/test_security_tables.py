@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from console.model.replicas import Replicas
 from console.store.audit import AuditEntry, AuditLog
 from console.store.audit_writer import open_log
 from console.store.credentials import CredentialError, Credentials, User
@@ -277,10 +278,10 @@ def test_executor_state_is_shared(tables: Tables) -> None:
     leader, successor = ExecutorState(tables.open()), ExecutorState(tables.open())
     assert leader.identity() == successor.identity()
     leader.save([ClusterFailover("sz-b", False, "agents lost", 5.0, frozenset({"seal"}))])
-    leader.save_moves(["portal"], {"seal": {"gz-a": 3}})
+    leader.save_moves(["portal"], {"seal": Replicas({"gz-a": 3})})
     assert successor.load_all() == (
         [ClusterFailover("sz-b", False, "agents lost", 5.0, frozenset({"seal"}))],
-        (["portal"], {"seal": {"gz-a": 3}}),
+        (["portal"], {"seal": Replicas({"gz-a": 3})}),
     )
     successor.save([ClusterFailover("sz-b", True, "", 9.0)])
     successor.save_moves([], {})

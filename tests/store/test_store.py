@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from console.model.inventory import Event
+from console.model.replicas import Replicas
 from console.store.base import InventoryStore, StoredDocument, StoredNode, StoredWorkload
 from console.store.sqlite import SCHEMA_VERSION, SqliteStore, StoreError
 from tests.store.conftest import Target
@@ -172,7 +173,7 @@ def workload(name: str, **placed: int) -> StoredWorkload:
         name=name,
         document=f"kind: Workload\nmetadata: {{name: {name}}}\n",
         submitted_at=50.0,
-        placed=dict(placed),
+        placed=Replicas(placed),
         pending=1,
         reason="short of cpu",
         summary="2 of 3 placed",
@@ -184,13 +185,15 @@ def workload(name: str, **placed: int) -> StoredWorkload:
 def test_workloads_with_placements(store: InventoryStore, target: Target) -> None:
     store.save_workload(workload("b", **{"gov-a": 2}))
     store.save_workload(workload("a"))
-    store.save_placements([replace(workload("a"), placed={"gov-b": 3}, pending=0, generation=5)])
+    store.save_placements(
+        [replace(workload("a"), placed=Replicas({"gov-b": 3}), pending=0, generation=5)]
+    )
     store.save_placements([])
     store.close()
     again = target.open()
     try:
         a, b = again.load_workloads()
-        assert a == replace(workload("a"), placed={"gov-b": 3}, pending=0, generation=5)
+        assert a == replace(workload("a"), placed=Replicas({"gov-b": 3}), pending=0, generation=5)
         assert b == workload("b", **{"gov-a": 2})
         assert again.delete_workload("a") is True
         assert again.delete_workload("a") is False

@@ -28,3 +28,14 @@ def test_a_resync_keeps_the_old_view_until_the_new_one_is_whole() -> None:
     assert set(view.nodes) == {"a", "b", "c"}  # still the old view
     view.apply(page(["d"], done=True))
     assert set(view.nodes) == {"a", "d"}  # b and c are gone
+
+
+def test_counts_outside_the_scope_add_up() -> None:
+    view = FleetView()
+    first = page(["a"], done=True)
+    first.events_elsewhere = 2
+    view.apply(first)
+    view.apply(inventory_pb2.InventoryDelta(changed_elsewhere=3, events_elsewhere=1))
+    view.apply(inventory_pb2.InventoryDelta(changed_elsewhere=4))
+    assert (view.changed_elsewhere, view.events_elsewhere) == (7, 3)
+    assert set(view.nodes) == {"a"}

@@ -86,9 +86,19 @@ class InventoryDelta(_message.Message):
     SNAPSHOT_FIELD_NUMBER: _builtins.int
     SNAPSHOT_DONE_FIELD_NUMBER: _builtins.int
     EVENTS_FIELD_NUMBER: _builtins.int
+    CHANGED_ELSEWHERE_FIELD_NUMBER: _builtins.int
+    EVENTS_ELSEWHERE_FIELD_NUMBER: _builtins.int
     snapshot: _builtins.bool
     """True on the messages of a snapshot; the last one of a snapshot has snapshot_done."""
     snapshot_done: _builtins.bool
+    changed_elsewhere: _builtins.int
+    """Nodes outside the watched division's subtree that changed since the previous delta:
+    counted, never named (0 on a snapshot).
+    """
+    events_elsewhere: _builtins.int
+    """Events of this delta about nodes and workloads outside the caller's scope: counted here
+    instead of listed in `events`.
+    """
     @_builtins.property
     def upserted(self) -> _containers.RepeatedCompositeFieldContainer[Global___Node]:
         """Nodes that are new or changed since the previous delta."""
@@ -110,10 +120,12 @@ class InventoryDelta(_message.Message):
         snapshot: _builtins.bool = ...,
         snapshot_done: _builtins.bool = ...,
         events: _abc.Iterable[Global___Event] | None = ...,
+        changed_elsewhere: _builtins.int = ...,
+        events_elsewhere: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["summary", b"summary"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events", "removed", b"removed", "snapshot", b"snapshot", "snapshot_done", b"snapshot_done", "summary", b"summary", "upserted", b"upserted"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_elsewhere", b"changed_elsewhere", "events", b"events", "events_elsewhere", b"events_elsewhere", "removed", b"removed", "snapshot", b"snapshot", "snapshot_done", b"snapshot_done", "summary", b"summary", "upserted", b"upserted"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

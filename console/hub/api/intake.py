@@ -38,12 +38,14 @@ class InputRefused(Exception):
 @dataclass(frozen=True, slots=True)
 class _Read:
     text: str
+    known: Mapping[str, Collection[str]] | None
     documents: list[Document] | None
     error: InputRefused | None
 
 
 # The documents of the call being handled, read once by whichever needs them first (the
-# scope hook of a scoped caller, else the handler): both run in the call's task.
+# scope hook of a scoped caller, else the handler): both run in the call's task. A read
+# against other names (`known`) is a read of its own.
 _CURRENT: contextvars.ContextVar[_Read | None] = contextvars.ContextVar(
     "tongchou_intake", default=None
 )
@@ -70,7 +72,7 @@ class Intake:
         """The validated documents of `text`; InputRefused (INVALID_ARGUMENT) says what is
         wrong and where, or that reading took longer than the time bound."""
         current = _CURRENT.get()
-        if current is not None and current.text is text:
+        if current is not None and current.text is text and current.known == known:
             if current.error is not None:
                 raise current.error
             assert current.documents is not None
@@ -78,10 +80,16 @@ class Intake:
         try:
             documents = await self._read(text, origin, max_bytes, known)
         except InputRefused as err:
-            _CURRENT.set(_Read(text, None, err))
+            _CURRENT.set(_Read(text, known, None, err))
             raise
-        _CURRENT.set(_Read(text, documents, None))
+        _CURRENT.set(_Read(text, known, documents, None))
         return documents
+
+    def answer(
+        self, text: str, known: Mapping[str, Collection[str]] | None, error: InputRefused
+    ) -> None:
+        """The call's later read of `text` against `known` answers `error` instead."""
+        _CURRENT.set(_Read(text, known, None, error))
 
     async def _read(
         self,

@@ -10,12 +10,14 @@ import grpc
 
 from console.hub.api.answers import found
 from console.hub.api.catalog import Catalog
-from console.hub.api.messages import STATES, fleet_summary, node_message
+from console.hub.api.messages import fleet_summary, node_message
 from console.hub.api.watch import Watchers
 from console.hub.control.workloads import WorkloadManager, WorkloadRecord
 from console.hub.fleet.inventory import Inventory
 from console.hub.fleet.pacing import Pacer
 from console.model.fleet import Fleet
+from console.model.inventory import NodeState
+from tongchou import states
 from tongchou.divisions import DivisionCodeError, check_code, contains
 from tongchou.v1 import inventory_pb2, inventory_pb2_grpc
 
@@ -99,7 +101,12 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
                 check_code(request.division)
             except DivisionCodeError as err:
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"division: {err}")
-        state = STATES.get(request.state) if request.state else None
+        state = None
+        if request.state:
+            if not (named := states.name(request.state)):
+                message = f"state: {request.state} is not a node state (ready, stale or lost)"
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, message)
+            state = NodeState(named)
         size = request.page_size or DEFAULT_PAGE
         response = inventory_pb2.ListNodesResponse()
         matched = 0

@@ -1,39 +1,93 @@
 """The one place that turns hub state into protobuf messages: nodes, events, totals, summaries,
-workload status and explanations, policies, and the catalog's divisions, sites and clusters."""
+workload status and explanations, policies, the catalog's divisions, sites and clusters, and the
+answers to agents' and relays' streams."""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from console.hub.control.clusters import ClusterView
 from console.hub.control.workloads import Held, WorkloadRecord
+from console.hub.fleet.acks import RECONNECT_DELAY, Refusal
 from console.hub.fleet.inventory import Inventory, NodeEntry, Tally, Totals
 from console.hub.fleet.pacing import Pacer
 from console.model.fleet import Cluster, Division, Fleet, Site
-from console.model.inventory import Event, NodeState
+from console.model.inventory import Event
 from console.model.workload import PlacementPolicy
 from console.planner.cli import render, to_json
 from console.planner.milp import Progress
 from console.planner.report import Plan
 from console.scheduler import Placement, PolicyEffect
-from tongchou import levels
-from tongchou.v1 import common_pb2, inventory_pb2, plans_pb2, policies_pb2, workloads_pb2
+from tongchou import levels, states
+from tongchou.v1 import (
+    agent_pb2,
+    common_pb2,
+    inventory_pb2,
+    plans_pb2,
+    policies_pb2,
+    relay_pb2,
+    workloads_pb2,
+)
 
 EXAMPLES = 20
 """Clusters a policy removed, named per policy (the counts cover them all)."""
 
-STATES = {
-    common_pb2.NODE_STATE_READY: NodeState.READY,
-    common_pb2.NODE_STATE_STALE: NodeState.STALE,
-    common_pb2.NODE_STATE_LOST: NodeState.LOST,
-}
-STATE_WIRE = {state: wire for wire, state in STATES.items()}
-
 
 def _nanos(seconds: float) -> int:
     return int(seconds * 1e9)
+
+
+# -- the answers to agents and relays ---------------------------------------------------
+
+
+def _reconnect() -> agent_pb2.Command:
+    command = agent_pb2.Command(kind=agent_pb2.Command.KIND_RECONNECT)
+    command.delay.FromNanoseconds(_nanos(RECONNECT_DELAY))
+    return command
+
+
+@dataclass
+class AgentAcks:
+    """The serialized answers of AgentService.Connect and RelayService.Forward (`fleet.acks.Acks`).
+    A report's answer is its own head and a tail cached per interval: the interval is the same
+    for every report between two pacing adjustments."""
+
+    _tails: dict[float, bytes] = field(default_factory=dict)
+
+    def report(self, sequence: int, interval: float, *, draining: bool) -> bytes:
+        tail = self._tails.get(interval)
+        if tail is None:
+            ack = agent_pb2.ReportAck(accepted=True)
+            ack.report_interval.FromNanoseconds(round(interval * 1e9))
+            tail = ack.SerializeToString()
+            self._tails = {interval: tail}  # the previous interval's tail is not asked again
+        head = agent_pb2.ReportAck(sequence=sequence, commands=[_reconnect()] if draining else [])
+        return head.SerializeToString() + tail
+
+    def relay(
+        self,
+        batch: int,
+        accepted: int,
+        refusals: Sequence[Refusal],
+        interval: float,
+        *,
+        draining: bool,
+    ) -> bytes:
+        ack = relay_pb2.RelayAck(
+            batch=batch,
+            accepted=accepted,
+            refusals=[
+                relay_pb2.Refusal(node=r.node, code=r.code.value[0], message=r.message)
+                for r in refusals
+            ],
+        )
+        ack.report_interval.FromNanoseconds(round(interval * 1e9))
+        if draining:
+            ack.commands.append(_reconnect())
+        return ack.SerializeToString()
 
 
 # -- the fleet ---------------------------------------------------------------------------
@@ -43,7 +97,7 @@ def node_message(entry: NodeEntry) -> inventory_pb2.Node:
     report = entry.report
     node = inventory_pb2.Node(
         identity=report.identity,
-        state=STATE_WIRE[entry.state],
+        state=states.to_wire(entry.state),
         capacity=report.capacity,
         usage=report.usage,
         last_sequence=report.sequence,

@@ -4,22 +4,22 @@ read from the live inventory and the workloads."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 import grpc
 from google.protobuf.message import Message
 
-from console.documents import DemandSpec, WorkloadSpec
+from console.documents import DemandSpec, Document, WorkloadSpec
 from console.hub.api import limits
 from console.hub.api.intake import InputRefused, Intake
 from console.hub.api.messages import scoped_summary
-from console.hub.control.workloads import WorkloadManager
+from console.hub.control.workloads import HELD_OUT, WorkloadManager
 from console.hub.fleet.inventory import Inventory
 from console.security.authz import Guard, Refused, Rule
 from console.security.roles import Principal
-from tongchou.divisions import DivisionCodeError, check_code
+from tongchou.divisions import DivisionCodeError, check_code, contains
 from tongchou.v1 import inventory_pb2, plans_pb2, policies_pb2, rollup_pb2, workloads_pb2
 
 Req = TypeVar("Req", bound=Message)
@@ -50,6 +50,39 @@ def _hidden(message: str) -> Refused:
     """Something outside the caller's scope gets the answer it would get if it were absent:
     the caller cannot tell whether a name exists (the refusal is still counted and audited)."""
     return Refused(grpc.StatusCode.NOT_FOUND, "scope", message)
+
+
+class _AnyName(Collection[str]):
+    """Every name counts as declared: what a scope check reads needs no links."""
+
+    def __contains__(self, _name: object) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+class _Unlinked(Mapping[str, Collection[str]]):
+    """Names of every kind count as declared."""
+
+    def __getitem__(self, _kind: str) -> Collection[str]:
+        return _ANY
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __bool__(self) -> bool:
+        return True  # `known or {}` keeps it
+
+
+_ANY = _AnyName()
+_UNLINKED = _Unlinked()
 
 
 def _is_code(text: str) -> bool:
@@ -146,24 +179,45 @@ class Scope:
         self._workload(request.name, p)
         return request
 
+    async def _documents(
+        self, text: str, origin: str, max_bytes: int, known: dict[str, Collection[str]]
+    ) -> list[Document] | None:
+        """The documents as the handler reads them; when that fails, as read with every name
+        counted as declared, so that a division outside the scope is refused alike whether the
+        fleet holds it or not. None: unreadable even so, and the handler answers with that
+        read's error, which says nothing of which names the fleet holds."""
+        try:
+            return await self.intake.read(text, origin, max_bytes=max_bytes, known=known)
+        except InputRefused:
+            pass
+        try:
+            return await self.intake.read(text, origin, max_bytes=max_bytes, known=_UNLINKED)
+        except InputRefused as err:
+            self.intake.answer(text, known, err)
+            return None
+
+    def _division(self, p: Principal, what: str, code: str | None, *, above: bool = False) -> None:
+        """A division a scoped caller names: in its own subtree, or with `above` (a residency)
+        also one of the divisions above it, which its own code already tells."""
+        if code is None or p.sees(code) or (above and p.scope and contains(code, p.scope)):
+            return
+        raise _outside(p, f"{what} {code}")
+
     async def submit(
         self, request: workloads_pb2.SubmitWorkloadRequest, p: Principal
     ) -> workloads_pb2.SubmitWorkloadRequest:
-        try:
-            documents = await self.intake.read(
-                request.yaml,
-                limits.SUBMITTED_WORKLOAD,
-                max_bytes=limits.MAX_WORKLOAD_BYTES,
-                known=self.workloads.known(),
-            )
-        except InputRefused:
-            return request  # the handler answers with the same error
-        for doc in documents:
+        documents = await self._documents(
+            request.yaml,
+            limits.SUBMITTED_WORKLOAD,
+            limits.MAX_WORKLOAD_BYTES,
+            self.workloads.known(),
+        )
+        for doc in documents or ():
             if doc.kind != "Workload":
                 continue
-            owner = doc.spec_as(WorkloadSpec).owner
-            if not p.sees(owner):
-                raise _outside(p, f"owner {owner}")
+            spec = doc.spec_as(WorkloadSpec)
+            self._division(p, "owner", spec.owner)
+            self._division(p, "residency", spec.residency, above=True)
             record = self.workloads.records.get(doc.name)
             if record is not None and not p.sees(record.workload.owner):
                 # names are one namespace: a taken one cannot be hidden, but its owner is
@@ -173,20 +227,15 @@ class Scope:
     async def run_plan(
         self, request: plans_pb2.RunPlanRequest, p: Principal
     ) -> plans_pb2.RunPlanRequest:
-        try:
-            documents = await self.intake.read(
-                request.yaml,
-                limits.SUBMITTED_PLAN,
-                max_bytes=limits.MAX_PLAN_BYTES,
-                known=self.workloads.known(planning=True),
-            )
-        except InputRefused:
-            return request  # the handler answers with the same error
-        for doc in documents:
-            if doc.kind == "Demand":
-                division = doc.spec_as(DemandSpec).division
-                if not p.sees(division):
-                    raise _outside(p, f"demand of division {division}")
+        documents = await self._documents(
+            request.yaml,
+            limits.SUBMITTED_PLAN,
+            limits.MAX_PLAN_BYTES,
+            self.workloads.known(planning=True),
+        )
+        for doc in documents or ():
+            if doc.kind == "Demand":  # its residency holds its division: the loader checks
+                self._division(p, "demand of division", doc.spec_as(DemandSpec).division)
         return request
 
     def unchanged(self, request: Req, _p: Principal) -> Req:
@@ -203,8 +252,8 @@ class Scope:
     def watch_delta(
         self, delta: inventory_pb2.InventoryDelta, p: Principal
     ) -> inventory_pb2.InventoryDelta:
-        """Its own totals, and events about its own nodes and workloads only (the nodes are
-        already selected by division)."""
+        """Its own totals, and events about its own nodes and workloads only, the others'
+        counted (its nodes are already selected by division, the others counted)."""
 
         def mine(subject: str) -> bool:
             entry = self.inventory.nodes.get(subject)
@@ -214,6 +263,7 @@ class Scope:
             return record is not None and p.sees(record.workload.owner)
 
         kept = [e for e in delta.events if mine(e.subject)]
+        delta.events_elsewhere += len(delta.events) - len(kept)
         del delta.events[:]
         delta.events.extend(kept)
         if delta.HasField("summary"):
@@ -223,8 +273,29 @@ class Scope:
     def list_workloads(
         self, response: workloads_pb2.ListWorkloadsResponse, p: Principal
     ) -> workloads_pb2.ListWorkloadsResponse:
-        kept = [w for w in response.workloads if p.sees(w.owner)]
+        kept = [self.status(w, p) for w in response.workloads if p.sees(w.owner)]
         return workloads_pb2.ListWorkloadsResponse(workloads=kept)
+
+    def status(
+        self, response: workloads_pb2.WorkloadStatus, p: Principal
+    ) -> workloads_pb2.WorkloadStatus:
+        """The clusters failover holds out, named in the reason: those in the scope by name,
+        the others as a count."""
+        head, held, names = response.reason.partition(HELD_OUT)
+        if held:
+            clusters = names.split(", ")
+            mine = [c for c in clusters if self._sees_cluster(c, p)]
+            others = len(clusters) - len(mine)
+            if others:
+                mine.append(
+                    f"{others} {'cluster' if others == 1 else 'clusters'} outside {p.scope}"
+                )
+            response.reason = head + held + ", ".join(mine)
+        return response
+
+    def _sees_cluster(self, name: str, p: Principal) -> bool:
+        division = self.cluster_division(name)
+        return division is not None and p.sees(division)
 
     def explanation(
         self, response: workloads_pb2.Explanation, p: Principal
@@ -328,7 +399,10 @@ TABLE: dict[tuple[str, str], Scoped[Any, Any]] = {
         Scope.policy_effects,
     ),
     (_WL, "SubmitWorkload"): Scoped(
-        workloads_pb2.SubmitWorkloadRequest, workloads_pb2.WorkloadStatus, Scope.submit
+        workloads_pb2.SubmitWorkloadRequest,
+        workloads_pb2.WorkloadStatus,
+        Scope.submit,
+        Scope.status,
     ),
     (_WL, "DeleteWorkload"): Scoped(
         workloads_pb2.DeleteWorkloadRequest,
@@ -342,7 +416,10 @@ TABLE: dict[tuple[str, str], Scoped[Any, Any]] = {
         Scope.list_workloads,
     ),
     (_WL, "GetWorkload"): Scoped(
-        workloads_pb2.GetWorkloadRequest, workloads_pb2.WorkloadStatus, Scope.by_name
+        workloads_pb2.GetWorkloadRequest,
+        workloads_pb2.WorkloadStatus,
+        Scope.by_name,
+        Scope.status,
     ),
     (_WL, "ExplainWorkload"): Scoped(
         workloads_pb2.ExplainWorkloadRequest,

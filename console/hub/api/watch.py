@@ -66,7 +66,8 @@ class Watchers:
             yield delta
 
     def tick(self) -> None:
-        """Sends each watcher the nodes that changed and the new events since the last tick."""
+        """Sends each watcher the nodes that changed and the new events since the last tick; of
+        the nodes outside its subtree, only how many changed."""
         changed, self.inventory.changed = self.inventory.changed, set()
         fresh = self.inventory.event_count - self._events_seen
         self._events_seen = self.inventory.event_count
@@ -80,10 +81,11 @@ class Watchers:
         for watcher in list(self.watchers):
             if watcher.resync:
                 continue
-            delta = inventory_pb2.InventoryDelta(summary=summary, events=events)
-            delta.upserted.extend(
-                messages[e.name] for e in nodes if watcher.wants(e.report.identity.division)
+            mine = [e for e in nodes if watcher.wants(e.report.identity.division)]
+            delta = inventory_pb2.InventoryDelta(
+                summary=summary, events=events, changed_elsewhere=len(nodes) - len(mine)
             )
+            delta.upserted.extend(messages[e.name] for e in mine)
             try:
                 watcher.queue.put_nowait(delta)
             except asyncio.QueueFull:  # behind: drop the backlog, resend everything

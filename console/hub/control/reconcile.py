@@ -27,6 +27,7 @@ from console.hub.loops import every
 from console.hub.metrics import ExecutorMetrics, HubMetrics
 from console.model.fleet import Fleet
 from console.model.inventory import Event, NodeState
+from console.model.replicas import Replicas
 from console.store.executor_state import ClusterFailover, ExecutorState, Moves
 
 log = logging.getLogger("tongchou.hub.executor")
@@ -206,7 +207,7 @@ class Reconciler:
         if self.state is None or now == self._moves_saved:
             return
         queued = list(self.movebacks.queued)
-        moves = {n: dict(p) for n, p in self.movebacks.moves.items()}
+        moves = dict(self.movebacks.moves)  # its replicas are immutable: a shallow copy will do
         try:
             await asyncio.to_thread(self.state.save_moves, queued, moves)
             self._moves_saved = now
@@ -373,7 +374,7 @@ class Reconciler:
         """Ends the moves whose new replicas are ready, and starts the next ones queued."""
         records = self.manager.records
 
-        def placed_of(name: str) -> dict[str, int] | None:
+        def placed_of(name: str) -> Replicas | None:
             record = records.get(name)
             return None if record is None else record.placed
 
@@ -389,7 +390,7 @@ class Reconciler:
             record = records.get(name)
             if record is None:
                 continue
-            old = dict(record.placed)
+            old = record.placed
             self.manager.schedule(force={name}, now=now)
             self.manager.store.save_placements([record.stored()])
             if self.movebacks.begin(name, old, record.placed):

@@ -24,6 +24,7 @@ from console.hub.fleet.inventory import Inventory
 from console.hub.fleet.view import LiveFleet
 from console.model.fleet import Fleet, Resources
 from console.model.inventory import Event
+from console.model.replicas import Replicas
 from console.model.workload import PlacementPolicy, Workload
 from console.scheduler import Placement, PolicyEffect, Scheduler
 from console.store.base import InventoryStore, StoredWorkload
@@ -57,7 +58,7 @@ class WorkloadRecord:
     workload: Workload
     document: str
     submitted_at: float
-    placed: dict[str, int]
+    placed: Replicas
     pending: int
     reason: str = ""
     summary: str = ""
@@ -65,14 +66,14 @@ class WorkloadRecord:
     scheduled_at: float = 0.0
 
     def stored(self) -> StoredWorkload:
-        """The row the store keeps: a copy, since the record changes on."""
+        """The row the store keeps (its replicas are immutable: the record takes new ones)."""
         values = {name: getattr(self, name) for name in _ROW_FIELDS}
-        return StoredWorkload(name=self.workload.name, **{**values, "placed": dict(self.placed)})
+        return StoredWorkload(name=self.workload.name, **values)
 
     @classmethod
     def from_stored(cls, row: StoredWorkload, workload: Workload) -> WorkloadRecord:
         values = {name: getattr(row, name) for name in _ROW_FIELDS}
-        return cls(workload=workload, **{**values, "placed": dict(row.placed)})
+        return cls(workload=workload, **values)
 
 
 _ROW_FIELDS = tuple(f.name for f in fields(StoredWorkload) if f.name != "name")
@@ -117,6 +118,11 @@ def read_records(store: InventoryStore) -> dict[str, WorkloadRecord]:
         (workload,) = workloads_of(docs)
         records[row.name] = WorkloadRecord.from_stored(row, workload)
     return records
+
+
+HELD_OUT = "; held out by failover: "
+"""Ends the reason of a workload with replicas pending, before the clusters failover holds
+out (a scoped caller is told those in its scope by name, the others as a count)."""
 
 
 class WorkloadError(ValueError):
@@ -199,7 +205,7 @@ class WorkloadManager:
             workload,
             text,
             now,
-            {},
+            Replicas(),
             workload.replicas,
             "not scheduled yet",
             generation=old.generation if old else 0,
@@ -229,7 +235,7 @@ class WorkloadManager:
         now = time.time()
         old = self.records.get(workload.name)
         record = WorkloadRecord(
-            workload, text, now, {}, workload.replicas, "not scheduled yet",
+            workload, text, now, Replicas(), workload.replicas, "not scheduled yet",
             generation=old.generation if old else 0,
         )  # fmt: skip
         await self._durably(self.store.save_workload, record.stored())
@@ -300,9 +306,9 @@ class WorkloadManager:
                     # agents are cut off, take no new work but keep what they run.
                     kept[cluster] = replicas
             if kept != record.placed and not dry:
-                lost = sum(record.placed.values()) - sum(kept.values())
+                lost = record.placed.total - sum(kept.values())
                 gone = sorted(set(record.placed) - set(kept))
-                record.placed = kept
+                record.placed = Replicas(kept)
                 record.pending += lost
                 record.reason = (
                     f"{lost} replicas left unavailable cluster {', '.join(gone)};"
@@ -320,20 +326,20 @@ class WorkloadManager:
         now = time.time() if now is None else now
         for name in force:
             if name in self.records:
-                self.records[name].placed = {}
+                self.records[name].placed = Replicas()
                 self.records[name].pending = self.records[name].workload.replicas
         scheduler, changed = self._scheduler(skip=force)
         self._seen_generation = self.inventory.generation
         for record in self._ordered():
             if record.pending <= 0 and record.workload.name not in force:
                 continue
-            before = (dict(record.placed), record.pending)
+            before = (record.placed, record.pending)
             result = scheduler.place(self._remainder(record))
             self._merge(record, result, now)
             if record.pending and self.unavailable:
                 out = ", ".join(sorted(self.unavailable))
-                record.reason += f"; held out by failover: {out}"
-            if (dict(record.placed), record.pending) != before or record.workload.name in force:
+                record.reason += f"{HELD_OUT}{out}"
+            if (record.placed, record.pending) != before or record.workload.name in force:
                 record.generation += 1
                 if record not in changed:
                     changed.append(record)
@@ -380,15 +386,14 @@ class WorkloadManager:
 
     @staticmethod
     def _merge(record: WorkloadRecord, result: Placement, now: float) -> None:
-        for cluster, replicas in result.placed.items():
-            record.placed[cluster] = record.placed.get(cluster, 0) + replicas
+        record.placed = record.placed.plus(result.placed)
         record.pending = result.pending
         record.reason = result.reason
         record.summary = result.summary
         record.scheduled_at = now
 
     def _event(self, record: WorkloadRecord, now: float) -> None:
-        placed = sum(record.placed.values())
+        placed = record.placed.total
         text = f"{placed}/{record.workload.replicas} placed" + (
             f"; {record.pending} pending: {record.reason}" if record.pending else ""
         )

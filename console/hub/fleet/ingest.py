@@ -14,6 +14,7 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from console.hub.fleet import validate
+from console.hub.fleet.acks import Acks
 from console.hub.fleet.claims import Claims
 from console.hub.fleet.flusher import Flusher
 from console.hub.fleet.hygiene import Hygiene, NodeRates, PeerStreams, peer_host
@@ -49,6 +50,7 @@ class AgentIngest:
         flusher: Flusher,
         metrics: HubMetrics,
         pacer: Pacer,
+        acks: Acks,
         *,
         max_report_bytes: int = validate.MAX_REPORT_BYTES,
     ) -> None:
@@ -56,6 +58,7 @@ class AgentIngest:
         self.flusher = flusher
         self.metrics = metrics
         self.pacer = pacer
+        self.acks = acks  # the answers' bytes, built by the hub's message builder
         self.max_report_bytes = max_report_bytes
         self.draining = False
         self.binding: NodeBinding | None = None  # set when the hub runs mutual TLS
@@ -129,7 +132,7 @@ class AgentIngest:
                 if owner is None or owner.report.identity != report.identity:
                     await self._register(report, owner, now)
                 self.inventory.accept(report, stream, now, self.pacer.interval)
-                ack = self.pacer.ack(report.sequence, self._commands())
+                ack = self.acks.report(report.sequence, self.pacer.interval, draining=self.draining)
                 self.pacer.count(now)
                 self.metrics.ingest_seconds.observe(time.perf_counter() - started)
                 yield ack
@@ -269,13 +272,6 @@ class AgentIngest:
         except Exception:
             message = "the hub cannot store the registration"
             raise _Refused(grpc.StatusCode.UNAVAILABLE, message) from None
-
-    def _commands(self) -> list[agent_pb2.Command]:
-        if not self.draining:
-            return []
-        reconnect = agent_pb2.Command(kind=agent_pb2.Command.KIND_RECONNECT)
-        reconnect.delay.FromSeconds(5)
-        return [reconnect]
 
     def _parse(self, raw: bytes) -> agent_pb2.NodeReport:
         if len(raw) > self.max_report_bytes:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections import deque
 
-from tongchou.v1 import agent_pb2
-
 
 class Pacer:
     """The report interval to ask of agents: stretched so the whole fleet stays under a rate."""
@@ -14,29 +12,15 @@ class Pacer:
         self.base = base
         self.max_rate = max_rate
         self.interval = base
-        self._ack_tail = b""
-        self._set(base)
         self._seconds: deque[tuple[int, int]] = deque(maxlen=61)
         self._started = 0
-
-    def _set(self, interval: float) -> None:
-        self.interval = interval
-        ack = agent_pb2.ReportAck(accepted=True)
-        ack.report_interval.FromNanoseconds(round(interval * 1e9))
-        self._ack_tail = ack.SerializeToString()
 
     def adjust(self, live_nodes: int) -> float:
         """Like Nomad's heartbeat scaling: interval = max(base, nodes / max rate)."""
         wanted = max(self.base, live_nodes / self.max_rate if self.max_rate > 0 else 0.0)
         wanted = round(wanted, 1)
-        if wanted != self.interval:
-            self._set(wanted)
+        self.interval = wanted
         return wanted
-
-    def ack(self, sequence: int, commands: list[agent_pb2.Command] | None = None) -> bytes:
-        """The answer to one report, serialized (the fixed part is cached)."""
-        head = agent_pb2.ReportAck(sequence=sequence, commands=commands or [])
-        return head.SerializeToString() + self._ack_tail
 
     def count(self, now: float, reports: int = 1) -> None:
         second = int(now)

@@ -15,6 +15,7 @@ from google.protobuf.message import DecodeError
 from prometheus_client import Counter, Gauge
 
 from console.hub.fleet import validate
+from console.hub.fleet.acks import Refusal
 from console.hub.fleet.flusher import Flusher
 from console.hub.fleet.ingest import AgentIngest
 from console.hub.fleet.inventory import Inventory, NodeEntry
@@ -85,7 +86,7 @@ class _Pass:
 
     taken: list[agent_pb2.NodeReport] = field(default_factory=list)
     rows: list[NodeEntry] = field(default_factory=list)
-    refusals: list[relay_pb2.Refusal] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
     duplicates: int = 0
     missing: int = 0
 
@@ -201,17 +202,12 @@ class RelayIngest:
             self.relay_metrics.duplicates.inc(checked.duplicates)
         if checked.missing:
             self.relay_metrics.missing.labels(stream.site).inc(checked.missing)
-        ack = relay_pb2.RelayAck(
-            batch=batch.batch,
-            accepted=len(checked.taken) + checked.duplicates,
-            refusals=checked.refusals,
+        accepted = len(checked.taken) + checked.duplicates
+        ack = self.ingest.acks.relay(
+            batch.batch, accepted, checked.refusals, interval, draining=self.ingest.draining
         )
-        ack.report_interval.FromNanoseconds(round(interval * 1e9))
-        if self.ingest.draining:
-            reconnect = ack.commands.add(kind=agent_pb2.Command.KIND_RECONNECT)
-            reconnect.delay.FromSeconds(5)
         self.metrics.ingest_seconds.observe((time.perf_counter() - started) / max(1, count))
-        return ack.SerializeToString()
+        return ack
 
     async def _check(self, stream: _Stream, batch: relay_pb2.RelayBatch) -> _Pass:
         """The lean pass: a full check only for an identity this stream has not seen."""
@@ -239,11 +235,11 @@ class RelayIngest:
             except ReportRejected as bad:
                 self.metrics.rejected.labels(bad.reason).inc()
                 code = grpc.StatusCode.INVALID_ARGUMENT
-                out.refusals.append(self._refusal(name, code, bad.message))
+                out.refusals.append(Refusal(name, code, bad.message))
                 refused.add(name)
                 continue
             except _Refused as denied:
-                out.refusals.append(self._refusal(name, denied.code, denied.message))
+                out.refusals.append(Refusal(name, denied.code, denied.message))
                 refused.add(name)
                 continue
             if previous is not None and previous.run_id == report.run_id:
@@ -276,9 +272,6 @@ class RelayIngest:
         self._audit(f"relay:{site}", "agent.connect", f"node/{ident.node}", message)
         log.warning("refused relayed report: %s", message)
         raise _Refused(grpc.StatusCode.PERMISSION_DENIED, message)
-
-    def _refusal(self, node: str, code: grpc.StatusCode, message: str) -> relay_pb2.Refusal:
-        return relay_pb2.Refusal(node=node, code=code.value[0], message=message)
 
     def _dropped(self, stream: _Stream, batch: relay_pb2.RelayBatch) -> None:
         """Counts and tells what the relay dropped since its last batch (per relay run)."""

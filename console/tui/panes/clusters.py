@@ -10,8 +10,9 @@ from textual.containers import Vertical
 from textual.widgets import DataTable
 
 from console.client.fleet_view import FleetView
-from console.tui.format import STATE_NAMES, bar
+from console.tui.format import bar
 from console.tui.widgets.columns import label_columns
+from tongchou.states import name as state_name
 
 COLUMNS = ("cluster", "site", "division", "provider", "mlps", "archs", "nodes", "cores", "cpu")
 
@@ -53,9 +54,9 @@ class Clusters(Vertical):
             row.site, row.division, row.provider = ident.site, ident.division, ident.provider
             row.mlps = ident.mlps_level
             row.archs.add(ident.arch)
-            row.states[STATE_NAMES.get(node.state, "lost")] += 1
+            row.states[state_name(node.state) or "lost"] += 1
             row.cores += node.capacity.cpu_logical
-            if STATE_NAMES.get(node.state) != "lost":
+            if state_name(node.state) != "lost":
                 row.used += node.capacity.cpu_logical * node.usage.cpu_ratio
         table = self.query_one(DataTable)
         table.clear()

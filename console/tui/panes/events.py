@@ -38,6 +38,7 @@ class Events(Vertical):
         self._others: deque[str] = deque()
         self._events: dict[str, inventory_pb2.Event] = {}
         self.query_text = ""
+        self._elsewhere = (0, 0)  # node changes and events outside the scope: counts only
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=text(self.lang, "event_filter"), id="event-filter")
@@ -84,6 +85,12 @@ class Events(Vertical):
                 self._events.pop(ring.popleft(), None)
         self._show()
 
+    def elsewhere(self, nodes: int, events: int) -> None:
+        """What the hub counted outside the caller's scope and did not send."""
+        if (nodes, events) != self._elsewhere:
+            self._elsewhere = (nodes, events)
+            self._show()
+
     def _matches(self, event: inventory_pb2.Event) -> bool:
         for word in self.query_text.lower().split():
             if word in ("alerts", text("zh", "alert_word")):
@@ -103,11 +110,15 @@ class Events(Vertical):
         table.set_keys(keys)
         if following:  # stay on the newest, as `tail -f` does
             table.action_jump(-1)
-        self.query_one("#event-count", Static).update(
+        shown = (
             text(self.lang, "rows_shown", shown=len(keys), total=len(self._events))
             if keys or not self._events
             else text(self.lang, "no_match", query=self.query_text)
         )
+        nodes, events = self._elsewhere
+        if nodes or events:
+            shown += "\n" + text(self.lang, "elsewhere", nodes=nodes, events=events)
+        self.query_one("#event-count", Static).update(shown)
 
     def focus_filter(self) -> None:
         box = self.query_one(Input)

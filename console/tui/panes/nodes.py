@@ -13,10 +13,11 @@ from textual.widgets import Input, Static
 
 from console.client.fleet_view import FleetView
 from console.tui.drill import Scope
-from console.tui.format import STATE_NAMES, size, state_text
+from console.tui.format import size, state_text
 from console.tui.i18n import STATE_WORDS, STATES, text
 from console.tui.widgets.fleet_table import Cell, Column, FleetTable
 from console.tui.widgets.node_detail import NodeDetail
+from tongchou import states
 from tongchou.divisions import ancestors
 from tongchou.v1 import inventory_pb2
 
@@ -42,7 +43,7 @@ def matches(node: inventory_pb2.Node, query: str, names: Mapping[str, str] | Non
                 return False
             continue
         if word in STATE_WORDS:
-            if STATE_NAMES.get(node.state) != STATE_WORDS[word]:
+            if states.name(node.state) != STATE_WORDS[word]:
                 return False
             continue
         haystack = " ".join(
@@ -188,7 +189,7 @@ class Nodes(Vertical):
         node = self._view.nodes.get(name) if self._view is not None else None
         if node is None:
             return (name,)
-        state = STATE_NAMES.get(node.state, "lost")
+        state = states.name(node.state) or "lost"
         cap, use = node.capacity, node.usage
         code = node.identity.division
         return (

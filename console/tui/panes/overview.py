@@ -17,9 +17,9 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from console.client.fleet_view import FleetView
-from console.tui.format import STATE_NAMES, STATE_STYLES, bar, size
+from console.tui.format import STATE_STYLES, bar, size
 from console.tui.i18n import KINDS, LEVELS, text
-from tongchou import levels
+from tongchou import levels, states
 from tongchou.divisions import ancestors
 from tongchou.v1 import inventory_pb2, workloads_pb2
 
@@ -125,7 +125,7 @@ class Overview(Vertical):
         direct = Counter((m.identity.division, m.state) for m in view.nodes.values())
         counts: dict[str, Counter[str]] = {}
         for (code, wire_state), n in direct.items():
-            state = STATE_NAMES.get(wire_state, "lost")
+            state = states.name(wire_state) or "lost"
             for scope in (code, *_ancestors(code)):
                 if scope != "000000":
                     counts.setdefault(scope, Counter())[state] += n

@@ -88,6 +88,13 @@ class WorkloadRow:
     placed: int
     lowest_mlps: int  # the lowest 等保 level of the clusters it is placed on; 0: none
     reason: str
+    mlps: int = 0  # the workload's own 等保 level; 0: none stated
+
+    @property
+    def below(self) -> bool:
+        """Placed on a cluster below its own level (the guardrails were off, or a cluster's
+        level was lowered after placement)."""
+        return bool(self.mlps and self.lowest_mlps and self.lowest_mlps < self.mlps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,9 +204,11 @@ def _workload_rows(
         levels = [level_of.get(p.cluster, 0) for p in s.placed if p.replicas]
         placed = sum(p.replicas for p in s.placed)
         rows.append(
-            WorkloadRow(s.name, s.owner, s.replicas, placed, min(levels, default=0), s.reason)
+            WorkloadRow(
+                s.name, s.owner, s.replicas, placed, min(levels, default=0), s.reason, s.mlps_level
+            )
         )
-    return sorted(rows, key=lambda r: (r.placed >= r.replicas, r.name))
+    return sorted(rows, key=lambda r: (not r.below, r.placed >= r.replicas, r.name))
 
 
 def plan_facts(

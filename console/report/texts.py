@@ -87,12 +87,15 @@ TEXTS: dict[str, dict[str, str]] = {
     "owner": {"zh": "归属", "en": "Owner"},
     "placed": {"zh": "已部署/期望", "en": "Placed/desired"},
     "lowest_level": {"zh": "所在平台最低等保级别", "en": "Lowest MLPS level hosting it"},
+    "own_level": {"zh": "自身等保级别", "en": "Its MLPS level"},
+    "below_level": {"zh": "低于自身级别", "en": "below its level"},
     "pending_reason": {"zh": "待调度原因", "en": "Why pending"},
     "compliance_note": {
         "zh": "调度守则保证业务系统只部署在等保级别不低于其自身级别的平台上；"
-        "下表列出每个业务系统所在平台的最低等保级别。",
+        "下表列出每个业务系统自身的等保级别和所在平台的最低等保级别，低于自身级别的排在最前并标红。",
         "en": "The scheduling guardrails place a workload only on platforms whose MLPS level is "
-        "at least its own; the table gives the lowest level of the platforms each runs on.",
+        "at least its own; the table gives each workload's level and the lowest level of the "
+        "platforms it runs on, those below their own level first and in red.",
     },
     "none": {"zh": "无", "en": "none"},
     "yuan_m": {"zh": "{value:,.2f} 百万元", "en": "¥{value:,.2f}M"},

@@ -81,7 +81,12 @@ class FakeHub:
             workloads_pb2.ClusterReplicas(cluster="dabu", replicas=1),
         ]
         return [
-            workloads_pb2.WorkloadStatus(name="portal", owner="440106", replicas=3, placed=placed),
+            workloads_pb2.WorkloadStatus(
+                name="portal", owner="440106", replicas=3, placed=placed, mlps_level=2
+            ),
+            workloads_pb2.WorkloadStatus(
+                name="records", owner="440106", replicas=1, placed=placed[1:], mlps_level=3
+            ),
             workloads_pb2.WorkloadStatus(
                 name="command", owner="440000", replicas=4, pending=4, reason="no MLPS 4 cluster"
             ),
@@ -114,12 +119,13 @@ async def test_levels_idle_cores_and_the_domestic_share() -> None:
 async def test_clusters_and_workloads_by_mlps_level() -> None:
     state = await hub_state(FakeHub())
     assert [(m.level, m.clusters, m.nodes, m.replicas, m.workloads) for m in state.mlps] == [
-        (2, 1, 1, 1, 1),
+        (2, 1, 1, 2, 2),
         (3, 1, 2, 2, 1),
     ]
-    pending, portal = state.workloads  # the pending first
+    below, pending, portal = state.workloads  # below its own level first, then the pending
+    assert (below.name, below.mlps, below.lowest_mlps, below.below) == ("records", 3, 2, True)
     assert (pending.name, pending.placed, pending.lowest_mlps) == ("command", 0, 0)
-    assert (portal.placed, portal.lowest_mlps) == (3, 2)
+    assert (portal.placed, portal.lowest_mlps, portal.mlps, portal.below) == (3, 2, 2, False)
 
 
 async def test_the_newest_plans_showback_per_division() -> None:

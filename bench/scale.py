@@ -26,6 +26,7 @@ import grpc
 import psutil
 
 from bench.common import ROOT, HubUnderTest, machine, quantile, start_hub
+from console.client import HubClient
 from console.documents import load_fleet
 from console.model.fleet import Fleet
 from console.simulate.nodes import SimNode, sim_node
@@ -155,7 +156,6 @@ def start_drivers(hub: HubUnderTest, args: argparse.Namespace, workdir: Path) ->
 
 async def first_paint(address: str, nodes: int, limit: float) -> str:
     """The console on the loaded hub: first rows, and all rows, on screen."""
-    from console.client import HubClient
     from console.tui.app import TongchouApp
     from console.tui.widgets.fleet_table import FleetTable
 
@@ -197,8 +197,6 @@ async def run(args: argparse.Namespace) -> None:
         elapsed = time.monotonic() - started
         reports = hub.counter("tongchou_hub_reports_received_total") - reports0
         cpu = hub.cpu_seconds() - cpu0
-        from console.client import HubClient
-
         async with HubClient(hub.address) as client:
             live = (await client.fleet_summary()).totals.nodes_ready
         print(

@@ -207,10 +207,8 @@ async def _demo(
         print(f"tongchou demo: cannot start the hub: {err}", file=sys.stderr)
         return 1
     address = f"127.0.0.1:{hub.port}"
-    progress.step(
-        f"hub on {address}; starting {len(names_of(fleet, args.limit)):,} simulated agents…"
-    )
     names = names_of(fleet, args.limit)
+    progress.step(f"hub on {address}; starting {len(names):,} simulated agents…")
     pki: demo_pki.DemoPki = args.pki
     tasks = [_simulate(address, fleet, names, pki, stop)]
     agent = None if args.no_local_agent else await _start_agent(address, fleet, pki)

@@ -39,6 +39,7 @@ from console.hub.collectors import (
 )
 from console.hub.config import HubConfig
 from console.hub.control.clusters import ClusterView
+from console.hub.control.executor import reconciler_for
 from console.hub.control.replicas import Replica, open_replica
 from console.hub.control.workloads import WorkloadManager
 from console.hub.fleet.claims import Claims
@@ -300,32 +301,11 @@ class Hub:
 
     def _executor(self) -> Coroutine[Any, Any, None] | None:
         """The reconcile loop, when a kubeconfig is given and some cluster has a kubeContext."""
-        config = self.config.executor
-        if config is None:
+        parts = (self.store, self.workloads, self.inventory, self.fleet, self.metrics)
+        reconciler = reconciler_for(self.config.executor, *parts)
+        if reconciler is None:
             return None
-        if not any(c.kube_context for c in self.fleet.clusters.values()):
-            log.warning("--kubeconfig given but no cluster has a kubeContext: executor off")
-            return None
-        from console.hub.control.reconcile import Reconciler
-        from console.store.executor_state import ExecutorState
-
-        store = self.store
-        state = (
-            ExecutorState(tables_of(store))
-            if isinstance(store, SqliteStore | PostgresStore)
-            else None
-        )
-        if state is not None and isinstance(store, PostgresStore):
-            state.fence = lambda: store.fence_term  # only the leader writes failover state
-        reconciler = Reconciler(
-            config, self.workloads, self.inventory, self.fleet, self.metrics, state
-        )
         self.reconciler = reconciler
-        log.info(
-            "executor on for %d clusters (kubeconfig %s)",
-            len(reconciler.targets),
-            config.kubeconfig,
-        )
         if self.replica is not None:  # only the leading replica reconciles and fails over
             self.replica.add_duty("executor", reconciler.run)
             return None

@@ -71,9 +71,7 @@ class Reconciler:
         self._next_try: dict[str, float] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(max(1, config.workers))
-        self._limits = {
-            name: RateLimiter(config.api_qps, config.api_burst) for name in self.targets
-        }
+        self._limits = {n: RateLimiter(config.api_qps, config.api_burst) for n in self.targets}
         for name in self.targets:
             self.tracker.health(name)
         if state is not None:
@@ -101,8 +99,7 @@ class Reconciler:
         for row in rows:
             h = self.tracker.health(row.cluster)
             if not row.available:
-                h.available = False
-                h.reason = row.reason
+                h.available, h.reason = False, row.reason
                 self.manager.unavailable[row.cluster] = row.reason
             if row.displaced:
                 self.displaced[row.cluster] = set(row.displaced)

@@ -131,9 +131,9 @@ class Hub:
         self.replica = await open_replica(
             self.config.replicas, self.store, self.workloads, self.metrics, bool(self.config.tls)
         )
-        self.inventory.load(self.store.load_nodes())
+        self.inventory.load(await asyncio.to_thread(self.store.load_nodes))
         self.workloads.documents = self.fleet
-        self.workloads.load()
+        await self.workloads.load()
         log.info(
             "loaded %d nodes and %d workloads from the store",
             len(self.inventory.nodes),
@@ -330,8 +330,9 @@ class Hub:
         if self.trail is not None:
             self.trail.flush()
 
-    def _retry(self) -> None:
-        """Places pending replicas again when the inventory has changed."""
+    async def _retry(self) -> None:
+        """Places pending replicas again when the inventory has changed, and stores the
+        placements (on the store's thread) that are not stored yet."""
         if self.replica is not None and not self.replica.leading:
             return  # the leading replica runs the scheduling passes
         started = time.perf_counter()
@@ -339,10 +340,11 @@ class Hub:
             changed = self.workloads.retry_if_changed()
         except Exception:  # one bad pass must not stop the retries
             log.exception("scheduling pass failed")
-            return
+            changed = []
         if changed:
             self.metrics.schedule_seconds.observe(time.perf_counter() - started)
             log.info("placed pending replicas of %d workloads", len(changed))
+        await self.workloads.save_placements()
 
     async def serve(self) -> None:
         """Runs until `stop` is set, then drains and flushes."""
@@ -362,17 +364,19 @@ class Hub:
                 await asyncio.wait_for(task, self.config.shutdown_grace)
         self.intake.close()
         self.solver.close()
+        await self.workloads.save_placements()
+        await self.workloads.close()
         await self.flusher.flush(full=True)
         await asyncio.to_thread(self.store.prune_events, EVENTS_KEPT)
         if self._httpd is not None:
             self._httpd.shutdown()
         if self._healthz is not None:
             self._healthz.close()
-        self.store.close()
+        await asyncio.to_thread(self.store.close)
         if self.trail is not None:
             await asyncio.to_thread(self.trail.close)
         if self.credentials is not None:
-            self.credentials.close()
+            await asyncio.to_thread(self.credentials.close)
         log.info("hub stopped; inventory flushed")
 
 

@@ -148,6 +148,7 @@ class Reconciler:
         now = time.time() if now is None else now
         self._observe_agents(now)
         self._move_back(now)
+        await self.manager.save_placements()
         await self._save_moves()
         items = [
             PlacedWorkload(r.workload, self.movebacks.applied(name, r.placed), r.generation)
@@ -210,6 +211,7 @@ class Reconciler:
         if not transitions:
             return
         self._failover(transitions)
+        await self.manager.save_placements()
         await self._save_moves()
         if self.state is not None:
             now = time.time()
@@ -382,8 +384,7 @@ class Reconciler:
             if record is None:
                 continue
             old = dict(record.placed)
-            self.manager.schedule(force={name}, now=now)
-            self.manager.store.save_placements([record.stored()])
+            self.manager.schedule(force={name}, now=now)  # stored by the caller, after
             if self.movebacks.begin(name, old, record.placed):
                 text = (
                     f"moving back: {old} → {record.placed}; the old replicas stay until"

@@ -52,7 +52,7 @@ from console.hub.metrics import HubMetrics
 from console.model.fleet import Fleet
 from console.security.authz import Guard
 from console.security.binding import NodeBinding, revocation_check
-from console.security.servicers import security_servicers
+from console.security.servicers import SecurityServicers, security_servicers
 from console.security.tls import INSECURE_WARNING
 from console.security.trail import AuditTrail
 from console.store.audit import AuditEntry, AuditLog
@@ -114,6 +114,7 @@ class Hub:
         self.trail: AuditTrail | None = None  # its writer, refusal counts and checks
         self._healthz: HealthServer | None = None
         self.credentials: Credentials | None = None  # join tokens and users, ditto
+        self.security: SecurityServicers | None = None  # UserService, AuditService, JoinService
         self.token_port = 0
         self.guard: Guard | None = None  # authentication and authorisation, with mutual TLS
         self._token_server: grpc.aio.Server | None = None
@@ -197,6 +198,7 @@ class Hub:
             delivery=config.enrol_delivery,
             node_cert_days=config.node_cert_days,
         )
+        self.security = security
         return services.Servicers(
             inventory=InventoryQuery(
                 self.inventory,

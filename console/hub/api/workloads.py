@@ -12,7 +12,7 @@ from console.hub.api.intake import InputRefused, Intake
 from console.hub.api.messages import explanation_message, status_message
 from console.hub.control.clusters import ClusterView
 from console.hub.control.workloads import WorkloadError, WorkloadManager
-from console.hub.control.writes import StoreUnavailable
+from console.store.offloop import StoreUnavailable
 from tongchou.v1 import workloads_pb2, workloads_pb2_grpc
 
 MAX_DOCUMENT = limits.MAX_WORKLOAD_BYTES

@@ -20,7 +20,6 @@ from typing import TypeVar
 
 from console.documents import Document, load_text, workloads_of
 from console.documents.codes import allowing_new_codes
-from console.hub.control.writes import STORE_SECONDS, StoreUnavailable, StoreWriter
 from console.hub.fleet.inventory import Inventory
 from console.hub.fleet.view import LiveFleet
 from console.model.fleet import Fleet, Resources
@@ -28,6 +27,7 @@ from console.model.inventory import Event
 from console.model.workload import PlacementPolicy, Workload
 from console.scheduler import Placement, PolicyEffect, Scheduler
 from console.store.base import InventoryStore, StoredWorkload
+from console.store.offloop import STORE_SECONDS, StoreUnavailable, StoreWriter
 
 _T = TypeVar("_T")
 

@@ -57,7 +57,7 @@ from console.security.tls import INSECURE_WARNING
 from console.security.trail import AuditTrail
 from console.store.audit import AuditEntry, AuditLog
 from console.store.base import InventoryStore
-from console.store.credentials import Credentials
+from console.store.credentials import Credentials, NodePlace
 from console.store.sqlite import SqliteStore
 
 log = logging.getLogger("tongchou.hub")
@@ -98,7 +98,9 @@ class Hub:
             max_report_bytes=config.max_report_bytes,
         )
         self.ingest.max_stream_rate = config.max_stream_rate
-        self.ingest.guard_claims(config.hygiene, Claims(lambda: self.fleet), self._refused_claim)
+        self.places: dict[str, NodePlace] = {}  # nodes' places from their join tokens
+        claims = Claims(lambda: self.fleet, self.places)
+        self.ingest.guard_claims(config.hygiene, claims, self._refused_claim)
         policies = with_guardrails(config.policies, enabled=not config.guardrails_off).policies
         self.workloads = WorkloadManager(store, self.inventory, self.fleet, policies)
         self.intake = Intake()  # API documents, read on their own threads
@@ -126,6 +128,8 @@ class Hub:
         self._open_audit()
         if self.trail is not None:  # a broken chain is logged now, not at the first check
             await self.trail.verify()
+        if self.credentials is not None:
+            self.places.update(await asyncio.to_thread(self.credentials.node_places))
         if self.config.guardrails_off:  # --unsafe-no-guardrails: loud in the log, and audited
             log.warning("%s", GUARDRAILS_OFF)
             self.record(AuditEntry("hub", "hub.start", "guardrails", "off", detail=UNSAFE_FLAG))
@@ -197,6 +201,7 @@ class Hub:
             mutual_tls=config.tls is not None,
             delivery=config.enrol_delivery,
             node_cert_days=config.node_cert_days,
+            enrolled=self._enrolled,
         )
         self.security = security
         return services.Servicers(
@@ -317,6 +322,13 @@ class Hub:
         self.inventory.sweep(time.time(), self.replica.sweep_grace if self.replica else 0.0)
         interval = self.pacer.adjust(self.inventory.count_live())
         self.metrics.interval.set(interval)
+
+    def _enrolled(self, node: str, place: NodePlace | None) -> None:
+        """A node joined: its reports are bound to its token's place from now on."""
+        if place is None:
+            self.places.pop(node, None)
+        else:
+            self.places[node] = place
 
     def _refused_claim(self, node: str, peer: str, why: str) -> None:
         entry = AuditEntry(f"node:{node}", "agent.report", f"node/{node}", "denied")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from console.security.binding import AuditSink
 from console.security.pki import CertificateAuthority, Identity, PkiError, identity_of
 from console.security.tls import peer_identity
 from console.store.audit import AuditEntry, digest_of
-from console.store.credentials import CredentialError, Credentials, serial_hex
+from console.store.credentials import CredentialError, Credentials, NodePlace, serial_hex
 from tongchou.v1 import security_pb2, security_pb2_grpc
 
 log = logging.getLogger("tongchou.security.join")
@@ -87,11 +88,13 @@ class JoinApi(security_pb2_grpc.JoinServiceServicer):
         audit: AuditSink,
         *,
         node_cert_days: float = 90.0,
+        enrolled: Callable[[str, NodePlace | None], None] = lambda _node, _place: None,
     ) -> None:
         self.ca = ca
         self.credentials = credentials
         self.audit = audit
         self.node_cert_days = node_cert_days
+        self.enrolled = enrolled  # hears where a node that joined is (its token's place)
 
     async def Join(
         self, request: security_pb2.JoinRequest, context: Any
@@ -120,7 +123,9 @@ class JoinApi(security_pb2_grpc.JoinServiceServicer):
             code = grpc.StatusCode.UNAUTHENTICATED
             await context.abort(grpc.StatusCode.PERMISSION_DENIED if mismatch else code, str(err))
             raise  # not reached
-        return await self._issue(request.csr_pem, node, "node.join", None, context)
+        place = await _db(self.credentials.node_place, node)
+        self.enrolled(node, place)
+        return await self._issue(request.csr_pem, node, "node.join", None, context, place)
 
     async def Renew(
         self, request: security_pb2.RenewRequest, context: Any
@@ -173,7 +178,13 @@ class JoinApi(security_pb2_grpc.JoinServiceServicer):
         self.audit(AuditEntry(actor, action, obj, outcome, role="node", detail=detail, peer=peer))
 
     async def _issue(
-        self, csr_pem: str, node: str, action: str, parent: Identity | None, context: Any
+        self,
+        csr_pem: str,
+        node: str,
+        action: str,
+        parent: Identity | None,
+        context: Any,
+        place: NodePlace | None = None,
     ) -> security_pb2.JoinResponse:
         try:
             cert = self.ca.sign_csr(csr_pem.encode(), "node", node, days=self.node_cert_days)
@@ -195,6 +206,9 @@ class JoinApi(security_pb2_grpc.JoinServiceServicer):
         detail = f"serial {record.serial}; lineage {record.lineage}"
         if record.parent:
             detail += f"; renews {record.parent}"
+        if place is not None:
+            detail += f"; bound to division {place.division}, site {place.site}, "
+            detail += f"cluster {place.cluster}"
         self.audit(
             AuditEntry(
                 f"node:{node}",

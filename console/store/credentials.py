@@ -16,7 +16,15 @@ from console.store.files import make_private
 from console.store.lineage import CertificateRecords, CertRecord, serial_hex
 from console.store.transaction import transaction
 
-__all__ = ["CertRecord", "CredentialError", "Credentials", "PendingChange", "User", "serial_hex"]
+__all__ = [
+    "CertRecord",
+    "CredentialError",
+    "Credentials",
+    "NodePlace",
+    "PendingChange",
+    "User",
+    "serial_hex",
+]
 
 CREDENTIALS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS join_tokens (
@@ -74,6 +82,20 @@ CREATE TABLE IF NOT EXISTS enrolment_codes (
     hash TEXT NOT NULL,
     expires_at REAL NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS join_token_places (
+    id TEXT PRIMARY KEY,
+    division TEXT NOT NULL,
+    site TEXT NOT NULL,
+    cluster TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS node_places (
+    node TEXT PRIMARY KEY,
+    division TEXT NOT NULL,
+    site TEXT NOT NULL,
+    cluster TEXT NOT NULL,
+    token TEXT NOT NULL,
+    enrolled_at REAL NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pending_changes (
     id TEXT PRIMARY KEY,
     action TEXT NOT NULL,
@@ -98,6 +120,15 @@ class User:
     roles: tuple[str, ...]
     scope: str  # division code of the subtree; "" for the whole fleet
     id: str = ""  # the account record: a re-created name is another record
+
+
+@dataclass(frozen=True, slots=True)
+class NodePlace:
+    """Where a join token says its node is; recorded for the node when it joins with it."""
+
+    division: str
+    site: str
+    cluster: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,16 +176,47 @@ class Credentials(CertificateRecords):
 
     # --- join tokens
 
-    def create_token(self, node: str, ttl: float, *, now: float | None = None) -> str:
-        """A single-use token for `node`, valid `ttl` seconds: "<id>.<secret>"."""
+    def create_token(
+        self, node: str, ttl: float, *, now: float | None = None, place: NodePlace | None = None
+    ) -> str:
+        """A single-use token for `node`, valid `ttl` seconds: "<id>.<secret>". With `place`,
+        the node that joins with it is bound to that division, site and cluster."""
         now = time.time() if now is None else now
         token_id, secret = secrets.token_hex(4), secrets.token_urlsafe(24)
-        with self._lock:
+        with self._lock, transaction(self._db):
             self._db.execute(
                 "INSERT INTO join_tokens VALUES (?, ?, ?, ?, ?, NULL)",
                 (token_id, _hash(secret), node, now, now + ttl),
             )
+            if place is not None:
+                self._db.execute(
+                    "INSERT INTO join_token_places VALUES (?, ?, ?, ?)",
+                    (token_id, place.division, place.site, place.cluster),
+                )
         return f"{token_id}.{secret}"
+
+    def node_places(self) -> dict[str, NodePlace]:
+        """Where each node that joined with a token naming a place is."""
+        with self._lock:
+            rows = self._db.execute("SELECT node, division, site, cluster FROM node_places")
+            return {r[0]: NodePlace(r[1], r[2], r[3]) for r in rows.fetchall()}
+
+    def node_place(self, node: str) -> NodePlace | None:
+        """Where the node's join token said it is (None when it named no place)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT division, site, cluster FROM node_places WHERE node = ?", (node,)
+            ).fetchone()
+        return NodePlace(*row) if row else None
+
+    def _enrol_place(self, token_id: str, node: str, now: float) -> None:
+        """The node's place becomes its token's (none when the token named none)."""
+        self._db.execute("DELETE FROM node_places WHERE node = ?", (node,))
+        self._db.execute(
+            "INSERT INTO node_places SELECT ?, division, site, cluster, id, ?"
+            " FROM join_token_places WHERE id = ?",
+            (node, now, token_id),
+        )
 
     def consume_token(
         self, token: str, *, node: str | None = None, now: float | None = None
@@ -181,6 +243,7 @@ class Credentials(CertificateRecords):
                     f"the join token is for node {row[1]}, the request names {node}"
                 )
             self._db.execute("UPDATE join_tokens SET used_at = ? WHERE id = ?", (now, token_id))
+            self._enrol_place(token_id, str(row[1]), now)
         return str(row[1])
 
     # --- users

@@ -1,4 +1,5 @@
-"""Nothing waits on the loop: no function of the hub calls a blocking store method itself.
+"""Nothing waits on the loop: no function of the hub, and no coroutine of the security
+services, calls a blocking store method itself.
 
 The hub's code hands a store method to a worker thread (`asyncio.to_thread(self.store.x,
 ...)`, `run_in_executor`), which passes the method without calling it. A direct call
@@ -21,6 +22,7 @@ from console.store.executor_state import ExecutorState
 
 ROOT = Path(__file__).resolve().parents[2]
 HUB = ROOT / "console" / "hub"
+SECURITY = ROOT / "console" / "security"  # its commands call the store directly: coroutines only
 
 
 def _methods(cls: type) -> set[str]:
@@ -45,10 +47,13 @@ OFF_THE_LOOP = {
 }
 
 
-def _blocking_calls(tree: ast.Module) -> Iterator[tuple[str, int, str]]:
+def _blocking_calls(
+    tree: ast.Module, *, coroutines_only: bool = False
+) -> Iterator[tuple[str, int, str]]:
     """(function, line, call) for each direct call of a blocking store method."""
+    kinds = ast.AsyncFunctionDef if coroutines_only else (ast.FunctionDef, ast.AsyncFunctionDef)
     for func in ast.walk(tree):
-        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+        if not isinstance(func, kinds):
             continue
         for node in ast.walk(func):
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
@@ -66,6 +71,16 @@ def test_no_function_of_the_hub_calls_a_blocking_store_method() -> None:
         for function, line, call in _blocking_calls(ast.parse(path.read_text("utf-8"))):
             if f"{rel}:{function}" not in OFF_THE_LOOP:
                 found.append(f"{rel}:{line} {function}() calls {call}(...)")
+    assert not found, "blocking store calls on the event loop:\n" + "\n".join(found)
+
+
+def test_no_coroutine_of_the_security_services_calls_a_blocking_store_method() -> None:
+    found = []
+    for path in sorted(SECURITY.rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        tree = ast.parse(path.read_text("utf-8"))
+        for function, line, call in _blocking_calls(tree, coroutines_only=True):
+            found.append(f"{rel}:{line} {function}() calls {call}(...)")
     assert not found, "blocking store calls on the event loop:\n" + "\n".join(found)
 
 

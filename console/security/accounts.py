@@ -3,9 +3,8 @@ and enrolment with a one-time code delivered to the user or with the user's own 
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,6 +15,7 @@ from console.security.authz import METHODS, current_principal
 from console.security.binding import AuditSink
 from console.security.pki import CertificateAuthority, PkiError, check_name, identity_of
 from console.security.roles import Principal, RoleError, check_roles, check_scope, is_privileged
+from console.security.unavailable import answers_unavailable
 from console.store.audit import AuditEntry
 from console.store.credentials import CredentialError, Credentials, PendingChange, User
 from console.store.offloop import STORE_SECONDS, StoreUnavailable, off_loop
@@ -23,30 +23,11 @@ from tongchou.v1 import security_pb2, security_pb2_grpc
 
 CODE_TTL = 24 * 3600.0  # an enrolment code is good for a day
 _R = TypeVar("_R")
-_Rpc = Callable[[Any, Any, Any], Awaitable[_R]]
 
 
-def _unavailable_when_the_store_is(method: _Rpc[_R]) -> _Rpc[_R]:
-    """A call whose store (or delivery directory) fails or freezes ends UNAVAILABLE, saying so
-    (every change is written before it is answered)."""
-
-    @functools.wraps(method)
-    async def rpc(self: Any, request: Any, context: Any) -> _R:
-        try:
-            return await method(self, request, context)
-        except StoreUnavailable as err:
-            outcome = (
-                "the change was not confirmed: list the users before trying again"
-                if err.timed_out
-                else "nothing was changed: try again when the store has room"
-            )
-            await context.abort(
-                grpc.StatusCode.UNAVAILABLE,
-                f"the hub's user store is unavailable: {err}; {outcome}",
-            )
-            raise  # not reached: abort raises
-
-    return rpc
+_unavailable_when_the_store_is = answers_unavailable(
+    "the hub's user store", "the change was not confirmed: list the users before trying again"
+)
 
 
 def change_message(change: PendingChange) -> security_pb2.PendingChange:

@@ -3,12 +3,11 @@ in the last part of its certificate's life, at a bounded rate, unless its lineag
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from cryptography import x509
@@ -17,15 +16,26 @@ from cryptography.x509.oid import NameOID
 from console.security.binding import AuditSink
 from console.security.pki import CertificateAuthority, Identity, PkiError, identity_of
 from console.security.tls import peer_identity
+from console.security.unavailable import answers_unavailable
 from console.store.audit import AuditEntry, digest_of
 from console.store.credentials import CredentialError, Credentials, NodePlace, serial_hex
+from console.store.offloop import off_loop
 from tongchou.v1 import security_pb2, security_pb2_grpc
 
 log = logging.getLogger("tongchou.security.join")
 MAX_CSR_BYTES = 16 * 1024
 RENEW_FROM = 0.5  # a certificate renews only once half of its lifetime has passed
+_R = TypeVar("_R")
 RENEW_GAP = 1 / 8  # of a lifetime: the least time between two renewals of one lineage
-_db = asyncio.to_thread  # the store is read and written off the event loop
+_USED_UP = "no certificate was issued; should the token be used up, ask for a new one"
+_unavailable_when_the_store_is = answers_unavailable(
+    "the hub's certificate store", _USED_UP, _USED_UP
+)
+
+
+async def _db(call: Callable[..., _R], *args: Any, **kwargs: Any) -> _R:
+    """The store is read and written off the event loop, within its time bound."""
+    return await off_loop(call, *args, passing=(CredentialError,), **kwargs)
 
 
 def load_ca(directory: Path | None) -> CertificateAuthority | None:
@@ -96,6 +106,7 @@ class JoinApi(security_pb2_grpc.JoinServiceServicer):
         self.node_cert_days = node_cert_days
         self.enrolled = enrolled  # hears where a node that joined is (its token's place)
 
+    @_unavailable_when_the_store_is
     async def Join(
         self, request: security_pb2.JoinRequest, context: Any
     ) -> security_pb2.JoinResponse:
@@ -127,6 +138,7 @@ class JoinApi(security_pb2_grpc.JoinServiceServicer):
         self.enrolled(node, place)
         return await self._issue(request.csr_pem, node, "node.join", None, context, place)
 
+    @_unavailable_when_the_store_is
     async def Renew(
         self, request: security_pb2.RenewRequest, context: Any
     ) -> security_pb2.JoinResponse:

@@ -14,6 +14,7 @@ from agent import enroll
 from agent.collect import Collector
 from agent.config import AgentConfig
 from agent.report import ReportBuilder
+from agent.transport import RpcError
 from console.hub.config import HubConfig
 from console.hub.server import Hub
 from console.security.pki import CertificateAuthority
@@ -179,3 +180,22 @@ def test_a_bad_place_exits_2(
     SqliteStore(store).close()
     assert tongchou("token", "create", "--store", str(store), "--node", "n1", *flags) == 2
     assert message in capsys.readouterr().err
+
+
+async def test_a_failing_store_answers_a_join_unavailable(
+    hub: Hub, ca: CertificateAuthority, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = token_for(hub, capsys, "edge-3", *PLACE)
+    credentials = hub.credentials
+    assert credentials is not None
+    credentials._db.execute("PRAGMA query_only = ON")  # every write fails, as on a dead disk
+    try:
+        with pytest.raises(RpcError) as err:
+            await enrol(hub, ca, token, "edge-3")
+    finally:
+        credentials._db.execute("PRAGMA query_only = OFF")
+    assert err.value.code == "UNAVAILABLE", err.value.details
+    assert "certificate store is unavailable" in err.value.details
+    assert "no certificate was issued" in err.value.details
+    creds = await enrol(hub, ca, token, "edge-3")  # the token was not used up
+    assert await send(hub, creds, report("edge-3", *PLACE)) == "OK"

@@ -19,6 +19,8 @@ MAX_DOCUMENT = limits.MAX_WORKLOAD_BYTES
 
 
 def unavailable(err: StoreUnavailable) -> str:
+    if err.timed_out:  # the write may still land: the store ahead of memory, until a restart
+        return f"{err}; the change was not confirmed: list the workloads, then send it again"
     return f"{err}; nothing was changed: try again when the hub's store has room"
 
 

@@ -165,28 +165,28 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
                 user, request.csr_pem, me.actor, context, rollback=True
             )
             reply.enrolment = "certificate for the user's own key"
-        elif self.delivery is not None:
-            try:
-                await self._db(self._deliver, self.delivery, user.name)
-            except StoreUnavailable:  # no account without its enrolment code
-                await self._db(self.credentials.delete_user, user.name)
-                raise
-            reply.enrolment = "enrolment code sent to the user through the delivery directory"
-            self.audit(
-                AuditEntry(
-                    me.actor,
-                    "user.enrol-code",
-                    f"user/{user.name}",
-                    "ok",
-                    detail="delivered; valid 24h",
-                )
-            )
         else:
-            reply.enrolment = (
+            reply.enrolment = await self._send_code(me, user)
+        return reply
+
+    async def _send_code(self, me: Principal, user: User) -> str:
+        """Delivers a new account's enrolment code, if this hub has a delivery directory;
+        says how the user enrols. An account whose code cannot be stored is taken back."""
+        if self.delivery is None:
+            return (
                 "none: this hub has no delivery directory; issue a code on the hub's host "
                 "(tongchou user enrol-code) for the user"
             )
-        return reply
+        try:
+            await self._db(self._deliver, self.delivery, user.name)
+        except StoreUnavailable:  # no account without its enrolment code
+            await self._db(self.credentials.delete_user, user.name)
+            raise
+        entry = AuditEntry(
+            me.actor, "user.enrol-code", f"user/{user.name}", "ok", detail="delivered; valid 24h"
+        )
+        self.audit(entry)
+        return "enrolment code sent to the user through the delivery directory"
 
     async def _certify(
         self, user: User, csr_pem: str, actor: str, context: Any, *, rollback: bool = False

@@ -20,6 +20,7 @@ REJECTION_REASONS = (
     "peer_streams",
     "no_first_report",
     "node_rate_limited",
+    "store_unavailable",
 )
 """Why a report was rejected: the `reason` label of `tongchou_hub_reports_rejected`."""
 

@@ -10,7 +10,6 @@ import os
 import time
 from collections.abc import Coroutine
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 
@@ -54,15 +53,16 @@ from console.hub.rollup.assembly import Rollup
 from console.model.fleet import Fleet
 from console.security.authz import Guard
 from console.security.binding import NodeBinding, revocation_check
-from console.security.servicers import security_servicers
+from console.security.servicers import SecurityServicers, security_servicers
 from console.security.tls import INSECURE_WARNING
 from console.security.trail import AuditTrail
 from console.store.audit import AuditEntry, AuditLog
 from console.store.base import InventoryStore
-from console.store.credentials import Credentials
+from console.store.credentials import Credentials, NodePlace
 from console.store.open import tables_of
 from console.store.postgres import PostgresStore
 from console.store.sqlite import SqliteStore
+from tongchou.files import write_atomically
 
 NO_SHARED_AUDIT = (
     "NO AUDIT LOG: a postgresql:// store keeps the audit log only with --audit-key (the same"
@@ -107,7 +107,9 @@ class Hub:
             max_report_bytes=config.max_report_bytes,
         )
         self.ingest.max_stream_rate = config.max_stream_rate
-        self.ingest.guard_claims(config.hygiene, Claims(lambda: self.fleet), self._refused_claim)
+        self.places: dict[str, NodePlace] = {}  # nodes' places from their join tokens
+        claims = Claims(lambda: self.fleet, self.places)
+        self.ingest.guard_claims(config.hygiene, claims, self._refused_claim)
         policies = with_guardrails(config.policies, enabled=not config.guardrails_off).policies
         self.workloads = WorkloadManager(store, self.inventory, self.fleet, policies)
         self.intake = Intake()  # API documents, read on their own threads
@@ -123,6 +125,7 @@ class Hub:
         self.trail: AuditTrail | None = None  # its writer, refusal counts and checks
         self._healthz: HealthServer | None = None
         self.credentials: Credentials | None = None  # join tokens and users, ditto
+        self.security: SecurityServicers | None = None  # UserService, AuditService, JoinService
         self.token_port = 0
         self.guard: Guard | None = None  # authentication and authorisation, with mutual TLS
         self._token_server: grpc.aio.Server | None = None
@@ -136,15 +139,16 @@ class Hub:
         await asyncio.to_thread(self._open_audit)  # PostgreSQL: pools and a migration
         if self.trail is not None:  # a broken chain is logged now, not at the first check
             await self.trail.verify()
+        if self.credentials is not None:
+            self.places.update(await asyncio.to_thread(self.credentials.node_places))
         if self.config.guardrails_off:  # --unsafe-no-guardrails: loud in the log, and audited
             log.warning("%s", GUARDRAILS_OFF)
             self.record(AuditEntry("hub", "hub.start", "guardrails", "off", detail=UNSAFE_FLAG))
-        self.replica = await open_replica(
-            self.config.replicas, self.store, self.workloads, self.metrics
-        )
-        self.inventory.load(self.store.load_nodes())
+        parts = (self.store, self.workloads, self.metrics)
+        self.replica = await open_replica(self.config.replicas, *parts)
+        self.inventory.load(await asyncio.to_thread(self.store.load_nodes))
         self.workloads.documents = self.fleet
-        self.workloads.load()
+        await self.workloads.load()
         await self.rollup.start()
         log.info(
             "loaded %d nodes and %d workloads from the store",
@@ -179,7 +183,7 @@ class Hub:
         log.info("hub listening on %s:%d, metrics on :%d", host, self.port, self.metrics_port)
         if self.config.ready_file is not None:
             ports = {"grpc_port": self.port, "metrics_port": self.metrics_port}
-            _write_atomically(self.config.ready_file, json.dumps({**ports, "pid": os.getpid()}))
+            write_atomically(self.config.ready_file, json.dumps({**ports, "pid": os.getpid()}))
 
     def _open_audit(self) -> None:
         """The audit log (its chain checked now) and the credentials, in the store (on a
@@ -213,7 +217,9 @@ class Hub:
             mutual_tls=config.tls is not None,
             delivery=config.enrol_delivery,
             node_cert_days=config.node_cert_days,
+            enrolled=self._enrolled,
         )
+        self.security = security
         return services.Servicers(
             inventory=InventoryQuery(
                 self.inventory,
@@ -321,6 +327,12 @@ class Hub:
         interval = self.pacer.adjust(self.inventory.count_live())
         self.metrics.interval.set(interval)
 
+    def _enrolled(self, node: str, place: NodePlace | None) -> None:
+        """A node joined: its reports are bound to its token's place from now on."""
+        self.places.pop(node, None)
+        if place is not None:
+            self.places[node] = place
+
     def _refused_claim(self, node: str, peer: str, why: str) -> None:
         entry = AuditEntry(f"node:{node}", "agent.report", f"node/{node}", "denied")
         self.record(replace(entry, detail=f"{why} (from {peer})"))
@@ -335,8 +347,9 @@ class Hub:
         if self.trail is not None:
             self.trail.flush()
 
-    def _retry(self) -> None:
-        """Places pending replicas again when the inventory has changed."""
+    async def _retry(self) -> None:
+        """Places pending replicas again when the inventory has changed, and stores the
+        placements (on the store's thread) that are not stored yet."""
         if self.replica is not None and not self.replica.leading:
             return  # the leading replica runs the scheduling passes
         started = time.perf_counter()
@@ -344,10 +357,11 @@ class Hub:
             changed = self.workloads.retry_if_changed()
         except Exception:  # one bad pass must not stop the retries
             log.exception("scheduling pass failed")
-            return
+            changed = []
         if changed:
             self.metrics.schedule_seconds.observe(time.perf_counter() - started)
             log.info("placed pending replicas of %d workloads", len(changed))
+        await self.workloads.save_placements()
 
     async def serve(self) -> None:
         """Runs until `stop` is set, then drains and flushes."""
@@ -367,22 +381,18 @@ class Hub:
                 await asyncio.wait_for(task, self.config.shutdown_grace)
         self.intake.close()
         self.solver.close()
+        await self.workloads.save_placements()
+        await self.workloads.close()
         await self.flusher.flush(full=True)
         await asyncio.to_thread(self.store.prune_events, EVENTS_KEPT)
         if self._httpd is not None:
             self._httpd.shutdown()
         if self._healthz is not None:
             self._healthz.close()
-        self.store.close()
+        await asyncio.to_thread(self.store.close)
         self.rollup.close()
         if self.trail is not None:
             await asyncio.to_thread(self.trail.close)
         if self.credentials is not None:
-            self.credentials.close()
+            await asyncio.to_thread(self.credentials.close)
         log.info("hub stopped; inventory flushed")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

@@ -3,10 +3,10 @@ and enrolment with a one-time code delivered to the user or with the user's own 
 
 from __future__ import annotations
 
-import asyncio
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 
@@ -15,12 +15,19 @@ from console.security.authz import METHODS, current_principal
 from console.security.binding import AuditSink
 from console.security.pki import CertificateAuthority, PkiError, check_name, identity_of
 from console.security.roles import Principal, RoleError, check_roles, check_scope, is_privileged
+from console.security.unavailable import answers_unavailable
 from console.store.audit import AuditEntry
 from console.store.credentials import CredentialError, Credentials, PendingChange, User
+from console.store.offloop import STORE_SECONDS, StoreUnavailable, off_loop
 from tongchou.v1 import security_pb2, security_pb2_grpc
 
 CODE_TTL = 24 * 3600.0  # an enrolment code is good for a day
-_db = asyncio.to_thread  # the store and the delivery directory are read and written off the loop
+_R = TypeVar("_R")
+
+
+_unavailable_when_the_store_is = answers_unavailable(
+    "the hub's user store", "the change was not confirmed: list the users before trying again"
+)
 
 
 def change_message(change: PendingChange) -> security_pb2.PendingChange:
@@ -60,9 +67,18 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
         self.ca = ca
         self.delivery = delivery
         self.user_cert_days = user_cert_days
+        self.store_seconds = STORE_SECONDS  # a call waits this long for the store
+
+    async def _db(self, call: Callable[..., _R], *args: Any, **kwargs: Any) -> _R:
+        """The store and the delivery directory are read and written off the loop, within
+        `store_seconds`; StoreUnavailable when they fail."""
+        return await off_loop(
+            call, *args, seconds=self.store_seconds, passing=(CredentialError,), **kwargs
+        )
 
     # --- reading
 
+    @_unavailable_when_the_store_is
     async def WhoAmI(
         self, request: security_pb2.WhoAmIRequest, context: Any
     ) -> security_pb2.Principal:
@@ -71,20 +87,22 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
             return security_pb2.Principal(methods=sorted(METHODS))
         return principal_message(principal)
 
+    @_unavailable_when_the_store_is
     async def ListUsers(
         self, request: security_pb2.ListUsersRequest, context: Any
     ) -> security_pb2.ListUsersResponse:
         me = caller()
-        users = [u for u in await _db(self.credentials.users) if self._visible(me, u)]
+        users = [u for u in await self._db(self.credentials.users) if self._visible(me, u)]
         return security_pb2.ListUsersResponse(
             users=[principal_message(Principal("user", u.name, u.roles, u.scope)) for u in users]
         )
 
+    @_unavailable_when_the_store_is
     async def ListChanges(
         self, request: security_pb2.ListChangesRequest, context: Any
     ) -> security_pb2.ListChangesResponse:
         me = caller()
-        changes = [c for c in await _db(self._pending) if self._visible(me, c[1])]
+        changes = [c for c in await self._db(self._pending) if self._visible(me, c[1])]
         return security_pb2.ListChangesResponse(changes=[change_message(c) for c, _u in changes])
 
     def _pending(self) -> list[tuple[PendingChange, User | None]]:
@@ -99,7 +117,7 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
 
     async def _account(self, me: Principal, name: str, context: Any) -> User:
         """The account `name` when the caller's scope covers it; one NOT_FOUND otherwise."""
-        user = await _db(self.credentials.user, name)
+        user = await self._db(self.credentials.user, name)
         if user is None or not me.covers(user.scope):
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no user {name!r}")
             raise AssertionError("not reached: abort raises")
@@ -107,6 +125,7 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
 
     # --- accounts (sysadmin)
 
+    @_unavailable_when_the_store_is
     async def CreateUser(
         self, request: security_pb2.CreateUserRequest, context: Any
     ) -> security_pb2.CreateUserResponse:
@@ -134,7 +153,7 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
                 "csr_pem: this hub has no CA to sign user certificates (tongchou hub --ca-dir)",
             )
         try:
-            user = await _db(self.credentials.add_account, request.name, scope)
+            user = await self._db(self.credentials.add_account, request.name, scope)
         except CredentialError as err:
             await context.abort(grpc.StatusCode.ALREADY_EXISTS, str(err))
             raise  # not reached
@@ -146,24 +165,28 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
                 user, request.csr_pem, me.actor, context, rollback=True
             )
             reply.enrolment = "certificate for the user's own key"
-        elif self.delivery is not None:
-            await _db(self._deliver, self.delivery, user.name)
-            reply.enrolment = "enrolment code sent to the user through the delivery directory"
-            self.audit(
-                AuditEntry(
-                    me.actor,
-                    "user.enrol-code",
-                    f"user/{user.name}",
-                    "ok",
-                    detail="delivered; valid 24h",
-                )
-            )
         else:
-            reply.enrolment = (
+            reply.enrolment = await self._send_code(me, user)
+        return reply
+
+    async def _send_code(self, me: Principal, user: User) -> str:
+        """Delivers a new account's enrolment code, if this hub has a delivery directory;
+        says how the user enrols. An account whose code cannot be stored is taken back."""
+        if self.delivery is None:
+            return (
                 "none: this hub has no delivery directory; issue a code on the hub's host "
                 "(tongchou user enrol-code) for the user"
             )
-        return reply
+        try:
+            await self._db(self._deliver, self.delivery, user.name)
+        except StoreUnavailable:  # no account without its enrolment code
+            await self._db(self.credentials.delete_user, user.name)
+            raise
+        entry = AuditEntry(
+            me.actor, "user.enrol-code", f"user/{user.name}", "ok", detail="delivered; valid 24h"
+        )
+        self.audit(entry)
+        return "enrolment code sent to the user through the delivery directory"
 
     async def _certify(
         self, user: User, csr_pem: str, actor: str, context: Any, *, rollback: bool = False
@@ -173,20 +196,25 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
             cert = self.ca.sign_csr(csr_pem.encode(), "user", user.name, days=self.user_cert_days)
         except PkiError as err:
             if rollback:  # the account was made for this certificate: not without it
-                await _db(self.credentials.delete_user, user.name)
+                await self._db(self.credentials.delete_user, user.name)
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"csr_pem: {err}")
             raise  # not reached
         ident = identity_of(cert)
-        record = await _db(
-            self.credentials.record_certificate,
-            ident.serial,
-            "user",
-            user.name,
-            ident.not_before.timestamp(),
-            ident.not_after.timestamp(),
-            owner=user.id,
-            issued_by=actor,
-        )
+        try:  # a certificate not recorded is never handed out
+            record = await self._db(
+                self.credentials.record_certificate,
+                ident.serial,
+                "user",
+                user.name,
+                ident.not_before.timestamp(),
+                ident.not_after.timestamp(),
+                owner=user.id,
+                issued_by=actor,
+            )
+        except StoreUnavailable:
+            if rollback:
+                await self._db(self.credentials.delete_user, user.name)
+            raise
         self.audit(
             AuditEntry(
                 actor, "cert.issue", f"user/{user.name}", "ok", detail=f"serial {record.serial}"
@@ -194,19 +222,21 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
         )
         return cert.decode()
 
+    @_unavailable_when_the_store_is
     async def DeleteUser(
         self, request: security_pb2.DeleteUserRequest, context: Any
     ) -> security_pb2.ChangeResponse:
         me = caller()
         user = await self._account(me, request.name, context)
         if is_privileged(user.roles):
-            change = await _db(self.credentials.propose, "delete", user.name, (), me.actor)
+            change = await self._db(self.credentials.propose, "delete", user.name, (), me.actor)
             return security_pb2.ChangeResponse(applied=False, pending=change_message(change))
-        await _db(self.credentials.delete_user, user.name)
+        await self._db(self.credentials.delete_user, user.name)
         return security_pb2.ChangeResponse(applied=True)
 
     # --- roles (secadmin)
 
+    @_unavailable_when_the_store_is
     async def GrantRoles(
         self, request: security_pb2.GrantRolesRequest, context: Any
     ) -> security_pb2.ChangeResponse:
@@ -223,18 +253,19 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
                 "separation of duties: no administrator grants roles to their own account",
             )
         if is_privileged(user.roles) or is_privileged(roles):
-            change = await _db(self.credentials.propose, "grant", user.name, roles, me.actor)
+            change = await self._db(self.credentials.propose, "grant", user.name, roles, me.actor)
             return security_pb2.ChangeResponse(applied=False, pending=change_message(change))
-        await _db(self.credentials.set_roles, user.name, roles)
+        await self._db(self.credentials.set_roles, user.name, roles)
         return security_pb2.ChangeResponse(applied=True)
 
     # --- approvals (a second administrator)
 
+    @_unavailable_when_the_store_is
     async def ApproveChange(
         self, request: security_pb2.ApproveChangeRequest, context: Any
     ) -> security_pb2.ChangeResponse:
         me = caller()
-        found = next((c for c in await _db(self._pending) if c[0].id == request.id), None)
+        found = next((c for c in await self._db(self._pending) if c[0].id == request.id), None)
         change = found[0] if found is not None else None
         if change is None or not self._visible(me, found[1] if found else None):
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no pending change {request.id!r}")
@@ -245,13 +276,13 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
                 f"change {change.id} needs a second administrator: {me.actor} asked for it "
                 "or is the account it concerns",
             )
-        taken = await _db(self.credentials.take_pending, change.id)
-        if taken is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"no pending change {request.id!r}")
+        # The change is written before it leaves the pending list: a store that fails in
+        # between leaves it pending (approving it again is harmless), never lost.
         if change.action == "delete":
-            await _db(self.credentials.delete_user, change.user)
+            await self._db(self.credentials.delete_user, change.user)
         else:
-            await _db(self.credentials.set_roles, change.user, change.roles)
+            await self._db(self.credentials.set_roles, change.user, change.roles)
+        await self._db(self.credentials.take_pending, change.id)
         roles = ",".join(change.roles) or "no role"
         what = f"delete {change.user}" if change.action == "delete" else f"{change.user}: {roles}"
         self.audit(
@@ -269,12 +300,13 @@ class UserApi(security_pb2_grpc.UserServiceServicer):
 
     # --- enrolment (the user, with the code delivered to them)
 
+    @_unavailable_when_the_store_is
     async def Enrol(
         self, request: security_pb2.EnrolRequest, context: Any
     ) -> security_pb2.EnrolResponse:
         obj = f"user/{request.name[:64]}"
         try:
-            user, token = await _db(self.credentials.enrol, request.name, request.code)
+            user, token = await self._db(self.credentials.enrol, request.name, request.code)
         except CredentialError as err:
             self.audit(
                 AuditEntry(

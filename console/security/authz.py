@@ -22,6 +22,7 @@ from console.security.roles import Principal
 from console.security.tls import peer_identity
 from console.store.audit import AuditEntry
 from console.store.credentials import Credentials
+from console.store.offloop import STORE_SECONDS, StoreUnavailable, off_loop
 
 log = logging.getLogger("tongchou.security.authz")
 
@@ -144,6 +145,7 @@ class Guard(grpc.aio.ServerInterceptor):
         self.scopes: dict[str, ScopeHook] = {}
         self.revoked = revocation_check(credentials)
         self.filters: dict[str, ResponseFilter] = {}
+        self.store_seconds = STORE_SECONDS  # how long a call waits for the credentials
 
     async def intercept_service(  # type: ignore[override]
         self,
@@ -190,7 +192,9 @@ class Guard(grpc.aio.ServerInterceptor):
         """The caller: the call's credentials are read here, the store on a worker thread."""
         metadata = {k.lower(): v for k, v in (context.invocation_metadata() or ())}
         header = str(metadata.get("authorization", ""))
-        return await asyncio.to_thread(self.identify, header, peer_identity(context))
+        ident = peer_identity(context)
+        seconds = self.store_seconds
+        return await off_loop(self.identify, header, ident, seconds=seconds, passing=(Refused,))
 
     def identify(self, header: str, ident: Identity | None) -> Principal:
         """The principal of a bearer token or a client certificate (reads the store)."""
@@ -310,6 +314,12 @@ class Guard(grpc.aio.ServerInterceptor):
             request = self.authorize(principal, method, rule, request)
             if inspect.isawaitable(request):  # a hook that reads documents off the loop
                 request = await request
+        except StoreUnavailable as err:
+            log.warning("could not authenticate a %s call: %s", method, err)
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE, f"the hub's user store is unavailable: {err}"
+            )
+            raise  # not reached: abort raises
         except Refused as refused:
             self.denied(refused.reason)
             outcome = "unauthenticated" if refused.reason == "unauthenticated" else "denied"

@@ -61,9 +61,13 @@ class NodeBinding:
             )
         return denial
 
-    def check(self, context: Any, node: str = "", *, peer: str = "") -> Denial | None:
+    def check(
+        self, context: Any, node: str = "", *, peer: str = "", revocation: bool = True
+    ) -> Denial | None:
         """Whether the stream's certificate may report as `node`; with no node (before the
-        first report is even parsed), whether it may report at all. Denials are audited."""
+        first report is even parsed), whether it may report at all. Denials are audited.
+        `revocation=False` leaves out the revocation check (a store read), for a caller that
+        made it off the event loop (`recheck`)."""
         ident = peer_identity(context)
         denial: Denial | None = None
         actor = "anonymous"
@@ -71,7 +75,7 @@ class NodeBinding:
             denial = Denial("no_certificate", "the hub requires a node certificate")
         else:
             actor = f"{ident.kind}:{ident.name}"
-            if self.revoked(ident):
+            if revocation and self.revoked(ident):
                 denial = Denial("revoked", f"the certificate of {actor} was revoked")
             elif ident.kind == "simulator" and self.trust_simulators:
                 return None

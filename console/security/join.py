@@ -3,11 +3,11 @@ in the last part of its certificate's life, at a bounded rate, unless its lineag
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from cryptography import x509
@@ -16,15 +16,26 @@ from cryptography.x509.oid import NameOID
 from console.security.binding import AuditSink
 from console.security.pki import CertificateAuthority, Identity, PkiError, identity_of
 from console.security.tls import peer_identity
+from console.security.unavailable import answers_unavailable
 from console.store.audit import AuditEntry, digest_of
-from console.store.credentials import CredentialError, Credentials, serial_hex
+from console.store.credentials import CredentialError, Credentials, NodePlace, serial_hex
+from console.store.offloop import off_loop
 from tongchou.v1 import security_pb2, security_pb2_grpc
 
 log = logging.getLogger("tongchou.security.join")
 MAX_CSR_BYTES = 16 * 1024
 RENEW_FROM = 0.5  # a certificate renews only once half of its lifetime has passed
+_R = TypeVar("_R")
 RENEW_GAP = 1 / 8  # of a lifetime: the least time between two renewals of one lineage
-_db = asyncio.to_thread  # the store is read and written off the event loop
+_USED_UP = "no certificate was issued; should the token be used up, ask for a new one"
+_unavailable_when_the_store_is = answers_unavailable(
+    "the hub's certificate store", _USED_UP, _USED_UP
+)
+
+
+async def _db(call: Callable[..., _R], *args: Any, **kwargs: Any) -> _R:
+    """The store is read and written off the event loop, within its time bound."""
+    return await off_loop(call, *args, passing=(CredentialError,), **kwargs)
 
 
 def load_ca(directory: Path | None) -> CertificateAuthority | None:
@@ -87,12 +98,15 @@ class JoinApi(security_pb2_grpc.JoinServiceServicer):
         audit: AuditSink,
         *,
         node_cert_days: float = 90.0,
+        enrolled: Callable[[str, NodePlace | None], None] = lambda _node, _place: None,
     ) -> None:
         self.ca = ca
         self.credentials = credentials
         self.audit = audit
         self.node_cert_days = node_cert_days
+        self.enrolled = enrolled  # hears where a node that joined is (its token's place)
 
+    @_unavailable_when_the_store_is
     async def Join(
         self, request: security_pb2.JoinRequest, context: Any
     ) -> security_pb2.JoinResponse:
@@ -120,8 +134,11 @@ class JoinApi(security_pb2_grpc.JoinServiceServicer):
             code = grpc.StatusCode.UNAUTHENTICATED
             await context.abort(grpc.StatusCode.PERMISSION_DENIED if mismatch else code, str(err))
             raise  # not reached
-        return await self._issue(request.csr_pem, node, "node.join", None, context)
+        place = await _db(self.credentials.node_place, node)
+        self.enrolled(node, place)
+        return await self._issue(request.csr_pem, node, "node.join", None, context, place)
 
+    @_unavailable_when_the_store_is
     async def Renew(
         self, request: security_pb2.RenewRequest, context: Any
     ) -> security_pb2.JoinResponse:
@@ -173,7 +190,13 @@ class JoinApi(security_pb2_grpc.JoinServiceServicer):
         self.audit(AuditEntry(actor, action, obj, outcome, role="node", detail=detail, peer=peer))
 
     async def _issue(
-        self, csr_pem: str, node: str, action: str, parent: Identity | None, context: Any
+        self,
+        csr_pem: str,
+        node: str,
+        action: str,
+        parent: Identity | None,
+        context: Any,
+        place: NodePlace | None = None,
     ) -> security_pb2.JoinResponse:
         try:
             cert = self.ca.sign_csr(csr_pem.encode(), "node", node, days=self.node_cert_days)
@@ -195,6 +218,9 @@ class JoinApi(security_pb2_grpc.JoinServiceServicer):
         detail = f"serial {record.serial}; lineage {record.lineage}"
         if record.parent:
             detail += f"; renews {record.parent}"
+        if place is not None:
+            detail += f"; bound to division {place.division}, site {place.site}, "
+            detail += f"cluster {place.cluster}"
         self.audit(
             AuditEntry(
                 f"node:{node}",

@@ -11,9 +11,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from console.store.lineage import CertificateRecords, CertRecord, serial_hex
+from console.store.places import PLACES_SCHEMA, NodePlace, enrol_place, places_of
 from console.store.sql import Database, DbError, DbIntegrityError, SqliteDatabase, database_of
 
-__all__ = ["CertRecord", "CredentialError", "Credentials", "PendingChange", "User", "serial_hex"]
+__all__ = [
+    "CertRecord",
+    "CredentialError",
+    "Credentials",
+    "NodePlace",
+    "PendingChange",
+    "User",
+    "serial_hex",
+]
 
 CREDENTIALS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS join_tokens (
@@ -126,7 +135,7 @@ class Credentials(CertificateRecords):
 
     def __init__(self, store: Path | Database) -> None:
         try:
-            self.db = database_of(store, CREDENTIALS_SCHEMA)
+            self.db = database_of(store, CREDENTIALS_SCHEMA + PLACES_SCHEMA)
             if isinstance(self.db, SqliteDatabase):
                 self._upgrade_sqlite(self.db)
         except DbError as err:
@@ -149,16 +158,34 @@ class Credentials(CertificateRecords):
 
     # --- join tokens
 
-    def create_token(self, node: str, ttl: float, *, now: float | None = None) -> str:
-        """A single-use token for `node`, valid `ttl` seconds: "<id>.<secret>"."""
+    def create_token(
+        self, node: str, ttl: float, *, now: float | None = None, place: NodePlace | None = None
+    ) -> str:
+        """A single-use token for `node`, valid `ttl` seconds: "<id>.<secret>". With `place`,
+        the node that joins with it is bound to that division, site and cluster."""
         now = time.time() if now is None else now
         token_id, secret = secrets.token_hex(4), secrets.token_urlsafe(24)
-        with self.db.session() as s:
+        with self.db.transaction() as s:
             s.execute(
                 "INSERT INTO join_tokens VALUES (?, ?, ?, ?, ?, NULL)",
                 (token_id, _hash(secret), node, now, now + ttl),
             )
+            if place is not None:
+                s.execute(
+                    "INSERT INTO join_token_places VALUES (?, ?, ?, ?)",
+                    (token_id, place.division, place.site, place.cluster),
+                )
         return f"{token_id}.{secret}"
+
+    def node_places(self) -> dict[str, NodePlace]:
+        """Where each node that joined with a token naming a place is."""
+        with self.db.session() as s:
+            return places_of(s)
+
+    def node_place(self, node: str) -> NodePlace | None:
+        """Where the node's join token said it is (None when it named no place)."""
+        with self.db.session() as s:
+            return places_of(s, node).get(node)
 
     def consume_token(
         self, token: str, *, node: str | None = None, now: float | None = None
@@ -191,6 +218,7 @@ class Credentials(CertificateRecords):
             )
             if used.rowcount != 1:
                 raise CredentialError("the join token was already used")
+            enrol_place(s, token_id, str(row[1]), now)
         return str(row[1])
 
     # --- users

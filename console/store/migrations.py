@@ -201,6 +201,26 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        5,
+        "node places from join tokens: a token's division, site and cluster, and the node's",
+        """
+        CREATE TABLE join_token_places (
+            id TEXT PRIMARY KEY,
+            division TEXT NOT NULL,
+            site TEXT NOT NULL,
+            cluster TEXT NOT NULL
+        );
+        CREATE TABLE node_places (
+            node TEXT PRIMARY KEY,
+            division TEXT NOT NULL,
+            site TEXT NOT NULL,
+            cluster TEXT NOT NULL,
+            token TEXT NOT NULL,
+            enrolled_at DOUBLE PRECISION NOT NULL
+        );
+        """,
+    ),
 )
 
 # Any fixed number works, as long as nothing else sharing the database takes it.

@@ -13,6 +13,7 @@ from console.store.audit import AUDIT_SCHEMA
 from console.store.base import StoredDocument, StoredNode, StoredWorkload
 from console.store.credentials import CREDENTIALS_SCHEMA
 from console.store.files import make_private
+from console.store.places import PLACES_SCHEMA
 from console.store.transaction import transaction
 
 SCHEMA_VERSION = 3
@@ -95,7 +96,7 @@ class SqliteStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(_SCHEMA + AUDIT_SCHEMA + CREDENTIALS_SCHEMA)
+            self._db.executescript(_SCHEMA + AUDIT_SCHEMA + CREDENTIALS_SCHEMA + PLACES_SCHEMA)
             row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         except (sqlite3.Error, OSError) as err:
             raise StoreError(f"{path}: cannot open the inventory store: {err}") from None

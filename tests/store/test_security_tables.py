@@ -21,7 +21,7 @@ import pytest
 from console.model.replicas import Replicas
 from console.store.audit import AuditEntry, AuditLog
 from console.store.audit_writer import open_log
-from console.store.credentials import CredentialError, Credentials, User
+from console.store.credentials import CredentialError, Credentials, NodePlace, User
 from console.store.executor_state import ClusterFailover, ExecutorState
 from console.store.postgres_db import PostgresDatabase
 from console.store.sql import Database
@@ -233,6 +233,18 @@ def test_a_join_token_is_used_once_by_two_replicas(tables: Tables) -> None:
     assert sorted(outcomes) == ["gz-node-1", "the join token was already used"]
     with pytest.raises(CredentialError, match="malformed"):
         replicas[0].consume_token("nonsense")
+
+
+def test_a_join_tokens_place_becomes_its_nodes(tables: Tables) -> None:
+    """Another replica (or the hub after a restart) reads the place the join recorded."""
+    one, two = Credentials(tables.open()), Credentials(tables.open())
+    place = NodePlace("440106", "gz-tianhe-dc", "gz-gov")
+    one.consume_token(one.create_token("edge-1", 600, place=place), node="edge-1")
+    one.consume_token(one.create_token("edge-2", 600), node="edge-2")
+    assert two.node_places() == {"edge-1": place}
+    assert (two.node_place("edge-1"), two.node_place("edge-2")) == (place, None)
+    two.consume_token(two.create_token("edge-1", 600), node="edge-1")  # re-joined, no place
+    assert one.node_places() == {}
 
 
 def test_users_enrolment_and_approvals(tables: Tables) -> None:

@@ -11,13 +11,16 @@ from console.hub.api.answers import found
 from console.hub.api.intake import InputRefused, Intake
 from console.hub.api.messages import explanation_message, status_message
 from console.hub.control.clusters import ClusterView
-from console.hub.control.workloads import StoreUnavailable, WorkloadError, WorkloadManager
+from console.hub.control.workloads import WorkloadError, WorkloadManager
+from console.store.offloop import StoreUnavailable
 from tongchou.v1 import workloads_pb2, workloads_pb2_grpc
 
 MAX_DOCUMENT = limits.MAX_WORKLOAD_BYTES
 
 
 def unavailable(err: StoreUnavailable) -> str:
+    if err.timed_out:  # the write may still land: the store ahead of memory, until a restart
+        return f"{err}; the change was not confirmed: list the workloads, then send it again"
     return f"{err}; nothing was changed: try again when the hub's store has room"
 
 

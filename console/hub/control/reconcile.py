@@ -154,6 +154,7 @@ class Reconciler:
         now = time.time() if now is None else now
         self._observe_agents(now)
         self._move_back(now)
+        await self.manager.save_placements()
         await self._save_moves()
         items = [
             PlacedWorkload(r.workload, self.movebacks.applied(name, r.placed), r.generation)
@@ -216,6 +217,7 @@ class Reconciler:
         if not transitions:
             return
         self._failover(transitions)
+        await self.manager.save_placements()
         await self._save_moves()
         if self.state is not None:
             now = time.time()
@@ -387,9 +389,8 @@ class Reconciler:
             record = records.get(name)
             if record is None:
                 continue
-            old = record.placed
-            self.manager.schedule(force={name}, now=now)
-            self.manager.store.save_placements([record.stored()])
+            old = record.placed  # immutable: the placement before this pass
+            self.manager.schedule(force={name}, now=now)  # stored by the caller, after
             if self.movebacks.begin(name, old, record.placed):
                 text = (
                     f"moving back: {old} → {record.placed}; the old replicas stay until"

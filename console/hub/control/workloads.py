@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TypeVar
 
-from console.documents import Document, LoadError, load_text, workloads_of
+from console.documents import Document, load_text, workloads_of
 from console.documents.codes import allowing_new_codes
 from console.hub.fleet.inventory import Inventory
 from console.hub.fleet.view import LiveFleet
@@ -28,11 +28,9 @@ from console.model.replicas import Replicas
 from console.model.workload import PlacementPolicy, Workload
 from console.scheduler import Placement, PolicyEffect, Scheduler
 from console.store.base import InventoryStore, StoredWorkload
+from console.store.offloop import STORE_SECONDS, StoreUnavailable, StoreWriter
 
 _T = TypeVar("_T")
-
-STORE_SECONDS = 10.0
-"""How long a submit or delete waits for the store before answering UNAVAILABLE."""
 
 log = logging.getLogger("tongchou.hub.workloads")
 
@@ -129,10 +127,6 @@ class WorkloadError(ValueError):
     """A submission that cannot be taken; the message says why and where."""
 
 
-class StoreUnavailable(RuntimeError):
-    """The store did not take a change (a full or failing disk); nothing was changed."""
-
-
 class WorkloadManager:
     """Owns the hub's workloads. Called from the event loop only."""
 
@@ -156,10 +150,16 @@ class WorkloadManager:
         # Clusters failover has taken out of service → why; they take no replicas.
         self.unavailable: dict[str, str] = {}
         self.store_seconds = STORE_SECONDS  # a submit or delete waits this long for the store
+        # Every write of workloads and placements, in order, off the event loop.
+        self._writer = StoreWriter("hub-workload-store")
+        self._unsaved: set[str] = set()  # placements changed in memory, not yet stored
+        self._deleting: set[str] = set()  # deletes on their way to the store
+        self._saving = False
+        self._writing: set[str] = set()  # placements being written now
 
-    def load(self) -> None:
-        """Reads the stored workloads back (after a restart)."""
-        self.records.update(read_records(self.store))
+    async def load(self) -> None:
+        """Reads the stored workloads back (after a restart), on a worker thread."""
+        self.records.update(await asyncio.to_thread(read_records, self.store))
 
     def replace_records(self, records: dict[str, WorkloadRecord]) -> None:
         """Takes the stored workloads as they are now (another replica changed them)."""
@@ -175,14 +175,6 @@ class WorkloadManager:
             return {"Division": set(fleet.divisions), "Site": set(fleet.sites)}
         return {"Division": set(fleet.divisions)}
 
-    def parse(self, text: str) -> Workload:
-        """The one Workload of a submitted document; WorkloadError says what is wrong."""
-        try:
-            docs = load_text(text, "submitted document", known=self.known())
-        except LoadError as err:
-            raise WorkloadError(str(err)) from None
-        return self.workload_of(docs)
-
     @staticmethod
     def workload_of(docs: Sequence[Document]) -> Workload:
         """The one Workload of validated documents; WorkloadError when there is not one."""
@@ -195,37 +187,6 @@ class WorkloadManager:
                 + ")"
             )
         return workloads[0]
-
-    def submit(self, text: str, now: float | None = None) -> WorkloadRecord:
-        """Stores the workload (replacing one of the same name) and schedules it."""
-        workload = self.parse(text)
-        now = time.time() if now is None else now
-        old = self.records.get(workload.name)
-        record = WorkloadRecord(
-            workload,
-            text,
-            now,
-            Replicas(),
-            workload.replicas,
-            "not scheduled yet",
-            generation=old.generation if old else 0,
-        )
-        self.records[workload.name] = record
-        self.revision += 1
-        if self.schedules:
-            self.schedule(force={workload.name}, now=now)
-        else:
-            record.reason = "waiting for the leading hub replica to place it"
-        self.store.save_workload(record.stored())
-        return record
-
-    def delete(self, name: str) -> bool:
-        if self.records.pop(name, None) is None:
-            return False
-        self.revision += 1
-        self.store.delete_workload(name)
-        self.inventory.record(Event(time.time(), "deleted", name, "workload deleted"))
-        return True
 
     async def submit_durably(self, workload: Workload, text: str) -> WorkloadRecord:
         """Stores the workload on a worker thread first; only once it is stored is it taken
@@ -240,34 +201,71 @@ class WorkloadManager:
         )  # fmt: skip
         await self._durably(self.store.save_workload, record.stored())
         self.records[workload.name] = record
-        self.schedule(force={workload.name}, now=now)
-        try:
-            await self._durably(self.store.save_workload, record.stored())
-        except StoreUnavailable as err:
-            log.warning("workload %s is stored, its placement not yet: %s", workload.name, err)
+        self.revision += 1
+        if self.schedules:
+            self.schedule(force={workload.name}, now=now)
+            await self.save_placements()
+        else:
+            record.reason = "waiting for the leading hub replica to place it"
         return record
 
     async def delete_durably(self, name: str) -> bool:
         """Deletes from the store first, then from memory; StoreUnavailable leaves both."""
         if name not in self.records:
             return False
-        await self._durably(self.store.delete_workload, name)
+        self._deleting.add(name)
+        try:
+            await self._durably(self.store.delete_workload, name)
+        finally:
+            self._deleting.discard(name)
+        self._unsaved.discard(name)
         if self.records.pop(name, None) is not None:
+            self.revision += 1
             self.inventory.record(Event(time.time(), "deleted", name, "workload deleted"))
         return True
 
-    async def _durably(self, write: Callable[[_T], object], value: _T) -> None:
-        """`write(value)` on a worker thread, within `store_seconds`: a frozen disk is
-        StoreUnavailable too (should the write land later, memory lags the store, never
-        leads it, and a retry of the same change is harmless)."""
+    async def save_placements(self) -> bool:
+        """Writes the placements the scheduling passes changed since the last write, on the
+        store's own thread. One write at a time: a call while one is under way leaves its
+        changes to that one, which goes on until nothing is left. A write the store does
+        not take is logged and tried again at the next call (a restart before then places
+        the stored workloads again). Returns whether nothing is left unwritten."""
+        if self._saving:
+            return False
+        self._saving = True
         try:
-            await asyncio.wait_for(asyncio.to_thread(write, value), self.store_seconds)
-        except TimeoutError:
-            raise StoreUnavailable(
-                f"the store did not answer within {self.store_seconds:g} s"
-            ) from None
-        except Exception as err:  # the store's own errors: sqlite3, psycopg, OSError
-            raise StoreUnavailable(f"the store did not take the change ({err})") from err
+            while self._unsaved:
+                names = sorted(n for n in self._unsaved if n in self.records)
+                names = [n for n in names if n not in self._deleting]
+                self._unsaved.difference_update(names)
+                self._unsaved.intersection_update(self.records)
+                if not names:
+                    break
+                rows = [self.records[n].stored() for n in names]
+                self._writing = set(names)
+                try:
+                    await self._durably(self.store.save_placements, rows)
+                except StoreUnavailable as err:
+                    self._unsaved.update(n for n in names if n in self.records)
+                    log.warning("placements of %d workloads not stored yet: %s", len(rows), err)
+                    return False
+                finally:
+                    self._writing = set()
+        finally:
+            self._saving = False
+        return not self._unsaved
+
+    @property
+    def unsaved(self) -> int:
+        """How many workloads' placements are changed in memory and not yet stored."""
+        return len(self._unsaved | self._writing)
+
+    async def close(self) -> None:
+        """Waits (off the event loop) for what is queued on the store's thread, then ends it."""
+        await self._writer.close()
+
+    async def _durably(self, write: Callable[[_T], object], value: _T) -> None:
+        await self._writer.write(write, value, self.store_seconds)
 
     # -- scheduling --------------------------------------------------------------------
 
@@ -321,7 +319,8 @@ class WorkloadManager:
         self, force: set[str] | None = None, now: float | None = None
     ) -> list[WorkloadRecord]:
         """Places pending replicas (and the `force`d workloads from scratch); returns the
-        records whose placement changed."""
+        records whose placement changed. Nothing is written here: the caller awaits
+        `save_placements()` (on the store's thread) after."""
         force = force or set()
         now = time.time() if now is None else now
         for name in force:
@@ -346,9 +345,7 @@ class WorkloadManager:
                 self._event(record, now)
         if changed:
             self.revision += 1
-            self.store.save_placements(
-                [r.stored() for r in changed if r.workload.name not in force]
-            )
+            self._unsaved.update(r.workload.name for r in changed)
         return changed
 
     def retry_if_changed(self) -> list[WorkloadRecord]:

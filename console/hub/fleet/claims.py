@@ -1,13 +1,15 @@
 """A node's claims bound to its registration: the fleet documents say where a declared node
-is (division, site, cluster) and what it holds; a report that contradicts where it is, is
-refused, and a capacity far beyond what it held is an event an operator sees."""
+is (division, site, cluster) and what it holds; for a node they do not declare, the join token
+it enrolled with may say where it is. A report that contradicts where it is, is refused, and a
+capacity far beyond what it held is an event an operator sees."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from console.model.fleet import Fleet
+from console.store.credentials import NodePlace
 from tongchou.v1 import common_pb2
 
 CAPACITY_JUMP = 2.0
@@ -18,27 +20,35 @@ what its document declares) is a capacity jump: an event, and
 
 @dataclass(frozen=True, slots=True)
 class Registered:
-    """Where a declared node is, and what its document says it holds."""
+    """Where a registered node is, and what its document says it holds (0: not known)."""
 
     division: str
     site: str
     cluster: str
     cpu_cores: int
     memory_bytes: int
+    source: str = "fleet documents"
 
 
 class Claims:
     """Reads a node's registration from the hub's fleet documents (`fleet()` is read on each
-    call: the documents may be loaded again)."""
+    call: the documents may be loaded again), else from the places nodes enrolled with
+    (`places`, kept up to date by the hub as nodes join)."""
 
-    def __init__(self, fleet: Callable[[], Fleet]) -> None:
+    def __init__(
+        self, fleet: Callable[[], Fleet], places: Mapping[str, NodePlace] | None = None
+    ) -> None:
         self._fleet = fleet
+        self._places = places if places is not None else {}
 
     def registered(self, node: str) -> Registered | None:
         fleet = self._fleet()
         declared = fleet.nodes.get(node)
         if declared is None:
-            return None
+            place = self._places.get(node)
+            if place is None:
+                return None
+            return Registered(place.division, place.site, place.cluster, 0, 0, "join token")
         cluster = fleet.clusters.get(declared.cluster)
         site = fleet.sites.get(cluster.site) if cluster is not None else None
         if cluster is None or site is None:
@@ -57,7 +67,7 @@ class Claims:
         if known is None:
             return None
         wrong = [
-            f"{field} {said!r} (registered: {want!r})"
+            f"{field} {said!r} (registered in its {known.source}: {want!r})"
             for field, said, want in (
                 ("division", identity.division, known.division),
                 ("site", identity.site, known.site),

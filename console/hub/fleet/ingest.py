@@ -26,6 +26,7 @@ from console.model.inventory import Event, NodeState
 from console.security.binding import NodeBinding
 from console.security.tls import peer_identity
 from console.store.audit import AuditEntry
+from console.store.offloop import STORE_SECONDS, StoreUnavailable, off_loop
 from tongchou.ratelimit import TokenBucket
 from tongchou.v1 import agent_pb2
 
@@ -70,6 +71,7 @@ class AgentIngest:
         self.node_rates = NodeRates(self.hygiene.max_node_rate)
         self.refused_claim: Callable[[str, str, str], None] = lambda _node, _peer, _why: None
         self.recheck_every = 30.0  # seconds between checks of an open stream's revocation
+        self.store_seconds = STORE_SECONDS  # how long a revocation check waits for the store
         self._streams = itertools.count(1)
 
     def guard_claims(
@@ -115,12 +117,9 @@ class AgentIngest:
                 started = time.perf_counter()
                 self.metrics.reports.inc()
                 self._pace(bucket, context, first, peer)
+                checked = await self._revocation(context, first, checked, peer)
                 report = self._admit(raw, first, peer, context)
-                if first is None:
-                    first = report
-                elif time.monotonic() - checked >= self.recheck_every:
-                    checked = time.monotonic()
-                    await self._recheck(context, first.identity.node, peer)
+                first = report if first is None else first
                 owner = self.inventory.nodes.get(report.identity.node)
                 if owner is not None and owner.stream > stream:
                     self.metrics.superseded.inc()
@@ -231,18 +230,39 @@ class AgentIngest:
 
     def _bind(self, context: Any, node: str, peer: str) -> None:
         assert self.binding is not None
-        denial = self.binding.check(context, node, peer=peer)
+        denial = self.binding.check(context, node, peer=peer, revocation=False)
         if denial is not None:
             self.metrics.denied.labels(denial.reason).inc()
             log.warning("refused stream from %s: %s", peer, denial.message)
             raise _Refused(grpc.StatusCode.PERMISSION_DENIED, denial.message)
 
+    async def _revocation(
+        self, context: Any, first: agent_pb2.NodeReport | None, checked: float, peer: str
+    ) -> float:
+        """Checks the certificate's revocation before a stream's first report and every
+        `recheck_every` seconds after; returns when it was last checked."""
+        now = time.monotonic()
+        if first is not None and now - checked < self.recheck_every:
+            return checked
+        await self._recheck(context, first.identity.node if first is not None else "", peer)
+        return now
+
     async def _recheck(self, context: Any, node: str, peer: str) -> None:
-        """Ends an open stream whose certificate was revoked since the stream began."""
+        """Ends a stream whose certificate is revoked (before its first report, or since it
+        began). The revocations are read on a worker thread within the store's time bound:
+        a store that cannot say ends the stream UNAVAILABLE (the agent comes back later)."""
         ident = peer_identity(context)
         if self.binding is None or ident is None:
             return
-        denial = await asyncio.to_thread(self.binding.recheck, ident, node, peer)
+        try:
+            denial = await off_loop(
+                self.binding.recheck, ident, node or ident.name, peer, seconds=self.store_seconds
+            )
+        except StoreUnavailable as err:
+            self.metrics.rejected.labels("store_unavailable").inc()
+            message = f"the hub cannot check the certificate's revocation now: {err}"
+            log.warning("refused stream from %s: %s", peer, message)
+            raise _Refused(grpc.StatusCode.UNAVAILABLE, message) from None
         if denial is not None:
             self.metrics.denied.labels(denial.reason).inc()
             log.warning("ended stream from %s: %s", peer, denial.message)

@@ -52,6 +52,7 @@ from console.tui.panes.overview import Overview
 from console.tui.panes.plan import Plan
 from console.tui.panes.policies import Policies
 from console.tui.panes.sites import Sites
+from console.tui.panes.workload_dialog import WorkloadDialog
 from console.tui.panes.workloads import Workloads
 from console.tui.paths import export_path, state_home, write_export
 from console.tui.widgets.fleet_table import FleetTable
@@ -63,7 +64,9 @@ _ACTION_METHODS = {
     "run_plan": "/tongchou.v1.PlanService/RunPlan",
     "check_policies": "/tongchou.v1.PolicyService/CheckPolicies",
     "delete_workload": "/tongchou.v1.WorkloadService/DeleteWorkload",
+    "workload": "/tongchou.v1.WorkloadService/GetWorkloadDocument",
 }
+_SCALE = "/tongchou.v1.WorkloadService/ScaleWorkload"
 TABS = (
     "overview", "nodes", "clusters", "sites", "workloads", "policies", "plan", "events", "audit",
 )  # fmt: skip
@@ -149,6 +152,7 @@ class TongchouApp(App[None]):
         Binding("r", "run_plan", "Run plan"),
         Binding("k", "check_policies", "Check policies", show=False),
         Binding("d", "delete_workload", "Delete", show=False),
+        Binding("v", "workload", "YAML / scale", show=False),
         Binding("j", "export_plan", "Export plan", show=False),
         Binding("z", "pause", "Pause"),
         Binding("l", "language", "中文"),
@@ -447,6 +451,7 @@ class TongchouApp(App[None]):
             ("filter", self.action_filter),
             ("submit", self.action_submit),
             ("explain", self.action_explain),
+            ("workload", self.action_workload),
             ("run_plan", self.action_run_plan),
             ("export_plan", self.action_export_plan),
             ("check_policies", self.action_check_policies),
@@ -675,6 +680,54 @@ class TongchouApp(App[None]):
             self.notify(err.message, severity="error", timeout=15)
             return
         self.notify(text(self.lang, "deleted", name=name))
+        with contextlib.suppress(HubError, OSError):
+            self.query_one(Workloads).show(await self.hub.workloads())
+
+    def action_workload(self) -> None:
+        """The selected workload's stored YAML, and its replica count to change."""
+        if self.active_tab() != "workloads":
+            self.action_tab("workloads")
+        name = self.query_one(Workloads).selected()
+        if name is None:
+            self.notify(text(self.lang, "no_workloads"), severity="warning")
+            return
+        self.open_workload(name)
+
+    @work(exclusive=True, group="workload")
+    async def open_workload(self, name: str) -> None:
+        try:
+            document = await self.hub.workload_document(name)
+        except HubError as err:
+            self.notify(err.message, severity="error", timeout=15)
+            return
+        replicas = self.query_one(Workloads).replicas_of.get(name, 0)
+        may_scale = self.allowed is None or _SCALE in self.allowed
+
+        def chosen(count: int | None) -> None:
+            if count is not None:
+                self.scale_workload(name, count)
+
+        dialog = WorkloadDialog(self.lang, name, document, replicas, may_scale=may_scale)
+        await self.push_screen(dialog, chosen)
+
+    @work(group="scale")
+    async def scale_workload(self, name: str, replicas: int) -> None:
+        """The hub checks the role, scope and bound, and audits the change."""
+        try:
+            status = await self.hub.scale_workload(name, replicas)
+        except HubError as err:
+            self.notify(err.message, severity="error", timeout=15)
+            return
+        placed = sum(p.replicas for p in status.placed)
+        said = text(
+            self.lang,
+            "scaled",
+            name=name,
+            replicas=status.replicas,
+            placed=placed,
+            pending=status.pending,
+        )
+        self.notify(said)
         with contextlib.suppress(HubError, OSError):
             self.query_one(Workloads).show(await self.hub.workloads())
 

@@ -89,6 +89,13 @@ LABELS: dict[str, dict[str, str]] = {
         "eligible_zero": "{n} eligible clusters given none", "eligible_none": "not needed",
         "clusters_listed": "every one of the {n} clusters is listed above",
         "placed_word": "placed", "submitted": "{path}: {done} of {total} documents submitted",
+        "workload_title": "Workload {name}: its stored document (read-only)",
+        "scale_label": "Replicas", "scale_hint": "Enter scales (the hub checks your role and "
+        "audits it) · Esc closes", "scale_not_allowed": "your role may not scale · Esc closes",
+        "scale_bad": "“{value}” is not a replica count: a whole number ≥ 0",
+        "scaled": "{name} scaled to {replicas}: {placed} placed, {pending} pending",
+        "help_workload": "the selected workload: its YAML, and scale it (replicas)",
+        "cmd_workload": "view YAML / scale the selected workload",
     },
     "zh": {
         "overview": "总览", "nodes": "节点", "workloads": "工作负载", "events": "事件",
@@ -168,6 +175,13 @@ LABELS: dict[str, dict[str, str]] = {
         "eligible_zero": "{n} 个符合条件的集群未分到副本", "eligible_none": "无需",
         "clusters_listed": "以上列出了全部 {n} 个集群",
         "placed_word": "已部署", "submitted": "{path}：已提交 {done}/{total} 个文档",
+        "workload_title": "工作负载 {name}：已保存的文档（只读）",
+        "scale_label": "副本数", "scale_hint": "回车扩缩容（中枢检查角色并记入审计日志）· Esc 关闭",
+        "scale_not_allowed": "你的角色不能扩缩容 · Esc 关闭",
+        "scale_bad": "“{value}”不是副本数：应为 ≥ 0 的整数",
+        "scaled": "{name} 已扩缩容到 {replicas}：已部署 {placed}，待部署 {pending}",
+        "help_workload": "所选工作负载：查看 YAML，调整副本数（扩缩容）",
+        "cmd_workload": "查看 YAML / 扩缩容所选工作负载",
     },
 }  # fmt: skip
 

@@ -100,6 +100,10 @@ def test_demo_console_in_tmux_walks_every_view_without_a_trap(
         wait_for(session, words["help"])
         keys(session, "Escape", "w", "x")
         wait_for(session, words["explain"])
+        keys(session, "v")  # the first workload's stored YAML; scale it to 17
+        wait_for(session, "kind: Workload")
+        keys(session, *["BSpace"] * 6, "1", "7", "Enter")
+        wait_for(session, "/17")  # the Workloads table shows the new count
         keys(session, "y", "p", "e")
         wait_for(session, words["events"])
         keys(session, "z")

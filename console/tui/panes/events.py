@@ -112,7 +112,7 @@ class Events(Vertical):
     def focus_filter(self) -> None:
         box = self.query_one(Input)
         box.display = True
-        box.focus()
+        self.screen.set_focus(box)  # now: keys typed next go to the box
 
     def clear_filter(self) -> None:
         box = self.query_one(Input)

@@ -125,7 +125,7 @@ class Nodes(Vertical):
     def focus_filter(self) -> None:
         box = self.query_one(Input)
         box.display = True
-        box.focus()
+        self.screen.set_focus(box)  # now: keys typed next go to the box
 
     @on(Input.Changed, "#node-filter")
     def _filter(self, event: Input.Changed) -> None:

@@ -32,6 +32,7 @@ class Workloads(Vertical):
     def __init__(self, lang: str) -> None:
         super().__init__(id="workloads")
         self.lang = lang
+        self.replicas_of: dict[str, int] = {}  # each workload's wanted replicas, as last shown
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=text(self.lang, "submit"), id="submit-path")
@@ -51,6 +52,7 @@ class Workloads(Vertical):
         table = self.query_one(DataTable)
         keep = table.cursor_row
         table.clear()
+        self.replicas_of = {s.name: s.replicas for s in statuses}
         for s in statuses:
             placed = sum(p.replicas for p in s.placed)
             where = ", ".join(cluster_cell(p) for p in s.placed)
@@ -62,7 +64,7 @@ class Workloads(Vertical):
     def ask_file(self) -> None:
         box = self.query_one(Input)
         box.display = True
-        box.focus()
+        self.screen.set_focus(box)  # now: keys typed next go to the box
 
     @on(Input.Submitted, "#submit-path")
     def _submit(self, event: Input.Submitted) -> None:

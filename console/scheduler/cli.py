@@ -11,6 +11,7 @@ from console.documents import LoadError, build_fleet, load_documents, policies_o
 from console.documents.builtin import UNSAFE_FLAG, UNSAFE_HELP, warnings_of, with_guardrails
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy, Workload
+from console.scheduler.assumed import assumptions, render_assumptions
 from console.scheduler.result import Placement
 from console.scheduler.scheduler import Scheduler
 
@@ -69,13 +70,16 @@ def run(args: argparse.Namespace) -> int:
     fleet, workloads, policies = inputs
     scheduler = Scheduler(fleet, policies)
     placements = scheduler.schedule(workloads, explain=args.explain)
+    assumed = assumptions(fleet, workloads, policies)
     if args.output == "table":
         print(render(placements, explain=args.explain))
+        print(render_assumptions(assumed))
     else:
         data = {
             "apiVersion": "tongchou.io/v1",
             "kind": "PlacementList",
             "placements": [p.to_dict() for p in placements],
+            "assumed": assumed,
         }
         if args.output == "json":
             print(json.dumps(data, ensure_ascii=False, indent=2))

@@ -47,6 +47,7 @@ from console.tui.panes.audit import Audit
 from console.tui.panes.clusters import Clusters
 from console.tui.panes.confirm import Confirm
 from console.tui.panes.events import Events
+from console.tui.panes.filters import NameFilter, PickFilter
 from console.tui.panes.nodes import Nodes
 from console.tui.panes.overview import Overview
 from console.tui.panes.plan import Plan
@@ -55,6 +56,7 @@ from console.tui.panes.sites import Sites
 from console.tui.panes.workload_dialog import WorkloadDialog
 from console.tui.panes.workloads import Workloads
 from console.tui.paths import export_path, state_home, write_export
+from console.tui.saved_filters import SavedFilters, SavedFiltersError
 from console.tui.widgets.fleet_table import FleetTable
 
 # Actions that call the hub, and the method each needs (hidden when the user may not).
@@ -153,6 +155,8 @@ class TongchouApp(App[None]):
         Binding("k", "check_policies", "Check policies", show=False),
         Binding("d", "delete_workload", "Delete", show=False),
         Binding("v", "workload", "YAML / scale", show=False),
+        Binding("f", "recall_filter", "Saved filters", show=False),
+        Binding("F", "save_filter", "Save filter", show=False),
         Binding("j", "export_plan", "Export plan", show=False),
         Binding("z", "pause", "Pause"),
         Binding("l", "language", "中文"),
@@ -169,8 +173,10 @@ class TongchouApp(App[None]):
         clock: bool = True,
         export_dir: Path | None = None,
         notice: str = "",
+        filters_file: Path | None = None,
     ) -> None:
         super().__init__()
+        self.saved = SavedFilters(filters_file or state_home() / "filters.json")
         self.export_dir = export_dir or state_home() / "exports"
         self.notice = notice  # shown once on start (the demo: how to attach a second console)
         self.freshness = Freshness()
@@ -208,6 +214,7 @@ class TongchouApp(App[None]):
         self.follow()
         self.poll_workloads()
         self.identify()
+        self.load_filters()
 
     # -- the hub ----------------------------------------------------------------------
 
@@ -456,9 +463,15 @@ class TongchouApp(App[None]):
             ("export_plan", self.action_export_plan),
             ("check_policies", self.action_check_policies),
             ("language", self.action_language),
+            ("save_filter", self.action_save_filter),
         ):
             label, what = text(self.lang, f"cmd_{key}"), text(self.lang, f"help_{key}")
             yield SystemCommand(label, what, action)
+        for view in ("nodes", "events"):
+            for name in self.saved.names(view):
+                query = self.saved.get(view, name) or ""
+                label = text(self.lang, "cmd_saved_filter", view=text(self.lang, view), name=name)
+                yield SystemCommand(label, query, partial(self.recall_filter, view, name))
 
     def action_tab(self, tab: str) -> None:
         tabs = self.query_one(TabbedContent)
@@ -730,6 +743,75 @@ class TongchouApp(App[None]):
         self.notify(said)
         with contextlib.suppress(HubError, OSError):
             self.query_one(Workloads).show(await self.hub.workloads())
+
+    # -- saved filters ----------------------------------------------------------------
+
+    def filter_view(self) -> str:
+        """The view whose filter `/`, `f` and `F` work on: Events there, else Nodes."""
+        return "events" if self.active_tab() == "events" else "nodes"
+
+    def _filter_box(self, view: str) -> Input:
+        return self.query_one("#event-filter" if view == "events" else "#node-filter", Input)
+
+    @work(exclusive=True, group="filters")
+    async def load_filters(self) -> None:
+        try:
+            await asyncio.to_thread(self.saved.load)
+        except SavedFiltersError as err:
+            self.notify(text(self.lang, "filters_unreadable", why=err), severity="error")
+
+    def action_save_filter(self) -> None:
+        """Saves the filter of the Nodes (or Events) view under a name it asks for."""
+        view = self.filter_view()
+        query = self._filter_box(view).value.strip()
+        if not query:
+            self.notify(
+                text(self.lang, "no_filter", view=text(self.lang, view)), severity="warning"
+            )
+            return
+
+        def named(name: str | None) -> None:
+            if name:
+                self.saved.put(view, name, query)
+                self.write_filters(name)
+
+        self.push_screen(NameFilter(self.lang, query), named)
+
+    @work(group="filters-write")
+    async def write_filters(self, name: str) -> None:
+        try:
+            await asyncio.to_thread(self.saved.write)
+        except OSError as err:
+            where = err.filename or self.saved.path
+            why = err.strerror or err
+            self.notify(text(self.lang, "export_failed", path=where, why=why), severity="error")
+            return
+        self.notify(text(self.lang, "filter_saved", name=name, path=self.saved.path))
+
+    def action_recall_filter(self) -> None:
+        """Lists the view's saved filters; the one picked is applied."""
+        view = self.filter_view()
+        filters = {n: self.saved.get(view, n) or "" for n in self.saved.names(view)}
+        if not filters:
+            self.notify(text(self.lang, "no_saved_filters", view=text(self.lang, view)))
+            return
+
+        def picked(name: str | None) -> None:
+            if name is not None:
+                self.recall_filter(view, name)
+
+        self.push_screen(PickFilter(self.lang, view, filters), picked)
+
+    def recall_filter(self, view: str, name: str) -> None:
+        query = self.saved.get(view, name)
+        if query is None:
+            return
+        if self.active_tab() != view:
+            self.action_tab(view)
+        box = self._filter_box(view)
+        box.value = query  # filters as typing would
+        box.display = True
+        self.focus_view(view)
 
     def action_language(self) -> None:
         self.lang = "zh" if self.lang == "en" else "en"

@@ -96,6 +96,16 @@ LABELS: dict[str, dict[str, str]] = {
         "scaled": "{name} scaled to {replicas}: {placed} placed, {pending} pending",
         "help_workload": "the selected workload: its YAML, and scale it (replicas)",
         "cmd_workload": "view YAML / scale the selected workload",
+        "help_recall_filter": "saved filters of the Nodes (on Events: the Events) view: "
+        "pick one to apply it", "help_save_filter": "save the current filter under a name",
+        "cmd_save_filter": "save the current filter",
+        "cmd_saved_filter": "{view} filter: {name}",
+        "save_filter_as": "Save the filter “{query}” as:", "filter_name": "a name, e.g. 天河 lost",
+        "saved_filters": "Saved filters of {view} (Enter applies, Esc closes)",
+        "filter_saved": "filter “{name}” saved in {path}",
+        "no_filter": "no filter on {view} to save: press / and type one",
+        "no_saved_filters": "no saved filters for {view}: F saves the current one",
+        "filters_unreadable": "saved filters not read: {why}",
     },
     "zh": {
         "overview": "总览", "nodes": "节点", "workloads": "工作负载", "events": "事件",
@@ -182,6 +192,15 @@ LABELS: dict[str, dict[str, str]] = {
         "scaled": "{name} 已扩缩容到 {replicas}：已部署 {placed}，待部署 {pending}",
         "help_workload": "所选工作负载：查看 YAML，调整副本数（扩缩容）",
         "cmd_workload": "查看 YAML / 扩缩容所选工作负载",
+        "help_recall_filter": "节点视图（在事件视图中为事件）的已保存筛选：选一个即应用",
+        "help_save_filter": "把当前筛选以一个名称保存",
+        "cmd_save_filter": "保存当前筛选", "cmd_saved_filter": "{view}筛选：{name}",
+        "save_filter_as": "把筛选“{query}”保存为：", "filter_name": "名称，例如 天河 失联",
+        "saved_filters": "{view}的已保存筛选（回车应用，Esc 关闭）",
+        "filter_saved": "筛选“{name}”已保存到 {path}",
+        "no_filter": "{view}没有可保存的筛选：按 / 输入筛选",
+        "no_saved_filters": "{view}没有已保存的筛选：按 F 保存当前筛选",
+        "filters_unreadable": "未读取已保存的筛选：{why}",
     },
 }  # fmt: skip
 

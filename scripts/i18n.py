@@ -1,11 +1,11 @@
 """`./dev i18n`: brings the gettext catalogs in line with the English sources and compiles them.
 
-Every message the console shows in English (`console.tui.i18n.sources()`: a context and the
-English text) gets an entry in each language's .po, which keeps its translation; an entry whose
-English changed is kept as a fuzzy suggestion (not used until a translator clears the flag);
-entries no longer in the sources are dropped. Each .po is then compiled to the .mo beside it.
-`--check` changes nothing and exits 1 when a catalog is out of step with the sources or a .mo
-with its .po."""
+Every message shown in English (`sources()`: the console's labels and the scheduler's reason
+shapes, each a context and the English text) gets an entry in each language's .po, which keeps
+its translation; an entry whose English changed is kept as a fuzzy suggestion (not used until a
+translator clears the flag); entries no longer in the sources are dropped. Each .po is then
+compiled to the .mo beside it. `--check` changes nothing and exits 1 when a catalog is out of
+step with the sources or a .mo with its .po."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from console.tui.i18n import sources
+from console.scheduler import reasons
+from console.tui import i18n as labels
 from tongchou.i18n import DOMAIN, LANGUAGES, LOCALE_DIR, SOURCE
 
 FIXED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # no timestamps that change on every run
@@ -29,6 +30,10 @@ HEADER = """\
 # (level:, state:, kind: for levels, node states and event kinds); msgid is the English.
 # Edit msgstr only, then run ./dev i18n, which adds new messages and compiles the .mo.
 #"""
+
+
+def sources() -> list[tuple[str, str]]:
+    return [*labels.sources(), *reasons.sources()]
 
 
 def po_path(lang: str) -> Path:

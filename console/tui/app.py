@@ -42,7 +42,7 @@ from console.tui.export import table_rows, to_csv
 from console.tui.freshness import Freshness
 from console.tui.help import Help
 from console.tui.hub import Hub
-from console.tui.i18n import text
+from console.tui.i18n import reason_text, text
 from console.tui.panes.audit import Audit
 from console.tui.panes.clusters import Clusters
 from console.tui.panes.confirm import Confirm
@@ -347,7 +347,7 @@ class TongchouApp(App[None]):
             placed = sum(p.replicas for p in status.placed)
             lines.append(
                 f"{status.name}: {placed}/{status.replicas} {text(self.lang, 'placed_word')}"
-                + (f"; {status.reason}" if status.pending else "")
+                + (f"; {reason_text(self.lang, status.reason)}" if status.pending else "")
             )
         done = text(self.lang, "submitted", done=len(lines), total=len(documents), path=path)
         if errors:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tongchou.i18n import default_lang, translated
+from tongchou.i18n import default_lang, translate_composed, translated
 
-__all__ = ["KINDS", "LABELS", "LEVELS", "STATES", "default_lang", "sources", "text"]
+__all__ = [
+    "KINDS", "LABELS", "LEVELS", "STATES", "default_lang", "reason_text", "sources", "text",
+]  # fmt: skip
 
 EN: dict[str, str] = {
     "overview": "Overview", "nodes": "Nodes", "workloads": "Workloads", "events": "Events",
@@ -159,6 +161,11 @@ def text(lang: str, key: str, default: str | None = None, **values: object) -> s
             raise KeyError(key)
         return default
     return label.format(**values) if values else label
+
+
+def reason_text(lang: str, reason: str) -> str:
+    """A scheduler's reason (sent by the hub in English) in `lang`, shape by shape."""
+    return translate_composed(lang, reason)
 
 
 STATE_WORDS = {word.lower(): state for names in STATES.values() for state, word in names.items()}

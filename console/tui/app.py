@@ -57,6 +57,7 @@ from console.tui.panes.workload_dialog import WorkloadDialog
 from console.tui.panes.workloads import Workloads
 from console.tui.paths import export_path, state_home, write_export
 from console.tui.saved_filters import SavedFilters, SavedFiltersError
+from console.tui.widgets.filter_box import FilterBox
 from console.tui.widgets.fleet_table import FleetTable
 
 # Actions that call the hub, and the method each needs (hidden when the user may not).
@@ -162,6 +163,7 @@ class TongchouApp(App[None]):
         Binding("l", "language", "中文"),
         Binding("E", "export_csv", "Export CSV", show=False),
         Binding("escape", "leave", "Back", show=False),
+        Binding("enter", "leave_filter", "Keep filter", show=False, priority=True),
     ]
 
     def __init__(
@@ -255,6 +257,8 @@ class TongchouApp(App[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_filter":  # Enter anywhere but in a filter box is the widget's
+            return isinstance(self.focused, FilterBox)
         needs = _ACTION_METHODS.get(action)
         if needs is None or self.allowed is None:
             return True
@@ -563,6 +567,11 @@ class TongchouApp(App[None]):
         elif tab == "events":
             self.query_one(Events).clear_filter()
         self.focus_view(tab)
+
+    def action_leave_filter(self) -> None:
+        """Enter in a filter box: keeps the filter and gives the keys back to the table."""
+        if isinstance(self.focused, FilterBox):
+            self.focused.leave()
 
     def action_check_policies(self) -> None:
         self.action_tab("policies")

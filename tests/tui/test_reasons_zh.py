@@ -15,7 +15,10 @@ REASON = (
     "no cluster at MLPS level 4 exists (the highest with ready nodes is 3); "
     "0/4 clusters: 4 MLPS level below the workload's"
 )
-CHINESE = "不存在等保 4 级的集群（有就绪节点的集群最高为 3 级）；0/4 个集群可用：4 个集群等保级别低于工作负载的级别"
+CHINESE = (
+    "不存在等保 4 级的集群（有就绪节点的集群最高为 3 级）；"
+    "0/4 个集群可用：4 个集群等保级别低于工作负载的级别"
+)
 
 
 async def test_a_pending_reason_in_chinese_everywhere_it_shows() -> None:

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from console.tui.i18n import KINDS, text
+from console.tui.widgets.filter_box import FilterBox
 from console.tui.widgets.fleet_table import Cell, Column, FleetTable
 from tongchou.v1 import inventory_pb2
 
@@ -40,7 +41,9 @@ class Events(Vertical):
         self.query_text = ""
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=text(self.lang, "event_filter"), id="event-filter")
+        yield FilterBox(
+            table="#event-table", placeholder=text(self.lang, "event_filter"), id="event-filter"
+        )
         columns = [
             Column(key, text(self.lang, key), width, flex=key == "message")
             for key, width in COLUMNS
@@ -126,9 +129,3 @@ class Events(Vertical):
     def _filter(self, event: Input.Changed) -> None:
         self.query_text = event.value.strip()
         self._show()
-
-    @on(Input.Submitted, "#event-filter")
-    def _done(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
-            event.input.display = False
-        self.table.focus()

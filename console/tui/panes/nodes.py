@@ -15,6 +15,7 @@ from console.client.fleet_view import FleetView
 from console.tui.drill import Scope
 from console.tui.format import STATE_NAMES, size, state_text
 from console.tui.i18n import STATE_WORDS, STATES, text
+from console.tui.widgets.filter_box import FilterBox
 from console.tui.widgets.fleet_table import Cell, Column, FleetTable
 from console.tui.widgets.node_detail import NodeDetail
 from tongchou.divisions import ancestors
@@ -87,7 +88,9 @@ class Nodes(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="node-trail")
-        yield Input(placeholder=text(self.lang, "filter"), id="node-filter")
+        yield FilterBox(
+            table="#node-table", placeholder=text(self.lang, "filter"), id="node-filter"
+        )
         columns = [
             Column(key, text(self.lang, key), width, numeric) for key, width, numeric in COLUMNS
         ]
@@ -139,14 +142,6 @@ class Nodes(Vertical):
         self._pending = None
         if self._view is not None:
             self.rebuild(self._view)
-
-    @on(Input.Submitted, "#node-filter")
-    def _done(self, event: Input.Submitted) -> None:
-        """Enter keeps the filter and gives the keys back to the table (and the view keys);
-        an empty filter closes its box."""
-        if not event.value.strip():
-            event.input.display = False
-        self.table.focus()
 
     def clear_filter(self) -> None:
         box = self.query_one(Input)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 from console.model.fleet import Fleet, Node, Resources
 from console.scheduler.assumed import assumptions
-from tests.samples import SAMPLE
+from tests.samples import ROOT, SAMPLE
 from tests.scheduler.test_guardrails import tongchou
 
 
@@ -36,3 +39,23 @@ def test_nodes_without_a_declared_allocation_start_empty() -> None:
     del fleet.nodes["a"]
     said = " ".join(assumptions(fleet, [], []))
     assert "none declares status.allocated: every node starts empty" in said
+
+
+def test_the_reasons_follow_the_locale_and_lang() -> None:
+    args = ["schedule", "--fleet", str(SAMPLE), "--workloads", str(SAMPLE / "workloads")]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
+
+    def run(*extra: str, **lang: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "tongchou", *args, *extra],
+            cwd=ROOT, env={**env, **lang}, capture_output=True, text=True, timeout=120,
+            check=True,
+        )  # fmt: skip
+        return done.stdout
+
+    chinese = "不存在等保 4 级的集群（有就绪节点的集群最高为 3 级）"
+    english = "no cluster at MLPS level 4 exists (the highest with ready nodes is 3)"
+    assert chinese in run(LANG="zh_CN.UTF-8")
+    assert english in run("--lang", "en", LANG="zh_CN.UTF-8")
+    assert english in run(LANG="C.UTF-8")
+    assert english in run("-o", "json", LANG="zh_CN.UTF-8")  # machine output stays English

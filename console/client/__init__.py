@@ -138,6 +138,22 @@ class HubClient:
         )
 
     @answers
+    async def scale_workload(
+        self, name: str, replicas: int, timeout: float = 30.0
+    ) -> workloads_pb2.WorkloadStatus:
+        return await self._workloads.ScaleWorkload(
+            workloads_pb2.ScaleWorkloadRequest(name=name, replicas=replicas), timeout=timeout
+        )
+
+    @answers
+    async def workload_document(self, name: str, timeout: float = 10.0) -> str:
+        """The workload's stored YAML, as submitted or last scaled."""
+        response = await self._workloads.GetWorkloadDocument(
+            workloads_pb2.GetWorkloadRequest(name=name), timeout=timeout
+        )
+        return response.yaml
+
+    @answers
     async def delete_workload(self, name: str, timeout: float = 10.0) -> None:
         await self._workloads.DeleteWorkload(
             workloads_pb2.DeleteWorkloadRequest(name=name), timeout=timeout

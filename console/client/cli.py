@@ -1,4 +1,5 @@
-"""`tongchou workload`: submit, list, explain and delete workloads in a running hub."""
+"""`tongchou workload`: submit, list, show, scale, explain and delete workloads in a running
+hub."""
 
 from __future__ import annotations
 
@@ -27,6 +28,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     explain.add_argument("name")
     delete = sub.add_parser("delete", help="remove a workload and its placements")
     delete.add_argument("name")
+    show = sub.add_parser("show", help="a workload's stored document (YAML)")
+    show.add_argument("name")
+    scale = sub.add_parser("scale", help="set a workload's replicas; it is placed again")
+    scale.add_argument("name")
+    scale.add_argument("replicas", type=_count, help="the new replica count")
+
+
+def _count(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"replicas must be a whole number ≥ 0, not {value!r}")
+    return count
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,6 +68,21 @@ def format_status(s: workloads_pb2.WorkloadStatus) -> str:
     return line
 
 
+def print_explanation(explanation: workloads_pb2.Explanation) -> None:
+    print(format_status(explanation.status))
+    print(f"  now: {explanation.summary or 'every cluster is a candidate'}")
+    ranked = sorted(explanation.clusters, key=lambda v: (v.removed_by != "", -v.score))
+    for v in ranked:
+        if v.removed_by:
+            print(f"  {v.cluster:<24} removed by {v.removed_by}: {v.reason}")
+        else:
+            terms = " ".join(f"{k}={t:.1f}" for k, t in sorted(v.terms.items()))
+            print(
+                f"  {v.cluster:<24} fit {v.fit:<4} cap {v.cap:<4} score {v.score:6.1f}"
+                f"  would take {v.replicas}  {terms}"
+            )
+
+
 async def _run(args: argparse.Namespace) -> int:
     async with HubClient(args.hub, client_credentials(args)) as client:
         if args.action == "submit":
@@ -72,19 +103,11 @@ async def _run(args: argparse.Namespace) -> int:
             for status in await client.workloads():
                 print(format_status(status))
         elif args.action == "explain":
-            explanation = await client.explain(args.name)
-            print(format_status(explanation.status))
-            print(f"  now: {explanation.summary or 'every cluster is a candidate'}")
-            ranked = sorted(explanation.clusters, key=lambda v: (v.removed_by != "", -v.score))
-            for v in ranked:
-                if v.removed_by:
-                    print(f"  {v.cluster:<24} removed by {v.removed_by}: {v.reason}")
-                else:
-                    terms = " ".join(f"{k}={t:.1f}" for k, t in sorted(v.terms.items()))
-                    print(
-                        f"  {v.cluster:<24} fit {v.fit:<4} cap {v.cap:<4} score {v.score:6.1f}"
-                        f"  would take {v.replicas}  {terms}"
-                    )
+            print_explanation(await client.explain(args.name))
+        elif args.action == "show":
+            sys.stdout.write(await client.workload_document(args.name))
+        elif args.action == "scale":
+            print(format_status(await client.scale_workload(args.name, args.replicas)))
         else:
             await client.delete_workload(args.name)
             print(f"deleted {args.name}")

@@ -16,7 +16,13 @@ from console.documents.planning import PlanningInputError, planning_input
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", type=Path, nargs="+", help="YAML files or folders of them")
+    parser.add_argument(
+        "paths",
+        type=Path,
+        nargs="+",
+        help="YAML files, or folders: every *.yaml and *.yml file in them and their "
+        "subfolders, sorted by path",
+    )
     parser.add_argument("-o", "--output", choices=("table", "json"), default="table")
     parser.add_argument(
         "--allow-new-codes",
@@ -30,13 +36,13 @@ _UNDECLARED = "is not declared"
 UNDECLARED_HINT = (
     "hint: documents refer to divisions, sites or clusters that none of the files given "
     "declares; validate them together with the fleet, e.g. "
-    "tongchou validate examples/guangdong examples/guangdong/workloads"
+    "tongchou validate examples/guangdong (its subfolders are read too)"
 )
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        documents = load_documents(args.paths, allow_new_codes=args.allow_new_codes)
+        documents = load_documents(args.paths, allow_new_codes=args.allow_new_codes, recursive=True)
         fleet = build_fleet(documents)
         planning_input(documents)  # cross-document rules of the planning kinds
     except (LoadError, PlanningInputError) as err:

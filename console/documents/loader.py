@@ -15,17 +15,20 @@ from console.documents.validate import Checked, check_document
 from console.model.fleet import Fleet
 
 
-def load_documents(paths: Sequence[Path], *, allow_new_codes: bool = False) -> list[Document]:
+def load_documents(
+    paths: Sequence[Path], *, allow_new_codes: bool = False, recursive: bool = False
+) -> list[Document]:
     """Every document of `paths`, validated and linked, in input order.
 
-    A path is a file or a directory (its *.yaml and *.yml files, sorted, not recursive).
+    A path is a file or a directory (its *.yaml and *.yml files, sorted; with `recursive`
+    those of its subdirectories too).
     Division codes must be in the national table unless `allow_new_codes`.
     Raises LoadError listing every problem found (up to MAX_ERRORS).
     """
     sink = ErrorSink()
     checked: list[Checked] = []
     with allowing_new_codes(allow_new_codes):
-        for file in expand_paths([Path(p) for p in paths], sink):
+        for file in expand_paths([Path(p) for p in paths], sink, recursive=recursive):
             checked.extend(check_document(raw, sink) for raw in read_documents(file, sink))
     link(checked, sink)
     sink.raise_if_any()

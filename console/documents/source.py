@@ -8,6 +8,7 @@ expand into billions of values), and every problem is an error with its line.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -137,16 +138,17 @@ class RawDocument:
         return line_in(self.node, path)
 
 
-def expand_paths(paths: Sequence[Path], sink: ErrorSink) -> list[Path]:
-    """Files in order: a directory gives its *.yaml and *.yml files, sorted, not recursive."""
+def expand_paths(paths: Sequence[Path], sink: ErrorSink, *, recursive: bool = False) -> list[Path]:
+    """Files in order: a directory gives its *.yaml and *.yml files, sorted; `recursive`
+    takes those of its subdirectories too (sorted by their path under it; hidden ones and
+    symbolic links to directories are skipped)."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
-            )
+            found = _yaml_files(path, recursive)
             if not found:
-                sink.add(_file_error(path, "directory holds no .yaml or .yml files"))
+                where = " or its subdirectories" if recursive else ""
+                sink.add(_file_error(path, f"directory{where} holds no .yaml or .yml files"))
             files.extend(found)
         elif path.exists():
             files.append(path)
@@ -156,6 +158,20 @@ def expand_paths(paths: Sequence[Path], sink: ErrorSink) -> list[Path]:
     for file in files:  # a file named twice (as itself and through its folder) is read once
         unique.setdefault(file.resolve(), file)
     return list(unique.values())
+
+
+def _yaml_files(folder: Path, recursive: bool) -> list[Path]:
+    if not recursive:
+        return sorted(p for p in folder.iterdir() if p.suffix in _SUFFIXES and p.is_file())
+    found = []
+    for top, dirs, names in os.walk(folder):  # does not follow links to directories
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        here = Path(top)
+        found += [here / n for n in names if Path(n).suffix in _SUFFIXES and (here / n).is_file()]
+    return sorted(found, key=lambda p: p.relative_to(folder).parts)
+
+
+_SUFFIXES = (".yaml", ".yml")
 
 
 def read_documents(

@@ -11,8 +11,10 @@ from console.documents import LoadError, build_fleet, load_documents, policies_o
 from console.documents.builtin import UNSAFE_FLAG, UNSAFE_HELP, warnings_of, with_guardrails
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy, Workload
+from console.scheduler.assumed import assumptions, render_assumptions
 from console.scheduler.result import Placement
 from console.scheduler.scheduler import Scheduler
+from tongchou.i18n import LANGUAGES, default_lang, translate_composed
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,6 +62,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_arguments(parser)
     parser.add_argument("--explain", action="store_true", help="show every cluster's verdict")
     parser.add_argument("-o", "--output", choices=("table", "json", "yaml"), default="table")
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=default_lang(),
+        help="the language of the table's reasons (default: from the locale, LANG/LC_ALL); "
+        "-o json|yaml stays English",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,13 +78,16 @@ def run(args: argparse.Namespace) -> int:
     fleet, workloads, policies = inputs
     scheduler = Scheduler(fleet, policies)
     placements = scheduler.schedule(workloads, explain=args.explain)
+    assumed = assumptions(fleet, workloads, policies)
     if args.output == "table":
-        print(render(placements, explain=args.explain))
+        print(render(placements, explain=args.explain, lang=args.lang))
+        print(render_assumptions(assumed))
     else:
         data = {
             "apiVersion": "tongchou.io/v1",
             "kind": "PlacementList",
             "placements": [p.to_dict() for p in placements],
+            "assumed": assumed,
         }
         if args.output == "json":
             print(json.dumps(data, ensure_ascii=False, indent=2))
@@ -86,19 +98,20 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def render(placements: list[Placement], *, explain: bool = False) -> str:
-    """Placements as a table; with `explain`, every cluster's verdict under each workload."""
+def render(placements: list[Placement], *, explain: bool = False, lang: str = "en") -> str:
+    """Placements as a table; with `explain`, every cluster's verdict under each workload.
+    Reasons are in `lang`."""
     width = max([len(p.workload) for p in placements] + [8])
     lines = [f"{'WORKLOAD':<{width}}  {'WANT':>4}  {'PLACED':>6}  {'PENDING':>7}  WHERE / WHY"]
     for p in placements:
         where = ", ".join(f"{c}×{n}" for c, n in sorted(p.placed.items()))
         if p.pending:
-            where = (where + "; " if where else "") + p.reason
+            where = (where + "; " if where else "") + translate_composed(lang, p.reason)
         lines.append(
             f"{p.workload:<{width}}  {p.replicas:>4}  {p.placed_total:>6}  {p.pending:>7}  {where}"
         )
         if explain and p.verdicts is not None:
-            lines.extend(_explain(p))
+            lines.extend(_explain(p, lang))
     placed = sum(p.placed_total for p in placements)
     wanted = sum(p.replicas for p in placements)
     stuck = sum(1 for p in placements if p.pending)
@@ -109,19 +122,21 @@ def render(placements: list[Placement], *, explain: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _explain(p: Placement) -> list[str]:
+def _explain(p: Placement, lang: str) -> list[str]:
     assert p.verdicts is not None
-    out = [f"    {p.summary}" if p.summary else "    every cluster is a candidate"]
+    summary = translate_composed(lang, p.summary)
+    out = [f"    {summary}" if summary else "    every cluster is a candidate"]
     out.append(
         f"    {'CLUSTER':<24} {'FIT':>5} {'CAP':>5} {'SCORE':>7} {'REPL':>4}  TERMS / REMOVED BY"
     )
     ranked = sorted(p.verdicts, key=lambda v: (v.removed_by != "", -v.score, v.cluster))
     for v in ranked:
         if v.removed_by:
-            detail = f"removed by {v.removed_by}: {v.reason}"
+            detail = f"removed by {v.removed_by}: {translate_composed(lang, v.reason)}"
             out.append(f"    {v.cluster:<24} {v.fit:>5} {'':>5} {'':>7} {'':>4}  {detail}")
         else:
             terms = " ".join(f"{k}={t:.1f}" for k, t in v.terms.items())
             row = f"{v.cluster:<24} {v.fit:>5} {v.cap:>5} {v.score:>7.1f} {v.replicas:>4}"
-            out.append(f"    {row}  {terms}" + (f"  ({v.reason})" if v.reason else ""))
+            why = translate_composed(lang, v.reason)
+            out.append(f"    {row}  {terms}" + (f"  ({why})" if why else ""))
     return out

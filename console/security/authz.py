@@ -62,6 +62,10 @@ METHODS: dict[str, Rule] = {
     "/tongchou.v1.WorkloadService/DeleteWorkload": Rule(
         "workload.write", "workload.delete", scoped=True
     ),
+    "/tongchou.v1.WorkloadService/ScaleWorkload": Rule(
+        "workload.write", "workload.scale", scoped=True
+    ),
+    "/tongchou.v1.WorkloadService/GetWorkloadDocument": Rule("workload.read", scoped=True),
     "/tongchou.v1.WorkloadService/ListWorkloads": Rule("workload.read", scoped=True),
     "/tongchou.v1.WorkloadService/GetWorkload": Rule("workload.read", scoped=True),
     "/tongchou.v1.WorkloadService/ExplainWorkload": Rule("workload.read", scoped=True),

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 _VERBS = re.compile(
-    r"^(Get|List|Submit|Delete|Explain|Run|Create|Grant|Approve|Export|Verify|Check)"
+    r"^(Get|List|Submit|Scale|Delete|Explain|Run|Create|Grant|Approve|Export|Verify|Check)"
 )
 # metadata.name of the first document, in block or flow style, without parsing the YAML
 _NAME = re.compile(r"metadata:\s*\{?\s*(?:#[^\n]*)?\s*name:\s*[\"']?([A-Za-z0-9._@-]{1,253})")

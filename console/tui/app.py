@@ -42,11 +42,12 @@ from console.tui.export import table_rows, to_csv
 from console.tui.freshness import Freshness
 from console.tui.help import Help
 from console.tui.hub import Hub
-from console.tui.i18n import text
+from console.tui.i18n import reason_text, text
 from console.tui.panes.audit import Audit
 from console.tui.panes.clusters import Clusters
 from console.tui.panes.confirm import Confirm
 from console.tui.panes.events import Events
+from console.tui.panes.filters import NameFilter, PickFilter
 from console.tui.panes.history import History, SeriesSource
 from console.tui.panes.nodes import Nodes
 from console.tui.panes.overview import Overview
@@ -54,9 +55,12 @@ from console.tui.panes.plan import Plan
 from console.tui.panes.policies import Policies
 from console.tui.panes.sites import Sites
 from console.tui.panes.situation import Situation
+from console.tui.panes.workload_dialog import WorkloadDialog
 from console.tui.panes.workloads import Workloads
 from console.tui.paths import export_path, state_home, write_export
 from console.tui.readonly import MARK, REFUSED
+from console.tui.saved_filters import SavedFilters, SavedFiltersError
+from console.tui.widgets.filter_box import FilterBox
 from console.tui.widgets.fleet_table import FleetTable
 
 # Actions that call the hub, and the method each needs (hidden when the user may not).
@@ -66,7 +70,9 @@ _ACTION_METHODS = {
     "run_plan": "/tongchou.v1.PlanService/RunPlan",
     "check_policies": "/tongchou.v1.PolicyService/CheckPolicies",
     "delete_workload": "/tongchou.v1.WorkloadService/DeleteWorkload",
+    "workload": "/tongchou.v1.WorkloadService/GetWorkloadDocument",
 }
+_SCALE = "/tongchou.v1.WorkloadService/ScaleWorkload"
 TABS = (
     "overview", "situation", "nodes", "clusters", "sites", "workloads", "policies", "plan",
     "history", "events", "audit",
@@ -80,7 +86,7 @@ FOCUS = {
 """The widget each view focuses when it is shown: its table (the plan's report)."""
 VIEW_KEYS = {
     "overview": "o", "nodes": "n", "clusters": "c", "sites": "t", "workloads": "w",
-    "policies": "y", "plan": "p", "events": "e", "audit": "a", "situation": "v",
+    "policies": "y", "plan": "p", "events": "e", "audit": "a", "situation": "b",
     "history": "h",
 }  # fmt: skip
 
@@ -158,11 +164,15 @@ class TongchouApp(App[None]):
         Binding("r", "run_plan", "Run plan"),
         Binding("k", "check_policies", "Check policies", show=False),
         Binding("d", "delete_workload", "Delete", show=False),
+        Binding("v", "workload", "YAML / scale", show=False),
+        Binding("f", "recall_filter", "Saved filters", show=False),
+        Binding("F", "save_filter", "Save filter", show=False),
         Binding("j", "export_plan", "Export plan", show=False),
         Binding("z", "pause", "Pause"),
         Binding("l", "language", "中文"),
         Binding("E", "export_csv", "Export CSV", show=False),
         Binding("escape", "leave", "Back", show=False),
+        Binding("enter", "leave_filter", "Keep filter", show=False, priority=True),
     ]
 
     def __init__(
@@ -176,9 +186,11 @@ class TongchouApp(App[None]):
         notice: str = "",
         read_only: bool = False,
         prometheus: SeriesSource | None = None,
+        filters_file: Path | None = None,
     ) -> None:
         super().__init__()
         self.read_only = read_only  # a wall screen: see console.tui.readonly
+        self.saved = SavedFilters(filters_file or state_home() / "filters.json")
         self.export_dir = export_dir or state_home() / "exports"
         self.notice = notice  # shown once on start (the demo: how to attach a second console)
         self.freshness = Freshness()
@@ -219,6 +231,7 @@ class TongchouApp(App[None]):
         self.query_one(Situation).attach(self.prometheus)
         self.poll_workloads()
         self.identify()
+        self.load_filters()
 
     # -- the hub ----------------------------------------------------------------------
 
@@ -261,6 +274,8 @@ class TongchouApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.read_only and action in REFUSED:
             return False
+        if action == "leave_filter":  # Enter anywhere but in a filter box is the widget's
+            return isinstance(self.focused, FilterBox)
         needs = _ACTION_METHODS.get(action)
         if needs is None or self.allowed is None:
             return True
@@ -354,7 +369,7 @@ class TongchouApp(App[None]):
             placed = sum(p.replicas for p in status.placed)
             lines.append(
                 f"{status.name}: {placed}/{status.replicas} {text(self.lang, 'placed_word')}"
-                + (f"; {status.reason}" if status.pending else "")
+                + (f"; {reason_text(self.lang, status.reason)}" if status.pending else "")
             )
         done = text(self.lang, "submitted", done=len(lines), total=len(documents), path=path)
         if errors:
@@ -467,15 +482,22 @@ class TongchouApp(App[None]):
             ("filter", self.action_filter),
             ("submit", self.action_submit),
             ("explain", self.action_explain),
+            ("workload", self.action_workload),
             ("run_plan", self.action_run_plan),
             ("export_plan", self.action_export_plan),
             ("check_policies", self.action_check_policies),
             ("language", self.action_language),
+            ("save_filter", self.action_save_filter),
         ):
             if self.read_only and key in REFUSED:
                 continue
             label, what = text(self.lang, f"cmd_{key}"), text(self.lang, f"help_{key}")
             yield SystemCommand(label, what, action)
+        for view in ("nodes", "events"):
+            for name in self.saved.names(view):
+                query = self.saved.get(view, name) or ""
+                label = text(self.lang, "cmd_saved_filter", view=text(self.lang, view), name=name)
+                yield SystemCommand(label, query, partial(self.recall_filter, view, name))
 
     def action_tab(self, tab: str) -> None:
         tabs = self.query_one(TabbedContent)
@@ -572,6 +594,11 @@ class TongchouApp(App[None]):
         elif tab == "events":
             self.query_one(Events).clear_filter()
         self.focus_view(tab)
+
+    def action_leave_filter(self) -> None:
+        """Enter in a filter box: keeps the filter and gives the keys back to the table."""
+        if isinstance(self.focused, FilterBox):
+            self.focused.leave()
 
     def action_check_policies(self) -> None:
         self.action_tab("policies")
@@ -704,6 +731,123 @@ class TongchouApp(App[None]):
         self.notify(text(self.lang, "deleted", name=name))
         with contextlib.suppress(HubError, OSError):
             self.query_one(Workloads).show(await self.hub.workloads())
+
+    def action_workload(self) -> None:
+        """The selected workload's stored YAML, and its replica count to change."""
+        if self.active_tab() != "workloads":
+            self.action_tab("workloads")
+        name = self.query_one(Workloads).selected()
+        if name is None:
+            self.notify(text(self.lang, "no_workloads"), severity="warning")
+            return
+        self.open_workload(name)
+
+    @work(exclusive=True, group="workload")
+    async def open_workload(self, name: str) -> None:
+        try:
+            document = await self.hub.workload_document(name)
+        except HubError as err:
+            self.notify(err.message, severity="error", timeout=15)
+            return
+        replicas = self.query_one(Workloads).replicas_of.get(name, 0)
+        may_scale = self.allowed is None or _SCALE in self.allowed
+
+        def chosen(count: int | None) -> None:
+            if count is not None:
+                self.scale_workload(name, count)
+
+        dialog = WorkloadDialog(self.lang, name, document, replicas, may_scale=may_scale)
+        await self.push_screen(dialog, chosen)
+
+    @work(group="scale")
+    async def scale_workload(self, name: str, replicas: int) -> None:
+        """The hub checks the role, scope and bound, and audits the change."""
+        try:
+            status = await self.hub.scale_workload(name, replicas)
+        except HubError as err:
+            self.notify(err.message, severity="error", timeout=15)
+            return
+        placed = sum(p.replicas for p in status.placed)
+        said = text(
+            self.lang,
+            "scaled",
+            name=name,
+            replicas=status.replicas,
+            placed=placed,
+            pending=status.pending,
+        )
+        self.notify(said)
+        with contextlib.suppress(HubError, OSError):
+            self.query_one(Workloads).show(await self.hub.workloads())
+
+    # -- saved filters ----------------------------------------------------------------
+
+    def filter_view(self) -> str:
+        """The view whose filter `/`, `f` and `F` work on: Events there, else Nodes."""
+        return "events" if self.active_tab() == "events" else "nodes"
+
+    def _filter_box(self, view: str) -> Input:
+        return self.query_one("#event-filter" if view == "events" else "#node-filter", Input)
+
+    @work(exclusive=True, group="filters")
+    async def load_filters(self) -> None:
+        try:
+            await asyncio.to_thread(self.saved.load)
+        except SavedFiltersError as err:
+            self.notify(text(self.lang, "filters_unreadable", why=err), severity="error")
+
+    def action_save_filter(self) -> None:
+        """Saves the filter of the Nodes (or Events) view under a name it asks for."""
+        view = self.filter_view()
+        query = self._filter_box(view).value.strip()
+        if not query:
+            self.notify(
+                text(self.lang, "no_filter", view=text(self.lang, view)), severity="warning"
+            )
+            return
+
+        def named(name: str | None) -> None:
+            if name:
+                self.saved.put(view, name, query)
+                self.write_filters(name)
+
+        self.push_screen(NameFilter(self.lang, query), named)
+
+    @work(group="filters-write")
+    async def write_filters(self, name: str) -> None:
+        try:
+            await asyncio.to_thread(self.saved.write)
+        except OSError as err:
+            where = err.filename or self.saved.path
+            why = err.strerror or err
+            self.notify(text(self.lang, "export_failed", path=where, why=why), severity="error")
+            return
+        self.notify(text(self.lang, "filter_saved", name=name, path=self.saved.path))
+
+    def action_recall_filter(self) -> None:
+        """Lists the view's saved filters; the one picked is applied."""
+        view = self.filter_view()
+        filters = {n: self.saved.get(view, n) or "" for n in self.saved.names(view)}
+        if not filters:
+            self.notify(text(self.lang, "no_saved_filters", view=text(self.lang, view)))
+            return
+
+        def picked(name: str | None) -> None:
+            if name is not None:
+                self.recall_filter(view, name)
+
+        self.push_screen(PickFilter(self.lang, view, filters), picked)
+
+    def recall_filter(self, view: str, name: str) -> None:
+        query = self.saved.get(view, name)
+        if query is None:
+            return
+        if self.active_tab() != view:
+            self.action_tab(view)
+        box = self._filter_box(view)
+        box.value = query  # filters as typing would
+        box.display = True
+        self.focus_view(view)
 
     def action_language(self) -> None:
         self.lang = "zh" if self.lang == "en" else "en"

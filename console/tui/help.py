@@ -16,7 +16,7 @@ from textual.widgets import Static
 from console.tui.i18n import text
 
 GROUPS = {"tab": "views", "cursor": "move", "page": "move", "jump": "move", "sort": "sort",
-          "reverse": "sort"}  # fmt: skip
+          "reverse": "sort", "leave_filter": "filter"}  # fmt: skip
 """Actions whose keys share one help line."""
 EXTRA = (
     ("tab  shift+tab", "help_focus"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -51,10 +52,24 @@ def assert_none_left(state: Path) -> None:
 
 WORDS = {
     "en": {"overview": "county", "nodes": "State", "clusters": "Provider", "help": "this help",
-           "explain": "Explanation", "events": "Message", "paused": "paused", "sites": "baiyun-dc"},
+           "explain": "Explanation", "events": "Message", "paused": "paused", "sites": "baiyun-dc",
+           "save_as": "Save the filter", "saved": "saved in", "pick": "Saved filters of"},
     "zh": {"overview": "县级", "nodes": "状态", "clusters": "云服务商", "help": "本帮助",
-           "explain": "调度说明", "events": "内容", "paused": "已暂停", "sites": "baiyun-dc"},
+           "explain": "调度说明", "events": "内容", "paused": "已暂停", "sites": "baiyun-dc",
+           "save_as": "把筛选", "saved": "已保存到", "pick": "的已保存筛选"},
 }  # fmt: skip
+
+
+def filtered(session: str, timeout: float = 60.0) -> str:
+    """Waits for the node table to show some of its 120 rows, not all."""
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        text = screen(session)
+        if re.search(r"(?<!\d)(\d{1,2}|1[01]\d) (of|/) 120 (rows|行)", text):
+            return text
+        time.sleep(0.3)
+    raise AssertionError(f"the node filter never applied; the screen was:\n{text}")
 
 
 def keys(session: str, *pressed: str) -> None:
@@ -75,8 +90,8 @@ def test_demo_console_in_tmux_walks_every_view_without_a_trap(
     state = tmp_path / "state"
     command = " ".join(
         [
-            sys.executable, "-m", "tongchou", "demo", "--limit", "120", "--no-local-agent",
-            "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+            f"XDG_STATE_HOME={state}", sys.executable, "-m", "tongchou", "demo", "--limit", "120",
+            "--no-local-agent", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
             "--state-dir", str(state), "--lang", lang,
         ]
     )  # fmt: skip
@@ -94,12 +109,25 @@ def test_demo_console_in_tmux_walks_every_view_without_a_trap(
         wait_for(session, "›")
         keys(session, "Escape")
         wait_for(session, words["clusters"])
+        keys(session, "n", "/", *"hygon", "Enter", "F")  # save the node filter, clear, recall
+        wait_for(session, words["save_as"])
+        keys(session, *"mine", "Enter")
+        wait_for(session, words["saved"])
+        filtered(session)
+        keys(session, "Escape", "Escape", "f")
+        wait_for(session, words["pick"])
+        keys(session, "Enter")
+        filtered(session)
         keys(session, "n", "/", "x", "y", "Escape", "t")  # Escape leaves the filter
         wait_for(session, words["sites"])
         keys(session, "?")
         wait_for(session, words["help"])
         keys(session, "Escape", "w", "x")
         wait_for(session, words["explain"])
+        keys(session, "v")  # the first workload's stored YAML; scale it to 17
+        wait_for(session, "kind: Workload")
+        keys(session, *["BSpace"] * 6, "1", "7", "Enter")
+        wait_for(session, "/17")  # the Workloads table shows the new count
         keys(session, "y", "p", "e")
         wait_for(session, words["events"])
         keys(session, "z")

@@ -211,7 +211,7 @@ def schedule_json() -> dict[str, Any]:
 
 
 def test_schedule_json_is_a_placement_list(schedule_json: dict[str, Any]) -> None:
-    assert list(schedule_json) == ["apiVersion", "kind", "placements"]
+    assert list(schedule_json) == ["apiVersion", "kind", "placements", "assumed"]
     assert schedule_json["apiVersion"] == "tongchou.io/v1"
     assert schedule_json["kind"] == "PlacementList"
     placements = schedule_json["placements"]

@@ -76,6 +76,7 @@ class FakeHub:
         self.planned: list[str] = []
         self.checked: list[str] = []
         self.deleted: list[str] = []
+        self.scaled: list[tuple[str, int]] = []
         self.auditor = True  # the user may read the audit log
 
     def invalid(self, details: str) -> HubError:
@@ -151,6 +152,32 @@ class FakeHub:
             )
         )  # fmt: skip
         return out
+
+    async def workload_document(self, name: str, timeout: float = 10.0) -> str:
+        status = next((s for s in self.statuses if s.name == name), None)
+        if status is None:
+            raise HubError(grpc.StatusCode.NOT_FOUND, f"no workload named {name!r}")
+        return (
+            f"apiVersion: tongchou.io/v1\nkind: Workload\nmetadata: {{name: {name}}}\n"
+            f"spec:\n  replicas: {status.replicas}  # as submitted\n"
+        )
+
+    async def scale_workload(
+        self, name: str, replicas: int, timeout: float = 30.0
+    ) -> workloads_pb2.WorkloadStatus:
+        if name == "protected":
+            raise HubError(
+                grpc.StatusCode.PERMISSION_DENIED, "zhang.wei (auditor) may not call ScaleWorkload"
+            )
+        if replicas > 10_000:
+            raise self.invalid(f"scale {name} to {replicas}: spec.replicas: above 10000")
+        self.scaled.append((name, replicas))
+        for status in self.statuses:
+            if status.name == name:
+                status.replicas = replicas
+                status.pending = max(0, replicas - sum(p.replicas for p in status.placed))
+                return status
+        raise HubError(grpc.StatusCode.NOT_FOUND, f"no workload named {name!r}")
 
     async def delete_workload(self, name: str, timeout: float = 10.0) -> None:
         if name == "protected":

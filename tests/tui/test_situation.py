@@ -77,7 +77,7 @@ async def test_every_panel_fits(lang: str, size: tuple[int, int], words: list[st
     app = TongchouApp(hub(), lang=lang, clock=False)
     async with app.run_test(size=size) as pilot:
         await ready(pilot)
-        await pilot.press("v")
+        await pilot.press("b")
         await settle(pilot, lambda: "cluster-441422" in "\n".join(screen_text(app)), "failovers")
         screen = "\n".join(screen_text(app))
         for word in words:
@@ -94,7 +94,7 @@ async def test_the_idle_trend_comes_from_prometheus() -> None:
     app = TongchouApp(hub(), clock=False, prometheus=source)
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
-        await pilot.press("v")
+        await pilot.press("b")
         # the county's idle share over 24 h, a point every 2 hours
         trend = sparkline([0.6 + 0.01 * i for i in range(12)])
         await settle(pilot, lambda: trend in "\n".join(screen_text(app)), "the trend")

@@ -35,7 +35,7 @@ async def situation(pilot: Pilot[Any]) -> None:
         if app.view.ready and app.division_names:
             break
         await pilot.pause(0.05)
-    await pilot.press("v")
+    await pilot.press("b")
     for _ in range(200):
         if "cluster-441422" in "\n".join(screen_text(app)):
             break

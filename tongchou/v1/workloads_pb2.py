@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1btongchou/v1/workloads.proto\x12\x0btongchou.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"%\n\x15SubmitWorkloadRequest\x12\x0c\n\x04yaml\x18\x01 \x01(\t\"%\n\x15\x44\x65leteWorkloadRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x18\n\x16\x44\x65leteWorkloadResponse\"\x16\n\x14ListWorkloadsRequest\"G\n\x15ListWorkloadsResponse\x12.\n\tworkloads\x18\x01 \x03(\x0b\x32\x1b.tongchou.v1.WorkloadStatus\"&\n\x16\x45xplainWorkloadRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\"\n\x12GetWorkloadRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"b\n\x0f\x43lusterReplicas\x12\x0f\n\x07\x63luster\x18\x01 \x01(\t\x12\x10\n\x08replicas\x18\x02 \x01(\r\x12\x12\n\x05ready\x18\x03 \x01(\rH\x00\x88\x01\x01\x12\x0e\n\x06health\x18\x04 \x01(\tB\x08\n\x06_ready\"\xbd\x02\n\x0eWorkloadStatus\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05owner\x18\x02 \x01(\t\x12\x10\n\x08replicas\x18\x03 \x01(\r\x12,\n\x06placed\x18\x04 \x03(\x0b\x32\x1c.tongchou.v1.ClusterReplicas\x12\x0f\n\x07pending\x18\x05 \x01(\r\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x0f\n\x07summary\x18\x07 \x01(\t\x12\x12\n\ngeneration\x18\x08 \x01(\x04\x12\x30\n\x0csubmitted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cscheduled_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08priority\x18\x0b \x01(\x05\x12\x12\n\nmlps_level\x18\x0c \x01(\r\"\xf3\x01\n\x0e\x43lusterVerdict\x12\x0f\n\x07\x63luster\x18\x01 \x01(\t\x12\x0c\n\x04site\x18\x02 \x01(\t\x12\x12\n\nremoved_by\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0b\n\x03\x66it\x18\x05 \x01(\r\x12\x0b\n\x03\x63\x61p\x18\x06 \x01(\r\x12\r\n\x05score\x18\x07 \x01(\x01\x12\x35\n\x05terms\x18\x08 \x03(\x0b\x32&.tongchou.v1.ClusterVerdict.TermsEntry\x12\x10\n\x08replicas\x18\t \x01(\r\x1a,\n\nTermsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"z\n\x0b\x45xplanation\x12+\n\x06status\x18\x01 \x01(\x0b\x32\x1b.tongchou.v1.WorkloadStatus\x12\x0f\n\x07summary\x18\x02 \x01(\t\x12-\n\x08\x63lusters\x18\x03 \x03(\x0b\x32\x1b.tongchou.v1.ClusterVerdict2\xb6\x03\n\x0fWorkloadService\x12Q\n\x0eSubmitWorkload\x12\".tongchou.v1.SubmitWorkloadRequest\x1a\x1b.tongchou.v1.WorkloadStatus\x12Y\n\x0e\x44\x65leteWorkload\x12\".tongchou.v1.DeleteWorkloadRequest\x1a#.tongchou.v1.DeleteWorkloadResponse\x12V\n\rListWorkloads\x12!.tongchou.v1.ListWorkloadsRequest\x1a\".tongchou.v1.ListWorkloadsResponse\x12K\n\x0bGetWorkload\x12\x1f.tongchou.v1.GetWorkloadRequest\x1a\x1b.tongchou.v1.WorkloadStatus\x12P\n\x0f\x45xplainWorkload\x12#.tongchou.v1.ExplainWorkloadRequest\x1a\x18.tongchou.v1.Explanationb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1btongchou/v1/workloads.proto\x12\x0btongchou.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"6\n\x14ScaleWorkloadRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08replicas\x18\x02 \x01(\r\".\n\x10WorkloadDocument\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04yaml\x18\x02 \x01(\t\"%\n\x15SubmitWorkloadRequest\x12\x0c\n\x04yaml\x18\x01 \x01(\t\"%\n\x15\x44\x65leteWorkloadRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x18\n\x16\x44\x65leteWorkloadResponse\"\x16\n\x14ListWorkloadsRequest\"G\n\x15ListWorkloadsResponse\x12.\n\tworkloads\x18\x01 \x03(\x0b\x32\x1b.tongchou.v1.WorkloadStatus\"&\n\x16\x45xplainWorkloadRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\"\n\x12GetWorkloadRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"b\n\x0f\x43lusterReplicas\x12\x0f\n\x07\x63luster\x18\x01 \x01(\t\x12\x10\n\x08replicas\x18\x02 \x01(\r\x12\x12\n\x05ready\x18\x03 \x01(\rH\x00\x88\x01\x01\x12\x0e\n\x06health\x18\x04 \x01(\tB\x08\n\x06_ready\"\xbd\x02\n\x0eWorkloadStatus\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05owner\x18\x02 \x01(\t\x12\x10\n\x08replicas\x18\x03 \x01(\r\x12,\n\x06placed\x18\x04 \x03(\x0b\x32\x1c.tongchou.v1.ClusterReplicas\x12\x0f\n\x07pending\x18\x05 \x01(\r\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x0f\n\x07summary\x18\x07 \x01(\t\x12\x12\n\ngeneration\x18\x08 \x01(\x04\x12\x30\n\x0csubmitted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cscheduled_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08priority\x18\x0b \x01(\x05\x12\x12\n\nmlps_level\x18\x0c \x01(\r\"\xf3\x01\n\x0e\x43lusterVerdict\x12\x0f\n\x07\x63luster\x18\x01 \x01(\t\x12\x0c\n\x04site\x18\x02 \x01(\t\x12\x12\n\nremoved_by\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0b\n\x03\x66it\x18\x05 \x01(\r\x12\x0b\n\x03\x63\x61p\x18\x06 \x01(\r\x12\r\n\x05score\x18\x07 \x01(\x01\x12\x35\n\x05terms\x18\x08 \x03(\x0b\x32&.tongchou.v1.ClusterVerdict.TermsEntry\x12\x10\n\x08replicas\x18\t \x01(\r\x1a,\n\nTermsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"z\n\x0b\x45xplanation\x12+\n\x06status\x18\x01 \x01(\x0b\x32\x1b.tongchou.v1.WorkloadStatus\x12\x0f\n\x07summary\x18\x02 \x01(\t\x12-\n\x08\x63lusters\x18\x03 \x03(\x0b\x32\x1b.tongchou.v1.ClusterVerdict2\xde\x04\n\x0fWorkloadService\x12Q\n\x0eSubmitWorkload\x12\".tongchou.v1.SubmitWorkloadRequest\x1a\x1b.tongchou.v1.WorkloadStatus\x12Y\n\x0e\x44\x65leteWorkload\x12\".tongchou.v1.DeleteWorkloadRequest\x1a#.tongchou.v1.DeleteWorkloadResponse\x12V\n\rListWorkloads\x12!.tongchou.v1.ListWorkloadsRequest\x1a\".tongchou.v1.ListWorkloadsResponse\x12K\n\x0bGetWorkload\x12\x1f.tongchou.v1.GetWorkloadRequest\x1a\x1b.tongchou.v1.WorkloadStatus\x12P\n\x0f\x45xplainWorkload\x12#.tongchou.v1.ExplainWorkloadRequest\x1a\x18.tongchou.v1.Explanation\x12O\n\rScaleWorkload\x12!.tongchou.v1.ScaleWorkloadRequest\x1a\x1b.tongchou.v1.WorkloadStatus\x12U\n\x13GetWorkloadDocument\x12\x1f.tongchou.v1.GetWorkloadRequest\x1a\x1d.tongchou.v1.WorkloadDocumentb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,30 +34,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CLUSTERVERDICT_TERMSENTRY']._loaded_options = None
   _globals['_CLUSTERVERDICT_TERMSENTRY']._serialized_options = b'8\001'
-  _globals['_SUBMITWORKLOADREQUEST']._serialized_start=77
-  _globals['_SUBMITWORKLOADREQUEST']._serialized_end=114
-  _globals['_DELETEWORKLOADREQUEST']._serialized_start=116
-  _globals['_DELETEWORKLOADREQUEST']._serialized_end=153
-  _globals['_DELETEWORKLOADRESPONSE']._serialized_start=155
-  _globals['_DELETEWORKLOADRESPONSE']._serialized_end=179
-  _globals['_LISTWORKLOADSREQUEST']._serialized_start=181
-  _globals['_LISTWORKLOADSREQUEST']._serialized_end=203
-  _globals['_LISTWORKLOADSRESPONSE']._serialized_start=205
-  _globals['_LISTWORKLOADSRESPONSE']._serialized_end=276
-  _globals['_EXPLAINWORKLOADREQUEST']._serialized_start=278
-  _globals['_EXPLAINWORKLOADREQUEST']._serialized_end=316
-  _globals['_GETWORKLOADREQUEST']._serialized_start=318
-  _globals['_GETWORKLOADREQUEST']._serialized_end=352
-  _globals['_CLUSTERREPLICAS']._serialized_start=354
-  _globals['_CLUSTERREPLICAS']._serialized_end=452
-  _globals['_WORKLOADSTATUS']._serialized_start=455
-  _globals['_WORKLOADSTATUS']._serialized_end=772
-  _globals['_CLUSTERVERDICT']._serialized_start=775
-  _globals['_CLUSTERVERDICT']._serialized_end=1018
-  _globals['_CLUSTERVERDICT_TERMSENTRY']._serialized_start=974
-  _globals['_CLUSTERVERDICT_TERMSENTRY']._serialized_end=1018
-  _globals['_EXPLANATION']._serialized_start=1020
-  _globals['_EXPLANATION']._serialized_end=1142
-  _globals['_WORKLOADSERVICE']._serialized_start=1145
-  _globals['_WORKLOADSERVICE']._serialized_end=1583
+  _globals['_SCALEWORKLOADREQUEST']._serialized_start=77
+  _globals['_SCALEWORKLOADREQUEST']._serialized_end=131
+  _globals['_WORKLOADDOCUMENT']._serialized_start=133
+  _globals['_WORKLOADDOCUMENT']._serialized_end=179
+  _globals['_SUBMITWORKLOADREQUEST']._serialized_start=181
+  _globals['_SUBMITWORKLOADREQUEST']._serialized_end=218
+  _globals['_DELETEWORKLOADREQUEST']._serialized_start=220
+  _globals['_DELETEWORKLOADREQUEST']._serialized_end=257
+  _globals['_DELETEWORKLOADRESPONSE']._serialized_start=259
+  _globals['_DELETEWORKLOADRESPONSE']._serialized_end=283
+  _globals['_LISTWORKLOADSREQUEST']._serialized_start=285
+  _globals['_LISTWORKLOADSREQUEST']._serialized_end=307
+  _globals['_LISTWORKLOADSRESPONSE']._serialized_start=309
+  _globals['_LISTWORKLOADSRESPONSE']._serialized_end=380
+  _globals['_EXPLAINWORKLOADREQUEST']._serialized_start=382
+  _globals['_EXPLAINWORKLOADREQUEST']._serialized_end=420
+  _globals['_GETWORKLOADREQUEST']._serialized_start=422
+  _globals['_GETWORKLOADREQUEST']._serialized_end=456
+  _globals['_CLUSTERREPLICAS']._serialized_start=458
+  _globals['_CLUSTERREPLICAS']._serialized_end=556
+  _globals['_WORKLOADSTATUS']._serialized_start=559
+  _globals['_WORKLOADSTATUS']._serialized_end=876
+  _globals['_CLUSTERVERDICT']._serialized_start=879
+  _globals['_CLUSTERVERDICT']._serialized_end=1122
+  _globals['_CLUSTERVERDICT_TERMSENTRY']._serialized_start=1078
+  _globals['_CLUSTERVERDICT_TERMSENTRY']._serialized_end=1122
+  _globals['_EXPLANATION']._serialized_start=1124
+  _globals['_EXPLANATION']._serialized_end=1246
+  _globals['_WORKLOADSERVICE']._serialized_start=1249
+  _globals['_WORKLOADSERVICE']._serialized_end=1855
 # @@protoc_insertion_point(module_scope)

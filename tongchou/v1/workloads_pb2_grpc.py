@@ -59,6 +59,16 @@ class WorkloadServiceStub:
                 request_serializer=tongchou_dot_v1_dot_workloads__pb2.ExplainWorkloadRequest.SerializeToString,
                 response_deserializer=tongchou_dot_v1_dot_workloads__pb2.Explanation.FromString,
                 _registered_method=True)
+        self.ScaleWorkload = channel.unary_unary(
+                '/tongchou.v1.WorkloadService/ScaleWorkload',
+                request_serializer=tongchou_dot_v1_dot_workloads__pb2.ScaleWorkloadRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_workloads__pb2.WorkloadStatus.FromString,
+                _registered_method=True)
+        self.GetWorkloadDocument = channel.unary_unary(
+                '/tongchou.v1.WorkloadService/GetWorkloadDocument',
+                request_serializer=tongchou_dot_v1_dot_workloads__pb2.GetWorkloadRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_workloads__pb2.WorkloadDocument.FromString,
+                _registered_method=True)
 
 
 class WorkloadServiceServicer:
@@ -102,6 +112,23 @@ class WorkloadServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ScaleWorkload(self, request, context):
+        """Sets a workload's replicas: its stored document with `spec.replicas` changed (the rest,
+        comments included, as submitted), stored and scheduled again as a submission is.
+        NOT_FOUND for an unknown name; INVALID_ARGUMENT for a count the document model refuses.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWorkloadDocument(self, request, context):
+        """The workload's stored document (YAML), as submitted or last scaled. NOT_FOUND for an
+        unknown name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkloadServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -129,6 +156,16 @@ def add_WorkloadServiceServicer_to_server(servicer, server):
                     servicer.ExplainWorkload,
                     request_deserializer=tongchou_dot_v1_dot_workloads__pb2.ExplainWorkloadRequest.FromString,
                     response_serializer=tongchou_dot_v1_dot_workloads__pb2.Explanation.SerializeToString,
+            ),
+            'ScaleWorkload': grpc.unary_unary_rpc_method_handler(
+                    servicer.ScaleWorkload,
+                    request_deserializer=tongchou_dot_v1_dot_workloads__pb2.ScaleWorkloadRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_workloads__pb2.WorkloadStatus.SerializeToString,
+            ),
+            'GetWorkloadDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWorkloadDocument,
+                    request_deserializer=tongchou_dot_v1_dot_workloads__pb2.GetWorkloadRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_workloads__pb2.WorkloadDocument.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -266,6 +303,60 @@ class WorkloadService:
             '/tongchou.v1.WorkloadService/ExplainWorkload',
             tongchou_dot_v1_dot_workloads__pb2.ExplainWorkloadRequest.SerializeToString,
             tongchou_dot_v1_dot_workloads__pb2.Explanation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScaleWorkload(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongchou.v1.WorkloadService/ScaleWorkload',
+            tongchou_dot_v1_dot_workloads__pb2.ScaleWorkloadRequest.SerializeToString,
+            tongchou_dot_v1_dot_workloads__pb2.WorkloadStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWorkloadDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongchou.v1.WorkloadService/GetWorkloadDocument',
+            tongchou_dot_v1_dot_workloads__pb2.GetWorkloadRequest.SerializeToString,
+            tongchou_dot_v1_dot_workloads__pb2.WorkloadDocument.FromString,
             options,
             channel_credentials,
             insecure,

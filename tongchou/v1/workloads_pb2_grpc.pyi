@@ -46,6 +46,15 @@ class WorkloadServiceStub:
     """
     ExplainWorkload: _grpc.UnaryUnaryMultiCallable[_workloads_pb2.ExplainWorkloadRequest, _workloads_pb2.Explanation]
     """How the workload would be placed now against the live inventory: every cluster's verdict."""
+    ScaleWorkload: _grpc.UnaryUnaryMultiCallable[_workloads_pb2.ScaleWorkloadRequest, _workloads_pb2.WorkloadStatus]
+    """Sets a workload's replicas: its stored document with `spec.replicas` changed (the rest,
+    comments included, as submitted), stored and scheduled again as a submission is.
+    NOT_FOUND for an unknown name; INVALID_ARGUMENT for a count the document model refuses.
+    """
+    GetWorkloadDocument: _grpc.UnaryUnaryMultiCallable[_workloads_pb2.GetWorkloadRequest, _workloads_pb2.WorkloadDocument]
+    """The workload's stored document (YAML), as submitted or last scaled. NOT_FOUND for an
+    unknown name.
+    """
 
 @_typing.type_check_only
 class WorkloadServiceAsyncStub(WorkloadServiceStub):
@@ -65,6 +74,15 @@ class WorkloadServiceAsyncStub(WorkloadServiceStub):
     """
     ExplainWorkload: _aio.UnaryUnaryMultiCallable[_workloads_pb2.ExplainWorkloadRequest, _workloads_pb2.Explanation]  # type: ignore[assignment]
     """How the workload would be placed now against the live inventory: every cluster's verdict."""
+    ScaleWorkload: _aio.UnaryUnaryMultiCallable[_workloads_pb2.ScaleWorkloadRequest, _workloads_pb2.WorkloadStatus]  # type: ignore[assignment]
+    """Sets a workload's replicas: its stored document with `spec.replicas` changed (the rest,
+    comments included, as submitted), stored and scheduled again as a submission is.
+    NOT_FOUND for an unknown name; INVALID_ARGUMENT for a count the document model refuses.
+    """
+    GetWorkloadDocument: _aio.UnaryUnaryMultiCallable[_workloads_pb2.GetWorkloadRequest, _workloads_pb2.WorkloadDocument]  # type: ignore[assignment]
+    """The workload's stored document (YAML), as submitted or last scaled. NOT_FOUND for an
+    unknown name.
+    """
 
 class WorkloadServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -111,5 +129,26 @@ class WorkloadServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_workloads_pb2.Explanation, _abc.Awaitable[_workloads_pb2.Explanation]]:
         """How the workload would be placed now against the live inventory: every cluster's verdict."""
+
+    @_abc_1.abstractmethod
+    def ScaleWorkload(
+        self,
+        request: _workloads_pb2.ScaleWorkloadRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workloads_pb2.WorkloadStatus, _abc.Awaitable[_workloads_pb2.WorkloadStatus]]:
+        """Sets a workload's replicas: its stored document with `spec.replicas` changed (the rest,
+        comments included, as submitted), stored and scheduled again as a submission is.
+        NOT_FOUND for an unknown name; INVALID_ARGUMENT for a count the document model refuses.
+        """
+
+    @_abc_1.abstractmethod
+    def GetWorkloadDocument(
+        self,
+        request: _workloads_pb2.GetWorkloadRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workloads_pb2.WorkloadDocument, _abc.Awaitable[_workloads_pb2.WorkloadDocument]]:
+        """The workload's stored document (YAML), as submitted or last scaled. NOT_FOUND for an
+        unknown name.
+        """
 
 def add_WorkloadServiceServicer_to_server(servicer: WorkloadServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -175,7 +175,8 @@ class Scope:
         return request
 
     def by_name(self, request: N, p: Principal) -> N:
-        """Delete, get and explain a workload: only of an owner in the scope."""
+        """Delete, scale, get (its document too) and explain a workload: only of an owner in
+        the scope."""
         self._workload(request.name, p)
         return request
 
@@ -408,6 +409,12 @@ TABLE: dict[tuple[str, str], Scoped[Any, Any]] = {
         workloads_pb2.DeleteWorkloadRequest,
         workloads_pb2.DeleteWorkloadResponse,
         Scope.by_name,
+    ),
+    (_WL, "ScaleWorkload"): Scoped(
+        workloads_pb2.ScaleWorkloadRequest, workloads_pb2.WorkloadStatus, Scope.by_name
+    ),
+    (_WL, "GetWorkloadDocument"): Scoped(
+        workloads_pb2.GetWorkloadRequest, workloads_pb2.WorkloadDocument, Scope.by_name
     ),
     (_WL, "ListWorkloads"): Scoped(
         workloads_pb2.ListWorkloadsRequest,

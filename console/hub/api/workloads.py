@@ -1,4 +1,4 @@
-"""WorkloadService: submit, delete, list and explain workloads over gRPC."""
+"""WorkloadService: submit, scale, delete, list and explain workloads over gRPC."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from console.hub.api.answers import found
 from console.hub.api.intake import InputRefused, Intake
 from console.hub.api.messages import explanation_message, status_message
 from console.hub.control.clusters import ClusterView
+from console.hub.control.scale import NotScalable, with_replicas
 from console.hub.control.workloads import WorkloadError, WorkloadManager
 from console.store.offloop import StoreUnavailable
 from tongchou.v1 import workloads_pb2, workloads_pb2_grpc
@@ -63,6 +64,56 @@ class WorkloadApi(workloads_pb2_grpc.WorkloadServiceServicer):
             except StoreUnavailable as err:
                 await context.abort(grpc.StatusCode.UNAVAILABLE, unavailable(err))
         return status_message(record, self.clusters)
+
+    async def ScaleWorkload(
+        self,
+        request: workloads_pb2.ScaleWorkloadRequest,
+        context: grpc.aio.ServicerContext[
+            workloads_pb2.ScaleWorkloadRequest, workloads_pb2.WorkloadStatus
+        ],
+    ) -> workloads_pb2.WorkloadStatus:
+        """The stored document with the new count goes the way of a submission: read and
+        checked off the event loop, stored first, then scheduled."""
+        record = await found(
+            self.manager.records.get(request.name), context, f"no workload named {request.name!r}"
+        )
+        try:
+            text = await asyncio.to_thread(with_replicas, record.document, request.replicas)
+            documents = await self.intake.read(
+                text, limits.SUBMITTED_WORKLOAD, max_bytes=MAX_DOCUMENT, known=self.manager.known()
+            )
+            workload = self.manager.workload_of(documents)
+        except InputRefused as err:
+            await context.abort(
+                err.code, f"scale {request.name} to {request.replicas}: {err.message}"
+            )
+        except (WorkloadError, NotScalable) as err:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"scale {request.name} to {request.replicas}: {err}",
+            )
+        async with self._lock:
+            if request.name not in self.manager.records:  # deleted meanwhile
+                await context.abort(
+                    grpc.StatusCode.NOT_FOUND, f"no workload named {request.name!r}"
+                )
+            try:
+                record = await self.manager.submit_durably(workload, text)
+            except StoreUnavailable as err:
+                await context.abort(grpc.StatusCode.UNAVAILABLE, unavailable(err))
+        return status_message(record, self.clusters)
+
+    async def GetWorkloadDocument(
+        self,
+        request: workloads_pb2.GetWorkloadRequest,
+        context: grpc.aio.ServicerContext[
+            workloads_pb2.GetWorkloadRequest, workloads_pb2.WorkloadDocument
+        ],
+    ) -> workloads_pb2.WorkloadDocument:
+        record = await found(
+            self.manager.records.get(request.name), context, f"no workload named {request.name!r}"
+        )
+        return workloads_pb2.WorkloadDocument(name=request.name, yaml=record.document)
 
     async def DeleteWorkload(
         self,

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from console.tui.i18n import KINDS, text
+from console.tui.widgets.filter_box import FilterBox
 from console.tui.widgets.fleet_table import Cell, Column, FleetTable
 from tongchou.v1 import inventory_pb2
 
@@ -41,7 +42,9 @@ class Events(Vertical):
         self._elsewhere = (0, 0)  # node changes and events outside the scope: counts only
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=text(self.lang, "event_filter"), id="event-filter")
+        yield FilterBox(
+            table="#event-table", placeholder=text(self.lang, "event_filter"), id="event-filter"
+        )
         columns = [
             Column(key, text(self.lang, key), width, flex=key == "message")
             for key, width in COLUMNS
@@ -123,7 +126,7 @@ class Events(Vertical):
     def focus_filter(self) -> None:
         box = self.query_one(Input)
         box.display = True
-        box.focus()
+        self.screen.set_focus(box)  # now: keys typed next go to the box
 
     def clear_filter(self) -> None:
         box = self.query_one(Input)
@@ -137,9 +140,3 @@ class Events(Vertical):
     def _filter(self, event: Input.Changed) -> None:
         self.query_text = event.value.strip()
         self._show()
-
-    @on(Input.Submitted, "#event-filter")
-    def _done(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
-            event.input.display = False
-        self.table.focus()

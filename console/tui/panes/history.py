@@ -13,7 +13,6 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-import console.tui.history_texts  # noqa: F401  (the views' labels, in the catalog)
 from console.client.history import RANGES, PrometheusError, Series, step_for
 from console.client.history_charts import CHARTS, Chart
 from console.tui.i18n import LEVELS, text

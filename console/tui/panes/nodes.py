@@ -15,6 +15,7 @@ from console.client.fleet_view import FleetView
 from console.tui.drill import Scope
 from console.tui.format import size, state_text
 from console.tui.i18n import STATE_WORDS, STATES, text
+from console.tui.widgets.filter_box import FilterBox
 from console.tui.widgets.fleet_table import Cell, Column, FleetTable
 from console.tui.widgets.node_detail import NodeDetail
 from tongchou import states
@@ -88,7 +89,9 @@ class Nodes(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="node-trail")
-        yield Input(placeholder=text(self.lang, "filter"), id="node-filter")
+        yield FilterBox(
+            table="#node-table", placeholder=text(self.lang, "filter"), id="node-filter"
+        )
         columns = [
             Column(key, text(self.lang, key), width, numeric) for key, width, numeric in COLUMNS
         ]
@@ -126,7 +129,7 @@ class Nodes(Vertical):
     def focus_filter(self) -> None:
         box = self.query_one(Input)
         box.display = True
-        box.focus()
+        self.screen.set_focus(box)  # now: keys typed next go to the box
 
     @on(Input.Changed, "#node-filter")
     def _filter(self, event: Input.Changed) -> None:
@@ -140,14 +143,6 @@ class Nodes(Vertical):
         self._pending = None
         if self._view is not None:
             self.rebuild(self._view)
-
-    @on(Input.Submitted, "#node-filter")
-    def _done(self, event: Input.Submitted) -> None:
-        """Enter keeps the filter and gives the keys back to the table (and the view keys);
-        an empty filter closes its box."""
-        if not event.value.strip():
-            event.input.display = False
-        self.table.focus()
 
     def clear_filter(self) -> None:
         box = self.query_one(Input)

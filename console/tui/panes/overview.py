@@ -18,7 +18,7 @@ from textual.widgets.tree import TreeNode
 
 from console.client.fleet_view import FleetView
 from console.tui.format import STATE_STYLES, bar, size
-from console.tui.i18n import KINDS, LEVELS, text
+from console.tui.i18n import KINDS, LEVELS, reason_text, text
 from tongchou import levels, states
 from tongchou.divisions import ancestors
 from tongchou.v1 import inventory_pb2, workloads_pb2
@@ -109,7 +109,7 @@ class Overview(Vertical):
         for w in pending[:ALERTS]:
             lines.append(f"\n  {padded(text(self.lang, 'now'), 8)} ")
             lines.append(padded(text(self.lang, "pending"), 9), style="yellow")
-            lines.append(f" {w.name}  {w.pending}/{w.replicas}: {w.reason}")
+            lines.append(f" {w.name}  {w.pending}/{w.replicas}: {reason_text(self.lang, w.reason)}")
         if len(pending) > ALERTS:
             lines.append("\n  " + text(self.lang, "more_pending", n=len(pending) - ALERTS))
         for event in newest:

@@ -38,7 +38,7 @@ class Plan(Vertical):
     def ask_folder(self) -> None:
         box = self.query_one(Input)
         box.display = True
-        box.focus()
+        self.screen.set_focus(box)  # now: keys typed next go to the box
 
     def started(self, time_limit: float) -> None:
         progress = self.query_one(ProgressBar)

@@ -76,7 +76,7 @@ class Policies(Vertical):
     def ask_file(self) -> None:
         box = self.query_one(Input)
         box.display = True
-        box.focus()
+        self.screen.set_focus(box)  # now: keys typed next go to the box
 
     @on(Input.Submitted, "#check-path")
     def _check(self, event: Input.Submitted) -> None:

@@ -13,7 +13,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-import console.tui.history_texts  # noqa: F401  (the views' labels, in the catalog)
 from console.client.fleet_view import FleetView
 from console.client.history import PrometheusError
 from console.client.history_charts import IDLE_RATIO

@@ -12,7 +12,7 @@ from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
-from console.tui.i18n import text
+from console.tui.i18n import reason_text, text
 from console.tui.widgets.columns import label_columns
 from tongchou.v1 import workloads_pb2
 
@@ -32,6 +32,7 @@ class Workloads(Vertical):
     def __init__(self, lang: str) -> None:
         super().__init__(id="workloads")
         self.lang = lang
+        self.replicas_of: dict[str, int] = {}  # each workload's wanted replicas, as last shown
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=text(self.lang, "submit"), id="submit-path")
@@ -51,10 +52,11 @@ class Workloads(Vertical):
         table = self.query_one(DataTable)
         keep = table.cursor_row
         table.clear()
+        self.replicas_of = {s.name: s.replicas for s in statuses}
         for s in statuses:
             placed = sum(p.replicas for p in s.placed)
             where = ", ".join(cluster_cell(p) for p in s.placed)
-            why = s.reason if s.pending else where
+            why = reason_text(self.lang, s.reason) if s.pending else where
             table.add_row(s.name, f"{placed}/{s.replicas}", s.pending, why, key=s.name)
         if statuses:
             table.move_cursor(row=min(keep, len(statuses) - 1))
@@ -62,7 +64,7 @@ class Workloads(Vertical):
     def ask_file(self) -> None:
         box = self.query_one(Input)
         box.display = True
-        box.focus()
+        self.screen.set_focus(box)  # now: keys typed next go to the box
 
     @on(Input.Submitted, "#submit-path")
     def _submit(self, event: Input.Submitted) -> None:
@@ -92,9 +94,9 @@ def explanation_text(lang: str, explanation: workloads_pb2.Explanation) -> Text:
     placed = sum(p.replicas for p in status.placed)
     out.append(f"  {placed}/{status.replicas} {text(lang, 'placed_word')}\n", style="")
     if status.pending and status.reason:
-        out.append(status.reason + "\n", style="yellow")
+        out.append(reason_text(lang, status.reason) + "\n", style="yellow")
     elif explanation.summary:
-        out.append(explanation.summary + "\n")
+        out.append(reason_text(lang, explanation.summary) + "\n")
     chosen = sorted(
         (v for v in explanation.clusters if not v.removed_by and v.replicas),
         key=lambda v: (-v.replicas, -v.score, v.cluster),
@@ -116,12 +118,12 @@ def explanation_text(lang: str, explanation: workloads_pb2.Explanation) -> Text:
                 f"score {v.score:.1f}  {terms}\n"
             )
     if idle:
-        reason = idle[0].reason or text(lang, "eligible_none")
+        reason = reason_text(lang, idle[0].reason) or text(lang, "eligible_none")
         out.append(f"○ {text(lang, 'eligible_zero', n=len(idle))}: {reason}\n", style="cyan")
         for v in idle:
             out.append(f"    {v.cluster:<24} → 0  fit {v.fit} cap {v.cap} score {v.score:.1f}\n")
     for (policy, reason), names in sorted(removed.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        out.append(f"✗ {len(names)} · {policy}: {reason}\n", style="red")
+        out.append(f"✗ {len(names)} · {policy}: {reason_text(lang, reason)}\n", style="red")
         out.append("    " + ", ".join(sorted(names)) + "\n")
     out.append(text(lang, "clusters_listed", n=len(explanation.clusters)), style="dim")
     return out

@@ -27,6 +27,7 @@ from console.hub.api.messages import fleet_summary
 from console.hub.api.plans import PlanApi
 from console.hub.api.policies import PolicyApi
 from console.hub.api.solver import Solver
+from console.hub.api.submission import Submissions
 from console.hub.api.watch import Watchers
 from console.hub.api.workloads import WorkloadApi
 from console.hub.collectors import (
@@ -197,6 +198,7 @@ class Hub:
             delivery=config.enrol_delivery,
             node_cert_days=config.node_cert_days,
         )
+        submissions = Submissions(self.workloads, self.reconciler, self.intake)
         return services.Servicers(
             inventory=InventoryQuery(
                 self.inventory,
@@ -205,8 +207,10 @@ class Hub:
                 watchers=self.watchers,
                 workloads=self.workloads,
             ),
-            workloads=WorkloadApi(self.workloads, self.reconciler, self.intake),
-            plans=PlanApi(self.workloads, self.planner_metrics, self.intake, self.solver),
+            workloads=WorkloadApi(self.workloads, self.reconciler, self.intake, submissions),
+            plans=PlanApi(
+                self.workloads, self.planner_metrics, self.intake, self.solver, submissions
+            ),
             policies=PolicyApi(self.workloads, self.intake),
             users=security.users,
             audit=security.audit,

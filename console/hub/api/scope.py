@@ -354,7 +354,9 @@ TABLE: dict[tuple[str, str], Scoped[Any, Any]] = {
 }
 """Every scoped method a scoped user may call, with its check and filter."""
 
-REFUSED: frozenset[tuple[str, str]] = frozenset({(_PLAN, "ListPlans"), (_PLAN, "GetPlan")})
+REFUSED: frozenset[tuple[str, str]] = frozenset(
+    {(_PLAN, "ListPlans"), (_PLAN, "GetPlan"), (_PLAN, "SubmitPlan")}
+)
 """Scoped methods refused to scoped users: a plan covers the demands of every division."""
 
 _FILES = {

@@ -89,6 +89,25 @@ LABELS: dict[str, dict[str, str]] = {
         "eligible_zero": "{n} eligible clusters given none", "eligible_none": "not needed",
         "clusters_listed": "every one of the {n} clusters is listed above",
         "placed_word": "placed", "submitted": "{path}: {done} of {total} documents submitted",
+
+        "plan_report": "report", "plan_resilience": "if a site is lost (N-1)",
+        "plan_showback": "showback", "plan_pending": "submitted",
+        "plan_submit_key": "u submits its {n} workloads to the hub",
+        "plan_unsubmittable": "plan {id} cannot be submitted: {why}",
+        "lost_domain": "If this is lost", "lost_demands": "Demands hit",
+        "earlier_tenants": "Earlier tenants", "absorbed": "Rest absorbs",
+        "shortfall": "Shortfall per level", "yes": "yes", "no": "no",
+        "cores_word": "cores",
+        "stranded": "{n} with no admissible cluster left", "pays": "Pays (shared)",
+        "alone": "Building its own", "saves": "Saves",
+        "shared_spare": "shared spare (bought where nothing is served)",
+        "submit_plan_question": "Submit the {n} workloads of plan {id} to the hub? The hub places "
+                                "them on the live fleet; what awaits the servers the plan buys "
+                                "stays pending.\n\ny submit · n or Esc keep",
+        "plan_submitted": "plan {id}: {n} workloads submitted, {pending} replicas pending",
+        "help_plan_view": "plan: report → resilience (N-1) → showback → submitted workloads",
+        "help_submit_plan": "submit the plan's workloads to the hub (planner role; audited)",
+        "cmd_plan_view": "next view of the plan", "cmd_submit_plan": "submit the plan",
     },
     "zh": {
         "overview": "总览", "nodes": "节点", "workloads": "工作负载", "events": "事件",
@@ -168,6 +187,22 @@ LABELS: dict[str, dict[str, str]] = {
         "eligible_zero": "{n} 个符合条件的集群未分到副本", "eligible_none": "无需",
         "clusters_listed": "以上列出了全部 {n} 个集群",
         "placed_word": "已部署", "submitted": "{path}：已提交 {done}/{total} 个文档",
+
+        "plan_report": "规划报告", "plan_resilience": "站点失效影响（N-1）",
+        "plan_showback": "费用分摊", "plan_pending": "已提交",
+        "plan_submit_key": "按 u 把其 {n} 个工作负载提交到中枢",
+        "plan_unsubmittable": "规划 {id} 无法提交：{why}",
+        "lost_domain": "若失去", "lost_demands": "受影响需求", "earlier_tenants": "既有租户",
+        "absorbed": "其余可承接", "shortfall": "各层级缺口", "yes": "是", "no": "否",
+        "cores_word": "核",
+        "stranded": "{n} 个已无合规集群", "pays": "分摊费用", "alone": "自建费用",
+        "saves": "节省", "shared_spare": "共享备用（购置于无服务需求处）",
+        "submit_plan_question": "把规划 {id} 的 {n} 个工作负载提交到中枢？中枢在现有资源池上部署；"
+                                "等待规划新购服务器的副本保持待部署。\n\ny 提交 · n 或 Esc 取消",
+        "plan_submitted": "规划 {id}：已提交 {n} 个工作负载，{pending} 个副本待部署",
+        "help_plan_view": "统筹规划：报告 → 站点失效影响（N-1）→ 费用分摊 → 已提交的工作负载",
+        "help_submit_plan": "把规划的工作负载提交到中枢（规划员角色；记入审计日志）",
+        "cmd_plan_view": "规划的下一个视图", "cmd_submit_plan": "提交规划",
     },
 }  # fmt: skip
 

@@ -34,8 +34,14 @@ LATENCY_TIE_CNY = 0.01
 """Cost per millisecond of an assignment: among equally cheap plans, the nearer site wins."""
 GIB = float(2**30)
 DECOMPOSE_OPTIONS = 10_000
-"""Above this many options, half the time goes to re-solving one platform at a time first:
-the whole model's root relaxation alone can take longer than the time limit."""
+"""Above this many options, each platform is first planned alone (console.planner.decompose):
+a proven bound and a start, in a fraction of the time the whole model's root relaxation
+takes; the whole model runs only if that start is not within the gap asked."""
+DECOMPOSE_SHARE = 0.4
+"""Of the time limit, the most planning the platforms alone may take."""
+SEARCH_SHARE = 0.7
+"""Of the time limit, when the local search on new instances stops (the rest goes to the
+whole model, from the best plan found)."""
 """Memory goes to the solver in GiB: bytes next to cores make the model badly scaled."""
 
 
@@ -110,8 +116,19 @@ def solve(
     cost, and then the bound and gap include that cost."""
     started = time.monotonic()
     complete = all(o >= 0 for d, o in enumerate(start.assign) if problem.options[d])
+    proven = 0.0  # a lower bound proven by planning each platform alone
     if complete and sum(len(o) for o in problem.options) > DECOMPOSE_OPTIONS:
-        start, _steps = improve(problem, start, time_limit=time_limit / 2, gap=gap, threads=threads)
+        from console.planner import decompose  # it builds on this module
+
+        parts = decompose.by_platform(
+            problem, start, time_limit=time_limit * DECOMPOSE_SHARE, gap=gap, threads=threads
+        )
+        start, proven = decompose.better(problem, start, parts.start), parts.bound
+        deadline = started + time_limit * SEARCH_SHARE
+        start = decompose.fewer_builds(problem, start, deadline)
+        found = _decomposed(problem, start, proven, gap, started, progress)
+        if found is not None:
+            return found
         time_limit -= time.monotonic() - started
     # Without a complete start, proving that all cannot be served may take long: leave half
     # the time for the plan that serves what it can.
@@ -119,11 +136,36 @@ def solve(
     first = start if complete else None
     strict = _solve(problem, first, strict_limit, gap, progress, threads, False)
     if strict is not None:
-        return dataclasses.replace(strict, seconds=time.monotonic() - started)
+        return _with_bound(strict, proven, time.monotonic() - started)
     left = max(time_limit - (time.monotonic() - started), 1.0)
     relaxed = _solve(problem, start, left, gap, progress, threads, True)
     assert relaxed is not None
     return dataclasses.replace(relaxed, seconds=time.monotonic() - started)
+
+
+def _decomposed(
+    problem: Problem, start: Solution, proven: float, gap: float, started: float,
+    progress: Callable[[Progress], None] | None,
+) -> Outcome | None:  # fmt: skip
+    """The start as the answer when it is already within `gap` of the proven bound."""
+    real = cost(problem, start).total
+    reached = real > 0 and (real - proven) / real <= gap
+    if progress is not None:
+        progress(Progress(time.monotonic() - started, real, proven, (real - proven) / real))
+    if not reached:
+        return None
+    seconds = time.monotonic() - started
+    return Outcome(start, "gap reached", real, proven, max(real - proven, 0.0) / real, seconds)
+
+
+def _with_bound(outcome: Outcome, proven: float, seconds: float) -> Outcome:
+    """The outcome with the better of its own bound and the decomposition's."""
+    bound = outcome.bound
+    if proven > 0 and not (bound >= proven):  # a NaN bound is no bound
+        bound = proven
+    real = outcome.objective
+    value = max(real - bound, 0.0) / real if real > 0 and math.isfinite(bound) else outcome.gap
+    return dataclasses.replace(outcome, bound=bound, gap=value, seconds=seconds)
 
 
 def _solve(

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import highspy
 
 from console.planner.greedy import greedy
-from console.planner.milp import GIB, _Columns, _pass, _quiet_highs, _Rows
+from console.planner.model import GIB, Columns, Rows, pass_model, quiet_highs
 from console.planner.problem import Problem
 from console.planner.solution import (
     Solution,
@@ -100,12 +100,12 @@ def _platform(
 ) -> tuple[float, list[int] | None] | None:  # fmt: skip
     """One platform's relaxed plan: its proven bound and, when found, its assignments."""
     cols, rows, x = _model(problem, demands, alpha)
-    h = _quiet_highs()
+    h = quiet_highs()
     h.setOptionValue("time_limit", float(max(limit, 0.1)))
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("mip_rel_gap", float(gap) / 4)
-    _pass(h, cols, rows)
+    pass_model(h, cols, rows)
     h.run()
     info = h.getInfo()
     bound = float(info.mip_dual_bound)
@@ -128,10 +128,10 @@ Terms = list[tuple[int, float]]
 
 def _model(
     problem: Problem, demands: list[int], alpha: list[float]
-) -> tuple[_Columns, _Rows, list[list[int]]]:
+) -> tuple[Columns, Rows, list[list[int]]]:
     """The relaxed model of one platform's demands (see the module's docstring)."""
     inf = highspy.kHighsInf
-    cols, rows = _Columns(), _Rows()
+    cols, rows = Columns(), Rows()
     x = [[cols.add(0.0, 0, 1, True) for _ in problem.options[d]] for d in demands]
     builds = sorted({o.build for d in demands for o in problem.options[d] if o.build >= 0})
     y = {b: cols.add(problem.builds[b].cost, 0, 1, True) for b in builds}
@@ -172,7 +172,7 @@ def _model(
     return cols, rows, x
 
 
-def _standbys(problem: Problem, demands: list[int], x: list[list[int]], rows: _Rows) -> None:
+def _standbys(problem: Problem, demands: list[int], x: list[list[int]], rows: Rows) -> None:
     """A standby never at its primary's site (both are of the same platform)."""
     index = {d: i for i, d in enumerate(demands)}
     for t, d in problem.twin.items():

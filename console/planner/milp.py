@@ -11,20 +11,19 @@ Objective: server prices + energy over the horizon + build costs.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
-import os
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import highspy
 import numpy as np
 
+from console.planner import decompose
+from console.planner.model import GIB, Columns, Rows, pass_model, quiet_highs
 from console.planner.problem import Problem
 from console.planner.solution import Solution, cost, violations
 
@@ -32,7 +31,6 @@ UNSERVED_COST = 1e9
 """The cost of leaving a demand unserved: more than any plan here could cost."""
 LATENCY_TIE_CNY = 0.01
 """Cost per millisecond of an assignment: among equally cheap plans, the nearer site wins."""
-GIB = float(2**30)
 DECOMPOSE_OPTIONS = 10_000
 """Above this many options, each platform is first planned alone (console.planner.decompose):
 a proven bound and a start, in a fraction of the time the whole model's root relaxation
@@ -42,7 +40,6 @@ DECOMPOSE_SHARE = 0.4
 SEARCH_SHARE = 0.7
 """Of the time limit, when the local search on new instances stops (the rest goes to the
 whole model, from the best plan found)."""
-"""Memory goes to the solver in GiB: bytes next to cores make the model badly scaled."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,39 +64,6 @@ class Outcome:
         return self.status == "optimal"
 
 
-class _Columns:
-    def __init__(self) -> None:
-        self.cost: list[float] = []
-        self.lower: list[float] = []
-        self.upper: list[float] = []
-        self.integer: list[bool] = []
-
-    def add(self, cost: float, lower: float, upper: float, integer: bool) -> int:
-        self.cost.append(cost)
-        self.lower.append(lower)
-        self.upper.append(upper)
-        self.integer.append(integer)
-        return len(self.cost) - 1
-
-
-class _Rows:
-    def __init__(self) -> None:
-        self.lower: list[float] = []
-        self.upper: list[float] = []
-        self.rows: list[int] = []
-        self.cols: list[int] = []
-        self.values: list[float] = []
-
-    def add(self, terms: list[tuple[int, float]], lower: float, upper: float) -> None:
-        r = len(self.lower)
-        self.lower.append(lower)
-        self.upper.append(upper)
-        for col, value in terms:
-            self.rows.append(r)
-            self.cols.append(col)
-            self.values.append(value)
-
-
 def solve(
     problem: Problem,
     start: Solution,
@@ -118,8 +82,6 @@ def solve(
     complete = all(o >= 0 for d, o in enumerate(start.assign) if problem.options[d])
     proven = 0.0  # a lower bound proven by planning each platform alone
     if complete and sum(len(o) for o in problem.options) > DECOMPOSE_OPTIONS:
-        from console.planner import decompose  # it builds on this module
-
         parts = decompose.by_platform(
             problem, start, time_limit=time_limit * DECOMPOSE_SHARE, gap=gap, threads=threads
         )
@@ -180,7 +142,7 @@ def _solve(
 ) -> Outcome | None:
     """One model; demands marked `fixed` keep their option in `start`."""
     inf = highspy.kHighsInf
-    cols, rows = _Columns(), _Rows()
+    cols, rows = Columns(), Rows()
     x: list[list[int]] = []
     z: list[int | None] = []
     for d, options in enumerate(problem.options):
@@ -285,11 +247,11 @@ def _solve(
     if domestic and problem.domestic_share > 0:
         rows.add(domestic, 0, inf)
 
-    h = _quiet_highs()
+    h = quiet_highs()
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("random_seed", 0)
-    _pass(h, cols, rows)
+    pass_model(h, cols, rows)
     # Leaving a demand unserved costs UNSERVED_COST, which would dwarf a relative gap: the
     # gap asked for is applied to the plan's real cost, as an absolute gap.
     warm = _warm_start(problem, start, cols, x, z, y, n, w) if start is not None else None
@@ -365,7 +327,7 @@ PURCHASE_CUTS = True
 
 def _purchase_cuts(
     problem: Problem, p: int, here: list[tuple[int, int]], x: list[list[int]], y: list[int],
-    buys: list[tuple[int, float]], rows: _Rows,
+    buys: list[tuple[int, float]], rows: Rows,
 ) -> None:  # fmt: skip
     """Valid inequalities that tighten the relaxation where the cluster's free room is short:
     an option (with its new instance's base) or a new instance that does not fit in the free
@@ -435,62 +397,8 @@ def _status(text: str) -> str:
     return text
 
 
-_STDOUT_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _stdout_to_null() -> Iterator[None]:
-    """Points file descriptor 1 at the null device for the block: what a C library prints
-    there (HiGHS's banner) never mixes with the program's output, such as `plan -o json`."""
-    with _STDOUT_LOCK:
-        sys.stdout.flush()
-        saved = os.dup(1)
-        null = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(null, 1)
-            yield
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-            os.close(null)
-
-
-def _quiet_highs() -> highspy.Highs:
-    """A HiGHS instance that logs nothing: some highspy releases print a banner when the
-    instance is made, before any option can be set, so it is made with standard output
-    pointed at the null device; then its output is switched off."""
-    with _stdout_to_null():
-        h = highspy.Highs()  # type: ignore[no-untyped-call]
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("log_to_console", False)
-    return h
-
-
-def _pass(h: highspy.Highs, cols: _Columns, rows: _Rows) -> None:
-    lp = highspy.HighsLp()
-    lp.num_col_ = len(cols.cost)
-    lp.num_row_ = len(rows.lower)
-    lp.col_cost_ = np.array(cols.cost, dtype=np.float64)
-    lp.col_lower_ = np.array(cols.lower, dtype=np.float64)
-    lp.col_upper_ = np.array(cols.upper, dtype=np.float64)
-    lp.row_lower_ = np.array(rows.lower, dtype=np.float64)
-    lp.row_upper_ = np.array(rows.upper, dtype=np.float64)
-    col_idx = np.array(rows.cols, dtype=np.int64)
-    order = np.lexsort((np.array(rows.rows), col_idx))
-    starts = np.searchsorted(col_idx[order], np.arange(len(cols.cost) + 1))
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = starts.astype(np.int32)
-    lp.a_matrix_.index_ = np.array(rows.rows, dtype=np.int32)[order]
-    lp.a_matrix_.value_ = np.array(rows.values, dtype=np.float64)[order]
-    lp.integrality_ = [
-        highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-        for i in cols.integer
-    ]
-    h.passModel(lp)
-
-
 def _warm_start(
-    problem: Problem, start: Solution, cols: _Columns,
+    problem: Problem, start: Solution, cols: Columns,
     x: list[list[int]], z: list[int | None], y: list[int],
     n: dict[tuple[int, int], int], w: dict[tuple[int, int], int],
 ) -> list[float]:  # fmt: skip

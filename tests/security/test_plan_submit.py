@@ -60,6 +60,10 @@ async def test_a_planner_submits_a_plan_and_sees_what_is_pending(api: Api) -> No
     names = [w.name for w in answer.workloads]
     assert names == sorted(result.workloads)
     assert answer.pending_replicas == sum(w.pending for w in answer.workloads)
+    # two nodes report: what the plan places on the servers it buys waits for them
+    assert answer.pending_replicas > 0
+    assert all(w.reason for w in answer.workloads if w.pending)
+    assert any(w.placed for w in answer.workloads)
     listed = {w.name: w for w in await planner.workloads()}
     assert set(names) <= set(listed)
     assert all(listed[n].pending == w.pending for n, w in zip(names, answer.workloads, strict=True))

@@ -25,7 +25,7 @@ import numpy as np
 from console.planner import decompose
 from console.planner.model import GIB, Columns, Rows, pass_model, quiet_highs
 from console.planner.problem import Problem
-from console.planner.solution import Solution, cost, violations
+from console.planner.solution import Solution, cost
 
 UNSERVED_COST = 1e9
 """The cost of leaving a demand unserved: more than any plan here could cost."""
@@ -346,45 +346,6 @@ def _purchase_cuts(
             memory += problem.builds[option.build].memory
         if cpu > pool.free_cpu or memory > pool.free_memory:
             rows.add([*buys, (x[d][o], -1.0)], 0, inf)
-
-
-def improve(
-    problem: Problem,
-    start: Solution,
-    *,
-    time_limit: float,
-    gap: float = 1e-3,
-    threads: int = 1,
-) -> tuple[Solution, list[tuple[str, float, float]]]:
-    """A better start by decomposition: for each platform (the largest first), its demands
-    and every purchase are re-solved with the other platforms' demands kept where they are,
-    each within a share of `time_limit`. Returns the plan and (platform, cost, seconds) per
-    step. Only complete starts (every demand with an option served) are improved."""
-    if any(o < 0 for d, o in enumerate(start.assign) if problem.options[d]):
-        return start, []
-    load: dict[str, float] = {}
-    for d, demand in enumerate(problem.demands):
-        if problem.options[d]:
-            load[demand.platform] = load.get(demand.platform, 0.0) + problem.options[d][0].cpu
-    order = sorted(load, key=lambda name: (-load[name], name))
-    steps = []
-    current = start
-    began = time.monotonic()
-    for i, platform in enumerate(order):
-        left = time_limit - (time.monotonic() - began)
-        if left <= 0.5:
-            break
-        share = left / (len(order) - i)
-        fixed = [demand.platform != platform for demand in problem.demands]
-        got = _solve(problem, current, share, gap, None, threads, False, fixed)
-        if (
-            got is not None
-            and not violations(problem, got.solution)
-            and cost(problem, got.solution).total < cost(problem, current).total - 1e-6
-        ):
-            current = got.solution
-        steps.append((platform, cost(problem, current).total, time.monotonic() - began))
-    return current, steps
 
 
 def _status(text: str) -> str:

@@ -205,6 +205,17 @@ def _join(problem: Problem, assign: list[int]) -> Solution | None:
     return better(problem, gathered, joined)
 
 
+def search(problem: Problem, start: Solution, joined: Solution | None, deadline: float) -> Solution:
+    """The cheapest plan the local search finds from the start and from the platforms'
+    plans joined (the time left shared between the two): the joined plan may cost more at
+    first yet lead to a cheaper plan, since its load already sits where the instances are."""
+    if joined is None:
+        return fewer_builds(problem, start, deadline)
+    half = time.monotonic() + (deadline - time.monotonic()) / 2
+    first = fewer_builds(problem, joined, half)
+    return better(problem, fewer_builds(problem, start, deadline), first)
+
+
 def fewer_builds(problem: Problem, start: Solution, deadline: float) -> Solution:
     """Local search on the new instances: for each one, dearest first, the greedy plan
     without it (the others taken as built); kept when cheaper, until nothing improves or

@@ -85,9 +85,8 @@ def solve(
         parts = decompose.by_platform(
             problem, start, time_limit=time_limit * DECOMPOSE_SHARE, gap=gap, threads=threads
         )
-        start, proven = decompose.better(problem, start, parts.start), parts.bound
-        deadline = started + time_limit * SEARCH_SHARE
-        start = decompose.fewer_builds(problem, start, deadline)
+        proven = parts.bound
+        start = decompose.search(problem, start, parts.start, started + time_limit * SEARCH_SHARE)
         found = _decomposed(problem, start, proven, gap, started, progress)
         if found is not None:
             return found

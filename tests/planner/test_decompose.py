@@ -10,7 +10,7 @@ import time
 import pytest
 
 from console.planner import milp
-from console.planner.decompose import by_platform, fewer_builds
+from console.planner.decompose import by_platform, fewer_builds, search
 from console.planner.greedy import greedy
 from console.planner.problem import build_problem
 from console.planner.solution import cost, violations
@@ -48,6 +48,9 @@ def test_the_platforms_bound_is_at_most_the_optimum(seed: int) -> None:
     searched = fewer_builds(problem, start, time.monotonic() + 10)
     assert not violations(problem, searched) and complete(problem, searched.assign)
     assert cost(problem, searched).total <= cost(problem, start).total + 1e-6
+    both = search(problem, start, parts.start, time.monotonic() + 10)
+    assert not violations(problem, both) and complete(problem, both.assign)
+    assert cost(problem, both).total <= cost(problem, searched).total + 1e-6
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -108,6 +108,9 @@ LABELS: dict[str, dict[str, str]] = {
         "help_plan_view": "plan: report → resilience (N-1) → showback → submitted workloads",
         "help_submit_plan": "submit the plan's workloads to the hub (planner role; audited)",
         "cmd_plan_view": "next view of the plan", "cmd_submit_plan": "submit the plan",
+        "lost_list": "Demands hit: {list}", "moved_list": "Absorbed: {list}",
+        "stranded_list": "No admissible cluster left: {list}",
+        "tenants_list": "Earlier tenants: {list}", "and_more": "and {n} more",
     },
     "zh": {
         "overview": "总览", "nodes": "节点", "workloads": "工作负载", "events": "事件",
@@ -203,6 +206,9 @@ LABELS: dict[str, dict[str, str]] = {
         "help_plan_view": "统筹规划：报告 → 站点失效影响（N-1）→ 费用分摊 → 已提交的工作负载",
         "help_submit_plan": "把规划的工作负载提交到中枢（规划员角色；记入审计日志）",
         "cmd_plan_view": "规划的下一个视图", "cmd_submit_plan": "提交规划",
+        "lost_list": "受影响需求：{list}", "moved_list": "已承接：{list}",
+        "stranded_list": "已无合规集群：{list}", "tenants_list": "既有租户：{list}",
+        "and_more": "等另 {n} 个",
     },
 }  # fmt: skip
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import grpc
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from console.client import HubError
 from console.tui.app import TongchouApp
@@ -64,6 +64,15 @@ async def test_resilience_showback_then_submit_and_see_what_is_pending(tmp_path:
         assert site == ["Site gz-dc", "2", "2", "1", "no",
                         "city 24 cores / 96 GiB → 1 × kunpeng-2u"]  # fmt: skip
         assert provider[0] == "Provider on-prem" and provider[4:] == ["yes", "—"]
+        detail = app.query_one("#plan-loss", Static)
+        await until(pilot, lambda: "Demands hit" in str(detail.render()), "the first loss")
+        assert str(detail.render()).splitlines() == [
+            "Demands hit: e-seal-440106, portal-440305",
+            "Absorbed: portal-440305 → sz-dc-a",
+            "Earlier tenants: e-seal:440100",
+        ]
+        await pilot.press("down")
+        await until(pilot, lambda: "cloud-a" in str(detail.render()), "the provider's loss")
         await pilot.press("v")
         assert app.focused is app.query_one("#plan-showback")
         showback = rows(app, "#plan-showback")
@@ -100,6 +109,7 @@ async def test_the_plan_views_in_chinese(tmp_path: Path) -> None:
         await pilot.press("v")
         await pilot.pause()
         text = screen_text(app)
+        await until(pilot, lambda: "受影响需求：" in screen_text(app), "the loss's detail")
         for word in (
             "若失去",
             "其余可承接",

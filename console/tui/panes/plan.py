@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
@@ -18,12 +19,16 @@ from textual.widgets import ContentSwitcher, DataTable, Input, ProgressBar, Stat
 from console.tui.i18n import LEVELS, text
 from tongchou.v1 import plans_pb2, workloads_pb2
 
-VIEWS = ("plan-scroll", "plan-resilience", "plan-showback", "plan-pending")
+VIEWS = ("plan-scroll", "plan-losses", "plan-showback", "plan-pending")
 """The plan's views in the order `v` shows them."""
 VIEW_LABELS = {
-    "plan-scroll": "plan_report", "plan-resilience": "plan_resilience",
+    "plan-scroll": "plan_report", "plan-losses": "plan_resilience",
     "plan-showback": "plan_showback", "plan-pending": "plan_pending",
 }  # fmt: skip
+FOCUSED = {"plan-losses": "plan-resilience"}
+"""The widget of a view that takes the focus, where it is not the view itself."""
+LISTED = 12
+"""Names listed in a loss's detail; the rest are counted."""
 GIB_ROUND = 1
 
 
@@ -41,6 +46,7 @@ class Plan(Vertical):
         self.result = plans_pb2.PlanResult()
         self.submitted: list[str] = []  # the plan's workloads, once submitted
         self.names: Mapping[str, str] = {}  # division code → name, when the hub said
+        self.losses: dict[str, dict[str, Any]] = {}  # row key → the loss, as the hub said
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=text(self.lang, "plan_path"), id="plan-path")
@@ -50,7 +56,10 @@ class Plan(Vertical):
         with ContentSwitcher(initial="plan-scroll", id="plan-switcher"):
             with VerticalScroll(id="plan-scroll"):
                 yield Static(id="plan-result", markup=False)
-            for view in VIEWS[1:]:
+            with Vertical(id="plan-losses"):
+                yield DataTable(id="plan-resilience", cursor_type="row", zebra_stripes=True)
+                yield Static(id="plan-loss", markup=False)
+            for view in VIEWS[2:]:
                 yield DataTable(id=view, cursor_type="row", zebra_stripes=True)
 
     def relabel(self) -> None:
@@ -99,8 +108,8 @@ class Plan(Vertical):
 
     def current(self) -> Widget:
         """The view on screen (what focus and CSV export take)."""
-        switcher = self.query_one(ContentSwitcher)
-        return self.query_one(f"#{switcher.current or VIEWS[0]}")
+        view = self.query_one(ContentSwitcher).current or VIEWS[0]
+        return self.query_one(f"#{FOCUSED.get(view, view)}")
 
     def cycle(self) -> Widget:
         """Shows the next view of the plan (the submitted one once there is one)."""
@@ -140,9 +149,12 @@ class Plan(Vertical):
                 "shortfall")  # fmt: skip
         for key in keys:
             table.add_column(text(self.lang, key), key=key)
+        self.losses = {}
+        self.query_one("#plan-loss", Static).update("")
         if not self.result.resilience_json:
             return
         for loss in json.loads(self.result.resilience_json)["losses"]:
+            self.losses[f"{loss['kind']}/{loss['name']}"] = loss
             absorbed = "yes" if loss["absorbed"] else "no"
             table.add_row(
                 f"{text(self.lang, loss['kind'])} {loss['name']}",
@@ -153,6 +165,30 @@ class Plan(Vertical):
                 self._shortfall(loss),
                 key=f"{loss['kind']}/{loss['name']}",
             )
+
+    @on(DataTable.RowHighlighted, "#plan-resilience")
+    def _loss_shown(self, event: DataTable.RowHighlighted) -> None:
+        """Under the table, what losing the highlighted site, cluster or provider does."""
+        loss = self.losses.get(str(event.row_key.value))
+        if loss is None:
+            return
+        moved = [f"{d} → {c}" for d, c in loss["moved"].items()]
+        lines = [
+            text(self.lang, key, list=self._listed(names))
+            for key, names in (
+                ("lost_list", loss["lostDemands"]),
+                ("moved_list", moved),
+                ("stranded_list", loss["stranded"]),
+                ("tenants_list", loss["earlierTenants"]),
+            )
+            if names
+        ]
+        self.query_one("#plan-loss", Static).update("\n".join(lines))
+
+    def _listed(self, names: list[str]) -> str:
+        more = len(names) - LISTED
+        shown = ", ".join(names[:LISTED])
+        return shown + (" " + text(self.lang, "and_more", n=more) if more > 0 else "")
 
     def _shortfall(self, loss: Mapping[str, Any]) -> str:
         parts = []

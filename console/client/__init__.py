@@ -245,6 +245,15 @@ class HubClient:
         return await self._plans.GetPlan(plans_pb2.GetPlanRequest(id=plan_id), timeout=timeout)
 
     @answers
+    async def submit_plan(
+        self, plan_id: int, timeout: float = 120.0
+    ) -> plans_pb2.SubmitPlanResponse:
+        """Submits a kept plan's workloads; their statuses, with what is pending."""
+        return await self._plans.SubmitPlan(
+            plans_pb2.SubmitPlanRequest(id=plan_id), timeout=timeout
+        )
+
+    @answers
     async def division(self, code: str, timeout: float = 10.0) -> inventory_pb2.Division:
         return await self._inventory.GetDivision(
             inventory_pb2.GetDivisionRequest(code=code), timeout=timeout

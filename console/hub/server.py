@@ -26,6 +26,7 @@ from console.hub.api.messages import AgentAcks, fleet_summary
 from console.hub.api.plans import PlanApi
 from console.hub.api.policies import PolicyApi
 from console.hub.api.solver import Solver
+from console.hub.api.submission import Submissions
 from console.hub.api.watch import Watchers
 from console.hub.api.workloads import WorkloadApi
 from console.hub.collectors import (
@@ -150,11 +151,8 @@ class Hub:
         self.workloads.documents = self.fleet
         await self.workloads.load()
         await self.rollup.start()
-        log.info(
-            "loaded %d nodes and %d workloads from the store",
-            len(self.inventory.nodes),
-            len(self.workloads.records),
-        )
+        counts = len(self.inventory.nodes), len(self.workloads.records)
+        log.info("loaded %d nodes and %d workloads from the store", *counts)
         interceptors = self._guard()
         executor = self._executor()
         servicers = self._servicers()
@@ -209,7 +207,7 @@ class Hub:
 
     def _servicers(self) -> services.Servicers:
         config = self.config
-        security = security_servicers(
+        self.security = security = security_servicers(
             self.credentials,
             self.trail,
             self.record,
@@ -219,7 +217,7 @@ class Hub:
             node_cert_days=config.node_cert_days,
             enrolled=self._enrolled,
         )
-        self.security = security
+        submissions = Submissions(self.workloads, self.reconciler, self.intake)
         return services.Servicers(
             inventory=InventoryQuery(
                 self.inventory,
@@ -228,8 +226,10 @@ class Hub:
                 watchers=self.watchers,
                 workloads=self.workloads,
             ),
-            workloads=WorkloadApi(self.workloads, self.reconciler, self.intake),
-            plans=PlanApi(self.workloads, self.planner_metrics, self.intake, self.solver),
+            workloads=WorkloadApi(self.workloads, self.reconciler, self.intake, submissions),
+            plans=PlanApi(
+                self.workloads, self.planner_metrics, self.intake, self.solver, submissions
+            ),
             policies=PolicyApi(self.workloads, self.intake),
             users=security.users,
             audit=security.audit,

@@ -3,6 +3,8 @@ given what is already placed; then the cheapest purchases for the shortfalls."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from console.planner.problem import Problem
 from console.planner.solution import Solution, allowed_skus, cheapest_purchases, shortfalls
 
@@ -75,9 +77,17 @@ class _State:
         self.servers[p] = servers
 
 
-def greedy(problem: Problem) -> Solution:
-    """A feasible plan; demands that fit nowhere stay unserved (-1)."""
+def greedy(problem: Problem, built: Collection[int] = (), barred: Collection[int] = ()) -> Solution:
+    """A feasible plan; demands that fit nowhere stay unserved (-1). New instances in
+    `built` count as already there (their footprint placed, their cost not charged to the
+    demands that would use them); those no demand uses are left out of the plan. New
+    instances in `barred` are not built."""
     state = _State(problem)
+    for b in built:
+        build = problem.builds[b]
+        state.built.add(b)
+        state.used[build.pool][0] += build.cpu
+        state.used[build.pool][1] += build.memory
     assign = [-1] * len(problem.demands)
     order = sorted(
         range(len(problem.demands)),
@@ -96,7 +106,7 @@ def greedy(problem: Problem) -> Solution:
                 continue
             taken = problem.pools[problem.options[primary][assign[primary]].pool].site_index
         for o, option in enumerate(problem.options[d]):
-            if problem.pools[option.pool].site_index == taken:
+            if problem.pools[option.pool].site_index == taken or option.build in barred:
                 continue
             got = state.marginal(d, o)
             if got is None:

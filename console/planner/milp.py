@@ -11,32 +11,35 @@ Objective: server prices + energy over the horizon + build costs.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
-import os
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import highspy
 import numpy as np
 
+from console.planner import decompose
+from console.planner.model import GIB, Columns, Rows, pass_model, quiet_highs
 from console.planner.problem import Problem
-from console.planner.solution import Solution, cost, violations
+from console.planner.solution import Solution, cost
 
 UNSERVED_COST = 1e9
 """The cost of leaving a demand unserved: more than any plan here could cost."""
 LATENCY_TIE_CNY = 0.01
 """Cost per millisecond of an assignment: among equally cheap plans, the nearer site wins."""
-GIB = float(2**30)
 DECOMPOSE_OPTIONS = 10_000
-"""Above this many options, half the time goes to re-solving one platform at a time first:
-the whole model's root relaxation alone can take longer than the time limit."""
-"""Memory goes to the solver in GiB: bytes next to cores make the model badly scaled."""
+"""Above this many options, each platform is first planned alone (console.planner.decompose):
+a proven bound and a start, in a fraction of the time the whole model's root relaxation
+takes; the whole model runs only if that start is not within the gap asked."""
+DECOMPOSE_SHARE = 0.4
+"""Of the time limit, the most planning the platforms alone may take."""
+SEARCH_SHARE = 0.7
+"""Of the time limit, when the local search on new instances stops (the rest goes to the
+whole model, from the best plan found)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,39 +64,6 @@ class Outcome:
         return self.status == "optimal"
 
 
-class _Columns:
-    def __init__(self) -> None:
-        self.cost: list[float] = []
-        self.lower: list[float] = []
-        self.upper: list[float] = []
-        self.integer: list[bool] = []
-
-    def add(self, cost: float, lower: float, upper: float, integer: bool) -> int:
-        self.cost.append(cost)
-        self.lower.append(lower)
-        self.upper.append(upper)
-        self.integer.append(integer)
-        return len(self.cost) - 1
-
-
-class _Rows:
-    def __init__(self) -> None:
-        self.lower: list[float] = []
-        self.upper: list[float] = []
-        self.rows: list[int] = []
-        self.cols: list[int] = []
-        self.values: list[float] = []
-
-    def add(self, terms: list[tuple[int, float]], lower: float, upper: float) -> None:
-        r = len(self.lower)
-        self.lower.append(lower)
-        self.upper.append(upper)
-        for col, value in terms:
-            self.rows.append(r)
-            self.cols.append(col)
-            self.values.append(value)
-
-
 def solve(
     problem: Problem,
     start: Solution,
@@ -110,8 +80,16 @@ def solve(
     cost, and then the bound and gap include that cost."""
     started = time.monotonic()
     complete = all(o >= 0 for d, o in enumerate(start.assign) if problem.options[d])
+    proven = 0.0  # a lower bound proven by planning each platform alone
     if complete and sum(len(o) for o in problem.options) > DECOMPOSE_OPTIONS:
-        start, _steps = improve(problem, start, time_limit=time_limit / 2, gap=gap, threads=threads)
+        parts = decompose.by_platform(
+            problem, start, time_limit=time_limit * DECOMPOSE_SHARE, gap=gap, threads=threads
+        )
+        proven = parts.bound
+        start = decompose.search(problem, start, parts.start, started + time_limit * SEARCH_SHARE)
+        found = _decomposed(problem, start, proven, gap, started, progress)
+        if found is not None:
+            return found
         time_limit -= time.monotonic() - started
     # Without a complete start, proving that all cannot be served may take long: leave half
     # the time for the plan that serves what it can.
@@ -119,11 +97,36 @@ def solve(
     first = start if complete else None
     strict = _solve(problem, first, strict_limit, gap, progress, threads, False)
     if strict is not None:
-        return dataclasses.replace(strict, seconds=time.monotonic() - started)
+        return _with_bound(strict, proven, time.monotonic() - started)
     left = max(time_limit - (time.monotonic() - started), 1.0)
     relaxed = _solve(problem, start, left, gap, progress, threads, True)
     assert relaxed is not None
     return dataclasses.replace(relaxed, seconds=time.monotonic() - started)
+
+
+def _decomposed(
+    problem: Problem, start: Solution, proven: float, gap: float, started: float,
+    progress: Callable[[Progress], None] | None,
+) -> Outcome | None:  # fmt: skip
+    """The start as the answer when it is already within `gap` of the proven bound."""
+    real = cost(problem, start).total
+    reached = real > 0 and (real - proven) / real <= gap
+    if progress is not None:
+        progress(Progress(time.monotonic() - started, real, proven, (real - proven) / real))
+    if not reached:
+        return None
+    seconds = time.monotonic() - started
+    return Outcome(start, "gap reached", real, proven, max(real - proven, 0.0) / real, seconds)
+
+
+def _with_bound(outcome: Outcome, proven: float, seconds: float) -> Outcome:
+    """The outcome with the better of its own bound and the decomposition's."""
+    bound = outcome.bound
+    if proven > 0 and not (bound >= proven):  # a NaN bound is no bound
+        bound = proven
+    real = outcome.objective
+    value = max(real - bound, 0.0) / real if real > 0 and math.isfinite(bound) else outcome.gap
+    return dataclasses.replace(outcome, bound=bound, gap=value, seconds=seconds)
 
 
 def _solve(
@@ -138,7 +141,7 @@ def _solve(
 ) -> Outcome | None:
     """One model; demands marked `fixed` keep their option in `start`."""
     inf = highspy.kHighsInf
-    cols, rows = _Columns(), _Rows()
+    cols, rows = Columns(), Rows()
     x: list[list[int]] = []
     z: list[int | None] = []
     for d, options in enumerate(problem.options):
@@ -243,11 +246,11 @@ def _solve(
     if domestic and problem.domestic_share > 0:
         rows.add(domestic, 0, inf)
 
-    h = _quiet_highs()
+    h = quiet_highs()
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("random_seed", 0)
-    _pass(h, cols, rows)
+    pass_model(h, cols, rows)
     # Leaving a demand unserved costs UNSERVED_COST, which would dwarf a relative gap: the
     # gap asked for is applied to the plan's real cost, as an absolute gap.
     warm = _warm_start(problem, start, cols, x, z, y, n, w) if start is not None else None
@@ -323,7 +326,7 @@ PURCHASE_CUTS = True
 
 def _purchase_cuts(
     problem: Problem, p: int, here: list[tuple[int, int]], x: list[list[int]], y: list[int],
-    buys: list[tuple[int, float]], rows: _Rows,
+    buys: list[tuple[int, float]], rows: Rows,
 ) -> None:  # fmt: skip
     """Valid inequalities that tighten the relaxation where the cluster's free room is short:
     an option (with its new instance's base) or a new instance that does not fit in the free
@@ -344,45 +347,6 @@ def _purchase_cuts(
             rows.add([*buys, (x[d][o], -1.0)], 0, inf)
 
 
-def improve(
-    problem: Problem,
-    start: Solution,
-    *,
-    time_limit: float,
-    gap: float = 1e-3,
-    threads: int = 1,
-) -> tuple[Solution, list[tuple[str, float, float]]]:
-    """A better start by decomposition: for each platform (the largest first), its demands
-    and every purchase are re-solved with the other platforms' demands kept where they are,
-    each within a share of `time_limit`. Returns the plan and (platform, cost, seconds) per
-    step. Only complete starts (every demand with an option served) are improved."""
-    if any(o < 0 for d, o in enumerate(start.assign) if problem.options[d]):
-        return start, []
-    load: dict[str, float] = {}
-    for d, demand in enumerate(problem.demands):
-        if problem.options[d]:
-            load[demand.platform] = load.get(demand.platform, 0.0) + problem.options[d][0].cpu
-    order = sorted(load, key=lambda name: (-load[name], name))
-    steps = []
-    current = start
-    began = time.monotonic()
-    for i, platform in enumerate(order):
-        left = time_limit - (time.monotonic() - began)
-        if left <= 0.5:
-            break
-        share = left / (len(order) - i)
-        fixed = [demand.platform != platform for demand in problem.demands]
-        got = _solve(problem, current, share, gap, None, threads, False, fixed)
-        if (
-            got is not None
-            and not violations(problem, got.solution)
-            and cost(problem, got.solution).total < cost(problem, current).total - 1e-6
-        ):
-            current = got.solution
-        steps.append((platform, cost(problem, current).total, time.monotonic() - began))
-    return current, steps
-
-
 def _status(text: str) -> str:
     if text in ("optimal", "empty"):  # an empty model (nothing to decide) is solved
         return "optimal"
@@ -393,62 +357,8 @@ def _status(text: str) -> str:
     return text
 
 
-_STDOUT_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _stdout_to_null() -> Iterator[None]:
-    """Points file descriptor 1 at the null device for the block: what a C library prints
-    there (HiGHS's banner) never mixes with the program's output, such as `plan -o json`."""
-    with _STDOUT_LOCK:
-        sys.stdout.flush()
-        saved = os.dup(1)
-        null = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(null, 1)
-            yield
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-            os.close(null)
-
-
-def _quiet_highs() -> highspy.Highs:
-    """A HiGHS instance that logs nothing: some highspy releases print a banner when the
-    instance is made, before any option can be set, so it is made with standard output
-    pointed at the null device; then its output is switched off."""
-    with _stdout_to_null():
-        h = highspy.Highs()  # type: ignore[no-untyped-call]
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("log_to_console", False)
-    return h
-
-
-def _pass(h: highspy.Highs, cols: _Columns, rows: _Rows) -> None:
-    lp = highspy.HighsLp()
-    lp.num_col_ = len(cols.cost)
-    lp.num_row_ = len(rows.lower)
-    lp.col_cost_ = np.array(cols.cost, dtype=np.float64)
-    lp.col_lower_ = np.array(cols.lower, dtype=np.float64)
-    lp.col_upper_ = np.array(cols.upper, dtype=np.float64)
-    lp.row_lower_ = np.array(rows.lower, dtype=np.float64)
-    lp.row_upper_ = np.array(rows.upper, dtype=np.float64)
-    col_idx = np.array(rows.cols, dtype=np.int64)
-    order = np.lexsort((np.array(rows.rows), col_idx))
-    starts = np.searchsorted(col_idx[order], np.arange(len(cols.cost) + 1))
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = starts.astype(np.int32)
-    lp.a_matrix_.index_ = np.array(rows.rows, dtype=np.int32)[order]
-    lp.a_matrix_.value_ = np.array(rows.values, dtype=np.float64)[order]
-    lp.integrality_ = [
-        highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-        for i in cols.integer
-    ]
-    h.passModel(lp)
-
-
 def _warm_start(
-    problem: Problem, start: Solution, cols: _Columns,
+    problem: Problem, start: Solution, cols: Columns,
     x: list[list[int]], z: list[int | None], y: list[int],
     n: dict[tuple[int, int], int], w: dict[tuple[int, int], int],
 ) -> list[float]:  # fmt: skip

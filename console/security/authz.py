@@ -73,6 +73,7 @@ METHODS: dict[str, Rule] = {
     # A plan covers the demands of every division: not for a scoped user (no scope hook).
     "/tongchou.v1.PlanService/ListPlans": Rule("plan.run", scoped=True),
     "/tongchou.v1.PlanService/GetPlan": Rule("plan.run", scoped=True),
+    "/tongchou.v1.PlanService/SubmitPlan": Rule("plan.submit", "plan.submit", scoped=True),
     "/tongchou.v1.AuditService/ExportAudit": Rule("audit.read", "audit.export"),
     "/tongchou.v1.AuditService/VerifyAudit": Rule("audit.read"),
     "/tongchou.v1.UserService/WhoAmI": Rule(ANY),

@@ -17,7 +17,8 @@ ADMIN_ROLES = ("sysadmin", "secadmin", "auditor")
 ROLES: dict[str, frozenset[str]] = {
     "viewer": frozenset({"inventory.read", "workload.read"}),
     "operator": frozenset({"inventory.read", "workload.read", "workload.write"}),
-    "planner": frozenset({"inventory.read", "workload.read", "plan.run"}),
+    # a planner submits a plan's workloads (plan.submit), not workloads of its own
+    "planner": frozenset({"inventory.read", "workload.read", "plan.run", "plan.submit"}),
     "sysadmin": frozenset(
         {
             "inventory.read",

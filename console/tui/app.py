@@ -71,6 +71,7 @@ _ACTION_METHODS = {
     "check_policies": "/tongchou.v1.PolicyService/CheckPolicies",
     "delete_workload": "/tongchou.v1.WorkloadService/DeleteWorkload",
     "workload": "/tongchou.v1.WorkloadService/GetWorkloadDocument",
+    "submit_plan": "/tongchou.v1.PlanService/SubmitPlan",
 }
 _SCALE = "/tongchou.v1.WorkloadService/ScaleWorkload"
 TABS = (
@@ -168,6 +169,8 @@ class TongchouApp(App[None]):
         Binding("f", "recall_filter", "Saved filters", show=False),
         Binding("F", "save_filter", "Save filter", show=False),
         Binding("j", "export_plan", "Export plan", show=False),
+        Binding("v", "plan_view", "Plan view", show=False),
+        Binding("u", "submit_plan", "Submit plan", show=False),
         Binding("z", "pause", "Pause"),
         Binding("l", "language", "中文"),
         Binding("E", "export_csv", "Export CSV", show=False),
@@ -289,6 +292,7 @@ class TongchouApp(App[None]):
                 statuses = await self.hub.workloads()
                 try:
                     self.query_one(Workloads).show(statuses)
+                    self.query_one(Plan).track(statuses)
                     overview = self.query_one(Overview)
                     overview.workloads = statuses
                     self.query_one(Situation).show(self.view, statuses)
@@ -485,6 +489,8 @@ class TongchouApp(App[None]):
             ("workload", self.action_workload),
             ("run_plan", self.action_run_plan),
             ("export_plan", self.action_export_plan),
+            ("plan_view", self.action_plan_view),
+            ("submit_plan", self.action_submit_plan),
             ("check_policies", self.action_check_policies),
             ("language", self.action_language),
             ("save_filter", self.action_save_filter),
@@ -516,8 +522,10 @@ class TongchouApp(App[None]):
             self.call_after_refresh(self.query_one(Situation).ask_trend)
 
     def focus_view(self, tab: str) -> None:
-        """Focuses the main widget of `tab`'s view: a view key always lands on its table."""
-        self.set_focus(self.query_one(FOCUS[tab]), scroll_visible=False)
+        """Focuses the main widget of `tab`'s view: a view key always lands on its table (on
+        the Plan view, the one of its views on screen)."""
+        widget = self.query_one(Plan).current() if tab == "plan" else self.query_one(FOCUS[tab])
+        self.set_focus(widget, scroll_visible=False)
 
     @on(TabbedContent.TabActivated)
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
@@ -648,7 +656,8 @@ class TongchouApp(App[None]):
                     p = event.progress
                     pane.progressed(p.elapsed_seconds, p.best_cny, p.bound_cny, p.gap)
                 else:
-                    pane.finished(event.result.table, event.result.json)
+                    pane.names = self.division_names
+                    pane.finished(event.result)
         except HubError as err:
             self.notify(err.message, severity="error", timeout=20)
 
@@ -659,10 +668,56 @@ class TongchouApp(App[None]):
             return
         self.export(export_path(self.export_dir, "plan", "json"), pane.result_json + "\n")
 
+    def action_plan_view(self) -> None:
+        """The plan's next view: report, resilience, showback, what was submitted."""
+        if self.active_tab() != "plan":
+            self.action_tab("plan")
+        pane = self.query_one(Plan)
+        if not pane.result_json:
+            self.notify(text(self.lang, "no_plan"), severity="warning")
+            return
+        self.set_focus(pane.cycle(), scroll_visible=False)
+
+    def action_submit_plan(self) -> None:
+        """Submits the plan's workloads after a yes; the hub checks the role and audits it."""
+        if self.active_tab() != "plan":
+            self.action_tab("plan")
+        result = self.query_one(Plan).result
+        if not result.json:
+            self.notify(text(self.lang, "no_plan"), severity="warning")
+            return
+        if result.unsubmittable:
+            why = text(self.lang, "plan_unsubmittable", id=result.id, why=result.unsubmittable)
+            self.notify(why, severity="error", timeout=20)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.submit_plan(result.id)
+
+        question = text(self.lang, "submit_plan_question", n=len(result.workloads), id=result.id)
+        self.push_screen(Confirm(question), answered)
+
+    @work(exclusive=True, group="submit-plan")
+    async def submit_plan(self, plan_id: int) -> None:
+        try:
+            answer = await self.hub.submit_plan(plan_id)
+        except HubError as err:
+            self.notify(err.message, severity="error", timeout=20)
+            return
+        pane = self.query_one(Plan)
+        pane.submitted_plan(answer)
+        self.set_focus(pane.current(), scroll_visible=False)
+        done = text(
+            self.lang, "plan_submitted", id=plan_id, n=len(answer.workloads),
+            pending=answer.pending_replicas,
+        )  # fmt: skip
+        self.notify(done, severity="warning" if answer.pending_replicas else "information")
+
     def action_export_csv(self) -> None:
         """Writes the table of the view on screen, as shown, to the export folder."""
         tab = self.active_tab()
-        table = self.query_one(FOCUS[tab])
+        table = self.query_one(Plan).current() if tab == "plan" else self.query_one(FOCUS[tab])
         if not isinstance(table, FleetTable | DataTable):
             self.notify(text(self.lang, "no_table"), severity="warning")
             return

@@ -42,6 +42,10 @@ class Hub(Protocol):
         self, yaml_text: str, *, time_limit: float = 30.0, gap: float = 0.001
     ) -> AsyncIterator[plans_pb2.PlanEvent]: ...
 
+    async def submit_plan(
+        self, plan_id: int, timeout: float = 120.0
+    ) -> plans_pb2.SubmitPlanResponse: ...
+
     async def divisions(
         self, division: str = "", timeout: float = 10.0
     ) -> list[inventory_pb2.Division]: ...

@@ -150,6 +150,38 @@ EN: dict[str, str] = {
     "help_span": "history: 1 h, 24 h, 7 d or 30 d",
     "elsewhere": "outside your scope since connecting: {nodes:,} node changes and "
     "{events:,} events, counted by the hub and not shown",
+    "plan_report": "report",
+    "plan_resilience": "if a site is lost (N-1)",
+    "plan_showback": "showback",
+    "plan_pending": "submitted",
+    "plan_submit_key": "u submits its {n} workloads to the hub",
+    "plan_unsubmittable": "plan {id} cannot be submitted: {why}",
+    "lost_domain": "If this is lost",
+    "lost_demands": "Demands hit",
+    "earlier_tenants": "Earlier tenants",
+    "absorbed": "Rest absorbs",
+    "shortfall": "Shortfall per level",
+    "yes": "yes",
+    "no": "no",
+    "cores_word": "cores",
+    "stranded": "{n} with no admissible cluster left",
+    "pays": "Pays (shared)",
+    "alone": "Building its own",
+    "saves": "Saves",
+    "shared_spare": "shared spare (bought where nothing is served)",
+    "submit_plan_question": "Submit the {n} workloads of plan {id} to the hub? The hub places "
+    "them on the live fleet; what awaits the servers the plan buys "
+    "stays pending.\n\ny submit · n or Esc keep",
+    "plan_submitted": "plan {id}: {n} workloads submitted, {pending} replicas pending",
+    "help_plan_view": "plan: report → resilience (N-1) → showback → submitted workloads",
+    "help_submit_plan": "submit the plan's workloads to the hub (planner role; audited)",
+    "cmd_plan_view": "next view of the plan",
+    "cmd_submit_plan": "submit the plan",
+    "lost_list": "Demands hit: {list}",
+    "moved_list": "Absorbed: {list}",
+    "stranded_list": "No admissible cluster left: {list}",
+    "tenants_list": "Earlier tenants: {list}",
+    "and_more": "and {n} more",
 }  # fmt: skip
 """Every label of the console in English, by key."""
 

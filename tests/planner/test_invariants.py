@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from console.model.planning import PlanningInput
 from console.planner.greedy import greedy
 from console.planner.latency import latency_ms
-from console.planner.milp import improve, solve
+from console.planner.milp import solve
 from console.planner.problem import Problem, build_problem
 from console.planner.report import make_plan
 from console.planner.solution import Solution, cost, violations
@@ -174,19 +174,3 @@ def test_latency_model(a: str, b: str, hub: str | None, ms: float) -> None:
     assert latency_ms(a, b, hub) == ms
     if hub is None:
         assert latency_ms(b, a) == ms
-
-
-@settings(max_examples=15, deadline=None, database=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
-@given(instances(LARGE))
-def test_decomposition_never_worsens_the_start(instance: Instance) -> None:
-    problem = build_problem(instance.fleet, instance.planning)
-    start = greedy(problem)
-    better, steps = improve(problem, start, time_limit=10)
-    assert violations(problem, better) == []
-    assert cost(problem, better).total <= cost(problem, start).total + 1e-6
-    complete = all(o >= 0 for d, o in enumerate(start.assign) if problem.options[d])
-    platforms = {d.platform for d, o in zip(problem.demands, problem.options, strict=True) if o}
-    assert len(steps) == (len(platforms) if complete else 0)
-    totals = [total for _name, total, _s in steps]
-    assert totals == sorted(totals, reverse=True)  # each step keeps or lowers the cost

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import re
 from collections.abc import AsyncIterator
@@ -24,6 +25,25 @@ from tongchou.v1 import (
 DIVISIONS = ("440000", "440106", "440305", "441422")
 NAMES = {"440000": "广东省", "440100": "广州市", "440106": "天河区", "440300": "深圳市",
          "440305": "南山区", "441400": "梅州市", "441422": "大埔县"}  # fmt: skip
+RESILIENCE = {
+    "kind": "Resilience",
+    "losses": [
+        {"kind": "site", "name": "gz-dc", "clusters": 2, "absorbed": False,
+         "lostDemands": ["e-seal-440106", "portal-440305"], "earlierTenants": ["e-seal:440100"],
+         "moved": {"portal-440305": "sz-dc-a"}, "stranded": [],
+         "shortfall": {"city": {"cpuCores": 24.0, "memoryGiB": 96.0, "servers": 1,
+                                "sku": "kunpeng-2u"}}},
+        {"kind": "provider", "name": "on-prem", "clusters": 4, "absorbed": True,
+         "lostDemands": ["portal-440305"], "earlierTenants": [],
+         "moved": {"portal-440305": "cloud-a"}, "stranded": [], "shortfall": {}},
+    ],
+}  # fmt: skip
+SHOWBACK = {
+    "kind": "Showback",
+    "byDivision": {"440106": {"totalCny": "120000.00", "aloneCny": "1600000.00"},
+                   "440305": {"totalCny": "0.00", "aloneCny": "900000.00"}},
+    "sharedSpareCny": "0.00",
+}  # fmt: skip
 CHIPS = (("x86_64", "hygon-7380"), ("aarch64", "kunpeng-920"), ("loongarch64", "loongson-3c5000"))
 
 
@@ -74,6 +94,7 @@ class FakeHub:
         self.statuses: list[workloads_pb2.WorkloadStatus] = []
         self.submitted: list[str] = []
         self.planned: list[str] = []
+        self.plans_submitted: list[int] = []
         self.checked: list[str] = []
         self.deleted: list[str] = []
         self.scaled: list[tuple[str, int]] = []
@@ -214,9 +235,29 @@ class FakeHub:
                 )
             )
         result = plans_pb2.PlanResult(
-            json='{"kind": "Plan", "savingsCny": 1}', table="94 demands: 80 reuse, 14 build"
-        )
+            id=7, json='{"kind": "Plan", "savingsCny": 1}', table="94 demands: 80 reuse, 14 build",
+            resilience_json=json.dumps(RESILIENCE), resilience_table="site gz-dc: …",
+            showback_json=json.dumps(SHOWBACK), showback_table="DIVISION …",
+            workloads=["e-seal-440106", "e-seal-gz-dc-a"],
+        )  # fmt: skip
         yield plans_pb2.PlanEvent(result=result)
+
+    async def submit_plan(
+        self, plan_id: int, timeout: float = 120.0
+    ) -> plans_pb2.SubmitPlanResponse:
+        self.plans_submitted.append(plan_id)
+        if plan_id != 7:
+            raise HubError(grpc.StatusCode.NOT_FOUND, f"no plan {plan_id}")
+        placed = workloads_pb2.WorkloadStatus(
+            name="e-seal-440106", replicas=2, generation=1,
+            placed=[workloads_pb2.ClusterReplicas(cluster="cluster-440106", replicas=2)],
+        )  # fmt: skip
+        waiting = workloads_pb2.WorkloadStatus(
+            name="e-seal-gz-dc-a", replicas=3, pending=3, generation=1,
+            reason="0/4 clusters: 4 no room",
+        )  # fmt: skip
+        self.statuses += [placed, waiting]
+        return plans_pb2.SubmitPlanResponse(workloads=[placed, waiting], pending_replicas=3)
 
     async def divisions(
         self, division: str = "", timeout: float = 10.0

@@ -23,29 +23,34 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from tongchou.v1 import workloads_pb2 as tongchou_dot_v1_dot_workloads__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tongchou/v1/plans.proto\x12\x0btongchou.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"G\n\x0eRunPlanRequest\x12\x0c\n\x04yaml\x18\x01 \x01(\t\x12\x1a\n\x12time_limit_seconds\x18\x02 \x01(\x01\x12\x0b\n\x03gap\x18\x03 \x01(\x01\"Y\n\x0cPlanProgress\x12\x17\n\x0f\x65lapsed_seconds\x18\x01 \x01(\x01\x12\x10\n\x08\x62\x65st_cny\x18\x02 \x01(\x01\x12\x11\n\tbound_cny\x18\x03 \x01(\x01\x12\x0b\n\x03gap\x18\x04 \x01(\x01\"\xb6\x01\n\nPlanResult\x12\x0c\n\x04json\x18\x01 \x01(\t\x12\r\n\x05table\x18\x02 \x01(\t\x12\n\n\x02id\x18\x03 \x01(\r\x12/\n\x0b\x66inished_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0etotal_cost_cny\x18\x05 \x01(\x01\x12\x13\n\x0bsavings_cny\x18\x06 \x01(\x01\x12\x0f\n\x07\x64\x65mands\x18\x07 \x01(\r\x12\x10\n\x08unserved\x18\x08 \x01(\r\"\x12\n\x10ListPlansRequest\";\n\x11ListPlansResponse\x12&\n\x05plans\x18\x01 \x03(\x0b\x32\x17.tongchou.v1.PlanResult\"\x1c\n\x0eGetPlanRequest\x12\n\n\x02id\x18\x01 \x01(\r\"n\n\tPlanEvent\x12-\n\x08progress\x18\x01 \x01(\x0b\x32\x19.tongchou.v1.PlanProgressH\x00\x12)\n\x06result\x18\x02 \x01(\x0b\x32\x17.tongchou.v1.PlanResultH\x00\x42\x07\n\x05\x65vent2\xdc\x01\n\x0bPlanService\x12@\n\x07RunPlan\x12\x1b.tongchou.v1.RunPlanRequest\x1a\x16.tongchou.v1.PlanEvent0\x01\x12J\n\tListPlans\x12\x1d.tongchou.v1.ListPlansRequest\x1a\x1e.tongchou.v1.ListPlansResponse\x12?\n\x07GetPlan\x12\x1b.tongchou.v1.GetPlanRequest\x1a\x17.tongchou.v1.PlanResultb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tongchou/v1/plans.proto\x12\x0btongchou.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1btongchou/v1/workloads.proto\"G\n\x0eRunPlanRequest\x12\x0c\n\x04yaml\x18\x01 \x01(\t\x12\x1a\n\x12time_limit_seconds\x18\x02 \x01(\x01\x12\x0b\n\x03gap\x18\x03 \x01(\x01\"Y\n\x0cPlanProgress\x12\x17\n\x0f\x65lapsed_seconds\x18\x01 \x01(\x01\x12\x10\n\x08\x62\x65st_cny\x18\x02 \x01(\x01\x12\x11\n\tbound_cny\x18\x03 \x01(\x01\x12\x0b\n\x03gap\x18\x04 \x01(\x01\"\xc2\x02\n\nPlanResult\x12\x0c\n\x04json\x18\x01 \x01(\t\x12\r\n\x05table\x18\x02 \x01(\t\x12\n\n\x02id\x18\x03 \x01(\r\x12/\n\x0b\x66inished_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0etotal_cost_cny\x18\x05 \x01(\x01\x12\x13\n\x0bsavings_cny\x18\x06 \x01(\x01\x12\x0f\n\x07\x64\x65mands\x18\x07 \x01(\r\x12\x10\n\x08unserved\x18\x08 \x01(\r\x12\x17\n\x0fresilience_json\x18\t \x01(\t\x12\x18\n\x10resilience_table\x18\n \x01(\t\x12\x15\n\rshowback_json\x18\x0b \x01(\t\x12\x16\n\x0eshowback_table\x18\x0c \x01(\t\x12\x11\n\tworkloads\x18\r \x03(\t\x12\x15\n\runsubmittable\x18\x0e \x01(\t\"\x12\n\x10ListPlansRequest\";\n\x11ListPlansResponse\x12&\n\x05plans\x18\x01 \x03(\x0b\x32\x17.tongchou.v1.PlanResult\"\x1c\n\x0eGetPlanRequest\x12\n\n\x02id\x18\x01 \x01(\r\"\x1f\n\x11SubmitPlanRequest\x12\n\n\x02id\x18\x01 \x01(\r\"^\n\x12SubmitPlanResponse\x12.\n\tworkloads\x18\x01 \x03(\x0b\x32\x1b.tongchou.v1.WorkloadStatus\x12\x18\n\x10pending_replicas\x18\x02 \x01(\r\"n\n\tPlanEvent\x12-\n\x08progress\x18\x01 \x01(\x0b\x32\x19.tongchou.v1.PlanProgressH\x00\x12)\n\x06result\x18\x02 \x01(\x0b\x32\x17.tongchou.v1.PlanResultH\x00\x42\x07\n\x05\x65vent2\xab\x02\n\x0bPlanService\x12@\n\x07RunPlan\x12\x1b.tongchou.v1.RunPlanRequest\x1a\x16.tongchou.v1.PlanEvent0\x01\x12J\n\tListPlans\x12\x1d.tongchou.v1.ListPlansRequest\x1a\x1e.tongchou.v1.ListPlansResponse\x12?\n\x07GetPlan\x12\x1b.tongchou.v1.GetPlanRequest\x1a\x17.tongchou.v1.PlanResult\x12M\n\nSubmitPlan\x12\x1e.tongchou.v1.SubmitPlanRequest\x1a\x1f.tongchou.v1.SubmitPlanResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tongchou.v1.plans_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RUNPLANREQUEST']._serialized_start=73
-  _globals['_RUNPLANREQUEST']._serialized_end=144
-  _globals['_PLANPROGRESS']._serialized_start=146
-  _globals['_PLANPROGRESS']._serialized_end=235
-  _globals['_PLANRESULT']._serialized_start=238
-  _globals['_PLANRESULT']._serialized_end=420
-  _globals['_LISTPLANSREQUEST']._serialized_start=422
-  _globals['_LISTPLANSREQUEST']._serialized_end=440
-  _globals['_LISTPLANSRESPONSE']._serialized_start=442
-  _globals['_LISTPLANSRESPONSE']._serialized_end=501
-  _globals['_GETPLANREQUEST']._serialized_start=503
-  _globals['_GETPLANREQUEST']._serialized_end=531
-  _globals['_PLANEVENT']._serialized_start=533
-  _globals['_PLANEVENT']._serialized_end=643
-  _globals['_PLANSERVICE']._serialized_start=646
-  _globals['_PLANSERVICE']._serialized_end=866
+  _globals['_RUNPLANREQUEST']._serialized_start=102
+  _globals['_RUNPLANREQUEST']._serialized_end=173
+  _globals['_PLANPROGRESS']._serialized_start=175
+  _globals['_PLANPROGRESS']._serialized_end=264
+  _globals['_PLANRESULT']._serialized_start=267
+  _globals['_PLANRESULT']._serialized_end=589
+  _globals['_LISTPLANSREQUEST']._serialized_start=591
+  _globals['_LISTPLANSREQUEST']._serialized_end=609
+  _globals['_LISTPLANSRESPONSE']._serialized_start=611
+  _globals['_LISTPLANSRESPONSE']._serialized_end=670
+  _globals['_GETPLANREQUEST']._serialized_start=672
+  _globals['_GETPLANREQUEST']._serialized_end=700
+  _globals['_SUBMITPLANREQUEST']._serialized_start=702
+  _globals['_SUBMITPLANREQUEST']._serialized_end=733
+  _globals['_SUBMITPLANRESPONSE']._serialized_start=735
+  _globals['_SUBMITPLANRESPONSE']._serialized_end=829
+  _globals['_PLANEVENT']._serialized_start=831
+  _globals['_PLANEVENT']._serialized_end=941
+  _globals['_PLANSERVICE']._serialized_start=944
+  _globals['_PLANSERVICE']._serialized_end=1243
 # @@protoc_insertion_point(module_scope)

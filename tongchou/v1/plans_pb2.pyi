@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from tongchou.v1 import workloads_pb2 as _workloads_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -86,6 +87,12 @@ class PlanResult(_message.Message):
     SAVINGS_CNY_FIELD_NUMBER: _builtins.int
     DEMANDS_FIELD_NUMBER: _builtins.int
     UNSERVED_FIELD_NUMBER: _builtins.int
+    RESILIENCE_JSON_FIELD_NUMBER: _builtins.int
+    RESILIENCE_TABLE_FIELD_NUMBER: _builtins.int
+    SHOWBACK_JSON_FIELD_NUMBER: _builtins.int
+    SHOWBACK_TABLE_FIELD_NUMBER: _builtins.int
+    WORKLOADS_FIELD_NUMBER: _builtins.int
+    UNSUBMITTABLE_FIELD_NUMBER: _builtins.int
     json: _builtins.str
     """The plan as `tongchou plan -o json` prints it (docs/planning.md)."""
     table: _builtins.str
@@ -97,8 +104,22 @@ class PlanResult(_message.Message):
     savings_cny: _builtins.float
     demands: _builtins.int
     unserved: _builtins.int
+    resilience_json: _builtins.str
+    """What losing each site, cluster or provider does to the plan, as `tongchou plan
+    --resilience` prints it (-o json and table).
+    """
+    resilience_table: _builtins.str
+    showback_json: _builtins.str
+    """Each division's share of the shared platforms, as `tongchou plan --showback` prints it."""
+    showback_table: _builtins.str
+    unsubmittable: _builtins.str
+    """Why the plan cannot be submitted (e.g. a platform without an image); empty when it can."""
     @_builtins.property
     def finished_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def workloads(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The names of the Workload documents SubmitPlan submits."""
+
     def __init__(
         self,
         *,
@@ -110,10 +131,16 @@ class PlanResult(_message.Message):
         savings_cny: _builtins.float = ...,
         demands: _builtins.int = ...,
         unserved: _builtins.int = ...,
+        resilience_json: _builtins.str = ...,
+        resilience_table: _builtins.str = ...,
+        showback_json: _builtins.str = ...,
+        showback_table: _builtins.str = ...,
+        workloads: _abc.Iterable[_builtins.str] | None = ...,
+        unsubmittable: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["finished_at", b"finished_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["demands", b"demands", "finished_at", b"finished_at", "id", b"id", "json", b"json", "savings_cny", b"savings_cny", "table", b"table", "total_cost_cny", b"total_cost_cny", "unserved", b"unserved"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["demands", b"demands", "finished_at", b"finished_at", "id", b"id", "json", b"json", "resilience_json", b"resilience_json", "resilience_table", b"resilience_table", "savings_cny", b"savings_cny", "showback_json", b"showback_json", "showback_table", b"showback_table", "table", b"table", "total_cost_cny", b"total_cost_cny", "unserved", b"unserved", "unsubmittable", b"unsubmittable", "workloads", b"workloads"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -174,6 +201,51 @@ class GetPlanRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetPlanRequest: _TypeAlias = GetPlanRequest  # noqa: Y015
+
+@_typing.final
+class SubmitPlanRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitPlanRequest: _TypeAlias = SubmitPlanRequest  # noqa: Y015
+
+@_typing.final
+class SubmitPlanResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKLOADS_FIELD_NUMBER: _builtins.int
+    PENDING_REPLICAS_FIELD_NUMBER: _builtins.int
+    pending_replicas: _builtins.int
+    """Replicas left pending in all (most await the servers the plan buys)."""
+    @_builtins.property
+    def workloads(self) -> _containers.RepeatedCompositeFieldContainer[_workloads_pb2.WorkloadStatus]:
+        """Every submitted workload's status after its first scheduling pass, in name order."""
+
+    def __init__(
+        self,
+        *,
+        workloads: _abc.Iterable[_workloads_pb2.WorkloadStatus] | None = ...,
+        pending_replicas: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pending_replicas", b"pending_replicas", "workloads", b"workloads"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitPlanResponse: _TypeAlias = SubmitPlanResponse  # noqa: Y015
 
 @_typing.final
 class PlanEvent(_message.Message):

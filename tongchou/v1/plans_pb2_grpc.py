@@ -49,6 +49,11 @@ class PlanServiceStub:
                 request_serializer=tongchou_dot_v1_dot_plans__pb2.GetPlanRequest.SerializeToString,
                 response_deserializer=tongchou_dot_v1_dot_plans__pb2.PlanResult.FromString,
                 _registered_method=True)
+        self.SubmitPlan = channel.unary_unary(
+                '/tongchou.v1.PlanService/SubmitPlan',
+                request_serializer=tongchou_dot_v1_dot_plans__pb2.SubmitPlanRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_plans__pb2.SubmitPlanResponse.FromString,
+                _registered_method=True)
 
 
 class PlanServiceServicer:
@@ -76,6 +81,18 @@ class PlanServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SubmitPlan(self, request, context):
+        """Submits the Workload documents of a kept plan (one for every demand's new load and one
+        for every new instance's base, as `tongchou plan --emit-workloads` writes them) to the
+        hub's workloads, where the scheduler places them against the live inventory; answers
+        each one's status, so what is pending shows at once. NOT_FOUND for an unknown plan;
+        FAILED_PRECONDITION when the plan cannot be written as workloads, or when one of its
+        names belongs to a workload that no plan submitted (nothing is submitted then).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PlanServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -93,6 +110,11 @@ def add_PlanServiceServicer_to_server(servicer, server):
                     servicer.GetPlan,
                     request_deserializer=tongchou_dot_v1_dot_plans__pb2.GetPlanRequest.FromString,
                     response_serializer=tongchou_dot_v1_dot_plans__pb2.PlanResult.SerializeToString,
+            ),
+            'SubmitPlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitPlan,
+                    request_deserializer=tongchou_dot_v1_dot_plans__pb2.SubmitPlanRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_plans__pb2.SubmitPlanResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -176,6 +198,33 @@ class PlanService:
             '/tongchou.v1.PlanService/GetPlan',
             tongchou_dot_v1_dot_plans__pb2.GetPlanRequest.SerializeToString,
             tongchou_dot_v1_dot_plans__pb2.PlanResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitPlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongchou.v1.PlanService/SubmitPlan',
+            tongchou_dot_v1_dot_plans__pb2.SubmitPlanRequest.SerializeToString,
+            tongchou_dot_v1_dot_plans__pb2.SubmitPlanResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -39,6 +39,14 @@ class PlanServiceStub:
     ListPlans: _grpc.UnaryUnaryMultiCallable[_plans_pb2.ListPlansRequest, _plans_pb2.ListPlansResponse]
     """The plans run since the hub started, newest first (the newest 50 are kept)."""
     GetPlan: _grpc.UnaryUnaryMultiCallable[_plans_pb2.GetPlanRequest, _plans_pb2.PlanResult]
+    SubmitPlan: _grpc.UnaryUnaryMultiCallable[_plans_pb2.SubmitPlanRequest, _plans_pb2.SubmitPlanResponse]
+    """Submits the Workload documents of a kept plan (one for every demand's new load and one
+    for every new instance's base, as `tongchou plan --emit-workloads` writes them) to the
+    hub's workloads, where the scheduler places them against the live inventory; answers
+    each one's status, so what is pending shows at once. NOT_FOUND for an unknown plan;
+    FAILED_PRECONDITION when the plan cannot be written as workloads, or when one of its
+    names belongs to a workload that no plan submitted (nothing is submitted then).
+    """
 
 @_typing.type_check_only
 class PlanServiceAsyncStub(PlanServiceStub):
@@ -51,6 +59,14 @@ class PlanServiceAsyncStub(PlanServiceStub):
     ListPlans: _aio.UnaryUnaryMultiCallable[_plans_pb2.ListPlansRequest, _plans_pb2.ListPlansResponse]  # type: ignore[assignment]
     """The plans run since the hub started, newest first (the newest 50 are kept)."""
     GetPlan: _aio.UnaryUnaryMultiCallable[_plans_pb2.GetPlanRequest, _plans_pb2.PlanResult]  # type: ignore[assignment]
+    SubmitPlan: _aio.UnaryUnaryMultiCallable[_plans_pb2.SubmitPlanRequest, _plans_pb2.SubmitPlanResponse]  # type: ignore[assignment]
+    """Submits the Workload documents of a kept plan (one for every demand's new load and one
+    for every new instance's base, as `tongchou plan --emit-workloads` writes them) to the
+    hub's workloads, where the scheduler places them against the live inventory; answers
+    each one's status, so what is pending shows at once. NOT_FOUND for an unknown plan;
+    FAILED_PRECONDITION when the plan cannot be written as workloads, or when one of its
+    names belongs to a workload that no plan submitted (nothing is submitted then).
+    """
 
 class PlanServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -78,5 +94,19 @@ class PlanServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _plans_pb2.GetPlanRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_plans_pb2.PlanResult, _abc.Awaitable[_plans_pb2.PlanResult]]: ...
+
+    @_abc_1.abstractmethod
+    def SubmitPlan(
+        self,
+        request: _plans_pb2.SubmitPlanRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plans_pb2.SubmitPlanResponse, _abc.Awaitable[_plans_pb2.SubmitPlanResponse]]:
+        """Submits the Workload documents of a kept plan (one for every demand's new load and one
+        for every new instance's base, as `tongchou plan --emit-workloads` writes them) to the
+        hub's workloads, where the scheduler places them against the live inventory; answers
+        each one's status, so what is pending shows at once. NOT_FOUND for an unknown plan;
+        FAILED_PRECONDITION when the plan cannot be written as workloads, or when one of its
+        names belongs to a workload that no plan submitted (nothing is submitted then).
+        """
 
 def add_PlanServiceServicer_to_server(servicer: PlanServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -20,6 +20,7 @@ from console.model.workload import PlacementPolicy
 from console.planner.cli import render, to_json
 from console.planner.milp import Progress
 from console.planner.report import Plan
+from console.planner.views import PlanViews
 from console.scheduler import Placement, PolicyEffect
 from tongchou import levels, states
 from tongchou.v1 import (
@@ -318,9 +319,16 @@ def progress_message(p: Progress) -> plans_pb2.PlanEvent:
     )
 
 
-def plan_result_message(plan: Plan) -> plans_pb2.PlanResult:
-    """A finished plan (its id and time are set when the hub keeps it)."""
+def plan_result_message(plan: Plan, views: PlanViews | None = None) -> plans_pb2.PlanResult:
+    """A finished plan with its views (its id and time are set when the hub keeps it)."""
+    views = views or PlanViews()
     return plans_pb2.PlanResult(
+        resilience_json=views.resilience_json,
+        resilience_table=views.resilience_table,
+        showback_json=views.showback_json,
+        showback_table=views.showback_table,
+        workloads=sorted(views.workloads),
+        unsubmittable=views.unsubmittable,
         json=json.dumps(to_json(plan), ensure_ascii=False),
         table=render(plan),
         total_cost_cny=round(plan.cost.total, 2),

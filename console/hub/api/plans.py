@@ -6,6 +6,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import AsyncIterator
+from typing import Literal
 
 import grpc
 
@@ -15,11 +16,15 @@ from console.hub.api.answers import found
 from console.hub.api.intake import InputRefused, Intake
 from console.hub.api.messages import plan_result_message, progress_message
 from console.hub.api.solver import Solver, SolverFailed
+from console.hub.api.submission import Submissions
 from console.hub.collectors import PlannerMetrics
-from console.hub.control.workloads import WorkloadManager
+from console.hub.control.workloads import WorkloadError, WorkloadManager
 from console.hub.fleet.view import live_fleet
 from console.planner.milp import Progress
 from console.planner.report import Plan
+from console.planner.rules import CLUSTER_LABEL
+from console.planner.views import PlanViews
+from console.store.offloop import StoreUnavailable
 from tongchou.v1 import plans_pb2, plans_pb2_grpc
 
 MAX_TIME_LIMIT = 600.0
@@ -38,12 +43,16 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
         metrics: PlannerMetrics | None = None,
         intake: Intake | None = None,
         solver: Solver | None = None,
+        submissions: Submissions | None = None,
     ) -> None:
         self.workloads = workloads  # for the fleet documents and the live inventory
         self.metrics = metrics
         self.intake = intake or Intake()
         self.solver = solver or Solver()
         self.plans: deque[plans_pb2.PlanResult] = deque(maxlen=KEPT)
+        # a plan's workloads go the way of any submitted workload (one change at a time)
+        self.submissions = submissions or Submissions(workloads, intake=self.intake)
+        self.documents: dict[int, dict[str, str]] = {}  # plan id → its Workload documents
         self._next_id = 1
 
     async def RunPlan(
@@ -71,6 +80,7 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
         )
         started = time.perf_counter()
         plan: Plan | None = None
+        views = PlanViews()
         try:
             # the options are judged by the hub scheduler's own policies (guardrails included)
             policies = tuple(self.workloads.policies)
@@ -79,6 +89,8 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
                 async for item in run:
                     if isinstance(item, Progress):
                         yield progress_message(item)
+                    elif isinstance(item, PlanViews):
+                        views = item
                     else:
                         plan = item
         except SolverFailed as err:
@@ -91,15 +103,20 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
             self.metrics.succeeded(
                 time.perf_counter() - started, plan.cost.total, plan.counterfactual, time.time()
             )
-        event = plans_pb2.PlanEvent(result=plan_result_message(plan))
-        yield self._keep(event)
+        event = plans_pb2.PlanEvent(result=plan_result_message(plan, views))
+        yield self._keep(event, views.workloads)
 
-    def _keep(self, event: plans_pb2.PlanEvent) -> plans_pb2.PlanEvent:
-        """Numbers the finished plan and keeps it for ListPlans and GetPlan."""
+    def _keep(self, event: plans_pb2.PlanEvent, documents: dict[str, str]) -> plans_pb2.PlanEvent:
+        """Numbers the finished plan and keeps it (and its workloads) for ListPlans, GetPlan
+        and SubmitPlan."""
         event.result.id = self._next_id
         event.result.finished_at.GetCurrentTime()
         self._next_id += 1
         self.plans.appendleft(event.result)
+        self.documents[event.result.id] = documents
+        kept = {p.id for p in self.plans}
+        for gone in [i for i in self.documents if i not in kept]:
+            del self.documents[gone]
         return event
 
     async def ListPlans(
@@ -111,8 +128,8 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
         for plan in self.plans:
             brief = out.plans.add()
             brief.CopyFrom(plan)
-            brief.ClearField("json")
-            brief.ClearField("table")
+            for name in BULKY:
+                brief.ClearField(name)
         return out
 
     async def GetPlan(
@@ -126,6 +143,71 @@ class PlanApi(plans_pb2_grpc.PlanServiceServicer):
             context,
             f"no plan {request.id} (the hub keeps the newest {KEPT} since it started)",
         )
+
+    async def SubmitPlan(
+        self,
+        request: plans_pb2.SubmitPlanRequest,
+        context: grpc.aio.ServicerContext[
+            plans_pb2.SubmitPlanRequest, plans_pb2.SubmitPlanResponse
+        ],
+    ) -> plans_pb2.SubmitPlanResponse:
+        plan = await found(
+            next((p for p in self.plans if p.id == request.id), None),
+            context,
+            f"no plan {request.id} (the hub keeps the newest {KEPT} since it started)",
+        )
+        if plan.unsubmittable:
+            await context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"plan {plan.id} cannot be submitted: {plan.unsubmittable}",
+            )
+        documents = self.documents[plan.id]
+        records = self.workloads.records
+        taken = sorted(
+            name
+            for name in documents
+            if name in records and CLUSTER_LABEL not in records[name].workload.labels
+        )
+        if taken:
+            await context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"plan {plan.id} was not submitted: its workload names "
+                f"{', '.join(taken[:5])}{' …' if len(taken) > 5 else ''} belong to workloads "
+                "no plan submitted (rename the demands, or delete those workloads first)",
+            )
+        out = plans_pb2.SubmitPlanResponse()
+        for done, name in enumerate(sorted(documents)):
+            try:
+                status = await self.submissions.submit(documents[name])
+            except StoreUnavailable as err:
+                await context.abort(
+                    grpc.StatusCode.UNAVAILABLE,
+                    f"{done} of {len(documents)} workloads of plan {plan.id} submitted, then "
+                    f"{err}; nothing more was changed: submitting the plan again is safe",
+                )
+            except (InputRefused, WorkloadError) as err:
+                why = err.message if isinstance(err, InputRefused) else str(err)
+                await context.abort(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    f"{done} of {len(documents)} workloads of plan {plan.id} submitted; "
+                    f"the hub refuses {name}: {why}",
+                )
+            out.workloads.append(status)
+            out.pending_replicas += status.pending
+        return out
+
+
+BULKY: tuple[
+    Literal[
+        "json", "table", "resilience_json", "resilience_table", "showback_json",
+        "showback_table", "workloads",
+    ],
+    ...,
+] = (
+    "json", "table", "resilience_json", "resilience_table", "showback_json", "showback_table",
+    "workloads",
+)  # fmt: skip
+"""Fields ListPlans leaves out (GetPlan answers them)."""
 
 
 async def _limits(

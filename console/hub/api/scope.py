@@ -440,8 +440,11 @@ TABLE: dict[tuple[str, str], Scoped[Any, Any]] = {
 
 _ROLLUP = "RollupService"
 REFUSED: frozenset[tuple[str, str]] = frozenset(
-    {(_PLAN, "ListPlans"), (_PLAN, "GetPlan"), (_ROLLUP, "ListProvinces"), (_ROLLUP, "GetProvince")}
-)
+    {
+        (_PLAN, "ListPlans"), (_PLAN, "GetPlan"), (_PLAN, "SubmitPlan"),
+        (_ROLLUP, "ListProvinces"), (_ROLLUP, "GetProvince"),
+    }
+)  # fmt: skip
 """Scoped methods refused to scoped users: a plan covers the demands of every division, a
 national hub's roll-up every province."""
 

@@ -19,6 +19,7 @@ from console.planner.greedy import greedy
 from console.planner.milp import Progress, solve
 from console.planner.problem import build_problem
 from console.planner.report import Plan, make_plan
+from console.planner.views import PlanViews, plan_views
 
 log = logging.getLogger("tongchou.hub.solver")
 
@@ -46,7 +47,7 @@ def _solve(
     gap: float,
     policies: tuple[PlacementPolicy, ...],
 ) -> None:
-    """The planner process: progress, then the plan, over `out`."""
+    """The planner process: progress, then the plan's views, then the plan, over `out`."""
 
     def progress(p: Progress) -> None:
         out.send(("progress", p))
@@ -54,7 +55,9 @@ def _solve(
     problem = build_problem(fleet, planning, list(policies))
     baseline = greedy(problem)
     outcome = solve(problem, baseline, time_limit=limit, gap=gap, progress=progress)
-    out.send(("plan", make_plan(problem, outcome, baseline)))
+    plan = make_plan(problem, outcome, baseline)
+    out.send(("views", plan_views(problem, planning, plan)))
+    out.send(("plan", plan))
     out.close()
 
 
@@ -76,8 +79,9 @@ class Solver:
         limit: float,
         gap: float,
         policies: tuple[PlacementPolicy, ...] = (),
-    ) -> AsyncGenerator[Progress | Plan, None]:
-        """Progress while the plan is solved, then the plan; SolverFailed if none comes.
+    ) -> AsyncGenerator[Progress | PlanViews | Plan, None]:
+        """Progress while the plan is solved, its views (resilience, showback, workloads),
+        then the plan; SolverFailed if no plan comes.
         Closing the iterator (the caller went away) stops the process."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_plans)
@@ -115,7 +119,7 @@ class Solver:
                     if kind == "plan" and isinstance(value, Plan):
                         yield value
                         return
-                    if isinstance(value, Progress):
+                    if isinstance(value, Progress | PlanViews):
                         yield value
             raise SolverFailed(
                 f"the planner process ended without a plan (exit {process.exitcode})"

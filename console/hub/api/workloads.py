@@ -10,6 +10,7 @@ from console.hub.api import limits
 from console.hub.api.answers import found
 from console.hub.api.intake import InputRefused, Intake
 from console.hub.api.messages import explanation_message, status_message
+from console.hub.api.submission import Submissions
 from console.hub.control.clusters import ClusterView
 from console.hub.control.scale import NotScalable, with_replicas
 from console.hub.control.workloads import WorkloadError, WorkloadManager
@@ -33,11 +34,13 @@ class WorkloadApi(workloads_pb2_grpc.WorkloadServiceServicer):
         manager: WorkloadManager,
         clusters: ClusterView | None = None,
         intake: Intake | None = None,
+        submissions: Submissions | None = None,
     ) -> None:
         self.manager = manager
         self.clusters = clusters
         self.intake = intake or Intake()
-        self._lock = asyncio.Lock()
+        self.submissions = submissions or Submissions(manager, clusters, self.intake)
+        self._lock = self.submissions.lock  # one change at a time, a plan's included
 
     async def SubmitWorkload(
         self,
@@ -47,23 +50,13 @@ class WorkloadApi(workloads_pb2_grpc.WorkloadServiceServicer):
         ],
     ) -> workloads_pb2.WorkloadStatus:
         try:
-            documents = await self.intake.read(
-                request.yaml,
-                limits.SUBMITTED_WORKLOAD,
-                max_bytes=MAX_DOCUMENT,
-                known=self.manager.known(),
-            )
-            workload = self.manager.workload_of(documents)
+            return await self.submissions.submit(request.yaml)
         except InputRefused as err:
             await context.abort(err.code, err.message)
         except WorkloadError as err:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
-        async with self._lock:
-            try:
-                record = await self.manager.submit_durably(workload, request.yaml)
-            except StoreUnavailable as err:
-                await context.abort(grpc.StatusCode.UNAVAILABLE, unavailable(err))
-        return status_message(record, self.clusters)
+        except StoreUnavailable as err:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, unavailable(err))
 
     async def ScaleWorkload(
         self,

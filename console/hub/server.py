@@ -220,6 +220,7 @@ class Hub:
                 self.pacer,
                 watchers=self.watchers,
                 workloads=self.workloads,
+                platforms=config.platforms,
             ),
             workloads=WorkloadApi(self.workloads, self.reconciler, self.intake),
             plans=PlanApi(self.workloads, self.planner_metrics, self.intake, self.solver),

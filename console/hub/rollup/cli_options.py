@@ -51,8 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         action="append",
         default=[],
-        help="Platform documents (file or folder): shared platforms and their tenants, reported"
-        " upwards",
+        help="Platform documents (file or folder): shared platforms and their tenants, served to"
+        " consoles (ListPlatformInstances) and, with --upstream, reported upwards",
     )
     for flag, what in (
         ("--upstream-tls-ca", "the national CA's certificate"),
@@ -81,8 +81,8 @@ def with_rollup(config: HubConfig, args: argparse.Namespace, fleet: Fleet) -> Hu
             credentials=_credentials(args, province.code),
             interval=parse_duration(args.upstream_interval, "--upstream-interval"),
         )
-    elif args.province or args.upstream_tls_cert or args.catalog:
-        raise ValueError("--province, --catalog and --upstream-tls-* need --upstream HOST:PORT")
+    elif args.province or args.upstream_tls_cert:
+        raise ValueError("--province and --upstream-tls-* need --upstream HOST:PORT")
     return replace(
         config,
         national=args.national,

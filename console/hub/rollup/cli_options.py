@@ -70,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def with_rollup(config: HubConfig, args: argparse.Namespace, fleet: Fleet) -> HubConfig:
     """`config` with the roll-up's settings; ValueError says which flag is wrong and why."""
     stale_after = parse_duration(args.stale_after, "--stale-after")
-    platforms = _platforms(args.catalog, args.fleet)
+    platforms = read_platforms(args.catalog, args.fleet)
     upstream = None
     if args.upstream:
         split_addresses(args.upstream)
@@ -117,7 +117,7 @@ def _credentials(args: argparse.Namespace, province: str) -> grpc.ChannelCredent
     return tls.channel_credentials()
 
 
-def _platforms(paths: list[Path], fleet: list[Path]) -> tuple[Platform, ...]:
+def read_platforms(paths: list[Path], fleet: list[Path]) -> tuple[Platform, ...]:
     """The Platform documents of `paths`, read with the fleet's (their sites and tenants refer
     to its sites and divisions)."""
     if not paths:

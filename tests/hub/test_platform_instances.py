@@ -15,7 +15,9 @@ from console.documents import load_documents
 from console.documents.builtin import sample_dir
 from console.documents.planning import planning_input
 from console.hub import cli as hub_cli
+from console.hub.api.catalog import Catalog
 from console.hub.config import HubConfig
+from console.hub.fleet.inventory import Inventory
 from console.hub.rollup.cli_options import with_rollup
 from console.hub.server import Hub
 from console.model.fleet import Fleet
@@ -101,3 +103,10 @@ def test_any_hub_takes_a_catalog_without_upstream() -> None:
     config = with_rollup(HubConfig(), args, Fleet())
     assert config.upstream is None
     assert {p.name for p in config.platforms} >= {"unified-identity", "e-seal"}
+
+
+def test_the_catalog_reads_the_documents_not_the_nodes(sample_fleet: Fleet) -> None:
+    catalog = Catalog(Inventory())
+    found = catalog.platform_instances(sample_fleet, (LOW,), "440106")
+    assert [(i.site_mlps_level, list(i.tenants)) for i in found] == [(2, ["440106"])]
+    assert catalog.builds == 0  # no sum over the fleet's nodes on the event loop

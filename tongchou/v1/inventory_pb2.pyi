@@ -762,7 +762,7 @@ class PlatformInstance(_message.Message):
     """The site the instance runs at, and the site's division."""
     division: _builtins.str
     site_mlps_level: _builtins.int
-    """The highest 等保 level among the site's clusters (0: the site has no known cluster)."""
+    """The highest 等保 level among the site's declared clusters (0: none declared)."""
     tenants_elsewhere: _builtins.int
     """Tenants outside the asked division's subtree, counted."""
     @_builtins.property

@@ -85,6 +85,7 @@ class Catalog:
         self._key: tuple[Fleet | None, int] = (None, -1)
         self._tables: _Tables | None = None
         self.builds = 0  # how often the node side was summed afresh
+        self._site_mlps: tuple[Fleet | None, dict[str, int]] = (None, {})
 
     def _of(self, documents: Fleet) -> _Tables:
         key = (documents, self.inventory.version)
@@ -134,13 +135,15 @@ class Catalog:
         self, documents: Fleet, platforms: Iterable[Platform], scope: str = ""
     ) -> list[inventory_pb2.PlatformInstance]:
         """The instances of `platforms` in platform and site order, each with its site's
-        division and highest 等保 level; with `scope`, those at a site in its subtree or
-        serving a tenant in it, with the tenants outside it counted, not named."""
-        t = self._of(documents)
+        division and the highest 等保 level of its declared clusters; with `scope`, those at a
+        site in its subtree or serving a tenant in it, with the tenants outside it counted,
+        not named. Reads the documents only (the catalog's sites are declared ones): no pass
+        over the nodes."""
+        site_mlps = self._site_levels(documents)
         out = []
         for platform in sorted(platforms, key=lambda p: p.name):
             for instance in sorted(platform.instances, key=lambda i: i.site):
-                site = t.fleet.sites.get(instance.site)
+                site = documents.sites.get(instance.site)
                 division = site.division if site is not None else ""
                 tenants = sorted(instance.tenants)
                 mine = [c for c in tenants if not scope or contains(scope, c)]
@@ -151,12 +154,21 @@ class Catalog:
                         platform,
                         instance,
                         division,
-                        t.site_mlps.get(instance.site, 0),
+                        site_mlps.get(instance.site, 0),
                         mine,
                         len(tenants) - len(mine),
                     )
                 )
         return out
+
+    def _site_levels(self, documents: Fleet) -> dict[str, int]:
+        """The highest 等保 level of each site's declared clusters, kept per documents."""
+        if self._site_mlps[0] is not documents:
+            levels: dict[str, int] = {}
+            for c in documents.clusters.values():
+                levels[c.site] = max(levels.get(c.site, 0), c.mlps_level)
+            self._site_mlps = (documents, levels)
+        return self._site_mlps[1]
 
     @staticmethod
     def _held(t: _Tables, records: Iterable[WorkloadRecord]) -> _Held:

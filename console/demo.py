@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from console import demo_prometheus
+from console import demo_catalog, demo_prometheus
 from console.client import HubClient
 from console.client.history import Prometheus, PrometheusSettings
 from console.client.texts import document_texts
@@ -20,7 +20,6 @@ from console.documents import LoadError, load_documents, load_fleet, policies_of
 from console.documents.builtin import default_policies_dir, sample_dir
 from console.hub import loops
 from console.hub.config import HubConfig
-from console.hub.rollup.cli_options import read_platforms
 from console.hub.server import Hub
 from console.model.fleet import Fleet
 from console.model.quantity import format_bytes
@@ -66,13 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         help=f"workloads to submit (default {SAMPLE / 'workloads'})",
     )
-    parser.add_argument(
-        "--catalog",
-        type=Path,
-        action="append",
-        help="Platform documents: shared platforms and their tenants, for the situation view"
-        f" (default {SAMPLE / 'planning' / 'catalog.yaml'} with the sample fleet, else none)",
-    )
+    demo_catalog.add_arguments(parser, SAMPLE)
     parser.add_argument("--limit", type=int, default=0, help="simulate only the first N nodes")
     parser.add_argument("--every", default="5s", help="how often to print the summary (5s)")
     parser.add_argument("--duration", help="stop after this long (default: until Ctrl-C)")
@@ -153,11 +146,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         print(f"tongchou demo: cannot read the workloads: {err}", file=sys.stderr)
         return 2
-    catalog = args.catalog or ([] if args.fleet else [SAMPLE / "planning" / "catalog.yaml"])
-    try:
-        platforms = read_platforms(catalog, args.fleet or [SAMPLE])
-    except LoadError as err:
-        print(f"tongchou demo: the catalog documents are invalid:\n{err}", file=sys.stderr)
+    if (platforms := demo_catalog.platforms(args, SAMPLE)) is None:
         return 2
     progress.step(f"{len(fleet.nodes):,} nodes; setting up the demo's CA in {args.state_dir}…")
     try:

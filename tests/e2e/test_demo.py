@@ -82,3 +82,18 @@ def test_demo_with_a_broken_fleet_file_says_where_and_exits_2(
     demo = launch.spawn("demo", "demo", "--headless", "--fleet", str(bad))
     assert demo.popen.wait(30) == 2
     assert f"{bad}:4: document 1 (Cluster x): spec.site" in demo.text()
+
+
+def test_demo_with_a_broken_catalog_says_where_and_exits_2(
+    launch: Launcher, tmp_path: Path
+) -> None:
+    bad = tmp_path / "catalog.yaml"
+    bad.write_text(
+        "apiVersion: tongchou.io/v1\nkind: Platform\nmetadata: {name: p}\nspec: {colour: red}\n",
+        encoding="utf-8",
+    )
+    state = str(tmp_path / "state")
+    demo = launch.spawn("demo", "demo", "--headless", "--state-dir", state, "--catalog", str(bad))
+    assert demo.popen.wait(30) == 2, demo.text()
+    assert "the catalog documents are invalid" in demo.text()
+    assert f"{bad}:4" in demo.text() and "colour" in demo.text()

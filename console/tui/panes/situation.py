@@ -8,7 +8,6 @@ import datetime as dt
 import time
 from typing import Protocol
 
-import grpc
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -132,7 +131,7 @@ class Situation(Vertical, can_focus=True):
         try:
             self.instances = await hub.platform_instances()
         except HubError as err:
-            if err.code() != grpc.StatusCode.UNIMPLEMENTED:
+            if not err.unserved:
                 self.platforms_asked = float("-inf")  # ask again on the next refresh
                 return
             self.unserved, self.instances = True, []

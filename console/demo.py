@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from console import demo_prometheus
+from console import demo_catalog, demo_prometheus
 from console.client import HubClient
 from console.client.history import Prometheus, PrometheusSettings
 from console.client.texts import document_texts
@@ -65,6 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         help=f"workloads to submit (default {SAMPLE / 'workloads'})",
     )
+    demo_catalog.add_arguments(parser, SAMPLE)
     parser.add_argument("--limit", type=int, default=0, help="simulate only the first N nodes")
     parser.add_argument("--every", default="5s", help="how often to print the summary (5s)")
     parser.add_argument("--duration", help="stop after this long (default: until Ctrl-C)")
@@ -145,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         print(f"tongchou demo: cannot read the workloads: {err}", file=sys.stderr)
         return 2
+    if (platforms := demo_catalog.platforms(args, SAMPLE)) is None:
+        return 2
     progress.step(f"{len(fleet.nodes):,} nodes; setting up the demo's CA in {args.state_dir}…")
     try:
         pki = demo_pki.ensure(args.state_dir / "pki", DEMO_USER)
@@ -157,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
         policies=policies,
         tls=pki.hub,
         trust_simulators=True,  # the demo's simulator reports for every simulated node
+        platforms=platforms,
     )
     args.pki = pki
     credentials = Credentials(store.path)  # the console's user: runs workloads and plans

@@ -222,6 +222,16 @@ class HubClient:
         return list(response.clusters)
 
     @answers
+    async def platform_instances(
+        self, division: str = "", timeout: float = 10.0
+    ) -> list[inventory_pb2.PlatformInstance]:
+        """The shared platforms' instances of the hub's catalog, with their tenants."""
+        response = await self._inventory.ListPlatformInstances(
+            inventory_pb2.ListPlatformInstancesRequest(division=division), timeout=timeout
+        )
+        return list(response.instances)
+
+    @answers
     async def policies(self, timeout: float = 30.0) -> policies_pb2.ListPoliciesResponse:
         return await self._policies.ListPolicies(
             policies_pb2.ListPoliciesRequest(), timeout=timeout

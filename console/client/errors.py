@@ -36,6 +36,11 @@ class HubError(grpc.aio.AioRpcError):
         """The caller's role or scope does not allow the call."""
         return self.code() == grpc.StatusCode.PERMISSION_DENIED
 
+    @property
+    def unserved(self) -> bool:
+        """The hub has no such call (an older hub)."""
+        return self.code() == grpc.StatusCode.UNIMPLEMENTED
+
 
 def answers(call: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
     """A client method whose gRPC and socket errors come out as HubError."""

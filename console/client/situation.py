@@ -1,6 +1,7 @@
 """The situation (态势) in figures, from what the hub's API says: the fleet by level with its
-idle CPU and 信创 share, MLPS (等保) compliance of the placed workloads, the top reasons
-replicas wait, and the newest failovers. Plain data: the console draws it, a report prints it."""
+idle CPU and 信创 share, MLPS (等保) compliance of the placed workloads and of the shared
+platforms' tenants, the top reasons replicas wait, and the newest failovers. Plain data: the
+console draws it, a report prints it."""
 
 from __future__ import annotations
 
@@ -53,12 +54,17 @@ class LevelState:
 
 @dataclass
 class MlpsRow:
-    """Workloads of one MLPS level, their placed replicas, and the clusters of that level."""
+    """Workloads of one MLPS level, their placed replicas, and the clusters of that level;
+    the shared platforms' instances of that level and the tenants they serve."""
 
     level: int
     workloads: int = 0
     replicas: int = 0
     clusters: int = 0
+    platforms: int = 0
+    tenants: int = 0
+    """Tenancies (a division using one instance) the caller may see; a division using two
+    instances counts twice."""
 
 
 @dataclass(frozen=True)
@@ -72,11 +78,28 @@ class BelowLevel:
     replicas: int
 
 
+@dataclass(frozen=True)
+class TenantsBelow:
+    """Tenants of a platform instance whose site is below the platform's MLPS level: a tenant
+    uses the platform at the platform's level, so each of them is on a platform below it."""
+
+    platform: str
+    site: str
+    need: int
+    has: int
+    tenants: tuple[str, ...]
+    elsewhere: int = 0
+    """Tenants outside the caller's scope, counted."""
+
+
 @dataclass
 class Situation:
     levels: list[LevelState] = field(default_factory=list)
     mlps: list[MlpsRow] = field(default_factory=list)
     below: list[BelowLevel] = field(default_factory=list)
+    tenants_below: list[TenantsBelow] = field(default_factory=list)
+    platforms: bool = False
+    """Whether the hub served a platform catalog (with at least one instance the caller sees)."""
     pending: list[tuple[str, int]] = field(default_factory=list)
     """Why replicas wait: (cause, replicas waiting for it), most first."""
     failovers: list[inventory_pb2.Event] = field(default_factory=list)
@@ -139,15 +162,43 @@ def compliance(
     return sorted(rows.values(), key=lambda r: r.level), below
 
 
+def platform_compliance(
+    rows: list[MlpsRow], instances: Iterable[inventory_pb2.PlatformInstance]
+) -> tuple[list[MlpsRow], list[TenantsBelow]]:
+    """`rows` with the platform instances and tenants of each MLPS level added, and every
+    instance on a site whose highest cluster level is below the platform's (a site of no
+    known cluster is not judged)."""
+    by_level = {row.level: row for row in rows}
+    below = []
+    for i in instances:
+        row = by_level.setdefault(i.mlps_level, MlpsRow(i.mlps_level))
+        row.platforms += 1
+        row.tenants += len(i.tenants)
+        if i.site_mlps_level and i.site_mlps_level < i.mlps_level:
+            below.append(
+                TenantsBelow(
+                    platform=i.display_name or i.platform,
+                    site=i.site,
+                    need=i.mlps_level,
+                    has=i.site_mlps_level,
+                    tenants=tuple(i.tenants),
+                    elsewhere=i.tenants_elsewhere,
+                )
+            )
+    return sorted(by_level.values(), key=lambda r: r.level), below
+
+
 def situation(
     summary: inventory_pb2.FleetSummary,
     nodes: Iterable[inventory_pb2.Node],
     workloads: Iterable[workloads_pb2.WorkloadStatus],
     events: Iterable[inventory_pb2.Event],
     *,
+    platforms: Iterable[inventory_pb2.PlatformInstance] = (),
     top: int = 5,
 ) -> Situation:
-    """The whole situation from the fleet view, the workloads and the recent events."""
+    """The whole situation from the fleet view, the workloads, the shared platforms'
+    instances and the recent events."""
     nodes = list(nodes)
     workloads = list(workloads)
     waiting: Counter[str] = Counter()
@@ -156,12 +207,16 @@ def situation(
             for cause in causes(w.reason):
                 waiting[cause] += w.pending
     mlps, below = compliance(nodes, workloads)
+    instances = list(platforms)
+    mlps, tenants_below = platform_compliance(mlps, instances)
     failovers = [e for e in events if e.kind == "failover"]
     failovers.sort(key=lambda e: e.at.ToNanoseconds(), reverse=True)
     return Situation(
         levels=by_level(summary, nodes),
         mlps=mlps,
         below=below,
+        tenants_below=tenants_below,
+        platforms=bool(instances),
         pending=waiting.most_common(top),
         failovers=failovers[:top],
     )

@@ -225,6 +225,7 @@ class Hub:
                 self.pacer,
                 watchers=self.watchers,
                 workloads=self.workloads,
+                platforms=config.platforms,
             ),
             workloads=WorkloadApi(self.workloads, self.reconciler, self.intake, submissions),
             plans=PlanApi(

@@ -54,6 +54,7 @@ METHODS: dict[str, Rule] = {
     "/tongchou.v1.InventoryService/GetSite": Rule("inventory.read", scoped=True),
     "/tongchou.v1.InventoryService/ListClusters": Rule("inventory.read", scoped=True),
     "/tongchou.v1.InventoryService/GetCluster": Rule("inventory.read", scoped=True),
+    "/tongchou.v1.InventoryService/ListPlatformInstances": Rule("inventory.read", scoped=True),
     "/tongchou.v1.PolicyService/ListPolicies": Rule("workload.read", scoped=True),
     "/tongchou.v1.PolicyService/CheckPolicies": Rule("workload.read", scoped=True),
     "/tongchou.v1.WorkloadService/SubmitWorkload": Rule(

@@ -232,6 +232,7 @@ class TongchouApp(App[None]):
         self.follow()
         self.query_one(History).attach(self.prometheus)
         self.query_one(Situation).attach(self.prometheus)
+        self.query_one(Situation).platforms_from(self.hub)
         self.poll_workloads()
         self.identify()
         self.load_filters()

@@ -54,6 +54,10 @@ class Hub(Protocol):
         self, division: str = "", timeout: float = 10.0
     ) -> list[inventory_pb2.Site]: ...
 
+    async def platform_instances(
+        self, division: str = "", timeout: float = 10.0
+    ) -> list[inventory_pb2.PlatformInstance]: ...
+
     async def policies(self, timeout: float = 30.0) -> policies_pb2.ListPoliciesResponse: ...
 
     async def check_policies(

@@ -182,6 +182,14 @@ EN: dict[str, str] = {
     "stranded_list": "No admissible cluster left: {list}",
     "tenants_list": "Earlier tenants: {list}",
     "and_more": "and {n} more",
+    "sit_platforms": "Platforms",
+    "sit_tenants": "Tenants",
+    "sit_tenants_below_row": "{platform} (等保 {need}) at {site} (等保 {has})",
+    "sit_tenants_of": "its tenants: {tenants}",
+    "sit_tenants_elsewhere": "{n} outside the scope",
+    "sit_no_catalog": "Platform tenants: the hub has no catalog (--catalog)",
+    "sit_catalog_unserved": "Platform tenants: this hub does not serve them",
+    "sit_none_tenants_below": "no tenant on a platform below its level",
 }  # fmt: skip
 """Every label of the console in English, by key."""
 

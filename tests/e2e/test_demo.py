@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import sqlite3
@@ -12,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from console.client import HubClient
+from console.security.tls import TlsFiles
 from tests.e2e.conftest import Launcher
+from tongchou.v1 import inventory_pb2
 
 pytestmark = pytest.mark.slow
 
@@ -35,6 +39,8 @@ def test_headless_demo_prints_the_live_fleet_and_stops_cleanly(
         capture_output=True, text=True, timeout=30, check=False,
     )  # fmt: skip
     assert attached.returncode == 0, attached.stderr
+    instances = asyncio.run(_platform_instances(hint.group(1).split()))
+    assert len(instances) == 10  # the sample province's catalog, for the situation view
     assert demo.popen.wait(60) == 0, demo.text()
     out = demo.text()
     assert out.startswith("tongchou demo [  0."), out  # a word on what it does, at once
@@ -56,6 +62,14 @@ def test_headless_demo_prints_the_live_fleet_and_stops_cleanly(
     assert row is not None, "this machine's own agent registered"
 
 
+async def _platform_instances(flags: list[str]) -> list[inventory_pb2.PlatformInstance]:
+    """The platform instances of the hub named by `--hub … --tls-ca … --tls-cert … --tls-key …`."""
+    given = dict(zip(flags[::2], flags[1::2], strict=True))
+    tls = TlsFiles.read(*(Path(given[f"--tls-{part}"]) for part in ("ca", "cert", "key")))
+    async with HubClient(given["--hub"], tls.channel_credentials()) as client:
+        return await client.platform_instances()
+
+
 def test_demo_with_a_broken_fleet_file_says_where_and_exits_2(
     launch: Launcher, tmp_path: Path
 ) -> None:
@@ -68,3 +82,18 @@ def test_demo_with_a_broken_fleet_file_says_where_and_exits_2(
     demo = launch.spawn("demo", "demo", "--headless", "--fleet", str(bad))
     assert demo.popen.wait(30) == 2
     assert f"{bad}:4: document 1 (Cluster x): spec.site" in demo.text()
+
+
+def test_demo_with_a_broken_catalog_says_where_and_exits_2(
+    launch: Launcher, tmp_path: Path
+) -> None:
+    bad = tmp_path / "catalog.yaml"
+    bad.write_text(
+        "apiVersion: tongchou.io/v1\nkind: Platform\nmetadata: {name: p}\nspec: {colour: red}\n",
+        encoding="utf-8",
+    )
+    state = str(tmp_path / "state")
+    demo = launch.spawn("demo", "demo", "--headless", "--state-dir", state, "--catalog", str(bad))
+    assert demo.popen.wait(30) == 2, demo.text()
+    assert "the catalog documents are invalid" in demo.text()
+    assert f"{bad}:4" in demo.text() and "colour" in demo.text()

@@ -99,6 +99,9 @@ class FakeHub:
         self.deleted: list[str] = []
         self.scaled: list[tuple[str, int]] = []
         self.auditor = True  # the user may read the audit log
+        self.platforms: list[inventory_pb2.PlatformInstance] = []
+        self.platforms_served = True  # False: an older hub, without ListPlatformInstances
+        self.platform_asks = 0
 
     def invalid(self, details: str) -> HubError:
         return HubError(grpc.StatusCode.INVALID_ARGUMENT, details)
@@ -266,6 +269,14 @@ class FakeHub:
             inventory_pb2.Division(code=code, name=name, level=levels.to_wire(level_of(code)))
             for code, name in sorted(NAMES.items())
         ]
+
+    async def platform_instances(
+        self, division: str = "", timeout: float = 10.0
+    ) -> list[inventory_pb2.PlatformInstance]:
+        self.platform_asks += 1
+        if not self.platforms_served:
+            raise HubError(grpc.StatusCode.UNIMPLEMENTED, "Method not found!")
+        return list(self.platforms)
 
     async def sites(self, division: str = "", timeout: float = 10.0) -> list[inventory_pb2.Site]:
         out = []

@@ -1,6 +1,7 @@
 """A seeded fleet for the situation view: levels with totals, clusters of MLPS 2 and 3 (one
 4), domestic and Intel chips, workloads placed at, above and below their level, pending
-replicas with the scheduler's reasons, and two failovers."""
+replicas with the scheduler's reasons, two failovers, and shared platforms' instances with
+their tenants (one on a site below the platform's level)."""
 
 from __future__ import annotations
 
@@ -69,7 +70,25 @@ def workloads() -> list[workloads_pb2.WorkloadStatus]:
     ]  # fmt: skip
 
 
+def platforms() -> list[inventory_pb2.PlatformInstance]:
+    def instance(
+        platform: str, name: str, level: int, site: str, has: int, *tenants: str
+    ) -> inventory_pb2.PlatformInstance:
+        return inventory_pb2.PlatformInstance(
+            platform=platform, display_name=name, mlps_level=level, site=site,
+            division=site.removeprefix("site-"), site_mlps_level=has, tenants=tenants,
+        )  # fmt: skip
+
+    return [
+        instance("e-seal", "电子印章", 3, "site-440000", 3, "440000", "440100", "440300"),
+        instance("unified-identity", "统一身份认证", 3, "site-440000", 3, "440000", "440106"),
+        instance("unified-identity", "统一身份认证", 3, "site-440305", 2, "440305", "440304"),
+        instance("video", "视频会议", 2, "site-440106", 3, "440106", "440104", "440111"),
+    ]
+
+
 def hub() -> FakeHub:
     out = FakeHub([fleet()])
     out.statuses = workloads()
+    out.platforms = platforms()
     return out

@@ -37,7 +37,8 @@ async def situation(pilot: Pilot[Any]) -> None:
         await pilot.pause(0.05)
     await pilot.press("b")
     for _ in range(200):
-        if "cluster-441422" in "\n".join(screen_text(app)):
+        screen = "\n".join(screen_text(app))
+        if "cluster-441422" in screen and "site-440305" in screen:  # failovers and tenants
             break
         await pilot.pause(0.05)
     await pilot.pause()

@@ -3,8 +3,15 @@ compliance with the placements below their level, pending causes, newest failove
 
 from __future__ import annotations
 
-from console.client.situation import Situation, causes, is_domestic, situation
-from tests.tui.situation_fleet import fleet, workloads
+from console.client.situation import (
+    Situation,
+    causes,
+    is_domestic,
+    platform_compliance,
+    situation,
+)
+from tests.tui.situation_fleet import fleet, platforms, workloads
+from tongchou.v1 import inventory_pb2
 
 
 def figures() -> Situation:
@@ -57,3 +64,28 @@ def test_pending_causes_count_replicas_most_first() -> None:
 
 def test_failovers_newest_first() -> None:
     assert [e.subject for e in figures().failovers] == ["cluster-441422", "cluster-440106"]
+
+
+def test_platform_instances_and_tenants_per_level_and_those_below_it() -> None:
+    delta = fleet()
+    result = situation(
+        delta.summary, delta.upserted, workloads(), delta.events, platforms=platforms()
+    )
+    rows = {row.level: row for row in result.mlps}
+    assert (rows[2].platforms, rows[2].tenants) == (1, 3)
+    assert (rows[3].platforms, rows[3].tenants) == (3, 7)
+    assert (rows[4].platforms, rows[4].tenants) == (0, 0)
+    assert result.platforms
+    assert [(b.platform, b.site, b.need, b.has, b.tenants) for b in result.tenants_below] == [
+        ("统一身份认证", "site-440305", 3, 2, ("440305", "440304"))
+    ]
+
+
+def test_a_platform_level_without_workloads_gets_its_row_and_unknown_sites_are_not_judged() -> None:
+    unknown = inventory_pb2.PlatformInstance(
+        platform="video", mlps_level=4, site="nowhere", tenants=["440106"], tenants_elsewhere=1
+    )
+    rows, below = platform_compliance([], [unknown])
+    assert [(r.level, r.workloads, r.platforms, r.tenants) for r in rows] == [(4, 0, 1, 1)]
+    assert below == []
+    assert not figures().platforms  # no catalog asked: nothing to say of tenants

@@ -738,3 +738,93 @@ class GetClusterRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetClusterRequest: _TypeAlias = GetClusterRequest  # noqa: Y015
+
+@_typing.final
+class PlatformInstance(_message.Message):
+    """One running instance of a shared platform (统一身份认证, 电子印章, ...) and its tenants."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLATFORM_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    MLPS_LEVEL_FIELD_NUMBER: _builtins.int
+    SITE_FIELD_NUMBER: _builtins.int
+    DIVISION_FIELD_NUMBER: _builtins.int
+    SITE_MLPS_LEVEL_FIELD_NUMBER: _builtins.int
+    TENANTS_FIELD_NUMBER: _builtins.int
+    TENANTS_ELSEWHERE_FIELD_NUMBER: _builtins.int
+    platform: _builtins.str
+    """The platform's catalog name and display name."""
+    display_name: _builtins.str
+    mlps_level: _builtins.int
+    """The platform's 等保 level: the level of every tenant's use of it."""
+    site: _builtins.str
+    """The site the instance runs at, and the site's division."""
+    division: _builtins.str
+    site_mlps_level: _builtins.int
+    """The highest 等保 level among the site's declared clusters (0: none declared)."""
+    tenants_elsewhere: _builtins.int
+    """Tenants outside the asked division's subtree, counted."""
+    @_builtins.property
+    def tenants(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Division codes it serves (those in the caller's subtree, for a scoped caller)."""
+
+    def __init__(
+        self,
+        *,
+        platform: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        mlps_level: _builtins.int = ...,
+        site: _builtins.str = ...,
+        division: _builtins.str = ...,
+        site_mlps_level: _builtins.int = ...,
+        tenants: _abc.Iterable[_builtins.str] | None = ...,
+        tenants_elsewhere: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "division", b"division", "mlps_level", b"mlps_level", "platform", b"platform", "site", b"site", "site_mlps_level", b"site_mlps_level", "tenants", b"tenants", "tenants_elsewhere", b"tenants_elsewhere"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PlatformInstance: _TypeAlias = PlatformInstance  # noqa: Y015
+
+@_typing.final
+class ListPlatformInstancesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIVISION_FIELD_NUMBER: _builtins.int
+    division: _builtins.str
+    """Only instances at a site in this division's subtree or serving a tenant in it, when set."""
+    def __init__(
+        self,
+        *,
+        division: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["division", b"division"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPlatformInstancesRequest: _TypeAlias = ListPlatformInstancesRequest  # noqa: Y015
+
+@_typing.final
+class ListPlatformInstancesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INSTANCES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def instances(self) -> _containers.RepeatedCompositeFieldContainer[Global___PlatformInstance]: ...
+    def __init__(
+        self,
+        *,
+        instances: _abc.Iterable[Global___PlatformInstance] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["instances", b"instances"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPlatformInstancesResponse: _TypeAlias = ListPlatformInstancesResponse  # noqa: Y015

@@ -84,6 +84,11 @@ class InventoryServiceStub:
                 request_serializer=tongchou_dot_v1_dot_inventory__pb2.GetClusterRequest.SerializeToString,
                 response_deserializer=tongchou_dot_v1_dot_inventory__pb2.Cluster.FromString,
                 _registered_method=True)
+        self.ListPlatformInstances = channel.unary_unary(
+                '/tongchou.v1.InventoryService/ListPlatformInstances',
+                request_serializer=tongchou_dot_v1_dot_inventory__pb2.ListPlatformInstancesRequest.SerializeToString,
+                response_deserializer=tongchou_dot_v1_dot_inventory__pb2.ListPlatformInstancesResponse.FromString,
+                _registered_method=True)
 
 
 class InventoryServiceServicer:
@@ -158,6 +163,14 @@ class InventoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPlatformInstances(self, request, context):
+        """Instances of the shared platforms of the hub's catalog (`--catalog`) in platform and
+        site order, each with its 等保 level, its site's and the divisions it serves.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InventoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -210,6 +223,11 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.GetCluster,
                     request_deserializer=tongchou_dot_v1_dot_inventory__pb2.GetClusterRequest.FromString,
                     response_serializer=tongchou_dot_v1_dot_inventory__pb2.Cluster.SerializeToString,
+            ),
+            'ListPlatformInstances': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPlatformInstances,
+                    request_deserializer=tongchou_dot_v1_dot_inventory__pb2.ListPlatformInstancesRequest.FromString,
+                    response_serializer=tongchou_dot_v1_dot_inventory__pb2.ListPlatformInstancesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -482,6 +500,33 @@ class InventoryService:
             '/tongchou.v1.InventoryService/GetCluster',
             tongchou_dot_v1_dot_inventory__pb2.GetClusterRequest.SerializeToString,
             tongchou_dot_v1_dot_inventory__pb2.Cluster.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPlatformInstances(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongchou.v1.InventoryService/ListPlatformInstances',
+            tongchou_dot_v1_dot_inventory__pb2.ListPlatformInstancesRequest.SerializeToString,
+            tongchou_dot_v1_dot_inventory__pb2.ListPlatformInstancesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -52,6 +52,10 @@ class InventoryServiceStub:
     ListClusters: _grpc.UnaryUnaryMultiCallable[_inventory_pb2.ListClustersRequest, _inventory_pb2.ListClustersResponse]
     """Clusters in name order, with their nodes, resources and what the workloads hold."""
     GetCluster: _grpc.UnaryUnaryMultiCallable[_inventory_pb2.GetClusterRequest, _inventory_pb2.Cluster]
+    ListPlatformInstances: _grpc.UnaryUnaryMultiCallable[_inventory_pb2.ListPlatformInstancesRequest, _inventory_pb2.ListPlatformInstancesResponse]
+    """Instances of the shared platforms of the hub's catalog (`--catalog`) in platform and
+    site order, each with its 等保 level, its site's and the divisions it serves.
+    """
 
 @_typing.type_check_only
 class InventoryServiceAsyncStub(InventoryServiceStub):
@@ -77,6 +81,10 @@ class InventoryServiceAsyncStub(InventoryServiceStub):
     ListClusters: _aio.UnaryUnaryMultiCallable[_inventory_pb2.ListClustersRequest, _inventory_pb2.ListClustersResponse]  # type: ignore[assignment]
     """Clusters in name order, with their nodes, resources and what the workloads hold."""
     GetCluster: _aio.UnaryUnaryMultiCallable[_inventory_pb2.GetClusterRequest, _inventory_pb2.Cluster]  # type: ignore[assignment]
+    ListPlatformInstances: _aio.UnaryUnaryMultiCallable[_inventory_pb2.ListPlatformInstancesRequest, _inventory_pb2.ListPlatformInstancesResponse]  # type: ignore[assignment]
+    """Instances of the shared platforms of the hub's catalog (`--catalog`) in platform and
+    site order, each with its 等保 level, its site's and the divisions it serves.
+    """
 
 class InventoryServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -159,5 +167,15 @@ class InventoryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _inventory_pb2.GetClusterRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_inventory_pb2.Cluster, _abc.Awaitable[_inventory_pb2.Cluster]]: ...
+
+    @_abc_1.abstractmethod
+    def ListPlatformInstances(
+        self,
+        request: _inventory_pb2.ListPlatformInstancesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_inventory_pb2.ListPlatformInstancesResponse, _abc.Awaitable[_inventory_pb2.ListPlatformInstancesResponse]]:
+        """Instances of the shared platforms of the hub's catalog (`--catalog`) in platform and
+        site order, each with its 等保 level, its site's and the divisions it serves.
+        """
 
 def add_InventoryServiceServicer_to_server(servicer: InventoryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

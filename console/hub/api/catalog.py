@@ -11,12 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from console.hub.api.messages import cluster_message, division_message, site_message
+from console.hub.api.messages import (
+    cluster_message,
+    division_message,
+    platform_instance_message,
+    site_message,
+)
 from console.hub.control.workloads import Held, WorkloadRecord, held_by_cluster
 from console.hub.fleet.inventory import Inventory, Totals
 from console.hub.fleet.view import LiveFleet
 from console.model.fleet import Fleet
-from tongchou.divisions import ancestors
+from console.model.planning import Platform
+from tongchou.divisions import ancestors, contains
 from tongchou.v1 import inventory_pb2
 
 _Held = tuple[dict[str, Held], dict[str, Held]]
@@ -79,6 +85,7 @@ class Catalog:
         self._key: tuple[Fleet | None, int] = (None, -1)
         self._tables: _Tables | None = None
         self.builds = 0  # how often the node side was summed afresh
+        self._site_mlps: tuple[Fleet | None, dict[str, int]] = (None, {})
 
     def _of(self, documents: Fleet) -> _Tables:
         key = (documents, self.inventory.version)
@@ -123,6 +130,45 @@ class Catalog:
         if name not in t.fleet.clusters:
             return None
         return self._cluster(t, name, self._held(t, records))
+
+    def platform_instances(
+        self, documents: Fleet, platforms: Iterable[Platform], scope: str = ""
+    ) -> list[inventory_pb2.PlatformInstance]:
+        """The instances of `platforms` in platform and site order, each with its site's
+        division and the highest 等保 level of its declared clusters; with `scope`, those at a
+        site in its subtree or serving a tenant in it, with the tenants outside it counted,
+        not named. Reads the documents only (the catalog's sites are declared ones): no pass
+        over the nodes."""
+        site_mlps = self._site_levels(documents)
+        out = []
+        for platform in sorted(platforms, key=lambda p: p.name):
+            for instance in sorted(platform.instances, key=lambda i: i.site):
+                site = documents.sites.get(instance.site)
+                division = site.division if site is not None else ""
+                tenants = sorted(instance.tenants)
+                mine = [c for c in tenants if not scope or contains(scope, c)]
+                if scope and not mine and not (division and contains(scope, division)):
+                    continue
+                out.append(
+                    platform_instance_message(
+                        platform,
+                        instance,
+                        division,
+                        site_mlps.get(instance.site, 0),
+                        mine,
+                        len(tenants) - len(mine),
+                    )
+                )
+        return out
+
+    def _site_levels(self, documents: Fleet) -> dict[str, int]:
+        """The highest 等保 level of each site's declared clusters, kept per documents."""
+        if self._site_mlps[0] is not documents:
+            levels: dict[str, int] = {}
+            for c in documents.clusters.values():
+                levels[c.site] = max(levels.get(c.site, 0), c.mlps_level)
+            self._site_mlps = (documents, levels)
+        return self._site_mlps[1]
 
     @staticmethod
     def _held(t: _Tables, records: Iterable[WorkloadRecord]) -> _Held:

@@ -17,6 +17,7 @@ from console.hub.fleet.inventory import Inventory
 from console.hub.fleet.pacing import Pacer
 from console.model.fleet import Fleet
 from console.model.inventory import NodeState
+from console.model.planning import Platform
 from tongchou import states
 from tongchou.divisions import DivisionCodeError, check_code, contains
 from tongchou.v1 import inventory_pb2, inventory_pb2_grpc
@@ -36,12 +37,14 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
         *,
         watchers: Watchers | None = None,
         workloads: WorkloadManager | None = None,
+        platforms: tuple[Platform, ...] = (),
     ) -> None:
         self.inventory = inventory
         self.fleet = fleet
         self.pacer = pacer
         self.watchers = watchers
         self.workloads = workloads
+        self.platforms = platforms  # the shared-platform catalog (--catalog)
         # one live fleet for the catalog and the scheduler
         self.catalog = Catalog(inventory, workloads.live if workloads is not None else None)
 
@@ -194,6 +197,19 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
     ) -> inventory_pb2.Cluster:
         cluster = self.catalog.cluster(self.fleet, self._records(), request.name)
         return await found(cluster, context, f"no cluster named {request.name!r}")
+
+    async def ListPlatformInstances(
+        self,
+        request: inventory_pb2.ListPlatformInstancesRequest,
+        context: grpc.aio.ServicerContext[
+            inventory_pb2.ListPlatformInstancesRequest,
+            inventory_pb2.ListPlatformInstancesResponse,
+        ],
+    ) -> inventory_pb2.ListPlatformInstancesResponse:
+        scope = await _scope(request.division, context)
+        return inventory_pb2.ListPlatformInstancesResponse(
+            instances=self.catalog.platform_instances(self.fleet, self.platforms, scope)
+        )
 
 
 async def _scope(

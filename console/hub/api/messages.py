@@ -1,5 +1,6 @@
 """The one place that turns hub state into protobuf messages: nodes, events, totals, summaries,
-workload status and explanations, policies, the catalog's divisions, sites and clusters, and the
+workload status and explanations, policies, the catalog's divisions, sites, clusters and platform
+instances, and the
 answers to agents' and relays' streams."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from console.hub.fleet.inventory import Inventory, NodeEntry, Tally, Totals
 from console.hub.fleet.pacing import Pacer
 from console.model.fleet import Cluster, Division, Fleet, Site
 from console.model.inventory import Event
+from console.model.planning import Platform, PlatformInstance
 from console.model.workload import PlacementPolicy
 from console.planner.cli import render, to_json
 from console.planner.milp import Progress
@@ -227,6 +229,26 @@ def division_message(
         totals=totals_message(totals),
         sites=sites,
         clusters=clusters,
+    )
+
+
+def platform_instance_message(
+    platform: Platform,
+    instance: PlatformInstance,
+    division: str,
+    site_mlps_level: int,
+    tenants: Sequence[str],
+    elsewhere: int,
+) -> inventory_pb2.PlatformInstance:
+    return inventory_pb2.PlatformInstance(
+        platform=platform.name,
+        display_name=platform.display_name,
+        mlps_level=platform.mlps_level,
+        site=instance.site,
+        division=division,
+        site_mlps_level=site_mlps_level,
+        tenants=tenants,
+        tenants_elsewhere=elsewhere,
     )
 
 

@@ -387,6 +387,11 @@ TABLE: dict[tuple[str, str], Scoped[Any, Any]] = {
     (_INV, "GetCluster"): Scoped(
         inventory_pb2.GetClusterRequest, inventory_pb2.Cluster, Scope.get_cluster
     ),
+    (_INV, "ListPlatformInstances"): Scoped(
+        inventory_pb2.ListPlatformInstancesRequest,
+        inventory_pb2.ListPlatformInstancesResponse,
+        Scope.division_filter,
+    ),
     (_POL, "ListPolicies"): Scoped(
         policies_pb2.ListPoliciesRequest,
         policies_pb2.ListPoliciesResponse,

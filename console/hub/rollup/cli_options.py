@@ -51,8 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         action="append",
         default=[],
-        help="Platform documents (file or folder): shared platforms and their tenants, reported"
-        " upwards",
+        help="Platform documents (file or folder): shared platforms and their tenants, served to"
+        " consoles (ListPlatformInstances) and, with --upstream, reported upwards",
     )
     for flag, what in (
         ("--upstream-tls-ca", "the national CA's certificate"),
@@ -70,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def with_rollup(config: HubConfig, args: argparse.Namespace, fleet: Fleet) -> HubConfig:
     """`config` with the roll-up's settings; ValueError says which flag is wrong and why."""
     stale_after = parse_duration(args.stale_after, "--stale-after")
-    platforms = _platforms(args.catalog, args.fleet)
+    platforms = read_platforms(args.catalog, args.fleet)
     upstream = None
     if args.upstream:
         split_addresses(args.upstream)
@@ -81,8 +81,8 @@ def with_rollup(config: HubConfig, args: argparse.Namespace, fleet: Fleet) -> Hu
             credentials=_credentials(args, province.code),
             interval=parse_duration(args.upstream_interval, "--upstream-interval"),
         )
-    elif args.province or args.upstream_tls_cert or args.catalog:
-        raise ValueError("--province, --catalog and --upstream-tls-* need --upstream HOST:PORT")
+    elif args.province or args.upstream_tls_cert:
+        raise ValueError("--province and --upstream-tls-* need --upstream HOST:PORT")
     return replace(
         config,
         national=args.national,
@@ -117,7 +117,7 @@ def _credentials(args: argparse.Namespace, province: str) -> grpc.ChannelCredent
     return tls.channel_credentials()
 
 
-def _platforms(paths: list[Path], fleet: list[Path]) -> tuple[Platform, ...]:
+def read_platforms(paths: list[Path], fleet: list[Path]) -> tuple[Platform, ...]:
     """The Platform documents of `paths`, read with the fleet's (their sites and tenants refer
     to its sites and divisions)."""
     if not paths:

@@ -1,9 +1,12 @@
 """Situation (态势): one screen for a wall or a terminal — the fleet by level with idle CPU, its
-24 h trend and the 信创 share of cores, MLPS (等保) compliance, top pending reasons, failovers."""
+24 h trend and the 信创 share of cores, MLPS (等保) compliance of workloads and of the shared
+platforms' tenants, top pending reasons, failovers."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from typing import Protocol
 
 from rich.console import Group
 from rich.table import Table
@@ -13,6 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from console.client.errors import HubError
 from console.client.fleet_view import FleetView
 from console.client.history import PrometheusError
 from console.client.history_charts import IDLE_RATIO
@@ -21,7 +25,7 @@ from console.client.situation import situation
 from console.tui.format import bar
 from console.tui.i18n import KINDS, LEVELS, text
 from console.tui.panes.history import SeriesSource
-from tongchou.v1 import workloads_pb2
+from tongchou.v1 import inventory_pb2, workloads_pb2
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 TREND_SPAN = 86400.0
@@ -29,6 +33,18 @@ TREND_POINTS = 12
 """Points of the idle trend: one every two hours."""
 TREND_EVERY = 60.0
 """Seconds between asking Prometheus for the idle trend while the view is on screen."""
+PLATFORMS_EVERY = 60.0
+"""Seconds between asking the hub for the platform catalog while the view is on screen."""
+SHOWN_BELOW = 4
+"""Lines of each kind below their level before the rest are counted."""
+
+
+class PlatformSource(Protocol):
+    """The hub's platform catalog (console.client.HubClient, or a fake)."""
+
+    async def platform_instances(
+        self, division: str = "", timeout: float = 10.0
+    ) -> list[inventory_pb2.PlatformInstance]: ...
 
 
 def sparkline(values: list[float], low: float = 0.0, high: float = 1.0) -> str:
@@ -60,6 +76,10 @@ class Situation(Vertical, can_focus=True):
         self.figures = Figures()
         self.view = FleetView()
         self.workloads: list[workloads_pb2.WorkloadStatus] = []
+        self.hub: PlatformSource | None = None
+        self.instances: list[inventory_pb2.PlatformInstance] = []
+        self.unserved = False  # the hub answered that it has no such call (an older hub)
+        self.platforms_asked = float("-inf")  # monotonic time of the last ask
 
     def compose(self) -> ComposeResult:
         yield Static(id="sit-levels")
@@ -75,6 +95,10 @@ class Situation(Vertical, can_focus=True):
         self.source = source
         self.ask_trend()
 
+    def platforms_from(self, hub: PlatformSource) -> None:
+        """Where the platform catalog comes from; asked while the view is on screen."""
+        self.hub = hub
+
     def show(
         self, view: FleetView, workloads: list[workloads_pb2.WorkloadStatus] | None = None
     ) -> None:
@@ -83,8 +107,36 @@ class Situation(Vertical, can_focus=True):
         if workloads is not None:
             self.workloads = workloads
         if self.is_mounted and self.region.area > 0:
-            self.figures = situation(view.summary, view.nodes.values(), self.workloads, view.events)
+            self.refigure()
             self.draw()
+            now = time.monotonic()
+            if self.hub is not None and now - self.platforms_asked >= PLATFORMS_EVERY:
+                self.platforms_asked = now
+                self.fetch_platforms(self.hub)
+
+    def refigure(self) -> None:
+        view = self.view
+        self.figures = situation(
+            view.summary,
+            view.nodes.values(),
+            self.workloads,
+            view.events,
+            platforms=self.instances,
+        )
+
+    @work(exclusive=True, group="situation-platforms")
+    async def fetch_platforms(self, hub: PlatformSource) -> None:
+        try:
+            self.instances = await hub.platform_instances()
+        except HubError as err:
+            if not err.unserved:
+                self.platforms_asked = float("-inf")  # ask again on the next refresh
+                return
+            self.unserved, self.instances = True, []
+        else:
+            self.unserved = False
+        self.refigure()
+        self.draw()
 
     def relabel(self) -> None:
         self.draw()
@@ -147,21 +199,51 @@ class Situation(Vertical, can_focus=True):
     def _mlps(self) -> Group:
         t = self.t
         table = Table(title=self._title("sit_mlps"), title_justify="left", expand=True, box=None)
-        for key in ("mlps", "sit_workloads", "placed", "sit_clusters"):
+        keys = ("mlps", "sit_workloads", "placed", "sit_clusters", "sit_platforms", "sit_tenants")
+        for key in keys:
             table.add_column(t(key), justify="left" if key == "mlps" else "right")
+        known = self.figures.platforms
         for row in self.figures.mlps:
             level = text(self.lang, "sit_mlps_level", n=row.level) if row.level else "—"
-            table.add_row(level, f"{row.workloads:,}", f"{row.replicas:,}", f"{row.clusters:,}")
+            table.add_row(
+                level,
+                f"{row.workloads:,}",
+                f"{row.replicas:,}",
+                f"{row.clusters:,}",
+                f"{row.platforms:,}" if known else "—",
+                f"{row.tenants:,}" if known else "—",
+            )
         below = Text("\n" + t("sit_below") + ": ", style="bold")
         if not self.figures.below:
             below.append(t("sit_none_below"), style="green")
-        for b in self.figures.below[:4]:
-            line = text(self.lang, "sit_below_row", workload=b.workload, need=b.need,
-                        cluster=b.cluster, has=b.has)  # fmt: skip
+        for b in self.figures.below[:SHOWN_BELOW]:
+            line = t("sit_below_row").format(
+                workload=b.workload, need=b.need, cluster=b.cluster, has=b.has
+            )
             below.append("\n  " + line, style="bold red")
-        if len(self.figures.below) > 4:
-            below.append(f"\n  … +{len(self.figures.below) - 4}", style="bold red")
-        return Group(table, below)
+        _more(below, len(self.figures.below))
+        return Group(table, below, self._tenants_below())
+
+    def _tenants_below(self) -> Text:
+        """The platform instances below their level with their tenants, or why none is shown."""
+        t = self.t
+        if not self.figures.platforms:
+            return Text(t("sit_catalog_unserved" if self.unserved else "sit_no_catalog"), "dim")
+        out = Text()
+        if not self.figures.tenants_below:
+            return out.append(t("sit_none_tenants_below"), style="green")
+        for i, b in enumerate(self.figures.tenants_below[:SHOWN_BELOW]):
+            tenants = ", ".join(b.tenants)
+            if b.elsewhere:
+                elsewhere = t("sit_tenants_elsewhere").format(n=b.elsewhere)
+                tenants = f"{tenants} + {elsewhere}" if tenants else elsewhere
+            line = t("sit_tenants_below_row").format(
+                platform=b.platform, need=b.need, site=b.site, has=b.has
+            )
+            out.append(("\n" if i else "") + "  " + line, style="bold red")
+            out.append("\n    " + t("sit_tenants_of").format(tenants=tenants), style="red")
+        _more(out, len(self.figures.tenants_below))
+        return out
 
     def _pending(self) -> Text:
         out = self._title("sit_pending")
@@ -183,3 +265,9 @@ class Situation(Vertical, can_focus=True):
             out.append(kind, style="bold red")
             out.append(f" {event.subject}  {event.message}")
         return out
+
+
+def _more(out: Text, count: int) -> None:
+    """Counts the lines past the shown ones."""
+    if count > SHOWN_BELOW:
+        out.append(f"\n  … +{count - SHOWN_BELOW}", style="bold red")

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+# one demo at a time: each starts Prometheus on the demo's default port
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 
 def tmux(*args: str) -> str:

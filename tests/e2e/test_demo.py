@@ -18,7 +18,8 @@ from console.security.tls import TlsFiles
 from tests.e2e.conftest import Launcher
 from tongchou.v1 import inventory_pb2
 
-pytestmark = pytest.mark.slow
+# one demo at a time: each starts Prometheus on the demo's default port
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 
 def test_headless_demo_prints_the_live_fleet_and_stops_cleanly(

@@ -23,7 +23,8 @@ from tests.e2e.test_prometheus import get
 from tests.observability.conftest import tool
 from tests.tui.screen_text import screen_text
 
-pytestmark = pytest.mark.slow
+# one demo at a time: each starts Prometheus on the demo's default port
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 LEVELS = {"city", "county"}  # the first 150 nodes of the sample province
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
+# one demo at a time: each starts Prometheus on the demo's default port
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 
 def run(*args: str | Path, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:

@@ -34,9 +34,11 @@ async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
         await hub.shutdown()
 
 
-def builder(node: str, cluster: str = "a1", site: str = "site-a") -> ReportBuilder:
+def builder(
+    node: str, cluster: str = "a1", site: str = "site-a", division: str = "440100"
+) -> ReportBuilder:
     config = AgentConfig(
-        node=node, division="440100", level="city", site=site, cluster=cluster,
+        node=node, division=division, level="city", site=site, cluster=cluster,
         provider="on-prem", mlps_level=3, insecure=True,
     )  # fmt: skip
     return ReportBuilder(config, Collector())
@@ -113,6 +115,19 @@ async def test_bad_and_foreign_reports_are_refused_and_the_rest_taken(hub: Hub) 
     assert "(site site-b)" in refusals["b-2"].message
     assert set(hub.inventory.nodes) == {"a-4"}
     assert value(hub, "tongchou_hub_denied_total", reason="relay_site") == 2
+
+
+async def test_a_relay_cannot_move_a_node_to_another_division(hub: Hub) -> None:
+    """The relay's own site, but a division the node's registration does not give it: refused
+    and audited as for a direct stream (the claims are the registration's, not the report's)."""
+    moved = builder("a-5", division="440300").next()  # Shenzhen
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{hub.port}") as channel:
+        ack = await Forwarder(channel, "site-a").send([moved, builder("a-6").next()])
+    (refusal,) = ack.refusals
+    assert refusal.node == "a-5" and refusal.code == grpc.StatusCode.PERMISSION_DENIED.value[0]
+    assert "division '440300' (registered in its fleet documents: '440100')" in refusal.message
+    assert set(hub.inventory.nodes) == {"a-6"}
+    assert value(hub, "tongchou_hub_denied_total", reason="claim_mismatch") == 1
 
 
 async def test_a_batch_that_does_not_parse_ends_the_stream(hub: Hub) -> None:

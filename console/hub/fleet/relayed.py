@@ -227,6 +227,7 @@ class RelayIngest:
                 if checked.get(name) != report.identity:
                     validate.check_identity(report.identity)
                     self._authorise(stream.site, report.identity)
+                    self._registered(stream.site, report.identity)
                     checked[name] = report.identity
                 validate.check_envelope(report, now)
                 if previous is None or previous.capacity != report.capacity:
@@ -272,6 +273,18 @@ class RelayIngest:
         self._audit(f"relay:{site}", "agent.connect", f"node/{ident.node}", message)
         log.warning("refused relayed report: %s", message)
         raise _Refused(grpc.StatusCode.PERMISSION_DENIED, message)
+
+    def _registered(self, site: str, ident: common_pb2.NodeIdentity) -> None:
+        """A relayed node's place is its registration's (fleet documents or join token), as
+        for a direct stream: a relay cannot move a node to another division or cluster."""
+        claims = self.ingest.claims
+        wrong = claims.contradiction(ident) if claims is not None else None
+        if wrong is None:
+            return
+        self.metrics.denied.labels("claim_mismatch").inc()
+        log.warning("refused relayed report (relay of site %s): %s", site, wrong)
+        self.ingest.refused_claim(ident.node, f"relay:{site}", wrong)
+        raise _Refused(grpc.StatusCode.PERMISSION_DENIED, wrong)
 
     def _dropped(self, stream: _Stream, batch: relay_pb2.RelayBatch) -> None:
         """Counts and tells what the relay dropped since its last batch (per relay run)."""

@@ -61,9 +61,13 @@ class NodeBinding:
             )
         return denial
 
-    def check(self, context: Any, node: str = "", *, peer: str = "") -> Denial | None:
+    def check(
+        self, context: Any, node: str = "", *, peer: str = "", revoked: bool | None = None
+    ) -> Denial | None:
         """Whether the stream's certificate may report as `node`; with no node (before the
-        first report is even parsed), whether it may report at all. Denials are audited."""
+        first report is even parsed), whether it may report at all. Denials are audited.
+        `revoked`, when given, is the revocation answer already read (off the event loop);
+        without it the check reads the store itself."""
         ident = peer_identity(context)
         denial: Denial | None = None
         actor = "anonymous"
@@ -71,7 +75,7 @@ class NodeBinding:
             denial = Denial("no_certificate", "the hub requires a node certificate")
         else:
             actor = f"{ident.kind}:{ident.name}"
-            if self.revoked(ident):
+            if self.revoked(ident) if revoked is None else revoked:
                 denial = Denial("revoked", f"the certificate of {actor} was revoked")
             elif ident.kind == "simulator" and self.trust_simulators:
                 return None

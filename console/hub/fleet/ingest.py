@@ -115,7 +115,7 @@ class AgentIngest:
                 started = time.perf_counter()
                 self.metrics.reports.inc()
                 self._pace(bucket, context, first, peer)
-                report = self._admit(raw, first, peer, context)
+                report = self._admit(raw, first, peer, context, await self._revoked(context, first))
                 if first is None:
                     first = report
                 elif time.monotonic() - checked >= self.recheck_every:
@@ -183,11 +183,13 @@ class AgentIngest:
         first: agent_pb2.NodeReport | None,
         peer: str,
         context: grpc.aio.ServicerContext[bytes, bytes],
+        revoked: bool,
     ) -> agent_pb2.NodeReport:
         """The report, parsed and checked; on a stream's first, the caller's certificate too
-        (whether it may report at all before the bytes are parsed, then for which node)."""
+        (whether it may report at all before the bytes are parsed, then for which node;
+        `revoked` was read off the event loop)."""
         if first is None and self.binding is not None:
-            self._bind(context, "", peer)
+            self._bind(context, "", peer, revoked)
         try:
             report = self._parse(raw)
             self._check(report, first)
@@ -198,7 +200,7 @@ class AgentIngest:
             self._record(context, first, "rejected", f"{bad.reason}: {bad.message}")
             raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, bad.message) from None
         if first is None and self.binding is not None:
-            self._bind(context, report.identity.node, peer)
+            self._bind(context, report.identity.node, peer, revoked)
         if first is None and self.claims is not None:
             wrong = self.claims.contradiction(report.identity)
             if wrong is not None:
@@ -229,9 +231,17 @@ class AgentIngest:
             log.warning("%s", jump)
             self.inventory.record(Event(now, "capacity", node, jump))
 
-    def _bind(self, context: Any, node: str, peer: str) -> None:
+    async def _revoked(self, context: Any, first: agent_pb2.NodeReport | None) -> bool:
+        """On a stream's first report, whether its certificate was revoked: a store read (with
+        PostgreSQL a network round-trip), so it runs in a worker thread, never on the loop."""
+        ident = peer_identity(context)
+        if first is not None or self.binding is None or ident is None:
+            return False
+        return await asyncio.to_thread(self.binding.revoked, ident)
+
+    def _bind(self, context: Any, node: str, peer: str, revoked: bool) -> None:
         assert self.binding is not None
-        denial = self.binding.check(context, node, peer=peer)
+        denial = self.binding.check(context, node, peer=peer, revoked=revoked)
         if denial is not None:
             self.metrics.denied.labels(denial.reason).inc()
             log.warning("refused stream from %s: %s", peer, denial.message)

@@ -134,3 +134,26 @@ async def test_the_stream_sends_a_snapshot_then_deltas() -> None:
     assert not news.snapshot
     assert view.apply(news) >= {"n00000"}
     assert view.nodes["n00000"].last_sequence == 2
+
+
+def test_the_totals_are_recomputed_no_more_than_a_tenth_of_the_time() -> None:
+    inv = Inventory()
+    now = [0.0]
+    computed: list[float] = []
+
+    def costly() -> inventory_pb2.FleetSummary:
+        computed.append(now[0])
+        now[0] += 0.3  # a whole-fleet tally at 100,000 nodes
+        return inventory_pb2.FleetSummary(divisions=len(computed))
+
+    watchers = Watchers(inv, costly, clock=lambda: now[0])
+    watcher = watchers.subscribe("")
+    sent = []
+    for second in range(10):
+        now[0] = float(second)
+        watchers.tick()
+        delta = watchers.next_delta(watcher)
+        assert delta is not None
+        sent.append(delta.summary.divisions)
+    assert computed == [0.0, 3.0, 6.0, 9.0]  # each 0.3 s, then 2.7 s of loop for others
+    assert sent == [1, 1, 1, 2, 2, 2, 3, 3, 3, 4]

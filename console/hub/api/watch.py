@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ PAGE = 1000
 EVENTS = 1000
 """Events a watcher that is behind keeps for its next delta (the inventory keeps as many)."""
 SNAPSHOT_EVENTS = 50
+SUMMARY_SHARE = 0.1
+"""The most of the event loop's time the watchers' totals take: the whole fleet's tally is a
+pass over every node, so at 100,000 nodes it is recomputed every few ticks, not every tick."""
 
 
 @dataclass(eq=False)
@@ -45,13 +49,19 @@ class Watchers:
     files names: each stream builds its own messages, a page at a time, as fast as it is read."""
 
     def __init__(
-        self, inventory: Inventory, summary: Callable[[], inventory_pb2.FleetSummary]
+        self,
+        inventory: Inventory,
+        summary: Callable[[], inventory_pb2.FleetSummary],
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.inventory = inventory
         self.summary = summary
+        self.clock = clock
         self.watchers: set[Watcher] = set()
         self._events_seen = inventory.event_count
-        self._summary = inventory_pb2.FleetSummary()  # the newest tick's
+        self._summary = inventory_pb2.FleetSummary()  # the newest computed
+        self._summary_due = 0.0  # clock reading from which it is computed again
+        self.summaries = 0  # totals computed for the deltas
         self.snapshots = 0  # snapshots begun, over all streams
         self.coalesced = 0  # ticks folded into another tick's delta for a slow reader
 
@@ -98,7 +108,7 @@ class Watchers:
             if entry is not None:
                 by_division[entry.report.identity.division].append(name)
         total = sum(len(names) for names in by_division.values())
-        self._summary = self.summary()
+        self._refresh_summary()
         for watcher in list(self.watchers):
             mine = 0
             for division, names in by_division.items():
@@ -111,6 +121,17 @@ class Watchers:
                 self.coalesced += 1
             watcher.due = True
             watcher.wake.set()
+
+    def _refresh_summary(self) -> None:
+        """The totals for the deltas, computed again once the last computation's cost, spread
+        over the time since, is at most SUMMARY_SHARE of the loop (every tick while cheap)."""
+        started = self.clock()
+        if started < self._summary_due:
+            return
+        self._summary = self.summary()
+        self.summaries += 1
+        cost = self.clock() - started
+        self._summary_due = started + cost / SUMMARY_SHARE
 
     def next_delta(self, watcher: Watcher) -> inventory_pb2.InventoryDelta | None:
         """What the watcher is owed, at most PAGE nodes of it (the rest stays owed), built from

@@ -111,6 +111,7 @@ def test_a_large_change_is_sent_a_page_at_a_time() -> None:
     while (delta := watchers.next_delta(tianhe)) is not None:
         pages.append(delta)
     assert [len(p.upserted) for p in pages] == [PAGE, PAGE, 5]
+    assert [p.HasField("summary") for p in pages] == [False, False, True]
     assert sum(p.changed_elsewhere for p in pages) == 1
     names = [n.identity.node for p in pages for n in p.upserted]
     assert sorted(names) == [f"n{i:05d}" for i in range(total)]

@@ -135,7 +135,7 @@ class Watchers:
 
     def next_delta(self, watcher: Watcher) -> inventory_pb2.InventoryDelta | None:
         """What the watcher is owed, at most PAGE nodes of it (the rest stays owed), built from
-        the nodes' newest state; None when nothing is owed."""
+        the nodes' newest state, the totals on its last message; None when nothing is owed."""
         if not watcher.due:
             return None
         page = list(islice(watcher.pending, PAGE))
@@ -143,15 +143,14 @@ class Watchers:
         page.sort()
         nodes = self.inventory.nodes
         delta = inventory_pb2.InventoryDelta(
-            summary=self._summary,
-            events=[event_message(e) for e in watcher.events],
-            changed_elsewhere=watcher.elsewhere,
+            events=[event_message(e) for e in watcher.events], changed_elsewhere=watcher.elsewhere
         )
         delta.upserted.extend(node_message(nodes[n]) for n in page if n in nodes)
         watcher.events.clear()
         watcher.elsewhere = 0
         watcher.due = bool(watcher.pending)
-        if not watcher.due:
+        if not watcher.due:  # the totals once, on the last message of what was owed
+            delta.summary.CopyFrom(self._summary)
             watcher.wake.clear()
         return delta
 

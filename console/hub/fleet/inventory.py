@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from console.model.inventory import Event, NodeState
 from console.store.base import StoredNode
@@ -31,6 +31,19 @@ class NodeEntry:
     @property
     def identity(self) -> common_pb2.NodeIdentity:
         return self.report.identity
+
+    def copy(self) -> NodeEntry:
+        """The entry as it is now, sharing its report (a report is never changed once taken)."""
+        return NodeEntry(
+            self.name,
+            self.report,
+            self.state,
+            self.first_seen,
+            self.last_seen,
+            self.interval,
+            self.stream,
+            self.relay,
+        )
 
     def stored(self) -> StoredNode:
         ident = self.report.identity
@@ -250,7 +263,7 @@ class Inventory:
         report (never changed once taken) and keeps the state as it is now, so the rows can be
         built (serialising every node at 100,000 nodes) off the event loop."""
         names = self.dirty | self.touched if full else self.dirty
-        entries = [replace(self.nodes[name]) for name in sorted(names)]
+        entries = [self.nodes[name].copy() for name in sorted(names)]
         self.dirty.clear()
         if full:
             self.touched.clear()

@@ -62,12 +62,19 @@ class NodeBinding:
         return denial
 
     def check(
-        self, context: Any, node: str = "", *, peer: str = "", revocation: bool = True
+        self,
+        context: Any,
+        node: str = "",
+        *,
+        peer: str = "",
+        revocation: bool = True,
+        revoked: bool | None = None,
     ) -> Denial | None:
         """Whether the stream's certificate may report as `node`; with no node (before the
         first report is even parsed), whether it may report at all. Denials are audited.
-        `revocation=False` leaves out the revocation check (a store read), for a caller that
-        made it off the event loop (`recheck`)."""
+        `revoked`, when given, is the revocation answer already read (off the event loop);
+        `revocation=False` leaves the revocation check out (a caller that made it off the
+        event loop: `recheck`); otherwise the check reads the store itself."""
         ident = peer_identity(context)
         denial: Denial | None = None
         actor = "anonymous"
@@ -75,7 +82,7 @@ class NodeBinding:
             denial = Denial("no_certificate", "the hub requires a node certificate")
         else:
             actor = f"{ident.kind}:{ident.name}"
-            if revocation and self.revoked(ident):
+            if revocation and (self.revoked(ident) if revoked is None else revoked):
                 denial = Denial("revoked", f"the certificate of {actor} was revoked")
             elif ident.kind == "simulator" and self.trust_simulators:
                 return None

@@ -37,6 +37,8 @@ BLOCKING = {
 """An attribute or variable of this name → the methods of its type that wait on disk."""
 
 OFF_THE_LOOP = {
+    "console/hub/fleet/flusher.py:_write": "runs on a worker thread (Flusher.flush builds the "
+    "rows and writes them there)",
     "console/hub/control/workloads.py:read_records": "runs on a worker thread "
     "(WorkloadManager.load, the replicas' sync)",
     "console/hub/server.py:load_fleet": "takes the fleet documents before the hub serves "

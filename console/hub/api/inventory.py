@@ -67,15 +67,8 @@ class InventoryQuery(inventory_pb2_grpc.InventoryServiceServicer):
             return
         watcher = watchers.subscribe(request.division)
         try:
-            for delta in watchers.snapshot(watcher):
+            async for delta in watchers.stream(watcher):
                 yield delta
-            while True:
-                news = await watcher.queue.get()
-                if news is None:  # fell behind: start over from a snapshot
-                    for again in watchers.snapshot(watcher):
-                        yield again
-                else:
-                    yield news
         finally:
             watchers.unsubscribe(watcher)
 

@@ -7,8 +7,9 @@ import logging
 import time
 from collections.abc import Sequence
 
-from console.hub.fleet.inventory import Inventory
+from console.hub.fleet.inventory import Inventory, NodeEntry
 from console.hub.metrics import HubMetrics
+from console.model.inventory import Event
 from console.store.base import InventoryStore, StoredNode
 
 log = logging.getLogger("tongchou.hub.store")
@@ -64,27 +65,34 @@ class Flusher:
                 full = time.monotonic() - self._last_full >= self.heartbeat_every
             if full:
                 self._last_full = time.monotonic()
-            rows, events = self.inventory.take_dirty(full=full)
-            rows += self._rows  # registrations last: they are the newest word on their nodes
-            self._rows = []
-            if not rows and not events:
+            entries, events = self.inventory.take_dirty_entries(full=full)
+            registrations, self._rows = self._rows, []
+            if not entries and not registrations and not events:
                 _resolve(waiters, None)
                 return
             started = time.perf_counter()
-            try:
-                await asyncio.to_thread(self.store.write_batch, rows, events)
+            try:  # the rows are built on the writer's thread too: a pass over every node
+                written = await asyncio.to_thread(self._write, entries, registrations, events)
             except Exception as err:  # the store failed: keep the changes for the next flush
                 log.error("store write failed, will retry: %s", err)
                 self.metrics.store_errors.inc()
-                self.inventory.dirty.update(
-                    row.name for row in rows if row.name in self.inventory.nodes
-                )
+                names = [e.name for e in entries] + [r.name for r in registrations]
+                self.inventory.dirty.update(n for n in names if n in self.inventory.nodes)
                 self.inventory.pending_events[:0] = events
                 _resolve(waiters, err)
                 return
             self.metrics.flush_seconds.observe(time.perf_counter() - started)
-            self.metrics.flushed_nodes.inc(len(rows))
+            self.metrics.flushed_nodes.inc(written)
             _resolve(waiters, None)
+
+    def _write(
+        self, entries: list[NodeEntry], registrations: list[StoredNode], events: list[Event]
+    ) -> int:
+        """Builds the rows and writes them in one transaction (on a worker thread);
+        registrations last, as they are the newest word on their nodes."""
+        rows = [entry.stored() for entry in entries] + registrations
+        self.store.write_batch(rows, events)
+        return len(rows)
 
 
 def _resolve(waiters: list[asyncio.Future[None]], error: Exception | None) -> None:

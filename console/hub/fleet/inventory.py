@@ -32,6 +32,19 @@ class NodeEntry:
     def identity(self) -> common_pb2.NodeIdentity:
         return self.report.identity
 
+    def copy(self) -> NodeEntry:
+        """The entry as it is now, sharing its report (a report is never changed once taken)."""
+        return NodeEntry(
+            self.name,
+            self.report,
+            self.state,
+            self.first_seen,
+            self.last_seen,
+            self.interval,
+            self.stream,
+            self.relay,
+        )
+
     def stored(self) -> StoredNode:
         ident = self.report.identity
         return StoredNode(
@@ -242,15 +255,22 @@ class Inventory:
     def take_dirty(self, *, full: bool = True) -> tuple[list[StoredNode], list[Event]]:
         """The rows and events not yet written; marks them written. Without `full`, nodes that
         only reported again wait for a later full flush."""
+        entries, events = self.take_dirty_entries(full=full)
+        return [entry.stored() for entry in entries], events
+
+    def take_dirty_entries(self, *, full: bool = True) -> tuple[list[NodeEntry], list[Event]]:
+        """As `take_dirty`, but copies of the entries instead of rows: a copy shares the newest
+        report (never changed once taken) and keeps the state as it is now, so the rows can be
+        built (serialising every node at 100,000 nodes) off the event loop."""
         names = self.dirty | self.touched if full else self.dirty
-        rows = [self.nodes[name].stored() for name in sorted(names)]
+        entries = [self.nodes[name].copy() for name in sorted(names)]
         self.dirty.clear()
         if full:
             self.touched.clear()
         else:
             self.touched -= names
         events, self.pending_events = self.pending_events, []
-        return rows, events
+        return entries, events
 
     def count_live(self) -> int:
         return sum(1 for e in self.nodes.values() if e.state is not NodeState.LOST)

@@ -127,7 +127,8 @@ class RelayIngest:
             async for raw in requests:
                 batch = self._parse(raw)
                 if stream is None:
-                    stream = _Stream(next(self._streams), self._site(batch, context))
+                    revoked = await self._revoked(context)
+                    stream = _Stream(next(self._streams), self._site(batch, context, revoked))
                     log.info("relay for site %s connected from %s", stream.site, context.peer())
                 elif batch.site != stream.site:
                     raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, "site changed mid-stream")
@@ -152,8 +153,16 @@ class RelayIngest:
                 grpc.StatusCode.INVALID_ARGUMENT, "batch is not a valid RelayBatch"
             ) from None
 
-    def _site(self, batch: relay_pb2.RelayBatch, context: Any) -> str:
-        """The site the relay speaks for: its certificate's name (mutual TLS) or its word."""
+    async def _revoked(self, context: Any) -> bool:
+        """Whether the relay's certificate was revoked: a store read, so off the event loop."""
+        binding, ident = self.ingest.binding, peer_identity(context)
+        if binding is None or ident is None:
+            return False
+        return await asyncio.to_thread(binding.revoked, ident)
+
+    def _site(self, batch: relay_pb2.RelayBatch, context: Any, revoked: bool) -> str:
+        """The site the relay speaks for: its certificate's name (mutual TLS) or its word
+        (`revoked` was read off the event loop)."""
         binding = self.ingest.binding  # set when the hub runs mutual TLS
         if binding is None:
             if not batch.site:
@@ -163,7 +172,7 @@ class RelayIngest:
         denial = ""
         if ident is None:
             denial = "the hub requires a relay certificate"
-        elif binding.revoked(ident):
+        elif revoked:
             denial = f"the certificate of relay:{ident.name} was revoked"
         elif ident.kind != "relay":
             denial = f"a {ident.kind} certificate ({ident.name}) cannot forward reports"

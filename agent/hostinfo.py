@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from tongchou import xinchuang
 from tongchou.v1 import common_pb2
 
 __all__ = [
@@ -357,7 +358,7 @@ def detect_chip(cpuinfo: str, arch: str) -> tuple[str, str]:
 
 
 # The 信创 chip families (DOMAIN.md), by the prefix of the chip id detect_chip returns.
-DOMESTIC_FAMILIES = frozenset({"kunpeng", "phytium", "hygon", "zhaoxin", "loongson", "sunway"})
+DOMESTIC_FAMILIES = frozenset(xinchuang.FAMILIES)
 
 
 def chip_family(chip: str) -> str:

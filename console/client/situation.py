@@ -12,18 +12,9 @@ from dataclasses import dataclass, field
 
 from tongchou import levels
 from tongchou.v1 import inventory_pb2, workloads_pb2
+from tongchou.xinchuang import is_domestic
 
-DOMESTIC_CHIPS = ("kunpeng", "phytium", "hygon", "zhaoxin", "loongson", "sunway")
-"""Chip families counted as domestic (信创): Kunpeng, Phytium, Hygon, Zhaoxin, Loongson, Sunway."""
-DOMESTIC_ARCHS = frozenset({"loongarch64", "sw_64"})
-"""Architectures only domestic chips implement (LoongArch, SW64)."""
 LEVEL_ORDER = ("national", "province", "city", "county", "township")
-
-
-def is_domestic(arch: str, chip: str) -> bool:
-    """Whether a node's CPU is a domestic (信创) one, from its reported arch and chip."""
-    chip = chip.lower()
-    return arch in DOMESTIC_ARCHS or any(chip.startswith(family) for family in DOMESTIC_CHIPS)
 
 
 @dataclass

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from agent.hostinfo import DOMESTIC_FAMILIES, chip_family
 from console.client.errors import HubError
 from tongchou import states
 from tongchou.levels import from_wire
 from tongchou.v1 import inventory_pb2, plans_pb2, workloads_pb2
+from tongchou.xinchuang import is_domestic
 
 LEVELS = ("national", "province", "city", "county", "township")
 
@@ -154,7 +154,7 @@ def _level_rows(nodes: list[inventory_pb2.Node]) -> tuple[list[LevelRow], LevelR
         state = states.name(node.state)
         live = state == "ready"
         used = cores * node.usage.cpu_ratio if live else 0.0
-        domestic = chip_family(node.identity.chip) in DOMESTIC_FAMILIES
+        domestic = is_domestic(node.identity.arch, node.identity.chip)
         for acc in (row, total):
             acc.ready += live
             acc.stale += state == "stale"

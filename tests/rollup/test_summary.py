@@ -16,6 +16,7 @@ from console.model.inventory import NodeState
 from console.model.planning import Amount, Platform, PlatformInstance
 from tongchou.divisions import Level
 from tongchou.v1 import agent_pb2, common_pb2, rollup_pb2
+from tongchou.xinchuang import is_domestic
 
 GIB = 2**30
 GD = summary.Province("440000", "广东省")
@@ -43,12 +44,13 @@ DIVISIONS = {
 
 
 def test_domestic_chips() -> None:
-    assert summary.is_domestic("aarch64", "kunpeng-920")
-    assert summary.is_domestic("x86_64", "Hygon-7380")
-    assert summary.is_domestic("loongarch64", "")
-    assert summary.is_domestic("sw_64", "")
-    assert not summary.is_domestic("x86_64", "xeon-6330")
-    assert not summary.is_domestic("aarch64", "ampere-altra")
+    """The one rule (tongchou.xinchuang) the roll-up, the situation view and the report use."""
+    assert is_domestic("aarch64", "kunpeng-920")
+    assert is_domestic("x86_64", "Hygon-7380")
+    assert is_domestic("loongarch64", "")
+    assert is_domestic("sw_64", "")
+    assert not is_domestic("x86_64", "xeon-6330")
+    assert not is_domestic("aarch64", "ampere-altra")
 
 
 def test_divisions_add_up_and_carry_no_node_data() -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from console.client.situation import (
     Situation,
     causes,
-    is_domestic,
     platform_compliance,
     situation,
 )
 from tests.tui.situation_fleet import fleet, platforms, workloads
 from tongchou.v1 import inventory_pb2
+from tongchou.xinchuang import is_domestic
 
 
 def figures() -> Situation:

@@ -14,16 +14,7 @@ from console.model.planning import Platform
 from tongchou import levels
 from tongchou.divisions import DivisionCodeError, Level, contains, level_of
 from tongchou.v1 import rollup_pb2
-
-# Chip families of domestic (信创) CPUs, by the prefix of the node's chip id; LoongArch and
-# SW64 nodes are domestic whatever their chip id says.
-DOMESTIC_CHIPS = ("kunpeng", "phytium", "hygon", "zhaoxin", "loongson", "sunway")
-DOMESTIC_ARCHS = ("loongarch64", "sw_64")
-
-
-def is_domestic(arch: str, chip: str) -> bool:
-    """Whether a node's CPU is a domestic (信创) one."""
-    return arch in DOMESTIC_ARCHS or chip.lower().startswith(DOMESTIC_CHIPS)
+from tongchou.xinchuang import is_domestic
 
 
 @dataclass(frozen=True, slots=True)

@@ -280,6 +280,10 @@ class TongchouApp(App[None]):
             return False
         if action == "leave_filter":  # Enter anywhere but in a filter box is the widget's
             return isinstance(self.focused, FilterBox)
+        if action in ("workload", "plan_view"):  # v: the plan's next view on Plan, else YAML
+            on_plan = self.active_tab() == "plan"
+            if on_plan != (action == "plan_view"):
+                return False
         needs = _ACTION_METHODS.get(action)
         if needs is None or self.allowed is None:
             return True

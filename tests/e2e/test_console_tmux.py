@@ -123,7 +123,9 @@ def test_demo_console_in_tmux_walks_every_view_without_a_trap(
         wait_for(session, words["sites"])
         keys(session, "?")
         wait_for(session, words["help"])
-        keys(session, "Escape", "w", "x")
+        keys(session, "Escape", "w")
+        wait_for(session, "gd-")  # the demo's workloads are listed (submitted as it starts)
+        keys(session, "x")
         wait_for(session, words["explain"])
         keys(session, "v")  # the first workload's stored YAML; scale it to 17
         wait_for(session, "kind: Workload")

@@ -25,7 +25,7 @@ async def situation(pilot: Pilot[Any], word: str) -> str:
         if app.view.ready and app.division_names:
             break
         await pilot.pause(0.05)
-    await pilot.press("v")
+    await pilot.press("b")
     for _ in range(200):
         screen = "\n".join(screen_text(app))
         if word in screen:

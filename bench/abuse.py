@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import socket
+import sqlite3
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -163,6 +164,21 @@ async def reconnect_flood(hub: HubUnderTest, stop: asyncio.Event, workers: int =
     await asyncio.gather(*(worker() for _ in range(workers)))
 
 
+async def store_locked(hub: HubUnderTest, stop: asyncio.Event) -> None:
+    """The store's file frozen for writes (another process holds its write lock, as a stuck
+    disk would) while two callers submit a valid workload over and over: each submission
+    waits out the hub's store bound and is answered UNAVAILABLE, never on the event loop."""
+    text = (SAMPLE / "workloads" / "shared-platforms.yaml").read_text(encoding="utf-8")
+    first = text.split("\n---")[0]
+    lock = sqlite3.connect(hub.workdir / "hub.db", timeout=30, isolation_level=None)
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+        await _callers(hub, stop, 2, lambda c: c.submit_workload(first, timeout=60))
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+
+
 ABUSES: dict[str, Abuse | None] = {
     "none": None,
     "bomb-check-policies": bomb_check,
@@ -173,6 +189,7 @@ ABUSES: dict[str, Abuse | None] = {
     "idle-tcp-2000": idle_connections,
     "silent-streams-500": silent_streams,
     "reconnect-flood": reconnect_flood,
+    "store-locked": store_locked,
 }
 
 

@@ -22,6 +22,7 @@ from console.planner.problem import Problem, build_problem
 from console.planner.report import Plan, make_plan, money
 from console.planner.solution import Solution
 from tongchou import plantext
+from tongchou.climsg import say
 from tongchou.durations import DurationError, parse_duration
 from tongchou.i18n import LANGUAGES, default_lang
 
@@ -86,7 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.output == "csv" and not args.showback:
-        print("tongchou plan: -o csv is for --showback only", file=sys.stderr)
+        print(f"tongchou plan: {say(args.lang, 'csv_showback')}", file=sys.stderr)
         return 2
     try:
         time_limit = parse_duration(args.time_limit, "--time-limit", high=86_400)
@@ -99,7 +100,12 @@ def run(args: argparse.Namespace) -> int:
             read_matrix(args.latency_matrix, set(fleet.sites)) if args.latency_matrix else None
         )
     except (LoadError, PlanningInputError, DurationError, LatencyMatrixError) as err:
-        print(err, file=sys.stderr)
+        if isinstance(err, LoadError):
+            print(err.text(args.lang), file=sys.stderr)
+        elif isinstance(err, PlanningInputError):
+            print("\n".join(e.text(args.lang) for e in err.errors), file=sys.stderr)
+        else:
+            print(err, file=sys.stderr)
         return 2
     guarded = with_guardrails(policies_of(documents), enabled=not args.unsafe_no_guardrails)
     for line in warnings_of(guarded):
@@ -129,10 +135,12 @@ def _emit(
         print(f"tongchou plan: {err}", file=sys.stderr)
         return 2
     except OSError as err:
-        print(f"tongchou plan: cannot write {args.emit_workloads}: {err}", file=sys.stderr)
+        what = say(args.lang, "cannot_write", path=args.emit_workloads, error=err)
+        print(f"tongchou plan: {what}", file=sys.stderr)
         return 1
     if not args.quiet:
-        print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+        paths = ", ".join(str(p) for p in written)
+        print(say(args.lang, "wrote", paths=paths), file=sys.stderr)
     return 0
 
 

@@ -192,6 +192,7 @@ EN: dict[str, str] = {
     "sit_none_tenants_below": "no tenant on a platform below its level",
     # the read-only mark in the title (console/tui/readonly.py)
     "read_only_mark": "read-only",
+    "plan_gap": "gap",  # the solver's relative gap, in the Plan view's progress line
     # the national console (console/tui/national.py): its columns and words
     "nat_province": "province", "nat_name": "name", "nat_nodes": "nodes", "nat_cores": "cores",
     "nat_cpu": "cpu", "nat_idle_cores": "idle cores", "nat_xinchuang_cores": "信创 cores",

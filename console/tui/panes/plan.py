@@ -92,7 +92,7 @@ class Plan(Vertical):
         gap_text = f"{gap:.2%}" if math.isfinite(gap) and gap < 10 else "—"
         self.query_one("#plan-status", Static).update(
             f"{text(self.lang, 'solving')} {elapsed:.1f}s · ¥{best / 1e6:,.2f}M · "
-            f"≥ ¥{bound / 1e6:,.2f}M · gap {gap_text}"
+            f"≥ ¥{bound / 1e6:,.2f}M · {text(self.lang, 'plan_gap')} {gap_text}"
         )
 
     def finished(self, result: plans_pb2.PlanResult) -> None:

@@ -1,11 +1,12 @@
 """`./dev i18n`: brings the gettext catalogs in line with the English sources and compiles them.
 
-Every message shown in English (`sources()`: the console's labels and the scheduler's reason
-shapes, each a context and the English text) gets an entry in each language's .po, which keeps
-its translation; an entry whose English changed is kept as a fuzzy suggestion (not used until a
-translator clears the flag); entries no longer in the sources are dropped. Each .po is then
-compiled to the .mo beside it. `--check` changes nothing and exits 1 when a catalog is out of
-step with the sources or a .mo with its .po."""
+Every message shown in English (`sources()`: the console's labels, the scheduler's and the
+planner's reason shapes, the plan report's words and the CLI's messages, each a context and
+the English text) gets an entry in each language's .po, which keeps its translation; an entry
+whose English changed is kept as a fuzzy suggestion (not used until a translator clears the
+flag); entries no longer in the sources are dropped. Each .po is then compiled to the .mo
+beside it. `--check` changes nothing and exits 1 when a catalog is out of step with the
+sources or a .mo with its .po."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from babel.messages.pofile import read_po, write_po
 
 from console.scheduler import reasons
 from console.tui import i18n as labels
+from tongchou import climsg, plantext
 from tongchou.i18n import DOMAIN, LANGUAGES, LOCALE_DIR, SOURCE
 
 FIXED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # no timestamps that change on every run
@@ -33,7 +35,7 @@ HEADER = """\
 
 
 def sources() -> list[tuple[str, str]]:
-    return [*labels.sources(), *reasons.sources()]
+    return [*labels.sources(), *reasons.sources(), *plantext.sources(), *climsg.sources()]
 
 
 def po_path(lang: str) -> Path:

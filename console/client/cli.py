@@ -14,12 +14,18 @@ from console.client import HubClient
 from console.client.texts import DocumentText, documents_of
 from console.security.pki import PkiError
 from console.security.tls import add_client_arguments, client_credentials
+from tongchou.climsg import say
+from tongchou.i18n import LANGUAGES, default_lang, translate_composed
 from tongchou.v1 import workloads_pb2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hub", default="127.0.0.1:7470", help="hub address (127.0.0.1:7470)")
     add_client_arguments(parser)
+    parser.add_argument(
+        "--lang", choices=LANGUAGES, default=default_lang(),
+        help="language of the messages and reasons (default from LANG / LC_ALL)",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     submit = sub.add_parser("submit", help="submit Workload documents (one per document)")
     submit.add_argument("files", type=Path, nargs="+")
@@ -59,22 +65,25 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
-def format_status(s: workloads_pb2.WorkloadStatus) -> str:
+def format_status(s: workloads_pb2.WorkloadStatus, lang: str = "en") -> str:
     where = ", ".join(f"{p.cluster}×{p.replicas}" for p in s.placed)
     placed = sum(p.replicas for p in s.placed)
     line = f"{s.name:<28} {placed:>3}/{s.replicas:<3} gen {s.generation:<3} {where}"
     if s.pending:
-        line += f"  [{s.pending} pending: {s.reason}]"
+        line += "  " + say(lang, "pending", n=s.pending, reason=translate_composed(lang, s.reason))
     return line
 
 
-def print_explanation(explanation: workloads_pb2.Explanation) -> None:
-    print(format_status(explanation.status))
-    print(f"  now: {explanation.summary or 'every cluster is a candidate'}")
+def print_explanation(explanation: workloads_pb2.Explanation, lang: str = "en") -> None:
+    print(format_status(explanation.status, lang))
+    summary = translate_composed(lang, explanation.summary)
+    print(say(lang, "now", summary=summary or say(lang, "every_candidate")))
     ranked = sorted(explanation.clusters, key=lambda v: (v.removed_by != "", -v.score))
     for v in ranked:
         if v.removed_by:
-            print(f"  {v.cluster:<24} removed by {v.removed_by}: {v.reason}")
+            why = say(lang, "removed_by", policy=v.removed_by,
+                      reason=translate_composed(lang, v.reason))  # fmt: skip
+            print(f"  {v.cluster:<24} {why}")
         else:
             terms = " ".join(f"{k}={t:.1f}" for k, t in sorted(v.terms.items()))
             print(
@@ -98,17 +107,17 @@ async def _run(args: argparse.Namespace) -> int:
                         print(f"tongchou workload: {document.locate(err.details() or '')}",
                               file=sys.stderr)  # fmt: skip
                         return 2 if err.code() == grpc.StatusCode.INVALID_ARGUMENT else 1
-                    print(format_status(status))
+                    print(format_status(status, args.lang))
         elif args.action == "list":
             for status in await client.workloads():
-                print(format_status(status))
+                print(format_status(status, args.lang))
         elif args.action == "explain":
-            print_explanation(await client.explain(args.name))
+            print_explanation(await client.explain(args.name), args.lang)
         elif args.action == "show":
             sys.stdout.write(await client.workload_document(args.name))
         elif args.action == "scale":
-            print(format_status(await client.scale_workload(args.name, args.replicas)))
+            print(format_status(await client.scale_workload(args.name, args.replicas), args.lang))
         else:
             await client.delete_workload(args.name)
-            print(f"deleted {args.name}")
+            print(say(args.lang, "deleted", name=args.name))
     return 0

@@ -13,6 +13,8 @@ from console.documents.errors import DocumentError, LoadError
 from console.documents.fleet import build_fleet
 from console.documents.loader import load_documents
 from console.documents.planning import PlanningInputError, planning_input
+from tongchou.climsg import say
+from tongchou.i18n import LANGUAGES, default_lang
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,14 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="accept well-formed division codes missing from the national GB/T 2260 table "
         f"(divisions created since it was built; also {ENV_ALLOW}=1)",
     )
+    parser.add_argument(
+        "--lang", choices=LANGUAGES, default=default_lang(),
+        help="language of the messages (default from LANG / LC_ALL); -o json stays English",
+    )  # fmt: skip
 
 
 _UNDECLARED = "is not declared"
-UNDECLARED_HINT = (
-    "hint: documents refer to divisions, sites or clusters that none of the files given "
-    "declares; validate them together with the fleet, e.g. "
-    "tongchou validate examples/guangdong (its subfolders are read too)"
-)
+UNDECLARED_HINT = say("en", "undeclared_hint")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,9 +54,11 @@ def run(args: argparse.Namespace) -> int:
             out = {"valid": False, "errors": errors, "omitted": omitted}
             print(json.dumps(out, ensure_ascii=False, indent=2))
         else:
-            print(err, file=sys.stderr)
+            print("\n".join(e.text(args.lang) for e in err.errors), file=sys.stderr)
+            if isinstance(err, LoadError) and err.omitted:
+                print(say(args.lang, "more_errors", n=err.omitted), file=sys.stderr)
             if any(_UNDECLARED in str(e) for e in err.errors):
-                print(UNDECLARED_HINT, file=sys.stderr)
+                print(say(args.lang, "undeclared_hint"), file=sys.stderr)
         return 2
     kinds = Counter(doc.kind for doc in documents)
     by_kind = dict(sorted(kinds.items()))
@@ -69,11 +73,11 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"valid": True, **counts}, ensure_ascii=False, indent=2))
     else:
         listed = ", ".join(f"{n} {kind}" for kind, n in by_kind.items())
-        print(f"valid: {len(documents)} documents ({listed})")
+        print(say(args.lang, "valid", n=len(documents), listed=listed))
         print(
-            f"fleet: {counts['divisions']} divisions, {counts['sites']} sites, "
-            f"{counts['clusters']} clusters, {counts['nodes']} nodes"
-        )
+            say(args.lang, "valid_fleet", divisions=counts["divisions"], sites=counts["sites"],
+                clusters=counts["clusters"], nodes=counts["nodes"])
+        )  # fmt: skip
     return 0
 
 

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tongchou.climsg import say
+
 MAX_ERRORS = 100
 """A LoadError keeps this many errors; it counts the rest."""
 
@@ -28,11 +30,17 @@ class DocumentError:
     message: str
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, lang: str = "en") -> str:
+        """The error in `lang`: its frame translated, where and what as they are."""
         where = f"{self.file}:{self.line}" if self.line is not None else str(self.file)
         parts = [where]
         if self.index is not None:
             label = " ".join(p for p in (self.kind, self.name) if p)
-            parts.append(f"document {self.index} ({label})" if label else f"document {self.index}")
+            n = self.index
+            parts.append(say(lang, "document_of", n=n, label=label) if label else
+                         say(lang, "document", n=n))  # fmt: skip
         if self.field:
             parts.append(self.field)
         parts.append(self.message)
@@ -48,9 +56,13 @@ class LoadError(Exception):
         super().__init__(self._text())
 
     def _text(self) -> str:
-        lines = [str(e) for e in self.errors]
+        return self.text()
+
+    def text(self, lang: str = "en") -> str:
+        """Every error in `lang` (their frames translated), one a line."""
+        lines = [e.text(lang) for e in self.errors]
         if self.omitted:
-            lines.append(f"... and {self.omitted} more errors")
+            lines.append(say(lang, "more_errors", n=self.omitted))
         return "\n".join(lines)
 
     def __str__(self) -> str:

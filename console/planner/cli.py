@@ -21,7 +21,10 @@ from console.planner.milp import Progress, solve
 from console.planner.problem import Problem, build_problem
 from console.planner.report import Plan, make_plan, money
 from console.planner.solution import Solution
+from tongchou import plantext
+from tongchou.climsg import say
 from tongchou.durations import DurationError, parse_duration
+from tongchou.i18n import LANGUAGES, default_lang
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,11 +79,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="table or json; csv with --showback",
     )  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.add_argument(
+        "--lang", choices=LANGUAGES, default=default_lang(),
+        help="language of the table's words and reasons (default from LANG / LC_ALL)",
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
     if args.output == "csv" and not args.showback:
-        print("tongchou plan: -o csv is for --showback only", file=sys.stderr)
+        print(f"tongchou plan: {say(args.lang, 'csv_showback')}", file=sys.stderr)
         return 2
     try:
         time_limit = parse_duration(args.time_limit, "--time-limit", high=86_400)
@@ -93,7 +100,12 @@ def run(args: argparse.Namespace) -> int:
             read_matrix(args.latency_matrix, set(fleet.sites)) if args.latency_matrix else None
         )
     except (LoadError, PlanningInputError, DurationError, LatencyMatrixError) as err:
-        print(err, file=sys.stderr)
+        if isinstance(err, LoadError):
+            print(err.text(args.lang), file=sys.stderr)
+        elif isinstance(err, PlanningInputError):
+            print("\n".join(e.text(args.lang) for e in err.errors), file=sys.stderr)
+        else:
+            print(err, file=sys.stderr)
         return 2
     guarded = with_guardrails(policies_of(documents), enabled=not args.unsafe_no_guardrails)
     for line in warnings_of(guarded):
@@ -123,10 +135,12 @@ def _emit(
         print(f"tongchou plan: {err}", file=sys.stderr)
         return 2
     except OSError as err:
-        print(f"tongchou plan: cannot write {args.emit_workloads}: {err}", file=sys.stderr)
+        what = say(args.lang, "cannot_write", path=args.emit_workloads, error=err)
+        print(f"tongchou plan: {what}", file=sys.stderr)
         return 1
     if not args.quiet:
-        print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+        paths = ", ".join(str(p) for p in written)
+        print(say(args.lang, "wrote", paths=paths), file=sys.stderr)
     return 0
 
 
@@ -147,7 +161,7 @@ def _output(args: argparse.Namespace, problem: Problem, planning: PlanningInput,
         return resilience.render(losses) + "\n"
     if args.output == "json":
         return json.dumps(to_json(plan), ensure_ascii=False, indent=2) + "\n"
-    return render(plan) + "\n"
+    return render(plan, args.lang) + "\n"
 
 
 def _progress_printer(time_limit: float) -> Callable[[Progress], None]:
@@ -212,46 +226,6 @@ def _finite(value: float) -> float | None:
     return round(value, 6) if math.isfinite(value) else None
 
 
-def render(plan: Plan) -> str:
-    actions = {
-        a: sum(1 for d in plan.decisions if d.action == a)
-        for a in ("reuse", "build", "infeasible", "unserved")
-    }
-    lines = [
-        f"{len(plan.decisions)} demands: {actions['reuse']} reuse, {actions['build']} build, "
-        f"{actions['infeasible']} infeasible, {actions['unserved']} unserved",
-        "",
-        f"{'DEMAND':<34} {'DIVISION':<9} DECISION",
-    ]
-    for d in plan.decisions:
-        if d.action in ("reuse", "build"):
-            what = f"{d.action} {d.instance}: {d.reason}, saves {money(d.saves_cny)}"
-        else:
-            what = f"{d.action}: {d.reason}"
-        lines.append(f"{d.demand:<34} {d.division:<9} {what}")
-    lines += ["", "PURCHASES"]
-    if not plan.purchases:
-        lines.append("  none: existing free capacity covers the plan")
-    for site, cluster, sku, n, spent in plan.purchases:
-        where = f"{site}/{cluster}"
-        lines.append(f"  {where:<34} {sku:<18} {n:>4} servers  {money(spent)} (with energy)")
-    c = plan.cost
-    lines += [
-        "",
-        f"COST       servers {money(c.servers)} + energy {money(c.energy)} + new instances "
-        f"{money(c.builds)} = {money(c.total)}",
-        f"BASELINE   greedy first-fit-decreasing plan: {money(plan.baseline.total)}",
-        f"ALONE      every locality building its own: {money(plan.counterfactual)}; "
-        f"this plan saves {money(plan.savings)}"
-        + (f" ({plan.savings / plan.counterfactual:.0%})" if plan.counterfactual else ""),
-        "UTILISATION (CPU allocated ÷ capacity) "
-        + ", ".join(f"{lv} {b:.0%} → {a:.0%}" for lv, (b, a) in plan.utilization.items()),
-    ]
-    s = plan.solver
-    proven = "proven optimal" if s.proven else "not proven optimal"
-    gap_text = f"{s.gap:.2%}" if s.gap == s.gap else "unknown"
-    lines.append(
-        f"SOLVER     HiGHS: {s.status} ({proven}); objective {money(s.objective)}, "
-        f"lower bound {money(s.bound)}, gap {gap_text}, {s.seconds:.1f}s"
-    )
-    return "\n".join(lines)
+def render(plan: Plan, lang: str = "en") -> str:
+    """The plan's report as a text table in `lang` (tongchou.plantext)."""
+    return plantext.render(to_json(plan), lang)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from console.model.fleet import Fleet
 from console.model.workload import PlacementPolicy, Workload
+from tongchou.climsg import say
 
 LIVE_DIFFERS = (
     "a live hub places against what it knows now: only the nodes that report (with the "
@@ -42,9 +43,9 @@ def assumptions(
     ]
 
 
-def render_assumptions(lines: Sequence[str], width: int = 100) -> str:
-    """`assumed (offline):` and one bullet per line, wrapped to `width` columns."""
-    out = ["assumed (offline):"]
+def render_assumptions(lines: Sequence[str], width: int = 100, lang: str = "en") -> str:
+    """`assumed (offline):` (in `lang`) and one bullet per line, wrapped to `width` columns."""
+    out = [say(lang, "assumed")]
     for line in lines:
         out += textwrap.wrap(line, width, initial_indent="  - ", subsequent_indent="    ")
     return "\n".join(out)

@@ -14,6 +14,7 @@ from console.model.workload import PlacementPolicy, Workload
 from console.scheduler.assumed import assumptions, render_assumptions
 from console.scheduler.result import Placement
 from console.scheduler.scheduler import Scheduler
+from tongchou.climsg import say
 from tongchou.i18n import LANGUAGES, default_lang, translate_composed
 
 
@@ -42,15 +43,16 @@ def read_inputs(
     args: argparse.Namespace, command: str
 ) -> tuple[Fleet, list[Workload], list[PlacementPolicy]] | None:
     """The fleet, workloads and policies the input arguments name; None when they are bad
-    (what is wrong and where is printed, and the command exits 2)."""
+    (what is wrong and where is printed, in the command's --lang, and the command exits 2)."""
+    lang = getattr(args, "lang", "en")
     try:
         documents = load_documents([*args.fleet, *args.workloads, *args.policies])
     except LoadError as err:
-        print(err, file=sys.stderr)
+        print(err.text(lang), file=sys.stderr)
         return None
     workloads = workloads_of(documents)
     if not workloads:
-        print(f"tongchou {command}: no Workload documents in --workloads", file=sys.stderr)
+        print(f"tongchou {command}: {say(lang, 'no_workloads')}", file=sys.stderr)
         return None
     guarded = with_guardrails(policies_of(documents), enabled=not args.unsafe_no_guardrails)
     for line in warnings_of(guarded):
@@ -66,7 +68,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--lang",
         choices=LANGUAGES,
         default=default_lang(),
-        help="the language of the table's reasons (default: from the locale, LANG/LC_ALL); "
+        help="the language of the table's reasons and the messages (default: from the locale, "
+        "LANG/LC_ALL); "
         "-o json|yaml stays English",
     )
 
@@ -81,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     assumed = assumptions(fleet, workloads, policies)
     if args.output == "table":
         print(render(placements, explain=args.explain, lang=args.lang))
-        print(render_assumptions(assumed))
+        print(render_assumptions(assumed, lang=args.lang))
     else:
         data = {
             "apiVersion": "tongchou.io/v1",
@@ -116,8 +119,7 @@ def render(placements: list[Placement], *, explain: bool = False, lang: str = "e
     wanted = sum(p.replicas for p in placements)
     stuck = sum(1 for p in placements if p.pending)
     lines.append(
-        f"{len(placements)} workloads: {placed} of {wanted} replicas placed, "
-        f"{stuck} workloads with pending replicas"
+        say(lang, "scheduled", n=len(placements), placed=placed, wanted=wanted, stuck=stuck)
     )
     return "\n".join(lines)
 

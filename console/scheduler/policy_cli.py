@@ -8,6 +8,9 @@ from pathlib import Path
 
 from console.documents import LoadError, load_documents, policies_of
 from console.documents.builtin import with_guardrails
+from tongchou.climsg import say
+from tongchou.i18n import LANGUAGES, default_lang
+from tongchou.plantext import pad
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,19 +23,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     check.add_argument(
         "paths", type=Path, nargs="*", help="policy files or folders (none: the guardrails alone)"
     )
+    check.add_argument(
+        "--lang", choices=LANGUAGES, default=default_lang(),
+        help="language of the messages (default from LANG / LC_ALL)",
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         documents = load_documents(args.paths) if args.paths else []
     except LoadError as err:
-        print(err, file=sys.stderr)
+        print(err.text(args.lang), file=sys.stderr)
         return 2
     others = sorted({d.kind for d in documents if d.kind != "PlacementPolicy"})
     if others:
-        print(
-            f"tongchou policy check: not policies: {', '.join(others)} documents", file=sys.stderr
-        )
+        kinds = ", ".join(others)
+        print(f"tongchou policy check: {say(args.lang, 'not_policies', kinds=kinds)}",
+              file=sys.stderr)  # fmt: skip
         return 2
     policies = policies_of(documents)
     guarded = with_guardrails(policies)
@@ -41,15 +48,16 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'POLICY':<{width}}  {'FORM':<7}  {'WEIGHT':>6}  {'SOURCE':<20}  MATCH")
     for p in sorted(guarded.policies, key=lambda p: p.name):
         if p.guardrail:
-            source = "built-in guardrail"
+            source = say(args.lang, "source_guardrail")
         elif p.name in replaced:
-            source = "given, replaces one"
+            source = say(args.lang, "source_replaces")
         else:
-            source = "given"
-        print(f"{p.name:<{width}}  {p.form.value:<7}  {p.weight:>6g}  {source:<20}  {p.match}")
+            source = say(args.lang, "source_given")
+        source = pad(source, 20)
+        print(f"{p.name:<{width}}  {p.form.value:<7}  {p.weight:>6g}  {source}  {p.match}")
     rails = sum(1 for p in guarded.policies if p.guardrail)
     print(
-        f"{len(policies)} policies valid; in force with them: {rails} built-in compliance "
-        f"guardrails" + (f" ({len(replaced)} replaced by yours)" if replaced else "")
+        say(args.lang, "policies_valid", n=len(policies), rails=rails)
+        + (say(args.lang, "policies_replaced", n=len(replaced)) if replaced else "")
     )
     return 0

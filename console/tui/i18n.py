@@ -190,6 +190,16 @@ EN: dict[str, str] = {
     "sit_no_catalog": "Platform tenants: the hub has no catalog (--catalog)",
     "sit_catalog_unserved": "Platform tenants: this hub does not serve them",
     "sit_none_tenants_below": "no tenant on a platform below its level",
+    # the read-only mark in the title (console/tui/readonly.py)
+    "read_only_mark": "read-only",
+    "plan_gap": "gap",  # the solver's relative gap, in the Plan view's progress line
+    # the national console (console/tui/national.py): its columns and words
+    "nat_province": "province", "nat_name": "name", "nat_nodes": "nodes", "nat_cores": "cores",
+    "nat_cpu": "cpu", "nat_idle_cores": "idle cores", "nat_xinchuang_cores": "信创 cores",
+    "nat_memory": "memory", "nat_divisions": "divisions", "nat_summary_age": "summary age",
+    "nat_division": "division", "nat_level": "level", "nat_platforms": "platforms (tenants)",
+    "nat_stale": "stale", "nat_none": "no province has reported yet",
+    "nat_back": "Esc: provinces",
 }  # fmt: skip
 """Every label of the console in English, by key."""
 

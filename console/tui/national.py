@@ -14,24 +14,19 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from console.client.errors import HubError
 from console.tui.format import bar, size
+from console.tui.i18n import LABELS, text
 from tongchou.v1 import rollup_pb2
 
 REFRESH_SECONDS = 2.0
 
-PROVINCE_COLUMNS = {
-    "en": ("province", "name", "nodes", "cores", "cpu", "idle cores", "信创 cores", "memory",
-           "divisions", "summary age"),
-    "zh": ("省", "名称", "节点", "核数", "CPU", "空闲核", "信创核", "内存", "区划", "汇总时长"),
-}  # fmt: skip
-DIVISION_COLUMNS = {
-    "en": ("division", "name", "level", "nodes", "cores", "cpu", "idle cores", "信创 cores",
-           "platforms (tenants)"),
-    "zh": ("区划", "名称", "层级", "节点", "核数", "CPU", "空闲核", "信创核", "平台（租户数）"),
-}  # fmt: skip
-TEXTS = {
-    "en": {"stale": "stale", "none": "no province has reported yet", "back": "Esc: provinces"},
-    "zh": {"stale": "过期", "none": "尚无省份上报", "back": "Esc：返回省份"},
-}
+_PROVINCE_KEYS = ("province", "name", "nodes", "cores", "cpu", "idle_cores",
+                  "xinchuang_cores", "memory", "divisions", "summary_age")  # fmt: skip
+_DIVISION_KEYS = ("division", "name", "level", "nodes", "cores", "cpu", "idle_cores",
+                  "xinchuang_cores", "platforms")  # fmt: skip
+PROVINCE_COLUMNS = {lang: tuple(text(lang, f"nat_{k}") for k in _PROVINCE_KEYS) for lang in LABELS}
+DIVISION_COLUMNS = {lang: tuple(text(lang, f"nat_{k}") for k in _DIVISION_KEYS) for lang in LABELS}
+TEXTS = {lang: {k: text(lang, f"nat_{k}") for k in ("stale", "none", "back")} for lang in LABELS}
+"""Columns and words of the national console, in each language (the gettext catalog)."""
 
 
 class NationalHub(Protocol):

@@ -8,10 +8,12 @@ machine serving it.
 
 from __future__ import annotations
 
+from console.tui.i18n import LABELS, text
+
 REFUSED = frozenset(
     {"submit", "delete_workload", "run_plan", "check_policies", "export_plan", "export_csv"}
 )
 """The app's actions a read-only console neither shows nor runs."""
 
-MARK = {"en": "read-only", "zh": "只读"}
+MARK = {lang: text(lang, "read_only_mark") for lang in LABELS}
 """Shown in the title of a read-only console."""

@@ -95,6 +95,7 @@ class FakeHub:
         self.submitted: list[str] = []
         self.planned: list[str] = []
         self.plans_submitted: list[int] = []
+        self.plan_result: plans_pb2.PlanResult | None = None  # what run_plan ends with, if set
         self.checked: list[str] = []
         self.deleted: list[str] = []
         self.scaled: list[tuple[str, int]] = []
@@ -243,7 +244,7 @@ class FakeHub:
             showback_json=json.dumps(SHOWBACK), showback_table="DIVISION …",
             workloads=["e-seal-440106", "e-seal-gz-dc-a"],
         )  # fmt: skip
-        yield plans_pb2.PlanEvent(result=result)
+        yield plans_pb2.PlanEvent(result=self.plan_result or result)
 
     async def submit_plan(
         self, plan_id: int, timeout: float = 120.0

@@ -17,6 +17,7 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Input, ProgressBar, Static
 
 from console.tui.i18n import LEVELS, text
+from tongchou import plantext
 from tongchou.v1 import plans_pb2, workloads_pb2
 
 VIEWS = ("plan-scroll", "plan-losses", "plan-showback", "plan-pending")
@@ -67,6 +68,7 @@ class Plan(Vertical):
         status = self.query_one("#plan-status", Static)
         if self.result_json:
             status.update(text(self.lang, "planned"))
+            self.query_one("#plan-result", Static).update(self._table())
             self._show_views()
 
     def on_mount(self) -> None:
@@ -90,7 +92,7 @@ class Plan(Vertical):
         gap_text = f"{gap:.2%}" if math.isfinite(gap) and gap < 10 else "—"
         self.query_one("#plan-status", Static).update(
             f"{text(self.lang, 'solving')} {elapsed:.1f}s · ¥{best / 1e6:,.2f}M · "
-            f"≥ ¥{bound / 1e6:,.2f}M · gap {gap_text}"
+            f"≥ ¥{bound / 1e6:,.2f}M · {text(self.lang, 'plan_gap')} {gap_text}"
         )
 
     def finished(self, result: plans_pb2.PlanResult) -> None:
@@ -100,9 +102,19 @@ class Plan(Vertical):
         self.result_json = result.json
         self.submitted = []
         self.query_one("#plan-status", Static).update(text(self.lang, "planned"))
-        self.query_one("#plan-result", Static).update(result.table)
+        self.query_one("#plan-result", Static).update(self._table())
         self._show_views()
         self.query_one("#plan-pending", DataTable).clear(columns=True)
+
+    def _table(self) -> str:
+        """The plan's report in the console's language, from the plan's JSON (the hub's own
+        English table when the JSON is not a whole plan)."""
+        if self.lang == "en" or not self.result.json:
+            return self.result.table
+        try:
+            return plantext.render(json.loads(self.result.json), self.lang)
+        except (ValueError, KeyError, TypeError):
+            return self.result.table
 
     # -- the views --------------------------------------------------------------------
 

@@ -163,6 +163,12 @@ def render(plan: Mapping[str, Any], lang: str = SOURCE) -> str:
         where = f"{p['site']}/{p['cluster']}"
         bought = word(lang, "bought", servers=f"{p['servers']:>4}", cost=money(p["costCny"]))
         lines.append(f"  {where:<34} {p['sku']:<18} {bought}")
+    lines += ["", *_totals(plan, lang)]
+    return "\n".join(lines)
+
+
+def _totals(plan: Mapping[str, Any], lang: str) -> list[str]:
+    """The report's closing lines: cost, baseline, building alone, utilisation, the solver."""
     c = plan["cost"]
     alone, saved = plan["everyoneBuildsCny"], plan["savingsCny"]
     share = f" ({saved / alone:.0%})" if alone else ""
@@ -180,8 +186,7 @@ def render(plan: Mapping[str, Any], lang: str = SOURCE) -> str:
         objective=_money(s["objectiveCny"]), bound=_money(s["lowerBoundCny"]), gap=gap,
         seconds=f"{s['seconds']:.1f}",
     )  # fmt: skip
-    lines += [
-        "",
+    return [
         pad(word(lang, "cost"), HEADING)
         + word(
             lang,
@@ -199,4 +204,3 @@ def render(plan: Mapping[str, Any], lang: str = SOURCE) -> str:
         f"{word(lang, 'utilisation')} {utilisation}",
         pad(word(lang, "solver"), HEADING) + solver,
     ]
-    return "\n".join(lines)

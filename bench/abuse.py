@@ -19,6 +19,7 @@ import contextlib
 import socket
 import sqlite3
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -34,7 +35,9 @@ from console.client import HubClient
 from console.documents import load_fleet
 from console.simulate.nodes import SimNode, sim_node
 from console.simulate.runner import CONNECT, Simulator
-from tongchou.v1 import agent_pb2
+from console.store.audit import AuditEntry
+from console.store.audit_writer import open_log
+from tongchou.v1 import agent_pb2, security_pb2, security_pb2_grpc
 
 SAMPLE = ROOT / "examples" / "guangdong"
 Abuse = Callable[[HubUnderTest, asyncio.Event], Awaitable[None]]
@@ -179,6 +182,23 @@ async def store_locked(hub: HubUnderTest, stop: asyncio.Event) -> None:
         lock.close()
 
 
+async def verify_audit(hub: HubUnderTest, stop: asyncio.Event) -> None:
+    """VerifyAudit over and over on a long audit log (`--audit-records` written before the hub
+    started): the chain walk runs on a worker thread, not the event loop."""
+    async with grpc.aio.insecure_channel(hub.address) as channel:
+        verify = security_pb2_grpc.AuditServiceStub(channel).VerifyAudit
+        await _repeat(stop, lambda: verify(security_pb2.VerifyAuditRequest(), timeout=120))
+
+
+def fill_audit(workdir: Path, records: int) -> None:
+    """An audit log of `records` records in the store the hub will open (its key beside it)."""
+    log = open_log(workdir / "hub.db", create=True)
+    entry = AuditEntry("bench", "workload.submit", "workload/bench", "ok", role="operator")
+    for start in range(0, records, 1000):
+        log.append_many([entry] * min(1000, records - start))
+    log.close()
+
+
 ABUSES: dict[str, Abuse | None] = {
     "none": None,
     "bomb-check-policies": bomb_check,
@@ -190,6 +210,7 @@ ABUSES: dict[str, Abuse | None] = {
     "silent-streams-500": silent_streams,
     "reconnect-flood": reconnect_flood,
     "store-locked": store_locked,
+    "verify-audit": verify_audit,
 }
 
 
@@ -269,11 +290,17 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=15.0, help="seconds measured per abuse")
     parser.add_argument("--probes", type=int, default=20, help="probe agents, one report/s each")
     parser.add_argument("--only", nargs="*", choices=sorted(ABUSES), help="these abuses only")
+    parser.add_argument(
+        "--audit-records", type=int, default=0, help="audit records written before the hub starts"
+    )
     args = parser.parse_args()
     names = args.only or list(ABUSES)
     print(machine())
     print(f"{args.probes} probe agents reporting every second; {args.window:g} s per abuse")
-    hub = start_hub("--fleet", str(SAMPLE), "--policies", str(ROOT / "policies"))
+    workdir = Path(tempfile.mkdtemp(prefix="tongchou-bench-"))
+    if args.audit_records:
+        fill_audit(workdir, args.audit_records)
+    hub = start_hub("--fleet", str(SAMPLE), "--policies", str(ROOT / "policies"), workdir=workdir)
     started = time.monotonic()
     try:
         print(

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -16,6 +18,7 @@ from pathlib import Path
 import aiohttp
 import yaml
 
+PR_SET_PDEATHSIG = 1  # prctl(2)
 INSTALL_HINT = "Debian: apt-get install prometheus"
 PID_FILE = "prometheus.pid"
 
@@ -117,6 +120,7 @@ async def start(
             stdout=out,
             stderr=out,
             cwd=directory,
+            preexec_fn=_die_with_parent,
         )
     await asyncio.to_thread((directory / PID_FILE).write_text, str(process.pid), "ascii")
     running = DemoPrometheus(process, f"http://{listen}", log)
@@ -129,3 +133,11 @@ async def start(
             await asyncio.sleep(0.25)
     await running.stop()
     return f"Prometheus did not start on {listen} (its log: {log}): the console shows no history"
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: Linux sends it SIGTERM when the demo dies, however it dies
+    (a demo killed with SIGKILL leaves no Prometheus holding the port)."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -19,12 +19,13 @@ from console.planner.greedy import greedy
 from console.planner.latency import LatencyMatrixError, read_matrix
 from console.planner.milp import Progress, solve
 from console.planner.problem import Problem, build_problem
-from console.planner.report import Plan, make_plan, money
+from console.planner.report import Plan, make_plan
 from console.planner.solution import Solution
 from tongchou import plantext
 from tongchou.climsg import say
 from tongchou.durations import DurationError, parse_duration
 from tongchou.i18n import LANGUAGES, default_lang
+from tongchou.plantext import money
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,6 +14,7 @@ from console.planner.milp import Outcome
 from console.planner.problem import Problem
 from console.planner.solution import Cost, Solution, allowed_skus, cost, loads
 from tongchou.divisions import Level, contains
+from tongchou.plantext import money
 
 EQUAL_CNY = 0.5
 """Two choices whose costs differ by less than this are of equal cost."""
@@ -62,14 +63,6 @@ class Plan:
     @property
     def savings(self) -> float:
         return self.counterfactual - self.cost.total
-
-
-def money(value: float) -> str:
-    """An amount in yuan in one unit for every size, so a report's figures compare at a
-    glance: ¥4.29M, ¥338.00M, ¥1,204.50M; below ten thousand yuan, whole yuan."""
-    if abs(value) >= 1e4:
-        return f"¥{value / 1e6:,.2f}M"
-    return f"¥{value:,.0f}"
 
 
 def fen(value: float) -> int:

@@ -21,8 +21,8 @@ from console.planner import cli, resilience
 from console.planner.greedy import greedy
 from console.planner.milp import solve
 from console.planner.problem import build_problem
-from console.planner.report import money
 from tongchou.divisions import Level
+from tongchou.plantext import money
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "guangdong"

@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING
 from agent.config import AgentConfig, ConfigError, build
 from agent.report import ReportBuilder
 from tongchou import __version__
+from tongchou.argtext import add_lang, in_language, lang_in, translate_help
+from tongchou.climsg import say
+from tongchou.opsmsg import error
 
 if TYPE_CHECKING:
     from agent.collect import Collector
@@ -89,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
             config.require_identity()
             config.require_transport()
     except ConfigError as err:
-        print(f"tongchou agent: {err}", file=sys.stderr)
+        print(f"tongchou agent: {error(args.lang, err)}", file=sys.stderr)
         return 2
     if config.insecure and not args.once:
         log.warning(
@@ -108,10 +111,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"tongchou agent: {where}: {err}", file=sys.stderr)
         return 1
     if config.join_token and not os.path.exists(config.tls_cert):
-        code = asyncio.run(_join(config, chosen))
+        code = asyncio.run(_join(config, chosen, args.lang))
         if code:
             return code
-    return asyncio.run(_serve(config, builder, chosen))
+    return asyncio.run(_serve(config, builder, chosen, args.lang))
 
 
 def host_collector(host_root: str) -> Collector:
@@ -151,7 +154,7 @@ def _print_once(builder: ReportBuilder, output: str) -> int:
     return 0
 
 
-async def _join(config: AgentConfig, chosen: Transport) -> int:
+async def _join(config: AgentConfig, chosen: Transport, lang: str = "en") -> int:
     """Gets this node's certificate with the join token; 0 on success, else the exit code."""
     from agent import enroll
     from agent.transport import RpcError
@@ -165,14 +168,17 @@ async def _join(config: AgentConfig, chosen: Transport) -> int:
         print(f"tongchou agent: {err.filename}: {err.strerror}", file=sys.stderr)
         return 2
     except RpcError as err:
-        print(f"tongchou agent: joining at {where} failed: {err.details}", file=sys.stderr)
+        what = say(lang, "agent_join_failed", where=where, error=err.details)
+        print(f"tongchou agent: {what}", file=sys.stderr)
         bad = ("UNAUTHENTICATED", "PERMISSION_DENIED", "INVALID_ARGUMENT")
         return 2 if err.code in bad else 1
     log.info("joined: certificate for node %s written to %s", config.node, config.tls_cert)
     return 0
 
 
-async def _serve(config: AgentConfig, builder: ReportBuilder, chosen: Transport) -> int:
+async def _serve(
+    config: AgentConfig, builder: ReportBuilder, chosen: Transport, lang: str = "en"
+) -> int:
     from agent.daemon import Agent
     from agent.metrics import AgentMetrics, NodeCollector
 
@@ -189,10 +195,10 @@ async def _serve(config: AgentConfig, builder: ReportBuilder, chosen: Transport)
             metrics_port = await metrics.serve(config.metrics_listen)
         except OSError as err:
             where = config.where.get("metrics_listen", "default --metrics-listen")
-            print(
-                f"tongchou agent: {where}: cannot listen on {config.metrics_listen}: {err}",
-                file=sys.stderr,
+            what = say(
+                lang, "agent_cannot_listen", where=where, address=config.metrics_listen, error=err
             )
+            print(f"tongchou agent: {what}", file=sys.stderr)
             return 2
     log.info(
         "tongchou agent %s: node %s (%s, %s/%s) reporting to %s every %gs over %s; metrics %s",
@@ -234,10 +240,21 @@ class _Formatter(argparse.HelpFormatter):
         super().__init__(prog, width=max(columns - 2, 40))
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of `tongchou-agent`."""
+def build_parser(lang: str) -> argparse.ArgumentParser:
+    """The parser of `tongchou-agent`, its texts in `lang` (build it inside `in_language`)."""
     parser = argparse.ArgumentParser(
         prog="tongchou-agent", description="Tongchou node agent", formatter_class=_Formatter
     )
     add_arguments(parser)
-    sys.exit(run(parser.parse_args(argv)))
+    add_lang(parser, lang)
+    translate_help(parser, lang)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of `tongchou-agent`."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    lang = lang_in(args)
+    with in_language(lang):
+        parsed = build_parser(lang).parse_args(args)
+    sys.exit(run(parsed))

@@ -31,9 +31,12 @@ from console.store import SqliteStore, StoreError
 from console.store.credentials import Credentials, User
 from console.tui.i18n import default_lang
 from tongchou import levels
+from tongchou.climsg import say
 from tongchou.divisions import level_of
 from tongchou.durations import DurationError, parse_duration
+from tongchou.i18n import translate_composed
 from tongchou.logfile import log_to_file
+from tongchou.opsmsg import error
 from tongchou.v1 import inventory_pb2, workloads_pb2
 
 log = logging.getLogger("tongchou.demo")
@@ -96,21 +99,25 @@ class Progress:
     """What the demo is doing while the console cannot show yet, one line a step on stderr
     (the first within a second of starting)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lang: str = "en") -> None:
         self.started = time.monotonic()
+        self.lang = lang
 
-    def step(self, what: str) -> None:
+    def step(self, key: str, **values: object) -> None:
+        """Prints the message `key` (tongchou.climsg) in the demo's language."""
+        what = say(self.lang, key, **values)
         print(f"tongchou demo [{time.monotonic() - self.started:5.1f}s] {what}", file=sys.stderr,
               flush=True)  # fmt: skip
 
 
-def attach_hint(address: str, pki: demo_pki.DemoPki) -> str:
+def attach_hint(address: str, pki: demo_pki.DemoPki, lang: str = "en") -> str:
     """How to attach a second console (or `tongchou workload`) to the demo's hub."""
     d = pki.directory
-    return (
-        f"A second console: tongchou console --hub {address} --tls-ca {d / 'ca.crt'} "
+    command = (
+        f"tongchou console --hub {address} --tls-ca {d / 'ca.crt'} "
         f"--tls-cert {d / (DEMO_USER + '.crt')} --tls-key {d / (DEMO_USER + '.key')}"
     )
+    return say(lang, "demo_attach", command=command)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -119,10 +126,11 @@ def run(args: argparse.Namespace) -> int:
     try:  # the hub runs in this process: its log and the demo's, rotated
         log_to_file(args.state_dir / "demo.log", "INFO")
     except OSError as err:
-        print(f"tongchou demo: cannot write {args.state_dir / 'demo.log'}: {err}", file=sys.stderr)
+        what = say(args.lang, "demo_cannot_write", path=args.state_dir / "demo.log", error=err)
+        print(f"tongchou demo: {what}", file=sys.stderr)
         return 2
-    progress = args.progress = Progress()
-    progress.step(f"loading the fleet ({', '.join(map(str, args.fleet or [SAMPLE]))})…")
+    progress = args.progress = Progress(args.lang)
+    progress.step("demo_loading", paths=", ".join(map(str, args.fleet or [SAMPLE])))
     try:
         fleet = load_fleet(args.fleet or [SAMPLE])
         every = parse_duration(args.every, "--every")
@@ -132,27 +140,30 @@ def run(args: argparse.Namespace) -> int:
         )
         store = SqliteStore(args.state_dir / "hub.db")
     except LoadError as err:
-        print(f"tongchou demo: the fleet documents are invalid:\n{err}", file=sys.stderr)
+        what = say(args.lang, "fleet_invalid", errors=err.text(args.lang))
+        print(f"tongchou demo: {what}", file=sys.stderr)
         return 2
     except (DurationError, StoreError) as err:
-        print(f"tongchou demo: {err}", file=sys.stderr)
+        print(f"tongchou demo: {error(args.lang, err)}", file=sys.stderr)
         return 2
     try:
         policies = tuple(policies_of(load_documents(args.policies or [POLICIES])))
         workloads = [document_texts(path) for path in args.workloads or [SAMPLE / "workloads"]]
     except LoadError as err:
-        print(f"tongchou demo: the policy documents are invalid:\n{err}", file=sys.stderr)
+        what = say(args.lang, "policies_invalid", errors=err.text(args.lang))
+        print(f"tongchou demo: {what}", file=sys.stderr)
         return 2
     except OSError as err:
-        print(f"tongchou demo: cannot read the workloads: {err}", file=sys.stderr)
+        what = say(args.lang, "demo_cannot_read_workloads", error=err)
+        print(f"tongchou demo: {what}", file=sys.stderr)
         return 2
     if (platforms := demo_catalog.platforms(args, SAMPLE)) is None:
         return 2
-    progress.step(f"{len(fleet.nodes):,} nodes; setting up the demo's CA in {args.state_dir}…")
+    progress.step("demo_ca", n=f"{len(fleet.nodes):,}", path=args.state_dir)
     try:
         pki = demo_pki.ensure(args.state_dir / "pki", DEMO_USER)
     except (PkiError, OSError) as err:
-        print(f"tongchou demo: cannot set up the demo's CA: {err}", file=sys.stderr)
+        print(f"tongchou demo: {say(args.lang, 'demo_cannot_ca', error=err)}", file=sys.stderr)
         return 1
     config = HubConfig(
         listen=args.listen,
@@ -202,50 +213,53 @@ async def _demo(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     progress: Progress = args.progress
-    progress.step(f"starting the hub on {config.listen} (store {store.path})…")
+    progress.step("demo_starting_hub", address=config.listen, store=store.path)
     hub = Hub(config, store)
     hub.load_fleet(fleet)
     try:
         await hub.start()
     except (OSError, RuntimeError) as err:
-        print(f"tongchou demo: cannot start the hub: {err}", file=sys.stderr)
+        print(f"tongchou demo: {say(args.lang, 'demo_cannot_start_hub', error=err)}",
+              file=sys.stderr)  # fmt: skip
         return 1
     address = f"127.0.0.1:{hub.port}"
     names = names_of(fleet, args.limit)
-    progress.step(f"hub on {address}; starting {len(names):,} simulated agents…")
+    progress.step("demo_starting_agents", address=address, n=f"{len(names):,}")
     pki: demo_pki.DemoPki = args.pki
     tasks = [_simulate(address, fleet, names, pki, stop)]
     agent = None if args.no_local_agent else await _start_agent(address, fleet, pki)
     history, prometheus = await _start_prometheus(args, f"127.0.0.1:{hub.metrics_port}")
     headless = args.headless or not (sys.stdin.isatty() and sys.stdout.isatty())
     if headless:
-        print(
-            f"Tongchou demo: hub on {address} (mutual TLS, CA in {pki.directory}; metrics "
-            f":{hub.metrics_port}), store {store.path}, "
-            f"{len(names)} simulated nodes" + ("" if agent is None else " + this machine's agent"),
-            flush=True,
-        )
-    hint = attach_hint(address, pki)
+        banner = say(
+            args.lang, "demo_banner", address=address, ca=pki.directory,
+            port=hub.metrics_port, store=store.path, n=len(names),
+        )  # fmt: skip
+        print(banner + ("" if agent is None else say(args.lang, "demo_banner_agent")), flush=True)
+    hint = attach_hint(address, pki, args.lang)
     print(hint, flush=True)
     started = time.monotonic()
     async with HubClient(address, pki.console.channel_credentials()) as client:
-        progress.step(f"submitting {len(workloads)} workloads…")
+        progress.step("demo_submitting", n=len(workloads))
         await _submit_new(client, workloads)
         if not headless:  # the console; leaving it stops everything the demo started
-            progress.step("opening the console…")
+            progress.step("demo_opening")
             from console.tui.app import TongchouApp
 
             await TongchouApp(client, lang=args.lang, notice=hint, prometheus=history).run_async()
             print(hint, flush=True)
             stop.set()
         await loops.every(
-            stop, every, lambda: _report(client, started, duration, stop), wait_first=True
+            stop,
+            every,
+            lambda: _report(client, started, duration, stop, args.lang),
+            wait_first=True,
         )
     await _stop_agent(agent)
     await _stop_prometheus(history, prometheus)
     await asyncio.gather(*tasks)
     await hub.shutdown()
-    print("demo stopped; the store keeps the inventory for next time", flush=True)
+    print(say(args.lang, "demo_stopped"), flush=True)
     return 0
 
 
@@ -269,18 +283,15 @@ async def _start_prometheus(
     if args.no_prometheus:
         return None, None
     progress: Progress = args.progress
-    progress.step(f"starting Prometheus on {args.prometheus_listen}…")
+    progress.step("demo_starting_prometheus", address=args.prometheus_listen)
     started = await demo_prometheus.start(
         args.state_dir / "prometheus", args.prometheus_listen, hub_metrics, args.scrape_seconds
     )
     if isinstance(started, str):
         print(f"tongchou demo: {started}", flush=True)
         return None, None
-    print(
-        f"Prometheus on {started.url} scrapes the hub every {args.scrape_interval} with the "
-        f"chart's rules; history: add --prometheus {started.url} to the console command",
-        flush=True,
-    )
+    said = say(args.lang, "demo_prometheus", url=started.url, interval=args.scrape_interval)
+    print(said, flush=True)
     return Prometheus(PrometheusSettings(started.url)), started
 
 
@@ -303,11 +314,11 @@ async def _submit_new(client: HubClient, workloads: list[str]) -> None:
 
 
 async def _report(
-    client: HubClient, started: float, duration: float | None, stop: asyncio.Event
+    client: HubClient, started: float, duration: float | None, stop: asyncio.Event, lang: str
 ) -> None:
     """Prints the fleet's summary and the workloads; sets `stop` once `duration` is over."""
-    summary = format_summary(await client.fleet_summary(), time.monotonic() - started)
-    print(summary + "\n" + format_workloads(await client.workloads()), flush=True)
+    summary = format_summary(await client.fleet_summary(), time.monotonic() - started, lang)
+    print(summary + "\n" + format_workloads(await client.workloads(), lang), flush=True)
     if duration is not None and time.monotonic() - started >= duration:
         stop.set()
 
@@ -346,19 +357,23 @@ def _bar(used: float, total: float, width: int = 10) -> str:
     return "█" * filled + "░" * (width - filled) + f" {share:4.0%}"
 
 
-def format_summary(summary: inventory_pb2.FleetSummary, elapsed: float) -> str:
+def format_summary(summary: inventory_pb2.FleetSummary, elapsed: float, lang: str = "en") -> str:
     """The fleet summary as a small table, one row per level."""
     t = summary.totals
+    w = {key: say(lang, f"demo_head_{key}") for key in ("level", "ready", "stale", "lost")}
+    fleet = say(
+        lang, "demo_fleet_line", nodes=f"{t.nodes_ready + t.nodes_stale + t.nodes_lost:,}",
+        clusters=summary.clusters, sites=summary.sites, divisions=summary.divisions,
+        rate=f"{summary.reports_per_second:,.0f}",
+        interval=f"{summary.report_interval.ToTimedelta().total_seconds():.0f}",
+    )  # fmt: skip
     lines = [
-        f"\n[{elapsed:5.0f}s] {t.nodes_ready + t.nodes_stale + t.nodes_lost:,} nodes in "
-        f"{summary.clusters} clusters, {summary.sites} sites, {summary.divisions} divisions · "
-        f"{summary.reports_per_second:,.0f} reports/s · interval "
-        f"{summary.report_interval.ToTimedelta().total_seconds():.0f}s",
-        f"{'level':<9} {'ready':>6} {'stale':>6} {'lost':>5}  {'cpu used/cores':>17} "
-        f"{'':15} {'memory used/total':>19} {'':15}",
+        f"\n[{elapsed:5.0f}s] {fleet}",
+        f"{w['level']:<9} {w['ready']:>6} {w['stale']:>6} {w['lost']:>5}  "
+        f"{say(lang, 'demo_head_cpu'):>17} {'':15} {say(lang, 'demo_head_memory'):>19} {'':15}",
     ]
     rows = [(levels.name(lv.level), lv.totals) for lv in summary.levels]
-    rows.append(("total", t))
+    rows.append((say(lang, "demo_total"), t))
     for label, row in rows:
         if label:
             lines.append(
@@ -371,11 +386,14 @@ def format_summary(summary: inventory_pb2.FleetSummary, elapsed: float) -> str:
     return "\n".join(lines)
 
 
-def format_workloads(statuses: list[workloads_pb2.WorkloadStatus]) -> str:
+def format_workloads(statuses: list[workloads_pb2.WorkloadStatus], lang: str = "en") -> str:
     """One line on the workloads: how many are placed in full, and which wait."""
     waiting = [s for s in statuses if s.pending]
-    text = f"workloads: {len(statuses)}, {len(statuses) - len(waiting)} placed in full"
+    text = say(lang, "demo_workloads", n=len(statuses), full=len(statuses) - len(waiting))
     for s in waiting:
         placed = sum(p.replicas for p in s.placed)
-        text += f"\n  {s.name}: {placed}/{s.replicas} placed; {s.pending} pending: {s.reason}"
+        text += "\n" + say(
+            lang, "demo_waiting", name=s.name, placed=placed, replicas=s.replicas,
+            pending=s.pending, reason=translate_composed(lang, s.reason),
+        )  # fmt: skip
     return text

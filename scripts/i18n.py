@@ -23,7 +23,7 @@ from babel.messages.pofile import read_po, write_po
 
 from console.scheduler import reasons
 from console.tui import i18n as labels
-from tongchou import climsg, plantext
+from tongchou import argtext, climsg, opsmsg, plantext
 from tongchou.i18n import DOMAIN, LANGUAGES, LOCALE_DIR, SOURCE
 
 FIXED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # no timestamps that change on every run
@@ -35,7 +35,10 @@ HEADER = """\
 
 
 def sources() -> list[tuple[str, str]]:
-    return [*labels.sources(), *reasons.sources(), *plantext.sources(), *climsg.sources()]
+    """Every (context, English) once: a help text several commands share is one entry."""
+    found = [*labels.sources(), *reasons.sources(), *plantext.sources(), *climsg.sources(),
+             *opsmsg.sources(), *argtext.sources()]  # fmt: skip
+    return list(dict.fromkeys(found))
 
 
 def po_path(lang: str) -> Path:

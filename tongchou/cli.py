@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable, Sequence
 
 from tongchou import __version__
+from tongchou.argtext import add_lang, in_language, lang_given, translate_help
+from tongchou.i18n import default_lang
 
 # Subcommand → (help, module holding add_arguments(parser) and run(args) -> int).
 _COMMANDS: dict[str, tuple[str, str]] = {
@@ -68,23 +70,58 @@ def _load(module: str) -> tuple[Callable[[argparse.ArgumentParser], None], Calla
     return mod.add_arguments, mod.run
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Parses the subcommand, then hands the rest to its module."""
-    args = list(sys.argv[1:] if argv is None else argv)
+def parsers() -> list[argparse.ArgumentParser]:
+    """Every command's parser, built in English: the texts the catalogs translate."""
+    return [_top("en"), *(_command(name, "en", given=False)[0] for name in _COMMANDS)]
+
+
+def _top(lang: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tongchou", description="Tongchou (统筹): unified planning for government clouds"
     )
     parser.add_argument("--version", action="version", version=f"tongchou {__version__}")
+    add_lang(parser, lang)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (text, _module) in _COMMANDS.items():
         sub.add_parser(name, help=text, add_help=False)
-    if not args or args[0] not in _COMMANDS:
-        parser.parse_args(args)  # prints usage or version, exits
-        return
-    name = args[0]
+    translate_help(parser, lang)
+    return parser
+
+
+def _command(
+    name: str, lang: str, *, given: bool
+) -> tuple[argparse.ArgumentParser, Callable[..., int]]:
     add_arguments, run = _load(_COMMANDS[name][1])
     command = argparse.ArgumentParser(prog=f"tongchou {name}", description=_COMMANDS[name][0])
     add_arguments(command)
+    add_lang(command, lang, given=given)
+    translate_help(command, lang)
+    return command, run
+
+
+def _without_lang(args: list[str]) -> list[str]:
+    """`args` without the `--lang X` given before the command."""
+    while args and args[0].startswith("--lang"):
+        args = args[1:] if "=" in args[0] else args[2:]
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parses the subcommand, then hands the rest to its module, in the language of the
+    command line's `--lang` (before or after the command) or of the locale."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    given = lang_given(args)
+    lang = given or default_lang()
+    with in_language(lang):
+        code = _main(_without_lang(args), lang, given=given is not None)
+    sys.exit(code)
+
+
+def _main(args: list[str], lang: str, *, given: bool) -> int:
+    if not args or args[0] not in _COMMANDS:
+        _top(lang).parse_args(args)  # prints usage or version, exits
+        return 2
+    command, run = _command(args[0], lang, given=given)
     try:
         code = run(command.parse_args(args[1:]))
         sys.stdout.flush()
@@ -92,5 +129,5 @@ def main(argv: Sequence[str] | None = None) -> None:
         # the reader went away (`tongchou plan | head`): stop quietly, as a shell tool does;
         # standard output is pointed at the null device so the flush at exit cannot fail too
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
-    sys.exit(code)
+        return 1
+    return code

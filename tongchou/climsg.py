@@ -1,11 +1,13 @@
 """The CLI's messages meant for operators, in English or Chinese (`--lang`, default from the
-locale): the summary lines of `validate`, `schedule`, `plan`, `policy check` and `workload`,
+locale): the summary lines of `validate`, `schedule`, `plan`, `policy check` and `workload`
+(and, from `tongchou.opsmsg`, of the service and administration commands),
 their error lines' fixed parts and the frame of a document error (`document 3 (Workload x)`).
 Paths, lines, field paths and values stay as they are; the message of a document error (what
 the field's check says) stays English. The gettext context of each message is `cli:<key>`."""
 
 from __future__ import annotations
 
+from tongchou import opsmsg
 from tongchou.i18n import translated
 
 MESSAGES: dict[str, str] = {
@@ -43,6 +45,8 @@ MESSAGES: dict[str, str] = {
     "every_candidate": "every cluster is a candidate",
     "removed_by": "removed by {policy}: {reason}",
     "pending": "[{n} pending: {reason}]",
+    # hub, agent, relay, simulate, demo, console, apply, report, sample, ca, user, token, audit
+    **opsmsg.MESSAGES,
 }
 """Each message by key, in English, `{field}`s where values go."""
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from console.documents.builtin import default_policies_dir, sample_dir
+from tongchou.climsg import say
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,18 +24,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     target: Path = args.dir
     if target.exists():
-        print(f"tongchou sample: {target} exists; name a new folder", file=sys.stderr)
+        print(f"tongchou sample: {say(args.lang, 'sample_exists', path=target)}", file=sys.stderr)
         return 2
     try:
         shutil.copytree(sample_dir(), target / "guangdong")
         shutil.copytree(default_policies_dir(), target / "policies")
     except OSError as err:
-        print(f"tongchou sample: cannot write {target}: {err}", file=sys.stderr)
+        print(
+            f"tongchou sample: {say(args.lang, 'cannot_write', path=target, error=err)}",
+            file=sys.stderr,
+        )
         return 1
     gd = target / "guangdong"
     print(
-        f"wrote the sample Guangdong province to {gd} and the default policies to "
-        f"{target / 'policies'}; try:\n"
+        say(args.lang, "sample_wrote", fleet=gd, policies=target / "policies") + "\n"
         f"  tongchou validate {gd}\n"
         f"  tongchou schedule --fleet {gd} --workloads {gd / 'workloads'} "
         f"--policies {target / 'policies'}\n"

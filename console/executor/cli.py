@@ -29,6 +29,9 @@ from console.executor.manifests import (
 )
 from console.scheduler import Scheduler
 from console.scheduler.cli import add_input_arguments, read_inputs
+from tongchou.climsg import say
+from tongchou.i18n import translate_composed
+from tongchou.opsmsg import error
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,32 +73,31 @@ def run(args: argparse.Namespace) -> int:
     fleet, workloads, policies = inputs
     contexts = {c.name: c.kube_context for c in fleet.clusters.values() if c.kube_context}
     if not contexts:
-        print(
-            "tongchou apply: no Cluster names a kubeContext; nothing can be applied",
-            file=sys.stderr,
-        )
+        print(f"tongchou apply: {say(args.lang, 'apply_no_context')}", file=sys.stderr)
         return 2
     placements = Scheduler(fleet, policies).schedule(workloads)
     by_name = {w.name: w for w in workloads}
     items = [PlacedWorkload(by_name[p.workload], p.placed) for p in placements]
     for p in placements:
         if p.pending:
-            print(f"{p.workload}: {p.pending} replicas pending: {p.reason}")
+            reason = translate_composed(args.lang, p.reason)
+            print(say(args.lang, "apply_pending", workload=p.workload, n=p.pending, reason=reason))
         off = sorted(c for c in p.placed if c not in contexts)
         if off:
-            print(f"{p.workload}: placed in {', '.join(off)}, which name no kubeContext")
+            clusters = ", ".join(off)
+            print(say(args.lang, "apply_no_context_for", workload=p.workload, clusters=clusters))
     archs: dict[str, set[str]] = {}
     for node in fleet.nodes.values():
         archs.setdefault(node.cluster, set()).add(node.arch)
     try:
         style = Style(args.identity, args.pod_security, {c: sorted(a) for c, a in archs.items()})
     except ValueError as err:
-        print(f"tongchou apply: --identity: {err}", file=sys.stderr)
+        print(f"tongchou apply: {error(args.lang, f'--identity: {err}')}", file=sys.stderr)
         return 2
     wanted = desired_objects(items, sorted(contexts), style)
     ownership = Ownership(args.identity, args.adopt)
     if args.dry_run:
-        return write_manifests(args.output_dir, wanted)
+        return write_manifests(args.output_dir, wanted, args.lang)
     kubeconfig = args.kubeconfig or default_kubeconfig()
     targets = [Target(c, contexts[c], kubeconfig) for c in sorted(contexts)]
     with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
@@ -134,7 +136,7 @@ def _apply(target: Target, objects: list[Manifest], ownership: Ownership) -> App
         return ApplyResult(target.cluster, error=classify(err, api))
 
 
-def write_manifests(folder: Path, wanted: dict[str, list[Manifest]]) -> int:
+def write_manifests(folder: Path, wanted: dict[str, list[Manifest]], lang: str = "en") -> int:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for cluster, objects in sorted(wanted.items()):
@@ -144,8 +146,8 @@ def write_manifests(folder: Path, wanted: dict[str, list[Manifest]]) -> int:
                 head += "# Nothing is placed here: applying removes what Tongchou left.\n"
             body = yaml.safe_dump_all(objects, allow_unicode=True, sort_keys=False)
             path.write_text(head + (body if objects else ""), encoding="utf-8")
-            print(f"{cluster}: {len(objects)} objects written to {path}")
+            print(say(lang, "apply_written", cluster=cluster, n=len(objects), path=path))
     except OSError as err:
-        print(f"tongchou apply: cannot write manifests: {err}", file=sys.stderr)
+        print(f"tongchou apply: {say(lang, 'apply_cannot_write', error=err)}", file=sys.stderr)
         return 2
     return 0

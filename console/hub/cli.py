@@ -23,8 +23,10 @@ from console.model.workload import PlacementPolicy
 from console.security.hub_flags import audit_settings, server_tls
 from console.store import InventoryStore, StoreError
 from console.store.cli_options import add_store_arguments, store_from_args
+from tongchou.climsg import say
 from tongchou.durations import parse_duration
 from tongchou.logfile import log_to_file
+from tongchou.opsmsg import error
 
 log = logging.getLogger("tongchou.hub")
 _DEFAULT_LIMITS = Hygiene()
@@ -218,7 +220,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             log_to_file(args.log_file, args.log_level.upper())
         except OSError as err:
-            print(f"tongchou hub: cannot write --log-file {args.log_file}: {err}", file=sys.stderr)
+            what = say(args.lang, "cannot_write_log", path=args.log_file, error=err)
+            print(f"tongchou hub: {what}", file=sys.stderr)
             return 2
     from console.documents import LoadError
 
@@ -227,15 +230,16 @@ def run(args: argparse.Namespace) -> int:
         fleet = load_fleet(args.fleet)
         config = rollup_options.with_rollup(config, args, fleet)
     except ValueError as err:
-        print(f"tongchou hub: {err}", file=sys.stderr)
+        print(f"tongchou hub: {error(args.lang, err)}", file=sys.stderr)
         return 2
     except LoadError as err:
-        print(f"tongchou hub: the documents are invalid:\n{err}", file=sys.stderr)
+        what = say(args.lang, "documents_invalid", errors=err.text(args.lang))
+        print(f"tongchou hub: {what}", file=sys.stderr)
         return 2
     try:
         store = store_from_args(args)
     except StoreError as err:
-        print(f"tongchou hub: {err}", file=sys.stderr)
+        print(f"tongchou hub: {error(args.lang, err)}", file=sys.stderr)
         return 2
     return asyncio.run(_main(config, store, fleet))
 

@@ -14,6 +14,7 @@ from console.relay.upstream import UpstreamSettings
 from console.security.pki import PkiError, identity_of
 from console.security.tls import INSECURE_WARNING, TlsFiles
 from tongchou.durations import DurationError, parse_duration
+from tongchou.opsmsg import error
 from tongchou.targets import split_addresses
 
 log = logging.getLogger("tongchou.relay")
@@ -136,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = config_from(args)
     except (ValueError, PkiError, DurationError) as err:
-        print(f"tongchou relay: {err}", file=sys.stderr)
+        print(f"tongchou relay: {error(args.lang, err)}", file=sys.stderr)
         return 2
     if config.tls is None:
         log.warning("%s", INSECURE_WARNING)

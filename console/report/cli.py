@@ -16,6 +16,8 @@ from console.report.month import Month
 from console.report.pdf import PdfError, find_browser, html_to_pdf
 from console.report.prometheus import Prometheus, PrometheusError, add_prometheus_arguments
 from console.report.render import History, render
+from tongchou.climsg import say
+from tongchou.opsmsg import error
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,12 +61,13 @@ def run(args: argparse.Namespace) -> int:
         browser = find_browser(args.chromium) if output.suffix == ".pdf" else ""
         client = open_client(args.hub, args)
     except (ValueError, PdfError) as err:
-        print(f"tongchou report: {err}", file=sys.stderr)
+        print(f"tongchou report: {error(args.lang, err)}", file=sys.stderr)
         return 2
     try:
         html = asyncio.run(_make(args, client, month, prometheus))
     except HubError as err:
-        print(f"tongchou report: the hub at {args.hub}: {err.message}", file=sys.stderr)
+        what = say(args.lang, "report_hub_failed", hub=args.hub, error=err.message)
+        print(f"tongchou report: {what}", file=sys.stderr)
         return 1
     except PrometheusError as err:
         print(f"tongchou report: Prometheus {err}", file=sys.stderr)
@@ -79,5 +82,5 @@ def run(args: argparse.Namespace) -> int:
             f"tongchou report: {output}: {getattr(err, 'strerror', None) or err}", file=sys.stderr
         )
         return 1
-    print(f"tongchou report: wrote {output}")
+    print(f"tongchou report: {say(args.lang, 'report_wrote', path=output)}")
     return 0

@@ -11,6 +11,8 @@ from console.store.audit import DEFAULT_RETENTION_MONTHS, AuditEntry, AuditError
 from console.store.audit_writer import open_log
 from console.store.open import open_tables
 from console.store.sqlite import StoreError
+from tongchou.climsg import say
+from tongchou.opsmsg import error
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,11 +79,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         log = _open(args)
     except (AuditError, StoreError) as err:
-        print(f"tongchou audit: {err}", file=sys.stderr)
+        print(f"tongchou audit: {error(args.lang, err)}", file=sys.stderr)
         return 2
     try:
         if args.action == "verify":
-            return _verify(log)
+            return _verify(log, args.lang)
         if args.action == "export":
             out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
             try:
@@ -92,45 +94,49 @@ def run(args: argparse.Namespace) -> int:
                     out.close()
             return 0
         if args.action == "witness-reset":
-            return _reset(log)
+            return _reset(log, args.lang)
         try:
             pruned = log.prune(months=args.retention_months)
         except ValueError as err:
-            print(f"tongchou audit: --retention-months: {err}", file=sys.stderr)
+            print(
+                f"tongchou audit: {error(args.lang, f'--retention-months: {err}')}", file=sys.stderr
+            )
             return 2
-        print(f"pruned {pruned} records older than {args.retention_months} months")
+        print(say(args.lang, "audit_pruned", n=pruned, months=args.retention_months))
         return 0
     except (AuditError, OSError) as err:
-        print(f"tongchou audit: {err}", file=sys.stderr)
+        print(f"tongchou audit: {error(args.lang, err)}", file=sys.stderr)
         return 1
     finally:
         log.close()
 
 
-def _verify(log: AuditLog) -> int:
+def _verify(log: AuditLog, lang: str = "en") -> int:
     verdict = log.verify()
     if verdict.ok:
         seq = log.head()[0]
-        print(f"audit log OK: {verdict.records} records, head {seq} {verdict.head}")
+        print(say(lang, "audit_ok", n=verdict.records, seq=seq, head=verdict.head))
         return 0
-    where = f" at record {verdict.bad_seq}" if verdict.bad_seq else ""
-    print(f"audit log BROKEN{where}: {verdict.problem}", file=sys.stderr)
+    if verdict.bad_seq:
+        said = say(lang, "audit_broken_at", seq=verdict.bad_seq, problem=verdict.problem)
+    else:
+        said = say(lang, "audit_broken", problem=verdict.problem)
+    print(said, file=sys.stderr)
     return 1
 
 
-def _reset(log: AuditLog) -> int:
+def _reset(log: AuditLog, lang: str = "en") -> int:
     import getpass
 
     assert log.witness is not None
     if log.witness.exists():
-        print(f"tongchou audit: {log.witness.path} exists; it is not replaced", file=sys.stderr)
+        what = say(lang, "audit_witness_exists", path=log.witness.path)
+        print(f"tongchou audit: {what}", file=sys.stderr)
         return 2
     verdict = log.verify_chain()
     if not verdict.ok:
-        print(
-            f"tongchou audit: the chain is broken ({verdict.problem}); not resetting",
-            file=sys.stderr,
-        )
+        what = say(lang, "audit_chain_broken", problem=verdict.problem)
+        print(f"tongchou audit: {what}", file=sys.stderr)
         return 1
     log.witness.create()
     seq = log.head()[0]
@@ -143,5 +149,5 @@ def _reset(log: AuditLog) -> int:
             detail=f"a new witness starts after record {seq}",
         )
     )
-    print(f"new witness {log.witness.path} from record {seq + 1}")
+    print(say(lang, "audit_new_witness", path=log.witness.path, seq=seq + 1))
     return 0

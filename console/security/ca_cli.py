@@ -10,6 +10,8 @@ from pathlib import Path
 from console.security.local import STORE_HELP, LocalAdmin
 from console.security.pki import KINDS, CertificateAuthority, Issued, PkiError, identity_of
 from console.store.audit import AuditError
+from tongchou.climsg import say
+from tongchou.opsmsg import error
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
             raise PkiError(f"--days must be positive, got {args.days}")
         if args.action == "init":
             CertificateAuthority.init(args.dir, name=args.name, days=args.days)
-            print(f"CA created: {args.dir / 'ca.crt'} (keep {args.dir / 'ca.key'} secret)")
+            print(
+                say(args.lang, "ca_created", cert=args.dir / "ca.crt", keyfile=args.dir / "ca.key")
+            )
             return 0
         if args.host and args.kind not in ("hub", "relay"):
             raise PkiError("--host applies only to --kind hub or relay")
@@ -89,12 +93,12 @@ def run(args: argparse.Namespace) -> int:
             if admin is not None:
                 admin.close()
     except PkiError as err:
-        print(f"tongchou ca: {err}", file=sys.stderr)
+        print(f"tongchou ca: {error(args.lang, err)}", file=sys.stderr)
         return 2
     except OSError as err:
         print(f"tongchou ca: {err.filename}: {err.strerror}", file=sys.stderr)
         return 2
-    print(f"issued {args.kind} certificate for {args.name}: {cert} and {key}")
+    print(say(args.lang, "ca_issued", kind=args.kind, name=args.name, cert=cert, keyfile=key))
     return 0
 
 
@@ -137,7 +141,7 @@ def _revoke(args: argparse.Namespace) -> int:
         if args.node is not None or args.user is not None:
             kind, name = ("node", args.node) if args.node is not None else ("user", args.user)
             lineages = creds.revoke_name(kind, name, reason)
-            what = f"every certificate of {kind} {name}"
+            said = say(args.lang, "ca_revoked_all", kind=kind, name=name)
             detail = f"lineages {', '.join(lineages) or 'none recorded'}; issued before now"
         else:
             if args.cert is None:
@@ -156,7 +160,10 @@ def _revoke(args: argparse.Namespace) -> int:
             record = creds.certificate(serial)
             lineage = record.lineage if record else f"{serial:x}"
             lineages = [lineage] if fresh else []
-            what = f"the {kind} certificate of {name} (serial {serial:x}, lineage {lineage})"
+            said = say(
+                args.lang, "ca_revoked_one", kind=kind, name=name, serial=f"{serial:x}",
+                lineage=lineage,
+            )  # fmt: skip
             detail = f"serial {serial:x}; lineage {lineage}"
         admin.record(
             "cert.revoke",
@@ -166,5 +173,5 @@ def _revoke(args: argparse.Namespace) -> int:
         )
     finally:
         admin.close()
-    print(f"revoked {what}, with every renewal of it")
+    print(said)
     return 0

@@ -14,6 +14,7 @@ from console.store.audit import AuditError
 from console.store.credentials import NodePlace
 from tongchou.divisions import DivisionCodeError, check_code
 from tongchou.durations import DurationError, parse_duration
+from tongchou.opsmsg import error
 
 PLACE_FLAGS = ("--division", "--site", "--cluster")
 
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         place = place_of(args)
         admin = LocalAdmin(args.store, args.audit_key)
     except (PkiError, DurationError, AuditError, _PlaceError) as err:
-        print(f"tongchou token: {err}", file=sys.stderr)
+        print(f"tongchou token: {error(args.lang, err)}", file=sys.stderr)
         return 2
     detail = f"valid {args.ttl}"
     if place is not None:

@@ -11,7 +11,9 @@ from console.security.pki import PkiError, check_name
 from console.security.roles import ROLES, RoleError, check_roles, check_scope
 from console.store.audit import AuditError
 from console.store.credentials import CredentialError, User
+from tongchou.climsg import say
 from tongchou.durations import DurationError, parse_duration
+from tongchou.opsmsg import error
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
             user = User(args.name, check_roles(args.role), check_scope(args.scope))
         admin = LocalAdmin(args.store, args.audit_key)
     except (PkiError, RoleError, AuditError) as err:
-        print(f"tongchou user: {err}", file=sys.stderr)
+        print(f"tongchou user: {error(args.lang, err)}", file=sys.stderr)
         return 2
     try:
         if args.action == "add":
@@ -53,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
                 token = admin.credentials.add_user(user)
             except CredentialError as err:
                 admin.record("user.create", f"user/{args.name}", "failed", detail=str(err))
-                print(f"tongchou user: {err}", file=sys.stderr)
+                print(f"tongchou user: {error(args.lang, err)}", file=sys.stderr)
                 return 2
             admin.record(
                 "user.create", f"user/{user.name}", role=",".join(user.roles), scope=user.scope
@@ -63,10 +65,14 @@ def run(args: argparse.Namespace) -> int:
             return _enrol_code(admin, args)
         elif args.action == "list":
             for u in admin.credentials.users():
-                print(f"{u.name:<24} {','.join(u.roles):<24} {u.scope or '(all)'}")
+                scope = u.scope or say(args.lang, "user_all_divisions")
+                print(f"{u.name:<24} {','.join(u.roles):<24} {scope}")
         else:
             if not admin.credentials.delete_user(args.name):
-                print(f"tongchou user: no user {args.name!r}", file=sys.stderr)
+                print(
+                    f"tongchou user: {say(args.lang, 'user_no_such', name=repr(args.name))}",
+                    file=sys.stderr,
+                )
                 return 2
             admin.record("user.delete", f"user/{args.name}", detail="certificates revoked")
     finally:
@@ -81,16 +87,17 @@ def _enrol_code(admin: LocalAdmin, args: argparse.Namespace) -> int:
         ttl = parse_duration(args.ttl, "--ttl", high=7 * 86400)
         code = admin.credentials.issue_enrolment_code(args.name, ttl)
     except (DurationError, CredentialError) as err:
-        print(f"tongchou user: {err}", file=sys.stderr)
+        print(f"tongchou user: {error(args.lang, err)}", file=sys.stderr)
         return 2
     if args.deliver is not None:
         try:
             path = deliver_code(args.deliver, args.name, code)
         except OSError as err:
-            print(f"tongchou user: --deliver {args.deliver}: {err.strerror}", file=sys.stderr)
+            what = error(args.lang, f"--deliver {args.deliver}: {err.strerror}")
+            print(f"tongchou user: {what}", file=sys.stderr)
             return 2
         admin.record("user.enrol-code", f"user/{args.name}", detail=f"delivered; valid {args.ttl}")
-        print(f"enrolment code for {args.name} written to {path}")
+        print(say(args.lang, "user_code_written", name=args.name, path=path))
         return 0
     admin.record("user.enrol-code", f"user/{args.name}", detail=f"printed; valid {args.ttl}")
     print(code)

@@ -18,7 +18,9 @@ from console.security.tls import add_client_arguments, client_credentials
 from console.simulate.nodes import SimNode, sim_node
 from console.simulate.runner import Simulator
 from tongchou import loops
+from tongchou.climsg import say
 from tongchou.durations import DurationError, parse_duration
+from tongchou.opsmsg import error
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,25 +49,26 @@ def run(args: argparse.Namespace) -> int:
             parse_duration(args.duration, "--duration", high=10**7) if args.duration else None
         )
     except LoadError as err:
-        print(f"tongchou simulate: the fleet documents are invalid:\n{err}", file=sys.stderr)
+        what = say(args.lang, "fleet_invalid", errors=err.text(args.lang))
+        print(f"tongchou simulate: {what}", file=sys.stderr)
         return 2
     except DurationError as err:
-        print(f"tongchou simulate: {err}", file=sys.stderr)
+        print(f"tongchou simulate: {error(args.lang, err)}", file=sys.stderr)
         return 2
     if args.limit < 0:
-        print("tongchou simulate: --limit must not be negative", file=sys.stderr)
+        print(f"tongchou simulate: {say(args.lang, 'simulate_negative_limit')}", file=sys.stderr)
         return 2
     names = sorted(fleet.nodes)[: args.limit or None]
     nodes = [sim_node(fleet, fleet.nodes[name], seed=args.seed) for name in names]
     if not nodes:
-        print("tongchou simulate: the fleet has no nodes", file=sys.stderr)
+        print(f"tongchou simulate: {say(args.lang, 'simulate_no_nodes')}", file=sys.stderr)
         return 2
     try:
         credentials = client_credentials(args)
     except PkiError as err:
-        print(f"tongchou simulate: {err}", file=sys.stderr)
+        print(f"tongchou simulate: {error(args.lang, err)}", file=sys.stderr)
         return 2
-    return asyncio.run(_main(args.hub, nodes, interval, duration, credentials))
+    return asyncio.run(_main(args.hub, nodes, interval, duration, credentials, args.lang))
 
 
 async def _main(
@@ -74,6 +77,7 @@ async def _main(
     interval: float | None,
     duration: float | None,
     credentials: grpc.ChannelCredentials | None = None,
+    lang: str = "en",
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -82,15 +86,16 @@ async def _main(
     sim = Simulator(hub, nodes, interval=interval, stop=stop, credentials=credentials)
     task = asyncio.create_task(sim.run(), name="simulator")
     started = time.monotonic()
-    print(f"simulating {len(nodes)} nodes against {hub}", file=sys.stderr)
+    print(say(lang, "simulate_started", n=len(nodes), hub=hub), file=sys.stderr)
 
     def report() -> None:
         s = sim.stats
-        print(
-            f"{time.monotonic() - started:6.0f}s  streams {s.connected}/{len(nodes)}  "
-            f"reports {s.reports}  acks {s.acks}  rejected {s.rejected}  failures {s.failures}",
-            file=sys.stderr,
-        )
+        elapsed = f"{time.monotonic() - started:6.0f}"
+        line = say(
+            lang, "simulate_stats", elapsed=elapsed, connected=s.connected, n=len(nodes),
+            reports=s.reports, acks=s.acks, rejected=s.rejected, failures=s.failures,
+        )  # fmt: skip
+        print(line, file=sys.stderr)
         if duration is not None and time.monotonic() - started >= duration:
             stop.set()
 

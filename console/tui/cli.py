@@ -12,7 +12,9 @@ from console.client.history import add_prometheus_arguments, prometheus_from
 from console.tui.i18n import default_lang
 from console.tui.paths import state_home
 from console.tui.web_flags import add_web_arguments, running_in_browser
+from tongchou.climsg import say
 from tongchou.logfile import log_to_file
+from tongchou.opsmsg import error
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,18 +59,14 @@ def run(args: argparse.Namespace) -> int:
         client = open_client(args.hub, args)
         prometheus = prometheus_from(args)
     except ValueError as err:  # the certificates or the Prometheus options the flags name
-        print(f"tongchou console: {err}", file=sys.stderr)
+        print(f"tongchou console: {error(args.lang, err)}", file=sys.stderr)
         return 2
     if args.web:
         from console.tui.web import run_web  # aiohttp and textual-serve load only here
 
         return run_web(args)
     if not (sys.stdin.isatty() and sys.stdout.isatty()) and not running_in_browser():
-        print(
-            "tongchou console: needs a terminal (stdin and stdout are not one); "
-            "for a script use `tongchou workload list` or the hub's /metrics",
-            file=sys.stderr,
-        )
+        print(f"tongchou console: {say(args.lang, 'console_no_terminal')}", file=sys.stderr)
         return 2
     if args.national:
         from console.tui.national import NationalApp

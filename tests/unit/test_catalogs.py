@@ -12,8 +12,10 @@ from babel.messages.pofile import read_po
 from console.scheduler.reasons import sources as reason_sources
 from console.tui.i18n import LABELS, sources, text
 from tests.samples import ROOT
+from tongchou.argtext import sources as argparse_sources
 from tongchou.climsg import sources as cli_sources
 from tongchou.i18n import LOCALE_DIR, default_lang, translated
+from tongchou.opsmsg import sources as ops_sources
 from tongchou.plantext import sources as plan_sources
 
 PO = LOCALE_DIR / "zh" / "LC_MESSAGES" / "tongchou.po"
@@ -47,7 +49,7 @@ def test_every_message_has_a_chinese_translation_with_the_same_fields() -> None:
     assert not fields, fields
     assert len([m for m in catalog if m.id]) == len(sources()) + len(reason_sources()) + len(
         plan_sources()
-    ) + len(cli_sources())
+    ) + len(cli_sources()) + len(ops_sources()) + len(argparse_sources())
 
 
 def test_the_console_reads_its_chinese_from_the_compiled_catalog() -> None:

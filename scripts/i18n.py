@@ -21,9 +21,10 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+from agent import cli as agent_cli
 from console.scheduler import reasons
 from console.tui import i18n as labels
-from tongchou import argtext, climsg, opsmsg, plantext
+from tongchou import argtext, cli, climsg, opsmsg, plantext
 from tongchou.i18n import DOMAIN, LANGUAGES, LOCALE_DIR, SOURCE
 
 FIXED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # no timestamps that change on every run
@@ -36,8 +37,10 @@ HEADER = """\
 
 def sources() -> list[tuple[str, str]]:
     """Every (context, English) once: a help text several commands share is one entry."""
+    helps = [text for parser in [*cli.parsers(), agent_cli.build_parser("en")]
+             for text in argtext.help_sources(parser)]  # fmt: skip
     found = [*labels.sources(), *reasons.sources(), *plantext.sources(), *climsg.sources(),
-             *opsmsg.sources(), *argtext.sources()]  # fmt: skip
+             *opsmsg.sources(), *argtext.sources(), *helps]  # fmt: skip
     return list(dict.fromkeys(found))
 
 

@@ -4,18 +4,22 @@ and every option's help from the gettext catalog, and `--lang` read before the p
 argparse looks its words up through its module's `_` and `ngettext` (`gettext.gettext` of the
 "messages" domain) each time it builds a parser or reports an error; `in_language` points those
 two at the catalog's `argparse` context while a command line is parsed, then puts them back.
-The options' help texts have the context `help`: `translate_help` rewrites a built parser's."""
+The options' help texts have the context `cli-help`: `translate_help` rewrites a built parser's."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 from tongchou.i18n import LANGUAGES, SOURCE, default_lang, translated
 
 ARGPARSE_CONTEXT = "argparse"
-HELP_CONTEXT = "help"
+HELP_CONTEXT = "cli-help"
+PREFIX = str(Path(__file__).parent.parent)
+"""Where the packages are installed: a help text naming a shipped file (the demo's sample
+fleet) holds it, and the catalog holds `{prefix}` in its place."""
 
 ARGPARSE_MESSAGES: tuple[str, ...] = (
     # headings and the help option (Python 3.10 and later say "options")
@@ -158,7 +162,7 @@ def _texts(parser: argparse.ArgumentParser) -> Iterator[tuple[object, str, str]]
             if isinstance(value, str) and value and value not in ARGPARSE_MESSAGES:
                 yield group, attribute, value
     for action in parser._actions:
-        if isinstance(action, argparse._HelpAction | argparse._VersionAction):
+        if isinstance(action, argparse._HelpAction):  # argparse's words, built in the language
             continue
         if action.help and action.help != argparse.SUPPRESS:
             yield action, "help", action.help
@@ -172,7 +176,15 @@ def _texts(parser: argparse.ArgumentParser) -> Iterator[tuple[object, str, str]]
 
 def help_sources(parser: argparse.ArgumentParser) -> list[tuple[str, str]]:
     """(context, English) of every help text of `parser` (built in English)."""
-    return [(HELP_CONTEXT, text) for _holder, _attribute, text in _texts(parser)]
+    return [
+        (HELP_CONTEXT, _key(text))
+        for _holder, _attribute, text in _texts(parser)
+        if text not in ARGPARSE_MESSAGES
+    ]
+
+
+def _key(text: str) -> str:
+    return text.replace(PREFIX, "{prefix}")
 
 
 def translate_help(parser: argparse.ArgumentParser, lang: str) -> None:
@@ -181,4 +193,8 @@ def translate_help(parser: argparse.ArgumentParser, lang: str) -> None:
     if lang == SOURCE:
         return
     for holder, attribute, text in list(_texts(parser)):
-        setattr(holder, attribute, translated(lang, HELP_CONTEXT, text) or text)
+        if text in ARGPARSE_MESSAGES:  # --version's help, which argparse does not translate
+            setattr(holder, attribute, translated(lang, ARGPARSE_CONTEXT, text) or text)
+            continue
+        found = translated(lang, HELP_CONTEXT, _key(text))
+        setattr(holder, attribute, found.replace("{prefix}", PREFIX) if found else text)

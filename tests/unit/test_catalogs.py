@@ -9,9 +9,12 @@ import sys
 
 from babel.messages.pofile import read_po
 
+from agent.cli import build_parser
 from console.scheduler.reasons import sources as reason_sources
 from console.tui.i18n import LABELS, sources, text
 from tests.samples import ROOT
+from tongchou import cli
+from tongchou.argtext import help_sources
 from tongchou.argtext import sources as argparse_sources
 from tongchou.climsg import sources as cli_sources
 from tongchou.i18n import LOCALE_DIR, default_lang, translated
@@ -47,9 +50,10 @@ def test_every_message_has_a_chinese_translation_with_the_same_fields() -> None:
     assert not untranslated, f"no Chinese for: {untranslated}"
     assert not fuzzy, f"translations to check (fuzzy): {fuzzy}"
     assert not fields, fields
+    helps = {t for p in [*cli.parsers(), build_parser("en")] for t in help_sources(p)}
     assert len([m for m in catalog if m.id]) == len(sources()) + len(reason_sources()) + len(
         plan_sources()
-    ) + len(cli_sources()) + len(ops_sources()) + len(argparse_sources())
+    ) + len(cli_sources()) + len(ops_sources()) + len(argparse_sources()) + len(helps)
 
 
 def test_the_console_reads_its_chinese_from_the_compiled_catalog() -> None:

@@ -82,7 +82,7 @@ def test_hub_agent_relay_and_simulate_refuse_bad_flags_in_chinese() -> None:
 
 def test_console_report_and_sample_in_chinese(tmp_path: Path) -> None:
     console = tongchou("console")
-    assert console.returncode == 2 and "中心节点使用双向 TLS" in console.stderr
+    assert console.returncode == 2 and "中枢使用双向 TLS" in console.stderr
     report = tongchou("report", "--month", "2026-01", "-o", tmp_path / "r.txt", "--insecure")
     assert report.returncode == 2 and "报告只能写为 .pdf 或 .html" in report.stderr
     tongchou("sample", tmp_path / "s")

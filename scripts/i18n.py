@@ -22,6 +22,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 from agent import cli as agent_cli
+from console.report import texts as report_texts
 from console.scheduler import reasons
 from console.tui import i18n as labels
 from tongchou import argtext, cli, climsg, opsmsg, plantext
@@ -40,7 +41,7 @@ def sources() -> list[tuple[str, str]]:
     helps = [text for parser in [*cli.parsers(), agent_cli.build_parser("en")]
              for text in argtext.help_sources(parser)]  # fmt: skip
     found = [*labels.sources(), *reasons.sources(), *plantext.sources(), *climsg.sources(),
-             *opsmsg.sources(), *argtext.sources(), *helps]  # fmt: skip
+             *opsmsg.sources(), *argtext.sources(), *helps, *report_texts.sources()]  # fmt: skip
     return list(dict.fromkeys(found))
 
 

@@ -158,6 +158,7 @@ ERRORS: tuple[str, ...] = (
     "--identity: {error}",
     "-o {path}: the report is written as .pdf or .html",
     "--retention-months: {error}",
+    "audit retention must be at least {least} months, got {months}",
     "--deliver {path}: {error}",
 )
 """English shapes of the errors the commands' checks raise; `{field}` is any value."""

@@ -17,6 +17,7 @@ from console.report.pdf import PdfError, find_browser, html_to_pdf
 from console.report.prometheus import Prometheus, PrometheusError, add_prometheus_arguments
 from console.report.render import History, render
 from tongchou.climsg import say
+from tongchou.i18n import default_lang
 from tongchou.opsmsg import error
 
 
@@ -24,7 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--month", required=True, help="the month to report, YYYY-MM (2026-11)")
     parser.add_argument("--hub", default="127.0.0.1:7470", help="hub address (127.0.0.1:7470)")
     parser.add_argument(
-        "--lang", choices=("zh", "en"), default="zh", help="report language (default zh)"
+        "--lang",
+        choices=("zh", "en"),
+        help="report language (default zh); the messages follow it, else the locale",
     )
     parser.add_argument(
         "-o",
@@ -47,7 +50,15 @@ async def _make(
     if prometheus is not None:
         series = await prometheus.history(window)
         history = History(prometheus.url, window[0], window[1], series)
-    return await asyncio.to_thread(render, state, month, args.lang, history, datetime.now(UTC))
+    return await asyncio.to_thread(
+        render, state, month, args.lang or "zh", history, datetime.now(UTC)
+    )
+
+
+def _said(args: argparse.Namespace) -> str:
+    """The language of the command's messages: --lang when given, else the locale's (the
+    report itself is Chinese unless --lang en)."""
+    return str(args.lang or default_lang())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,12 +72,12 @@ def run(args: argparse.Namespace) -> int:
         browser = find_browser(args.chromium) if output.suffix == ".pdf" else ""
         client = open_client(args.hub, args)
     except (ValueError, PdfError) as err:
-        print(f"tongchou report: {error(args.lang, err)}", file=sys.stderr)
+        print(f"tongchou report: {error(_said(args), err)}", file=sys.stderr)
         return 2
     try:
         html = asyncio.run(_make(args, client, month, prometheus))
     except HubError as err:
-        what = say(args.lang, "report_hub_failed", hub=args.hub, error=err.message)
+        what = say(_said(args), "report_hub_failed", hub=args.hub, error=err.message)
         print(f"tongchou report: {what}", file=sys.stderr)
         return 1
     except PrometheusError as err:
@@ -82,5 +93,5 @@ def run(args: argparse.Namespace) -> int:
             f"tongchou report: {output}: {getattr(err, 'strerror', None) or err}", file=sys.stderr
         )
         return 1
-    print(f"tongchou report: {say(args.lang, 'report_wrote', path=output)}")
+    print(f"tongchou report: {say(_said(args), 'report_wrote', path=output)}")
     return 0

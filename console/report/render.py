@@ -12,7 +12,7 @@ from console.report import plots
 from console.report.gather import HubState
 from console.report.month import CST, Month
 from console.report.prometheus import Series
-from console.report.texts import MONTHS, millions, say
+from console.report.texts import millions, say
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("console.report", "templates"),
@@ -110,7 +110,7 @@ def render(
             "month",
             year=month.year,
             month=month.month,
-            month_name=MONTHS[month.month - 1],
+            month_name=say(lang, f"month_{month.month}"),
         ),
         made=say(lang, "made", at=_when(made), hub=state.address),
         source=source,

@@ -70,7 +70,8 @@ def report(hub: HubProc, out: Path, *extra: str) -> str:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert f"wrote {out}" in done.stdout
+    said = "已写入" if "zh" in extra else "wrote"  # --lang zh: the messages too
+    assert f"tongchou report: {said} {out}" in done.stdout
     return done.stderr
 
 

@@ -10,6 +10,7 @@ import sys
 from babel.messages.pofile import read_po
 
 from agent.cli import build_parser
+from console.report.texts import sources as report_sources
 from console.scheduler.reasons import sources as reason_sources
 from console.tui.i18n import LABELS, sources, text
 from tests.samples import ROOT
@@ -51,9 +52,9 @@ def test_every_message_has_a_chinese_translation_with_the_same_fields() -> None:
     assert not fuzzy, f"translations to check (fuzzy): {fuzzy}"
     assert not fields, fields
     helps = {t for p in [*cli.parsers(), build_parser("en")] for t in help_sources(p)}
-    assert len([m for m in catalog if m.id]) == len(sources()) + len(reason_sources()) + len(
-        plan_sources()
-    ) + len(cli_sources()) + len(ops_sources()) + len(argparse_sources()) + len(helps)
+    every = [sources(), reason_sources(), plan_sources(), cli_sources(), ops_sources(),
+             argparse_sources(), report_sources()]  # fmt: skip
+    assert len([m for m in catalog if m.id]) == sum(map(len, every)) + len(helps)
 
 
 def test_the_console_reads_its_chinese_from_the_compiled_catalog() -> None:

@@ -219,8 +219,8 @@ async def _demo(
     try:
         await hub.start()
     except (OSError, RuntimeError) as err:
-        print(f"tongchou demo: {say(args.lang, 'demo_cannot_start_hub', error=err)}",
-              file=sys.stderr)  # fmt: skip
+        what = say(args.lang, "demo_cannot_start_hub", error=error(args.lang, err))
+        print(f"tongchou demo: {what}", file=sys.stderr)
         return 1
     address = f"127.0.0.1:{hub.port}"
     names = names_of(fleet, args.limit)

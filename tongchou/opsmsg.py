@@ -153,6 +153,10 @@ ERRORS: tuple[str, ...] = (
     "--tls-cert {path}: a {kind} certificate, not a relay's",
     "--site {site} is not the certificate's site ({name})",
     "--site is required with --insecure",
+    # starting a hub (console/hub)
+    "cannot listen on {address}",
+    "cannot serve /metrics on {address} (--metrics-listen): {error}",
+    "the token port needs TLS (--tls-*)",
     # the store, apply, report, audit
     "{path}: no such store file (start the hub once to create it)",
     "--identity: {error}",

@@ -241,10 +241,10 @@ def run(args: argparse.Namespace) -> int:
     except StoreError as err:
         print(f"tongchou hub: {error(args.lang, err)}", file=sys.stderr)
         return 2
-    return asyncio.run(_main(config, store, fleet))
+    return asyncio.run(_main(config, store, fleet, args.lang))
 
 
-async def _main(config: HubConfig, store: InventoryStore, fleet: Fleet) -> int:
+async def _main(config: HubConfig, store: InventoryStore, fleet: Fleet, lang: str = "en") -> int:
     hub = Hub(config, store)
     hub.load_fleet(fleet)
     loop = asyncio.get_running_loop()
@@ -253,7 +253,7 @@ async def _main(config: HubConfig, store: InventoryStore, fleet: Fleet) -> int:
     try:
         await hub.start()
     except (OSError, RuntimeError) as err:
-        print(f"tongchou hub: {err}", file=sys.stderr)
+        print(f"tongchou hub: {error(lang, err)}", file=sys.stderr)
         return 2
     await hub.serve()
     return 0

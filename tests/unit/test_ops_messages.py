@@ -5,6 +5,7 @@ their messages and the fixed words of their errors, with paths, flags and values
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,18 @@ def test_apply_dry_run_and_demo_progress_in_chinese(tmp_path: Path) -> None:
     demo = tongchou("demo", "--fleet", tmp_path / "none", "--state-dir", tmp_path / "demo")
     assert demo.returncode == 2
     assert "正在加载资源池" in demo.stderr and "tongchou demo: 资源池文档无效：" in demo.stderr
+
+
+def test_a_busy_metrics_port_is_named_in_chinese(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = tongchou("hub", "--insecure", "--listen", "127.0.0.1:0", "--metrics-listen",
+                        f"127.0.0.1:{port}", "--store", tmp_path / "hub.db")  # fmt: skip
+    assert done.returncode == 2
+    assert (
+        f"tongchou hub: 无法在 127.0.0.1:{port} 上提供 /metrics（--metrics-listen）："
+        in done.stderr
+    )
+    assert "INFO tongchou.hub: loaded 0 nodes" in done.stderr  # the log stays English

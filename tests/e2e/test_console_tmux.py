@@ -62,10 +62,12 @@ def assert_none_left(state: Path) -> None:
 WORDS = {
     "en": {"overview": "county", "nodes": "State", "clusters": "Provider", "help": "this help",
            "explain": "Explanation", "events": "Message", "paused": "paused", "sites": "baiyun-dc",
-           "save_as": "Save the filter", "saved": "saved in", "pick": "Saved filters of"},
+           "save_as": "Save the filter", "saved": "saved in", "pick": "Saved filters of",
+           "stopped": "demo stopped"},
     "zh": {"overview": "县级", "nodes": "状态", "clusters": "云服务商", "help": "本帮助",
            "explain": "调度说明", "events": "内容", "paused": "已暂停", "sites": "baiyun-dc",
-           "save_as": "把筛选", "saved": "已保存到", "pick": "的已保存筛选"},
+           "save_as": "把筛选", "saved": "已保存到", "pick": "的已保存筛选",
+           "stopped": "演示已停止"},
 }  # fmt: skip
 
 
@@ -151,7 +153,7 @@ def test_demo_console_in_tmux_walks_every_view_without_a_trap(
         footer = [line for line in shown.splitlines() if line.strip()][-1]
         assert "? " in footer and "q " in footer, shown  # help and quit stay on the footer
         keys(session, "q")
-        after = wait_for(session, "demo stopped", timeout=30)
+        after = wait_for(session, words["stopped"], timeout=30)
         assert "Traceback" not in after
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False, timeout=20)

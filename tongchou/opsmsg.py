@@ -45,6 +45,7 @@ MESSAGES: dict[str, str] = {
     "apply_no_context_for": "{workload}: placed in {clusters}, which name no kubeContext",
     "apply_written": "{cluster}: {n} objects written to {path}",
     "apply_cannot_write": "cannot write manifests: {error}",
+    "apply_alert": "{cluster}: ALERT: {line}",
     # report
     "report_hub_failed": "the hub at {hub}: {error}",
     "report_wrote": "wrote {path}",
@@ -157,6 +158,16 @@ ERRORS: tuple[str, ...] = (
     "cannot listen on {address}",
     "cannot serve /metrics on {address} (--metrics-listen): {error}",
     "the token port needs TLS (--tls-*)",
+    # apply's outcome per cluster (console/executor/outcome.py), its parts joined by ", "
+    "{n} created",
+    "{n} updated",
+    "{n} unchanged",
+    "{n} deleted",
+    "{n} refused",
+    "{n} waiting",
+    "{n} foreign",
+    "{n} kept",
+    "error ({kind}): {message}",
     # the store, apply, report, audit
     "{path}: no such store file (start the hub once to create it)",
     "--identity: {error}",
@@ -165,7 +176,8 @@ ERRORS: tuple[str, ...] = (
     "audit retention must be at least {least} months, got {months}",
     "--deliver {path}: {error}",
 )
-"""English shapes of the errors the commands' checks raise; `{field}` is any value."""
+"""English shapes of the errors the commands' checks raise (and of apply's outcome per
+cluster, composed below the command line too); `{field}` is any value."""
 
 
 def sources() -> list[tuple[str, str]]:

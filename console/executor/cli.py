@@ -102,19 +102,19 @@ def run(args: argparse.Namespace) -> int:
     targets = [Target(c, contexts[c], kubeconfig) for c in sorted(contexts)]
     with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
         results = list(pool.map(lambda t: _apply(t, wanted[t.cluster], ownership), targets))
-    return report(results)
+    return report(results, args.lang)
 
 
-def report(results: list[ApplyResult]) -> int:
+def report(results: list[ApplyResult], lang: str = "en") -> int:
     """Prints each cluster's outcome and what was refused, waits, was left or kept; returns
     the exit code."""
     code = 0
     for result in results:
-        print(f"{result.cluster}: {result.summary()}")
+        print(f"{result.cluster}: {error(lang, result.summary())}")
         for line in result.refused + result.waiting + result.foreign + result.kept:
             print(f"{result.cluster}: {line}")
         for line in result.alerts:
-            print(f"{result.cluster}: ALERT: {line}")
+            print(say(lang, "apply_alert", cluster=result.cluster, line=line))
         if result.error is not None:
             code = max(code, 2 if result.error.user_error else 1)
         elif result.refused:  # the documents or the cluster's admission rules to fix

@@ -10,6 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from console.executor.cli import report
+from console.executor.outcome import ApplyResult
 from console.store.sqlite import SqliteStore
 from tests.samples import ROOT, SAMPLE
 from tongchou.i18n import translated
@@ -114,3 +118,14 @@ def test_a_busy_metrics_port_is_named_in_chinese(tmp_path: Path) -> None:
         in done.stderr
     )
     assert "INFO tongchou.hub: loaded 0 nodes" in done.stderr  # the log stays English
+
+
+def test_apply_sums_up_each_cluster_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
+    result = ApplyResult("gz-a", created=["a", "b"], unchanged=["c"], refused=["Pod x: denied"])
+    result.alerts.append("quota exceeded")
+    assert report([result], "zh") == 2
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "gz-a: 新建 2 个，更新 0 个，未变 1 个，删除 0 个，被拒 1 个"
+    assert out[1] == "gz-a: Pod x: denied" and out[2] == "gz-a: 告警：quota exceeded"
+    report([result], "en")
+    assert capsys.readouterr().out.startswith("gz-a: 2 created, 0 updated, 1 unchanged")

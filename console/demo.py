@@ -288,7 +288,7 @@ async def _start_prometheus(
         args.state_dir / "prometheus", args.prometheus_listen, hub_metrics, args.scrape_seconds
     )
     if isinstance(started, str):
-        print(f"tongchou demo: {started}", flush=True)
+        print(f"tongchou demo: {error(args.lang, started)}", flush=True)
         return None, None
     said = say(args.lang, "demo_prometheus", url=started.url, interval=args.scrape_interval)
     print(said, flush=True)

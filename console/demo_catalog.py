@@ -10,6 +10,7 @@ from pathlib import Path
 from console.documents import LoadError
 from console.hub.rollup.cli_options import read_platforms
 from console.model.planning import Platform
+from tongchou.climsg import say
 
 
 def add_arguments(parser: argparse.ArgumentParser, sample: Path) -> None:
@@ -29,5 +30,6 @@ def platforms(args: argparse.Namespace, sample: Path) -> tuple[Platform, ...] | 
     try:
         return read_platforms(paths, args.fleet or [sample])
     except LoadError as err:
-        print(f"tongchou demo: the catalog documents are invalid:\n{err}", file=sys.stderr)
+        what = say(args.lang, "catalog_invalid", errors=err.text(args.lang))
+        print(f"tongchou demo: {what}", file=sys.stderr)
         return None

@@ -17,6 +17,7 @@ MESSAGES: dict[str, str] = {
     "documents_invalid": "the documents are invalid:\n{errors}",
     "fleet_invalid": "the fleet documents are invalid:\n{errors}",
     "policies_invalid": "the policy documents are invalid:\n{errors}",
+    "catalog_invalid": "the catalog documents are invalid:\n{errors}",
     "cannot_write_log": "cannot write --log-file {path}: {error}",
     # agent
     "agent_join_failed": "joining at {where} failed: {error}",
@@ -168,6 +169,9 @@ ERRORS: tuple[str, ...] = (
     "{n} foreign",
     "{n} kept",
     "error ({kind}): {message}",
+    # the demo's Prometheus (console/demo_prometheus.py)
+    "Prometheus is not installed ({hint}): the console shows no history",
+    "Prometheus did not start on {address} (its log: {log}): the console shows no history",
     # the store, apply, report, audit
     "{path}: no such store file (start the hub once to create it)",
     "--identity: {error}",

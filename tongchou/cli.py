@@ -112,18 +112,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     given = lang_given(args)
     lang = given or default_lang()
-    with in_language(lang):
-        code = _main(_without_lang(args), lang, given=given is not None)
-    sys.exit(code)
+    args = _without_lang(args)
+    with in_language(lang):  # argparse's words: while the parsers are built and parse
+        if not args or args[0] not in _COMMANDS:
+            _top(lang).parse_args(args)  # prints usage or version, exits
+            sys.exit(2)
+        command, run = _command(args[0], lang, given=given is not None)
+        parsed = command.parse_args(args[1:])
+    sys.exit(_run(run, parsed))
 
 
-def _main(args: list[str], lang: str, *, given: bool) -> int:
-    if not args or args[0] not in _COMMANDS:
-        _top(lang).parse_args(args)  # prints usage or version, exits
-        return 2
-    command, run = _command(args[0], lang, given=given)
+def _run(run: Callable[..., int], args: argparse.Namespace) -> int:
     try:
-        code = run(command.parse_args(args[1:]))
+        code = run(args)
         sys.stdout.flush()
     except BrokenPipeError:
         # the reader went away (`tongchou plan | head`): stop quietly, as a shell tool does;

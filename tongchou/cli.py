@@ -100,9 +100,13 @@ def _command(
 
 
 def _without_lang(args: list[str]) -> list[str]:
-    """`args` without the `--lang X` given before the command."""
+    """`args` without the `--lang X` given before the command (one naming no language is
+    left for the top-level parser to refuse)."""
     while args and args[0].startswith("--lang"):
-        args = args[1:] if "=" in args[0] else args[2:]
+        rest = args[1:] if "=" in args[0] else args[2:]
+        if lang_given(args[: len(args) - len(rest)]) is None:
+            break
+        args = rest
     return args
 
 

@@ -83,6 +83,12 @@ def test_a_missing_argument_is_reported_in_chinese_and_exits_2() -> None:
     assert english.returncode == 2 and "the following arguments are required" in english.stderr
 
 
+def test_a_language_that_is_not_one_is_refused() -> None:
+    done = tongchou("--lang", "fr", "schedule", lang="zh_CN.UTF-8")
+    assert done.returncode == 2
+    assert "参数 --lang：无效的选项值：'fr'（可选：'en', 'zh'）" in done.stderr
+
+
 def test_the_locale_alone_makes_argparse_chinese() -> None:
     done = tongchou("schedule", "--fleet", "f", "--workloads", "w", "-o", "xml", lang="zh_CN.UTF-8")
     assert done.returncode == 2

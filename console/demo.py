@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -120,15 +121,21 @@ def attach_hint(address: str, pki: demo_pki.DemoPki, lang: str = "en") -> str:
     return say(lang, "demo_attach", command=command)
 
 
+def _refused(what: str, code: int = 2) -> int:
+    """`what` said on standard error; the exit code."""
+    print(f"tongchou demo: {what}", file=sys.stderr)
+    return code
+
+
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger().handlers[0].setLevel("WARNING")  # the terminal: warnings only
     try:  # the hub runs in this process: its log and the demo's, rotated
         log_to_file(args.state_dir / "demo.log", "INFO")
     except OSError as err:
-        what = say(args.lang, "demo_cannot_write", path=args.state_dir / "demo.log", error=err)
-        print(f"tongchou demo: {what}", file=sys.stderr)
-        return 2
+        return _refused(
+            say(args.lang, "demo_cannot_write", path=args.state_dir / "demo.log", error=err)
+        )
     progress = args.progress = Progress(args.lang)
     progress.step("demo_loading", paths=", ".join(map(str, args.fleet or [SAMPLE])))
     try:
@@ -140,31 +147,23 @@ def run(args: argparse.Namespace) -> int:
         )
         store = SqliteStore(args.state_dir / "hub.db")
     except LoadError as err:
-        what = say(args.lang, "fleet_invalid", errors=err.text(args.lang))
-        print(f"tongchou demo: {what}", file=sys.stderr)
-        return 2
+        return _refused(say(args.lang, "fleet_invalid", errors=err.text(args.lang)))
     except (DurationError, StoreError) as err:
-        print(f"tongchou demo: {error(args.lang, err)}", file=sys.stderr)
-        return 2
+        return _refused(error(args.lang, err))
     try:
         policies = tuple(policies_of(load_documents(args.policies or [POLICIES])))
         workloads = [document_texts(path) for path in args.workloads or [SAMPLE / "workloads"]]
     except LoadError as err:
-        what = say(args.lang, "policies_invalid", errors=err.text(args.lang))
-        print(f"tongchou demo: {what}", file=sys.stderr)
-        return 2
+        return _refused(say(args.lang, "policies_invalid", errors=err.text(args.lang)))
     except OSError as err:
-        what = say(args.lang, "demo_cannot_read_workloads", error=err)
-        print(f"tongchou demo: {what}", file=sys.stderr)
-        return 2
+        return _refused(say(args.lang, "demo_cannot_read_workloads", error=err))
     if (platforms := demo_catalog.platforms(args, SAMPLE)) is None:
         return 2
     progress.step("demo_ca", n=f"{len(fleet.nodes):,}", path=args.state_dir)
     try:
         pki = demo_pki.ensure(args.state_dir / "pki", DEMO_USER)
     except (PkiError, OSError) as err:
-        print(f"tongchou demo: {say(args.lang, 'demo_cannot_ca', error=err)}", file=sys.stderr)
-        return 1
+        return _refused(say(args.lang, "demo_cannot_ca", error=err), code=1)
     config = HubConfig(
         listen=args.listen,
         metrics_listen=args.metrics_listen,
@@ -219,9 +218,7 @@ async def _demo(
     try:
         await hub.start()
     except (OSError, RuntimeError) as err:
-        what = say(args.lang, "demo_cannot_start_hub", error=error(args.lang, err))
-        print(f"tongchou demo: {what}", file=sys.stderr)
-        return 1
+        return _refused(say(args.lang, "demo_cannot_start_hub", error=error(args.lang, err)), 1)
     address = f"127.0.0.1:{hub.port}"
     names = names_of(fleet, args.limit)
     progress.step("demo_starting_agents", address=address, n=f"{len(names):,}")
@@ -249,12 +246,8 @@ async def _demo(
             await TongchouApp(client, lang=args.lang, notice=hint, prometheus=history).run_async()
             print(hint, flush=True)
             stop.set()
-        await loops.every(
-            stop,
-            every,
-            lambda: _report(client, started, duration, stop, args.lang),
-            wait_first=True,
-        )
+        report = functools.partial(_report, client, started, duration, stop, args.lang)
+        await loops.every(stop, every, report, wait_first=True)
     await _stop_agent(agent)
     await _stop_prometheus(history, prometheus)
     await asyncio.gather(*tasks)

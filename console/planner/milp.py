@@ -22,10 +22,11 @@ from typing import Any
 import highspy
 import numpy as np
 
-from console.planner import decompose
+from console.planner import aggregate, decompose
+from console.planner.greedy import greedy
 from console.planner.model import GIB, Columns, Rows, pass_model, quiet_highs
 from console.planner.problem import Problem
-from console.planner.solution import Solution, cost
+from console.planner.solution import Solution, cost, violations
 
 UNSERVED_COST = 1e9
 """The cost of leaving a demand unserved: more than any plan here could cost."""
@@ -37,6 +38,10 @@ a proven bound and a start, in a fraction of the time the whole model's root rel
 takes; the whole model runs only if that start is not within the gap asked."""
 DECOMPOSE_SHARE = 0.4
 """Of the time limit, the most planning the platforms alone may take."""
+GROUPED_SHARE = 0.7
+"""Of the time limit, the most the grouped model (console.planner.aggregate) may take."""
+KEPT_SHARE = 0.9
+"""Of the time limit, when the whole model kept to the grouped plan's new instances stops."""
 SEARCH_SHARE = 0.7
 """Of the time limit, when the local search on new instances stops (the rest goes to the
 whole model, from the best plan found)."""
@@ -58,6 +63,7 @@ class Outcome:
     bound: float
     gap: float
     seconds: float
+    shares: list[list[float]] = dataclasses.field(default_factory=list)  # of split demands
 
     @property
     def proven(self) -> bool:
@@ -80,17 +86,24 @@ def solve(
     cost, and then the bound and gap include that cost."""
     started = time.monotonic()
     complete = all(o >= 0 for d, o in enumerate(start.assign) if problem.options[d])
-    proven = 0.0  # a lower bound proven by planning each platform alone
+    proven = 0.0  # a lower bound proven by the grouped model or each platform alone
     if complete and sum(len(o) for o in problem.options) > DECOMPOSE_OPTIONS:
-        parts = decompose.by_platform(
-            problem, start, time_limit=time_limit * DECOMPOSE_SHARE, gap=gap, threads=threads
-        )
-        proven = parts.bound
-        start = decompose.search(problem, start, parts.start, started + time_limit * SEARCH_SHARE)
+        proven, start = _by_groups(problem, start, time_limit, gap, progress, threads)
         found = _decomposed(problem, start, proven, gap, started, progress)
         if found is not None:
             return found
-        time_limit -= time.monotonic() - started
+        left = started + time_limit - time.monotonic()
+        parts = decompose.by_platform(
+            problem, start, time_limit=left * DECOMPOSE_SHARE, gap=gap, threads=threads
+        )
+        proven = max(proven, parts.bound)
+        start = decompose.search(
+            problem, start, parts.start, time.monotonic() + left * (SEARCH_SHARE - DECOMPOSE_SHARE)
+        )
+        found = _decomposed(problem, start, proven, gap, started, progress)
+        if found is not None:
+            return found
+        time_limit = started + time_limit - time.monotonic()
     # Without a complete start, proving that all cannot be served may take long: leave half
     # the time for the plan that serves what it can.
     strict_limit = time_limit if complete else time_limit / 2
@@ -102,6 +115,48 @@ def solve(
     relaxed = _solve(problem, start, left, gap, progress, threads, True)
     assert relaxed is not None
     return dataclasses.replace(relaxed, seconds=time.monotonic() - started)
+
+
+def _by_groups(
+    problem: Problem, start: Solution, time_limit: float, gap: float,
+    progress: Callable[[Progress], None] | None, threads: int,
+) -> tuple[float, Solution]:  # fmt: skip
+    """The grouped model's proven bound (console.planner.aggregate), and the best plan of the
+    whole model kept to its new instances (or the start, when that is cheaper)."""
+    began = time.monotonic()
+    grouped = aggregate.group(problem)
+    relaxed = _solve(
+        grouped.problem, None, time_limit * GROUPED_SHARE, gap / 4, None, threads, False,
+        continuous=grouped.split, ties=False,
+    )  # fmt: skip
+    if relaxed is None or not math.isfinite(relaxed.bound):
+        return 0.0, start
+    bound = max(relaxed.bound, 0.0)
+    builds = set(relaxed.solution.builds)
+    start = decompose.better(
+        problem, start, aggregate.spread(problem, grouped, relaxed.solution, relaxed.shares)
+    )
+    near = greedy(problem, builds)
+    if all(o >= 0 for d, o in enumerate(near.assign) if problem.options[d]) and not violations(
+        problem, near
+    ):
+        start = decompose.better(problem, start, near)
+    kept = aggregate.keep_builds(problem, builds | start.builds)
+    first = aggregate.to_kept(kept, start)
+    left = began + time_limit * KEPT_SHARE - time.monotonic()
+    if first is None or left <= 0:
+        return bound, start
+
+    def shown(now: Progress) -> None:
+        if progress is not None:
+            real = now.incumbent
+            progress(Progress(now.elapsed, real, bound, (real - bound) / real if real else 0.0))
+
+    enough = bound / (1 - gap) if gap < 1 else math.inf
+    found = _solve(kept.problem, first, left, gap, shown, threads, False, enough=enough)
+    if found is None:
+        return bound, start
+    return bound, decompose.better(problem, start, aggregate.from_kept(kept, found.solution))
 
 
 def _decomposed(
@@ -138,8 +193,13 @@ def _solve(
     threads: int,
     allow_unserved: bool,
     fixed: Sequence[bool] | None = None,
+    continuous: Sequence[bool] | None = None,
+    ties: bool = True,
+    enough: float = -math.inf,
 ) -> Outcome | None:
-    """One model; demands marked `fixed` keep their option in `start`."""
+    """One model; demands marked `fixed` keep their option in `start`; demands marked
+    `continuous` may be split between their options (a relaxation); without `ties`, no cost
+    per millisecond; stops at a plan costing `enough` or less."""
     inf = highspy.kHighsInf
     cols, rows = Columns(), Rows()
     x: list[list[int]] = []
@@ -147,13 +207,14 @@ def _solve(
     for d, options in enumerate(problem.options):
         keep = start.assign[d] if fixed is not None and fixed[d] and start is not None else None
         # A negligible cost per millisecond breaks ties toward the nearer site.
+        split = continuous is not None and continuous[d]
         x.append(
             [
                 cols.add(
-                    LATENCY_TIE_CNY * o.latency_ms,
+                    LATENCY_TIE_CNY * o.latency_ms if ties else 0.0,
                     float(keep == i),
                     1 if keep in (None, i) else 0,
-                    True,
+                    not split,
                 )
                 for i, o in enumerate(options)
             ]
@@ -224,7 +285,8 @@ def _solve(
         rows.add(memory, -inf, pool.free_memory / GIB)
         if PURCHASE_CUTS and (p, 0) in w:
             buys = [(w[p, k], 1.0) for k in range(len(problem.skus))]
-            _purchase_cuts(problem, p, at_pool[p], x, y, buys, rows)
+            whole = [(d, o) for d, o in at_pool[p] if continuous is None or not continuous[d]]
+            _purchase_cuts(problem, p, whole, x, y, buys, rows)
     domestic: list[tuple[int, float]] = []
     per_site: dict[int, list[tuple[int, float]]] = {}
     for p, pool in enumerate(problem.pools):
@@ -287,8 +349,14 @@ def _solve(
         gap_now = (objective - bound) / shown if shown > 0 else float("nan")
         progress(Progress(now, shown, bound - penalty, gap_now))
 
+    def stop(event: Any) -> None:
+        if float(event.data_out.objective_function_value) <= enough:
+            event.interrupt()
+
     h.cbMipImprovingSolution.subscribe(report)
     h.cbMipInterrupt.subscribe(report)
+    if math.isfinite(enough):
+        h.cbMipInterrupt.subscribe(stop)
     h.run()
     seconds = time.monotonic() - started
     status = h.modelStatusToString(h.getModelStatus()).lower()
@@ -303,13 +371,13 @@ def _solve(
     result = _extract(problem, values, x, y, n)
     objective = float(np.dot(cols.cost, values))
     bound = float(info.mip_dual_bound)
-    unserved = sum(1 for d, o in enumerate(result.assign) if o < 0 and problem.options[d])
-    ties = sum(
+    unserved = sum(1 for zd in z if zd is not None and values[zd] > 0.5)
+    tie_cost = sum(
         LATENCY_TIE_CNY * problem.options[d][o].latency_ms
         for d, o in enumerate(result.assign)
-        if o >= 0
+        if o >= 0 and ties
     )
-    penalty = UNSERVED_COST * unserved + ties
+    penalty = UNSERVED_COST * unserved + tie_cost
     real_cost = objective - penalty
     if math.isfinite(bound):
         # The gap on the plan's real cost: the same absolute distance to the bound.
@@ -317,7 +385,8 @@ def _solve(
         bound -= penalty
     else:
         bound = gap_value = float("nan")
-    return Outcome(result, _status(status), real_cost, bound, gap_value, seconds)
+    shares = [[values[c] for c in cols] for cols in x] if continuous is not None else []
+    return Outcome(result, _status(status), real_cost, bound, gap_value, seconds, shares)
 
 
 PURCHASE_CUTS = True

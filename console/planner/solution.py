@@ -164,6 +164,16 @@ def cheapest_purchases(
         if best is None:
             return None
         choice[p] = (best[1], best[2])
+    return meet_share(problem, short, ok, choice)
+
+
+def meet_share(
+    problem: Problem, short: list[tuple[float, float]], ok: list[list[bool]],
+    choice: dict[int, tuple[int, int]],
+) -> dict[tuple[int, int], int] | None:  # fmt: skip
+    """The purchases `choice` (pool → SKU, servers), with domestic SKUs swapped in where
+    they cost least until the share is met; None when slots or the share cannot be met."""
+    choice = dict(choice)
     slots = {pool.site_index: pool.slots for pool in problem.pools}
     while True:
         purchases = {(p, k): n for p, (k, n) in choice.items()}

@@ -33,18 +33,19 @@ UNSERVED_COST = 1e9
 LATENCY_TIE_CNY = 0.01
 """Cost per millisecond of an assignment: among equally cheap plans, the nearer site wins."""
 DECOMPOSE_OPTIONS = 10_000
-"""Above this many options, each platform is first planned alone (console.planner.decompose):
-a proven bound and a start, in a fraction of the time the whole model's root relaxation
-takes; the whole model runs only if that start is not within the gap asked."""
+"""Above this many options, the grouped model (console.planner.aggregate) gives a proven bound
+and a plan first, in a fraction of the time the whole model's root relaxation takes; each
+platform planned alone (console.planner.decompose) and then the whole model run only if
+that plan is not within the gap asked."""
 DECOMPOSE_SHARE = 0.4
-"""Of the time limit, the most planning the platforms alone may take."""
+"""Of the time left after the grouped model, the most planning the platforms alone may take."""
 GROUPED_SHARE = 0.7
 """Of the time limit, the most the grouped model (console.planner.aggregate) may take."""
 KEPT_SHARE = 0.9
 """Of the time limit, when the whole model kept to the grouped plan's new instances stops."""
 SEARCH_SHARE = 0.7
-"""Of the time limit, when the local search on new instances stops (the rest goes to the
-whole model, from the best plan found)."""
+"""Of the time left after the grouped model, when the local search on new instances stops
+(the rest goes to the whole model, from the best plan found)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,11 @@ from __future__ import annotations
 import argparse
 import ast
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.samples import ROOT
+from tests.samples import tongchou
 from tongchou.argtext import (
     ARGPARSE_CONTEXT,
     ARGPARSE_MESSAGES,
@@ -25,14 +23,6 @@ from tongchou.argtext import (
 from tongchou.i18n import translated
 
 PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[sr]")
-
-
-def tongchou(*args: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tongchou", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
-        env={"LANG": lang, "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
 
 
 def _argparse_messages() -> set[str]:

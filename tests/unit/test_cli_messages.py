@@ -5,27 +5,17 @@ values stay as they are."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from console.client.cli import format_status, print_explanation
-from tests.samples import ROOT, SAMPLE
+from tests.samples import ROOT, SAMPLE, tongchou
 from tongchou.climsg import MESSAGES, say
 from tongchou.i18n import translated
 from tongchou.v1 import workloads_pb2
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
-
-
-def tongchou(*args: object, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tongchou", *map(str, args)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
-        env={"LANG": lang, "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
 
 
 def test_every_cli_message_has_chinese_with_the_same_fields() -> None:

@@ -8,20 +8,12 @@ import subprocess
 import sys
 
 from agent.cli import build_parser
-from tests.samples import ROOT
+from tests.samples import ROOT, tongchou
 from tongchou import cli
 from tongchou.argtext import HELP_CONTEXT, PREFIX, help_sources, in_language
 from tongchou.i18n import translated
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
-
-
-def tongchou(*args: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tongchou", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
-        env={"LANG": lang, "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
 
 
 def test_every_help_text_of_every_command_has_chinese() -> None:

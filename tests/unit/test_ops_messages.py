@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from console.executor.cli import report
 from console.executor.outcome import ApplyResult
 from console.store.sqlite import SqliteStore
 from tests.samples import ROOT, SAMPLE
+from tests.samples import tongchou as run_tongchou
 from tongchou.i18n import translated
 from tongchou.opsmsg import ERROR_CONTEXT, ERRORS, MESSAGES, error
 
@@ -24,11 +24,7 @@ ZH = "zh_CN.UTF-8"
 
 
 def tongchou(*args: object, lang: str = ZH, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tongchou", *map(str, args)],
-        cwd=cwd, capture_output=True, text=True, timeout=120, check=False,
-        env={"LANG": lang, "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    return run_tongchou(*args, lang=lang, cwd=cwd)
 
 
 def test_every_error_shape_has_chinese_with_the_same_fields() -> None:

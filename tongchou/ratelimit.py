@@ -30,6 +30,11 @@ class TokenBucket:
             return True
         return False
 
+    def due(self, now: float) -> float:
+        """Seconds until a token is there (0 when one is), none spent."""
+        self._refill(now)
+        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+
     def reserve(self, now: float) -> float:
         """Spends one token, owing it if there is none; returns the seconds until it is due."""
         self._refill(now)

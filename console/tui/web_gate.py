@@ -6,6 +6,11 @@ opened with the right password gets a random session cookie (HttpOnly, SameSite=
 Secure over HTTPS), which its WebSocket then carries. A WebSocket opened from another
 site's page is refused whatever it carries. Sessions live as long as the server;
 the newest `MAX_SESSIONS` are kept.
+
+Guessing is slowed per client address: each wrong password spends one of `GUESSES` tries,
+which come back at `GUESS_RATE` a second; with none left, every password from that address,
+the right one too, is answered 429 with a Retry-After until a try is back. Wrong passwords
+and new sessions are logged with the client's address (the console's log).
 """
 
 from __future__ import annotations
@@ -13,16 +18,29 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import logging
+import math
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from tongchou.ratelimit import TokenBucket
+
 COOKIE = "tongchou_session"
 REALM = "Tongchou console"
 MAX_SESSIONS = 1000
+GUESSES = 10
+"""Wrong passwords an address may send in a burst."""
+GUESS_RATE = 1 / 6
+"""Tries given back a second (ten a minute)."""
+MAX_ADDRESSES = 10_000
+"""Addresses whose tries are remembered (the oldest forgotten first)."""
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -56,10 +74,26 @@ def same_origin(request: web.Request) -> bool:
 class Gate:
     """Lets a request through when it carries the password or a session it was given."""
 
-    def __init__(self, password: str, *, secure: bool) -> None:
+    def __init__(
+        self, password: str, *, secure: bool, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._password = password.encode("utf-8")
         self._secure = secure
         self._sessions: dict[str, None] = {}  # in the order given
+        self._tries: dict[str, TokenBucket] = {}  # per client address, the oldest first
+        self._clock = clock
+
+    def _bucket(self, address: str) -> TokenBucket:
+        bucket = self._tries.pop(address, None) or TokenBucket(GUESS_RATE, GUESSES)
+        self._tries[address] = bucket  # the newest last
+        if len(self._tries) > MAX_ADDRESSES:
+            del self._tries[next(iter(self._tries))]
+        return bucket
+
+    def _throttled(self, address: str) -> float:
+        """Seconds until `address` may try a password again (0 when it may now)."""
+        bucket = self._tries.get(address)
+        return 0.0 if bucket is None else bucket.due(self._clock())
 
     def _basic_ok(self, request: web.Request) -> bool:
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
@@ -84,7 +118,19 @@ class Gate:
             )
         if self._session_ok(request):
             return await handler(request)
+        address = request.remote or "?"
+        tried = "Authorization" in request.headers
+        if tried and (wait := self._throttled(address)) > 0:
+            return web.Response(
+                status=429,
+                text="429: too many wrong passwords from this address; try again later "
+                "(密码错误次数过多，请稍后再试)\n",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
         if not self._basic_ok(request):
+            if tried:
+                self._bucket(address).take(self._clock())
+                log.warning("web console: wrong password from %s", address)
             return web.Response(
                 status=401,
                 text="401: the Tongchou console needs its password (需要密码)\n",
@@ -99,4 +145,5 @@ class Gate:
             response.set_cookie(
                 COOKIE, session, httponly=True, samesite="Strict", secure=self._secure, path="/"
             )
+            log.info("web console: new session for %s", address)
         return response

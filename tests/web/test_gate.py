@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from console.tui.web_gate import COOKIE, MAX_SESSIONS, Gate
+from console.tui.web_gate import COOKIE, GUESS_RATE, GUESSES, MAX_SESSIONS, Gate
 
 PASSWORD = "长城-wall-42"
 
@@ -198,3 +198,36 @@ def test_each_browser_tab_runs_the_console_with_this_ones_flags(tmp_path: Path) 
     assert argv[argv.index("--prometheus") + 1] == "https://prom.x:9090"
     assert argv[argv.index("--prometheus-ca") + 1] == str(ca)
     assert {"--insecure", "--read-only", "--national"} <= set(argv) and "--web" not in argv
+
+
+async def test_guessing_is_slowed_per_address_and_the_right_password_waits_too() -> None:
+    now = [1000.0]
+    gate = Gate(PASSWORD, secure=False, clock=lambda: now[0])
+    app = web.Application(middlewares=[gate.middleware])
+    app.add_routes([web.get("/", page)])
+    async with TestClient(TestServer(app)) as test_client:
+        assert (await test_client.get("/")).status == 401  # no password: not a guess
+        for i in range(GUESSES):
+            assert (await test_client.get("/", headers=basic("op", f"guess-{i}"))).status == 401
+        refused = await test_client.get("/", headers=basic("op", PASSWORD))
+        assert refused.status == 429
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert "稍后再试" in await refused.text()
+        now[0] += 1 / GUESS_RATE  # one try given back
+        test_client.session.cookie_jar.clear()
+        assert (await test_client.get("/", headers=basic("op", PASSWORD))).status == 200
+        # a session already given is not slowed by guesses from the same address
+        for i in range(GUESSES + 2):
+            await test_client.get("/", headers=basic("op", f"again-{i}"))
+        assert (await test_client.get("/")).status == 200
+
+
+async def test_wrong_passwords_are_logged_with_the_address(
+    client: TestClient[web.Request, web.Application], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO", logger="console.tui.web_gate"):
+        await client.get("/", headers=basic("op", "wrong"))
+        await client.get("/", headers=basic("op", PASSWORD))
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("web console: wrong password from 127.0.0.1") for m in messages)
+    assert any(m.startswith("web console: new session for 127.0.0.1") for m in messages)

@@ -249,6 +249,7 @@ class Hub:
                 audit=self.record,
                 revoked=revocation_check(credentials),
             )
+            self.rollup.guard(revocation_check(credentials), self.record)
             port = server.add_secure_port(self.config.listen, self.config.tls.server_credentials())
         else:
             log.warning(INSECURE_WARNING)

@@ -15,7 +15,7 @@ from console.hub.config import HubConfig
 from console.hub.rollup.summary import Province
 from console.hub.rollup.upstream import UpstreamSettings
 from console.hub.server import Hub
-from console.security.pki import CertificateAuthority
+from console.security.pki import CertificateAuthority, identity_of
 from console.security.tls import TlsFiles
 from console.store import SqliteStore
 from tests.e2e.waiting import eventually
@@ -117,6 +117,37 @@ async def test_another_certificate_is_refused(
             await stub.Report(rollup_pb2.ProvinceSummary(province="440000"), timeout=10)
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert f"{kind}:{name} may not report for province 440000" in str(refused.value.details())
+
+
+async def test_a_revoked_province_certificate_is_refused_and_audited(
+    national: Hub, national_ca: CertificateAuthority
+) -> None:
+    files = tls(national_ca, "province", "440000")
+    summary = rollup_pb2.ProvinceSummary(province="440000", name="广东省", run_id="r", sequence=1)
+
+    async def report() -> rollup_pb2.RollupAck:
+        async with grpc.aio.secure_channel(
+            f"127.0.0.1:{national.port}", files.channel_credentials()
+        ) as channel:
+            stub = rollup_pb2_grpc.RollupServiceStub(channel)
+            ack: rollup_pb2.RollupAck = await stub.Report(summary, timeout=10)
+            return ack
+
+    await report()
+    assert national.credentials is not None and national.rollup.national is not None
+    serial = identity_of(files.cert).serial
+    assert national.credentials.revoke(serial, "440000", "key left on a laptop", kind="province")
+    summary.sequence = 2
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await report()
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "province:440000 was revoked" in str(refused.value.details())
+    assert national.rollup.national.latest["440000"].summary.sequence == 1  # not taken
+    national.audit_flush()
+    assert national.audit is not None
+    assert ("province:440000", "rollup.report", "province/440000", "denied") in [
+        (r.actor, r.action, r.object, r.outcome) for r in national.audit.records()
+    ]
 
 
 async def test_a_province_without_certificate_of_the_national_ca_cannot_connect(

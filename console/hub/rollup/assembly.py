@@ -18,6 +18,8 @@ from console.hub.rollup.summary import Catalog
 from console.hub.rollup.upstream import UpstreamMetrics, UpstreamReporter, UpstreamSettings
 from console.model.fleet import Fleet
 from console.model.planning import Platform
+from console.security.pki import Identity
+from console.store.audit import AuditEntry
 from console.store.rollup import RollupStore
 
 
@@ -80,6 +82,13 @@ class Rollup:
             fleet=fleet,
             registry=metrics.registry,
         )
+
+    def guard(
+        self, revoked: Callable[[Identity], bool], audit: Callable[[AuditEntry], None]
+    ) -> None:
+        """With mutual TLS: the national service refuses (and audits) revoked certificates."""
+        if self.national is not None:
+            self.national.revoked, self.national.audit = revoked, audit
 
     async def start(self) -> None:
         if self.national is not None:

@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from console.security.pki import Identity
 from console.security.tls import peer_identity
+from console.store.audit import AuditEntry
 from console.store.rollup import RollupStore, StoredSummary
 from tongchou.divisions import DivisionCodeError, Level, contains, level_of
 from tongchou.v1 import rollup_pb2
@@ -86,7 +89,9 @@ def check(summary: rollup_pb2.ProvinceSummary, caller: tuple[str, str] | None) -
 
 class National:
     """The national hub's provinces. The event loop owns `latest`; the store is written on a
-    worker thread before a summary is acknowledged."""
+    worker thread before a summary is acknowledged. With mutual TLS the hub sets `revoked`
+    (read off the loop: a province whose certificate's lineage was revoked is refused,
+    audited) and `audit`."""
 
     def __init__(
         self,
@@ -101,6 +106,8 @@ class National:
         self.stale_after = stale_after
         self.report_interval = report_interval
         self.latest: dict[str, _Latest] = {}
+        self.revoked: Callable[[Identity], bool] | None = None
+        self.audit: Callable[[AuditEntry], None] | None = None
 
     async def load(self) -> None:
         if self.store is None:
@@ -116,6 +123,17 @@ class National:
         ident = peer_identity(context)
         try:
             check(request, (ident.kind, ident.name) if ident is not None else None)
+            revoked = self.revoked
+            if (
+                ident is not None
+                and revoked is not None
+                and await asyncio.to_thread(revoked, ident)
+            ):
+                self._audit_revoked(ident, request.province, context)
+                raise SummaryRefused(
+                    grpc.StatusCode.PERMISSION_DENIED,
+                    f"the certificate of {ident.kind}:{ident.name} was revoked",
+                )
         except SummaryRefused as refused:
             self.metrics.summaries.labels("refused").inc()
             await context.abort(refused.code, str(refused))
@@ -134,6 +152,17 @@ class National:
         self.latest[request.province] = _Latest(request, now)
         self.metrics.summaries.labels("taken").inc()
         return ack
+
+    def _audit_revoked(self, ident: Identity, province: str, context: Any) -> None:
+        log.warning("national roll-up: a revoked certificate of %s reports", province)
+        if self.audit is not None:
+            self.audit(
+                AuditEntry(
+                    f"{ident.kind}:{ident.name}", "rollup.report", f"province/{province}",
+                    "denied", role=ident.kind, detail="the certificate was revoked",
+                    peer=str(context.peer() or ""),
+                )
+            )  # fmt: skip
 
     def row(self, code: str, now: float) -> rollup_pb2.ProvinceRow:
         latest = self.latest[code]

@@ -5,6 +5,7 @@ gap asked instead of running out of time."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -129,3 +130,36 @@ def test_split_groups_spread_over_their_clusters_meet_every_rule(seed: int) -> N
     assert not violations(problem, spread) and complete(problem, spread.assign)
     assert cost(problem, spread).total >= relaxed.bound - 1e-3
     assert spread.builds <= relaxed.solution.builds
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_standbys_stay_whole_and_apart_in_the_grouped_plan(seed: int) -> None:
+    """With `redundancy: site` (the generated province's platforms are at MLPS 3, so every
+    demand gets a standby) a demand and its standby are units of their own, whole, and the
+    plan keeps them at different sites."""
+    fleet, planning = province(200, 30, random.Random(seed))
+    policy = dataclasses.replace(planning.policy, redundancy="site")
+    problem = build_problem(fleet, dataclasses.replace(planning, policy=policy))
+    standbys = [t for t in problem.twin if problem.options[t]]
+    assert standbys  # the case under test
+    grouped = aggregate.group(problem)
+    paired = set(problem.twin) | set(problem.twin.values())
+    for members, split in zip(grouped.members, grouped.split, strict=True):
+        if paired & set(members):
+            assert len(members) == 1 and not split
+    start = greedy(problem)
+    assert complete(problem, start.assign)  # the grouped model plans complete starts only
+    threshold = milp.DECOMPOSE_OPTIONS
+    milp.DECOMPOSE_OPTIONS = 0
+    try:
+        got = milp.solve(problem, start, time_limit=30, gap=0.01)
+    finally:
+        milp.DECOMPOSE_OPTIONS = threshold
+    assert not violations(problem, got.solution)  # a standby at its primary's site is one
+    served = [t for t in standbys if got.solution.assign[t] >= 0]
+    assert served
+    for t in served:
+        d = problem.twin[t]
+        here = problem.options[d][got.solution.assign[d]].pool
+        there = problem.options[t][got.solution.assign[t]].pool
+        assert problem.pools[here].site != problem.pools[there].site

@@ -27,6 +27,7 @@ from console.planner.greedy import greedy
 from console.planner.model import GIB, Columns, Rows, pass_model, quiet_highs
 from console.planner.problem import Problem
 from console.planner.solution import Solution, cost, violations
+from console.planner.trim import trim
 
 UNSERVED_COST = 1e9
 """The cost of leaving a demand unserved: more than any plan here could cost."""
@@ -43,6 +44,8 @@ GROUPED_SHARE = 0.7
 """Of the time limit, the most the grouped model (console.planner.aggregate) may take."""
 KEPT_SHARE = 0.9
 """Of the time limit, when the whole model kept to the grouped plan's new instances stops."""
+TRIM_SHARE = 0.05
+"""Of the time limit, the most dropping servers from the grouped plan spread may take."""
 SEARCH_SHARE = 0.7
 """Of the time left after the grouped model, when the local search on new instances stops
 (the rest goes to the whole model, from the best plan found)."""
@@ -134,9 +137,10 @@ def _by_groups(
         return 0.0, start
     bound = max(relaxed.bound, 0.0)
     builds = set(relaxed.solution.builds)
-    start = decompose.better(
-        problem, start, aggregate.spread(problem, grouped, relaxed.solution, relaxed.shares)
-    )
+    spread = aggregate.spread(problem, grouped, relaxed.solution, relaxed.shares)
+    if spread is not None:
+        spread = trim(problem, spread, time.monotonic() + time_limit * TRIM_SHARE)
+    start = decompose.better(problem, start, spread)
     near = greedy(problem, builds)
     if all(o >= 0 for d, o in enumerate(near.assign) if problem.options[d]) and not violations(
         problem, near

@@ -93,19 +93,17 @@ def test_other_new_instances_are_not_kept() -> None:
 
 
 @pytest.mark.slow
-def test_a_province_of_alike_demands_is_planned_within_the_gap() -> None:
+def test_a_province_of_alike_demands_is_planned_within_the_gap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """300 demands over 40 sites of the generated province (the bench's instance), planned
     the way provinces above 10,000 options are: the grouped model, its plan spread and
     improved, give a plan that meets every rule within the 1 % gap asked."""
     fleet, planning = province(300, 40, random.Random(1))
     problem = build_problem(fleet, planning)
     start = greedy(problem)
-    threshold = milp.DECOMPOSE_OPTIONS
-    milp.DECOMPOSE_OPTIONS = 0
-    try:
-        got = milp.solve(problem, start, time_limit=120, gap=0.01)
-    finally:
-        milp.DECOMPOSE_OPTIONS = threshold
+    monkeypatch.setattr(milp, "DECOMPOSE_OPTIONS", 0)  # the way large provinces are planned
+    got = milp.solve(problem, start, time_limit=120, gap=0.01)
     assert not violations(problem, got.solution)
     assert complete(problem, got.solution.assign)
     assert got.gap <= 0.01
@@ -133,7 +131,9 @@ def test_split_groups_spread_over_their_clusters_meet_every_rule(seed: int) -> N
 
 
 @pytest.mark.parametrize("seed", [4, 5])
-def test_standbys_stay_whole_and_apart_in_the_grouped_plan(seed: int) -> None:
+def test_standbys_stay_whole_and_apart_in_the_grouped_plan(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With `redundancy: site` (the generated province's platforms are at MLPS 3, so every
     demand gets a standby) a demand and its standby are units of their own, whole, and the
     plan keeps them at different sites."""
@@ -149,12 +149,8 @@ def test_standbys_stay_whole_and_apart_in_the_grouped_plan(seed: int) -> None:
             assert len(members) == 1 and not split
     start = greedy(problem)
     assert complete(problem, start.assign)  # the grouped model plans complete starts only
-    threshold = milp.DECOMPOSE_OPTIONS
-    milp.DECOMPOSE_OPTIONS = 0
-    try:
-        got = milp.solve(problem, start, time_limit=30, gap=0.01)
-    finally:
-        milp.DECOMPOSE_OPTIONS = threshold
+    monkeypatch.setattr(milp, "DECOMPOSE_OPTIONS", 0)  # the way large provinces are planned
+    got = milp.solve(problem, start, time_limit=30, gap=0.01)
     assert not violations(problem, got.solution)  # a standby at its primary's site is one
     served = [t for t in standbys if got.solution.assign[t] >= 0]
     assert served

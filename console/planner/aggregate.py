@@ -31,8 +31,10 @@ from console.planner.problem import Option, Problem
 from console.planner.solution import (
     Solution,
     allowed_skus,
+    capacity,
     cheapest_purchases,
     meet_share,
+    serves_all,
     shortfalls,
     violations,
 )
@@ -143,7 +145,7 @@ def spread(problem: Problem, grouped: Grouped, plan: Solution, shares: list[list
         left[u][o] -= size
         out[d] = o
         _take(problem, room, d, o)
-    if any(o < 0 for d, o in enumerate(out) if problem.options[d]):
+    if not serves_all(problem, out):
         return None
     short, builds = shortfalls(problem, out)
     allowed = allowed_skus(problem, out)
@@ -162,11 +164,7 @@ def spread(problem: Problem, grouped: Grouped, plan: Solution, shares: list[list
 def _room(problem: Problem, plan: Solution) -> list[list[float]]:
     """Per cluster, the cores and bytes the grouped plan offers its demands: free room and
     its working servers, less its new instances' footprints."""
-    spare = 1 if problem.spare else 0
-    room = [[p.free_cpu, p.free_memory] for p in problem.pools]
-    for (p, k), n in plan.purchases.items():
-        room[p][0] += problem.sku_cpu(k) * (n - spare)
-        room[p][1] += problem.sku_memory(k) * (n - spare)
+    room = capacity(problem, plan.purchases)
     for b in plan.builds:
         build = problem.builds[b]
         room[build.pool][0] -= build.cpu

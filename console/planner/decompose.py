@@ -43,6 +43,7 @@ from console.planner.solution import (
     cheapest_purchases,
     cost,
     shortfalls,
+    valid,
     violations,
 )
 
@@ -77,11 +78,7 @@ def by_platform(
     `rounds` times), keeping the best bound."""
     began = time.monotonic()
     deadline = began + time_limit
-    members: dict[str, list[int]] = {}
-    for d, demand in enumerate(problem.demands):
-        if problem.options[d]:
-            members.setdefault(demand.platform, []).append(d)
-    order = sorted(members, key=lambda p: (-len(members[p]), p))
+    members, order = _members(problem)
     alpha = _alpha(problem, start)
     bound, assign, complete, steps, used = _round(
         problem, members, order, alpha, {}, deadline, gap, threads, began
@@ -131,14 +128,19 @@ def bound_at(
     if any(c < 0 or m < 0 for c, m in prices.values()):
         raise ValueError("prices on free room must be ≥ 0")
     began = time.monotonic()
+    members, order = _members(problem)
+    alpha = _alpha(problem, start)
+    got = _round(problem, members, order, alpha, prices, began + time_limit, gap, threads, began)
+    return got[0]
+
+
+def _members(problem: Problem) -> tuple[dict[str, list[int]], list[str]]:
+    """Each platform's demands that have an option, and the platforms, the largest first."""
     members: dict[str, list[int]] = {}
     for d, demand in enumerate(problem.demands):
         if problem.options[d]:
             members.setdefault(demand.platform, []).append(d)
-    order = sorted(members, key=lambda p: (-len(members[p]), p))
-    alpha = _alpha(problem, start)
-    got = _round(problem, members, order, alpha, prices, began + time_limit, gap, threads, began)
-    return got[0]
+    return members, sorted(members, key=lambda p: (-len(members[p]), p))
 
 
 def _round(
@@ -328,8 +330,7 @@ def _join(problem: Problem, assign: list[int]) -> Solution | None:
     if joined is not None and violations(problem, joined):
         joined = None
     gathered = greedy(problem, builds)
-    complete = all(o >= 0 for d, o in enumerate(gathered.assign) if problem.options[d])
-    if not complete or violations(problem, gathered):
+    if not valid(problem, gathered):
         return joined
     return better(problem, gathered, joined)
 
@@ -360,8 +361,7 @@ def fewer_builds(problem: Problem, start: Solution, deadline: float) -> Solution
             if b not in current.builds:
                 continue
             candidate = greedy(problem, current.builds - {b}, barred={b})
-            complete = all(o >= 0 for d, o in enumerate(candidate.assign) if problem.options[d])
-            if not complete or violations(problem, candidate):
+            if not valid(problem, candidate):
                 continue
             value = cost(problem, candidate).total
             if value < current_cost - 1e-6:

@@ -26,7 +26,7 @@ from console.planner import aggregate, decompose
 from console.planner.greedy import greedy
 from console.planner.model import GIB, Columns, Rows, pass_model, quiet_highs
 from console.planner.problem import Problem
-from console.planner.solution import Solution, cost, violations
+from console.planner.solution import Solution, cost, serves_all, valid
 from console.planner.trim import trim
 
 UNSERVED_COST = 1e9
@@ -89,7 +89,7 @@ def solve(
     enough capacity and slots for all of them) may demands stay unserved, at a prohibitive
     cost, and then the bound and gap include that cost."""
     started = time.monotonic()
-    complete = all(o >= 0 for d, o in enumerate(start.assign) if problem.options[d])
+    complete = serves_all(problem, start.assign)
     proven = 0.0  # a lower bound proven by the grouped model or each platform alone
     if complete and sum(len(o) for o in problem.options) > DECOMPOSE_OPTIONS:
         proven, start = _by_groups(problem, start, time_limit, gap, progress, threads)
@@ -142,9 +142,7 @@ def _by_groups(
         spread = trim(problem, spread, time.monotonic() + time_limit * TRIM_SHARE)
     start = decompose.better(problem, start, spread)
     near = greedy(problem, builds)
-    if all(o >= 0 for d, o in enumerate(near.assign) if problem.options[d]) and not violations(
-        problem, near
-    ):
+    if valid(problem, near):
         start = decompose.better(problem, start, near)
     kept = aggregate.keep_builds(problem, builds | start.builds)
     first = aggregate.to_kept(kept, start)

@@ -46,6 +46,27 @@ def loads(problem: Problem, assign: list[int]) -> tuple[list[float], list[float]
     return cpu, memory, builds
 
 
+def serves_all(problem: Problem, assign: list[int]) -> bool:
+    """Whether every demand that has an option is served."""
+    return all(o >= 0 for d, o in enumerate(assign) if problem.options[d])
+
+
+def valid(problem: Problem, plan: Solution) -> bool:
+    """Whether the plan serves every demand it can and meets every rule."""
+    return serves_all(problem, plan.assign) and not violations(problem, plan)
+
+
+def capacity(problem: Problem, purchases: dict[tuple[int, int], int]) -> list[list[float]]:
+    """Per cluster, the cores and bytes free and offered by the working servers bought
+    (the spare left out)."""
+    spare = 1 if problem.spare else 0
+    out = [[p.free_cpu, p.free_memory] for p in problem.pools]
+    for (p, k), n in purchases.items():
+        out[p][0] += problem.sku_cpu(k) * (n - spare)
+        out[p][1] += problem.sku_memory(k) * (n - spare)
+    return out
+
+
 def allowed_skus(problem: Problem, assign: list[int]) -> list[list[bool]]:
     """Per pool and SKU: whether its arch is allowed by every platform served there."""
     out = [[True] * len(problem.skus) for _ in problem.pools]

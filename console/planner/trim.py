@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from console.planner.problem import Problem
-from console.planner.solution import Solution, domestic_cores, loads, violations
+from console.planner.solution import Solution, capacity, domestic_cores, loads, violations
 
 
 @dataclass(slots=True)
@@ -48,14 +48,12 @@ def trim(problem: Problem, plan: Solution, deadline: float) -> Solution:
 
 def _state(problem: Problem, plan: Solution) -> _State:
     cpu, memory, _ = loads(problem, plan.assign)
-    spare = 1 if problem.spare else 0
     room = [
-        [p.free_cpu - c, p.free_memory - m]
-        for p, c, m in zip(problem.pools, cpu, memory, strict=True)
+        [have_cpu - c, have_mem - m]
+        for (have_cpu, have_mem), c, m in zip(
+            capacity(problem, plan.purchases), cpu, memory, strict=True
+        )
     ]
-    for (p, k), n in plan.purchases.items():
-        room[p][0] += problem.sku_cpu(k) * (n - spare)
-        room[p][1] += problem.sku_memory(k) * (n - spare)
     at: list[set[int]] = [set() for _ in problem.pools]
     for d, o in enumerate(plan.assign):
         if o >= 0:

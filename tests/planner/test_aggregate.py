@@ -14,16 +14,12 @@ from bench.plan import instance as province
 from console.planner import aggregate, milp
 from console.planner.greedy import greedy
 from console.planner.problem import build_problem
-from console.planner.solution import cost, violations
+from console.planner.solution import cost, serves_all, violations
 
 from .instances import Limits, random_instance
 
 MANY = Limits(sites=(2, 4), demands=(8, 30), platforms=(1, 2), skus=(2, 4), max_slots=6)
 SEEDS = range(30)
-
-
-def complete(problem: object, assign: list[int]) -> bool:
-    return all(o >= 0 for d, o in enumerate(assign) if problem.options[d])  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -47,14 +43,14 @@ def test_the_grouped_bound_is_at_most_the_optimum_and_its_spread_plan_meets_ever
     )
     best = milp.solve(problem, greedy(problem), time_limit=20, gap=0.0)
     if relaxed is None:  # the grouped model cannot serve all: neither can the demands
-        assert not best.proven or not complete(problem, best.solution.assign)
+        assert not best.proven or not serves_all(problem, best.solution.assign)
         return
-    if best.proven and complete(problem, best.solution.assign):
+    if best.proven and serves_all(problem, best.solution.assign):
         assert relaxed.bound <= best.objective * (1 + 1e-6) + 1e-3
     spread = aggregate.spread(problem, grouped, relaxed.solution, relaxed.shares)
     if spread is not None:
         assert not violations(problem, spread)
-        assert complete(problem, spread.assign)
+        assert serves_all(problem, spread.assign)
         assert cost(problem, spread).total >= relaxed.bound - 1e-3
 
 
@@ -105,7 +101,7 @@ def test_a_province_of_alike_demands_is_planned_within_the_gap(
     monkeypatch.setattr(milp, "DECOMPOSE_OPTIONS", 0)  # the way large provinces are planned
     got = milp.solve(problem, start, time_limit=120, gap=0.01)
     assert not violations(problem, got.solution)
-    assert complete(problem, got.solution.assign)
+    assert serves_all(problem, got.solution.assign)
     assert got.gap <= 0.01
     assert got.objective <= cost(problem, start).total
 
@@ -125,7 +121,7 @@ def test_split_groups_spread_over_their_clusters_meet_every_rule(seed: int) -> N
     assert split  # the case under test
     spread = aggregate.spread(problem, grouped, relaxed.solution, relaxed.shares)
     assert spread is not None
-    assert not violations(problem, spread) and complete(problem, spread.assign)
+    assert not violations(problem, spread) and serves_all(problem, spread.assign)
     assert cost(problem, spread).total >= relaxed.bound - 1e-3
     assert spread.builds <= relaxed.solution.builds
 
@@ -148,7 +144,7 @@ def test_standbys_stay_whole_and_apart_in_the_grouped_plan(
         if paired & set(members):
             assert len(members) == 1 and not split
     start = greedy(problem)
-    assert complete(problem, start.assign)  # the grouped model plans complete starts only
+    assert serves_all(problem, start.assign)  # the grouped model plans complete starts only
     monkeypatch.setattr(milp, "DECOMPOSE_OPTIONS", 0)  # the way large provinces are planned
     got = milp.solve(problem, start, time_limit=30, gap=0.01)
     assert not violations(problem, got.solution)  # a standby at its primary's site is one

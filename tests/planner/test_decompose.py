@@ -13,7 +13,7 @@ from console.planner import milp
 from console.planner.decompose import bound_at, by_platform, fewer_builds, search
 from console.planner.greedy import greedy
 from console.planner.problem import build_problem
-from console.planner.solution import cost, violations
+from console.planner.solution import cost, serves_all, violations
 
 from .instances import Instance, Limits, random_instance
 
@@ -25,19 +25,15 @@ def instance_of(seed: int) -> Instance:
     return random_instance(random.Random(seed), WIDER)
 
 
-def complete(problem: object, assign: list[int]) -> bool:
-    return all(o >= 0 for d, o in enumerate(assign) if problem.options[d])  # type: ignore[attr-defined]
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_platforms_bound_is_at_most_the_optimum(seed: int) -> None:
     instance = instance_of(seed)
     problem = build_problem(instance.fleet, instance.planning)
     start = greedy(problem)
-    if not complete(problem, start.assign):
+    if not serves_all(problem, start.assign):
         return  # the bound is for plans that serve every demand
     best = milp.solve(problem, start, time_limit=20, gap=0.0)
-    if not best.proven or not complete(problem, best.solution.assign):
+    if not best.proven or not serves_all(problem, best.solution.assign):
         return
     parts = by_platform(problem, start, time_limit=20, gap=0.0)
     assert parts.bound <= best.objective * (1 + 1e-6) + 1e-3
@@ -46,10 +42,10 @@ def test_the_platforms_bound_is_at_most_the_optimum(seed: int) -> None:
         assert not violations(problem, parts.start)
         assert cost(problem, parts.start).total >= best.objective - 1e-3
     searched = fewer_builds(problem, start, time.monotonic() + 10)
-    assert not violations(problem, searched) and complete(problem, searched.assign)
+    assert not violations(problem, searched) and serves_all(problem, searched.assign)
     assert cost(problem, searched).total <= cost(problem, start).total + 1e-6
     both = search(problem, start, parts.start, time.monotonic() + 10)
-    assert not violations(problem, both) and complete(problem, both.assign)
+    assert not violations(problem, both) and serves_all(problem, both.assign)
     assert cost(problem, both).total <= cost(problem, searched).total + 1e-6
 
 
@@ -66,7 +62,7 @@ def test_solving_from_the_platforms_plans_gives_a_true_bound(seed: int) -> None:
     finally:
         milp.DECOMPOSE_OPTIONS = threshold
     assert not violations(problem, got.solution)
-    if best.proven and complete(problem, best.solution.assign):
+    if best.proven and serves_all(problem, best.solution.assign):
         assert got.bound <= best.objective * (1 + 1e-6) + 1e-3
         assert got.objective >= best.objective - 1e-3
 
@@ -76,10 +72,10 @@ def test_the_bound_at_any_prices_on_free_room_is_at_most_the_optimum(seed: int) 
     instance = instance_of(seed)
     problem = build_problem(instance.fleet, instance.planning)
     start = greedy(problem)
-    if not complete(problem, start.assign):
+    if not serves_all(problem, start.assign):
         return
     best = milp.solve(problem, start, time_limit=20, gap=0.0)
-    if not best.proven or not complete(problem, best.solution.assign):
+    if not best.proven or not serves_all(problem, best.solution.assign):
         return
     rng = random.Random(seed)
     scale = best.objective / max(1.0, sum(p.free_cpu for p in problem.pools if p.free_cpu > 0))
@@ -104,7 +100,7 @@ def test_prices_on_shared_free_room_tighten_the_bound() -> None:
         instance = instance_of(seed)
         problem = build_problem(instance.fleet, instance.planning)
         start = greedy(problem)
-        if not complete(problem, start.assign):
+        if not serves_all(problem, start.assign):
             continue
         parts = by_platform(problem, start, time_limit=30, gap=0.0)
         assert parts.bound >= parts.rounds[0]

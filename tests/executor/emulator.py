@@ -28,12 +28,13 @@ from typing import Any
 import aiohttp.web
 import kmock
 import yaml
-from aiohttp.test_utils import RawTestServer
 
 # kmock 0.8 reads `/api/v1/namespaces[/<name>]` as a namespaced path with no resource; the
 # shim serves the Namespace resource under a path it parses (a cluster-scoped resource).
 _NAMESPACES = re.compile(r"^/api/v1/namespaces(/[^/]+)?/?$")
 _ALIAS = "/apis/emulated.tongchou.io/v1/clusternamespaces"
+SHUTDOWN_SECONDS = 1.0
+"""How long a stopped cluster lets requests still open (watches) run before cutting them."""
 _IN_NAMESPACE = re.compile(r"^/apis?/(?:[^/]+/)?v1/namespaces/([^/]+)/([^/]+)(?:/([^/]+))?/?$")
 RESOURCES = {
     "emulated.tongchou.io/v1/clusternamespaces": ("Namespace", False),
@@ -268,7 +269,7 @@ class EmulatedCluster:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
-        self._server: RawTestServer | None = None
+        self._runner: aiohttp.web.ServerRunner | None = None
         asyncio.run_coroutine_threadsafe(self.handler.__aenter__(), self._loop).result(10)
 
     @property
@@ -277,20 +278,25 @@ class EmulatedCluster:
 
     def start(self) -> None:
         async def up() -> None:
-            # aiohttp's raw server directly: kmock.Server also patches aiohttp's resolver
-            # globally, which several servers on one process cannot undo in any order.
-            server = RawTestServer(self.handler, host="127.0.0.1", port=self.port or None)
-            await server.start_server()
-            self._server = server
-            self.port = int(server.port or 0)
+            # aiohttp's low-level server directly: kmock.Server also patches aiohttp's
+            # resolver globally, which several servers on one process cannot undo in any
+            # order. A watch still open when the cluster goes away is cut after a second,
+            # as a dead API server would (the default waits a minute for it to finish).
+            server = aiohttp.web.Server(self.handler, handler_cancellation=True)
+            runner = aiohttp.web.ServerRunner(server, shutdown_timeout=SHUTDOWN_SECONDS)
+            await runner.setup()
+            site = aiohttp.web.TCPSite(runner, "127.0.0.1", self.port)
+            await site.start()
+            self._runner = runner
+            self.port = int(runner.addresses[0][1])
 
         asyncio.run_coroutine_threadsafe(up(), self._loop).result(10)
 
     def stop(self) -> None:
         async def down() -> None:
-            if self._server is not None:
-                await self._server.close()
-                self._server = None
+            if self._runner is not None:
+                await self._runner.cleanup()
+                self._runner = None
 
         asyncio.run_coroutine_threadsafe(down(), self._loop).result(10)
 
